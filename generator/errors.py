@@ -14,9 +14,17 @@ class BeslutError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, file: Path | str | None = None, field: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ):
         self.message = message
         self.file = Path(file) if file is not None else None
+        self.line = line
         self.field = field
         super().__init__(self.format())
 
@@ -25,6 +33,8 @@ class BeslutError(Exception):
         where = []
         if self.file is not None:
             where.append(str(self.file))
+        if self.line:
+            where.append(f"rad {self.line}")
         if self.field:
             where.append(f"fält '{self.field}'")
         prefix = ", ".join(where)

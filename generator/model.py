@@ -1,0 +1,344 @@
+"""The validated content model: organisations, the ärende and its bilagor.
+
+The YAML keys are Swedish, as the city writes its headings (``utfärdat``, ``handläggare``);
+the Python attributes are their ASCII spellings (``utfardat``, ``handlaggare``). Validation
+errors are translated into Swedish messages that name the file, the line and the field,
+and suggest the key that was probably meant.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import ContentError
+from .yamlfile import Loc, YamlDocument
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+"""A required piece of text; empty or only spaces is an error."""
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+"""An organisation id: lower-case ASCII letters and digits joined by hyphens."""
+
+
+class Model(BaseModel):
+    """Base of every content model: unknown keys are errors, numbers may stand for text."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, coerce_numbers_to_str=True, populate_by_name=False
+    )
+
+
+# --- organisations -------------------------------------------------------------------------
+
+
+class Organisation(Model):
+    """A bolag or a nämnd of Göteborgs Stad, as listed in ``organisationer.yaml``."""
+
+    id: Id
+    namn: Text
+    typ: Literal["bolag", "nämnd"]
+    forvaltning: Text | None = Field(None, alias="förvaltning")
+    epost: Text | None = Field(None, alias="e-post")
+
+    @model_validator(mode="after")
+    def _namnd_has_forvaltning(self) -> "Organisation":
+        if self.typ == "nämnd" and not self.forvaltning:
+            raise ValueError("förvaltning saknas")
+        return self
+
+    @property
+    def is_bolag(self) -> bool:
+        """True for a company (bolag), False for a committee (nämnd)."""
+        return self.typ == "bolag"
+
+    @property
+    def dokumenttyp(self) -> str:
+        """Return the document word: Beslutsunderlag for a bolag, Tjänsteutlåtande for a nämnd."""
+        return "Beslutsunderlag" if self.is_bolag else "Tjänsteutlåtande"
+
+    @property
+    def avsandare(self) -> str:
+        """Return who writes the paper: the bolag itself, or the nämnd's förvaltning."""
+        return self.namn if self.is_bolag else str(self.forvaltning)
+
+    @property
+    def beslutsinstans(self) -> str:
+        """Return the line before the proposals: "I styrelsen för X" or "I förskolenämnden"."""
+        if self.is_bolag:
+            return f"I styrelsen för {self.namn}"
+        return f"I {self.namn[0].lower()}{self.namn[1:]}"
+
+    @property
+    def bedomning_rubrik(self) -> str:
+        """Return the heading of the organisation's own assessment."""
+        return "Bolagets bedömning" if self.is_bolag else "Förvaltningens bedömning"
+
+
+class Organisationer(Model):
+    """The registry of organisations, ``content/organisationer.yaml``."""
+
+    anmarkning: str | None = Field(None, alias="anmärkning")
+    organisationer: list[Organisation] = Field(min_length=1)
+
+    @field_validator("organisationer")
+    @classmethod
+    def _unique_ids(cls, value: list[Organisation]) -> list[Organisation]:
+        seen: set[str] = set()
+        for org in value:
+            if org.id in seen:
+                raise ValueError(f"id '{org.id}' förekommer två gånger")
+            seen.add(org.id)
+        return value
+
+    def ids(self) -> list[str]:
+        """Return every organisation id, in registry order."""
+        return [org.id for org in self.organisationer]
+
+    def find(self, org_id: str) -> Organisation | None:
+        """Return the organisation with ``org_id``, or None."""
+        return next((org for org in self.organisationer if org.id == org_id), None)
+
+    def suggest(self, org_id: str) -> list[str]:
+        """Return the ids nearest to ``org_id`` (by id and by name), for error messages."""
+        ids = self.ids()
+        near = difflib.get_close_matches(org_id, ids, n=3, cutoff=0.5)
+        by_name = {org.namn.lower(): org.id for org in self.organisationer}
+        for name in difflib.get_close_matches(org_id.lower(), list(by_name), n=3, cutoff=0.4):
+            if by_name[name] not in near:
+                near.append(by_name[name])
+        words = set(org_id.lower().replace("-", " ").split())
+        for org in self.organisationer:
+            if org.id not in near and words & set(org.namn.lower().split()):
+                near.append(org.id)
+        return near[:3]
+
+
+# --- the ärende ----------------------------------------------------------------------------
+
+
+class Handlaggare(Model):
+    """The case officer who wrote the paper, printed in the header block."""
+
+    namn: Text
+    telefon: Text
+    epost: Text = Field(alias="e-post")
+
+    @field_validator("epost")
+    @classmethod
+    def _looks_like_email(cls, value: str) -> str:
+        if "@" not in value or " " in value:
+            raise ValueError("e-postadress")
+        return value
+
+
+class Dimensioner(Model):
+    """The three assessments every paper must have: ekonomisk, ekologisk, social."""
+
+    ekonomisk: Text
+    ekologisk: Text
+    social: Text
+
+
+class Bilaga(Model):
+    """An attachment as listed in the ärende: its title and its file (relative to the folder)."""
+
+    titel: Text
+    fil: Text
+
+
+class Underskrift(Model):
+    """A signature at the end of the paper: name, and title on the line below."""
+
+    namn: Text
+    titel: Text
+
+
+class Arende(Model):
+    """One ärende: everything a beslutsunderlag or tjänsteutlåtande says."""
+
+    organisation: Text
+    rubrik: Text
+    utfardat: date = Field(alias="utfärdat")
+    diarienummer: Text | None = None
+    handlaggare: Handlaggare = Field(alias="handläggare")
+    forslag_till_beslut: list[Text] = Field(alias="förslag_till_beslut", min_length=1)
+    sammanfattning: Text
+    dimensioner: Dimensioner
+    samverkan: Text
+    bilagor: list[Bilaga] = Field(default_factory=list)
+    arendet: Text = Field(alias="ärendet")
+    beskrivning: Text
+    bedomning: Text = Field(alias="bedömning")
+    underskrifter: list[Underskrift] = Field(default_factory=list)
+
+    _folder: Path = PrivateAttr(default=Path("."))
+
+    @property
+    def folder(self) -> Path:
+        """Return the ärende folder, against which bilaga files are resolved."""
+        return self._folder
+
+    def bilaga_path(self, bilaga: Bilaga) -> Path:
+        """Return the file of ``bilaga`` as a path."""
+        return self._folder / bilaga.fil
+
+
+# --- Swedish validation messages -----------------------------------------------------------
+
+_TYPE_MESSAGES = {
+    "string_type": "ska vara text.",
+    "string_too_short": "får inte vara tomt. Skriv en text eller ta bort fältet om det är valfritt.",
+    "string_pattern_mismatch": "får bara innehålla små bokstäver a–z, siffror och bindestreck, "
+    "t.ex. 'gota-lejon'.",
+    "list_type": "ska vara en lista: en rad per punkt som börjar med '- '.",
+    "too_short": "får inte vara en tom lista. Lägg till minst en punkt.",
+    "model_type": "ska innehålla underfält (indragna rader under fältet).",
+    "dict_type": "ska innehålla underfält (indragna rader under fältet).",
+    "model_attributes_type": "ska innehålla underfält (indragna rader under fältet).",
+    "literal_error": "har ett okänt värde. Tillåtna värden: {expected}.",
+    "date_type": "ska vara ett datum på formen ÅÅÅÅ-MM-DD, t.ex. 2023-10-02.",
+    "date_parsing": "ska vara ett datum på formen ÅÅÅÅ-MM-DD, t.ex. 2023-10-02.",
+    "date_from_datetime_parsing": "ska vara ett datum på formen ÅÅÅÅ-MM-DD, t.ex. 2023-10-02.",
+    "date_from_datetime_inexact": "ska vara ett datum utan klockslag, t.ex. 2023-10-02.",
+}
+
+
+def validate_model(model_cls: type[Model], doc: YamlDocument, hint: str = "") -> Any:
+    """Validate ``doc.data`` as ``model_cls``; raise one ContentError listing every problem.
+
+    ``hint`` is added after the problems, e.g. where to find an example file.
+    """
+    data = doc.data
+    if not isinstance(data, dict):
+        raise ContentError(
+            "filen ska innehålla fält på formen 'namn: värde' (den är tom eller har fel form).",
+            file=doc.path,
+        )
+    try:
+        return model_cls.model_validate(data)
+    except ValidationError as e:
+        problems = _describe_errors(e, model_cls, doc)
+    message = "\n".join(problems)
+    if hint:
+        message += f"\n{hint}"
+    if len(problems) == 1:
+        raise ContentError(message.removeprefix(f"{doc.path}: "))
+    raise ContentError(f"{len(problems)} fel i {doc.path}:\n{message}")
+
+
+def _describe_errors(error: ValidationError, model_cls: type[Model], doc: YamlDocument) -> list[str]:
+    errors = error.errors()
+    unknown = [err for err in errors if err["type"] == "extra_forbidden"]
+    missing = {tuple(err["loc"]) for err in errors if err["type"] == "missing"}
+    explained_missing: set[Loc] = set()
+    problems = []
+    for err in unknown:
+        loc = tuple(err["loc"])
+        allowed = _allowed_keys(model_cls, loc[:-1])
+        meant = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        text = f"okänt fält '{loc[-1]}'."
+        if meant:
+            text += f" Menade du '{meant[0]}'?"
+            explained_missing.add(loc[:-1] + (meant[0],))
+        elif allowed:
+            text += " Tillåtna fält här: " + ", ".join(allowed) + "."
+        problems.append(_locate(doc, loc, text))
+    for err in errors:
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        if kind == "extra_forbidden" or loc in explained_missing:
+            continue
+        if kind == "missing":
+            text = "saknas. Lägg till fältet."
+        elif kind == "value_error":
+            text = _value_error_text(str(err.get("ctx", {}).get("error", err["msg"])))
+        elif kind in _TYPE_MESSAGES:
+            text = _TYPE_MESSAGES[kind].format(**{k: str(v) for k, v in err.get("ctx", {}).items()})
+        else:
+            text = f"har ett ogiltigt värde ({err['msg']})."
+        if kind != "missing" and loc in missing:
+            continue
+        problems.append(_locate(doc, loc, text))
+    return problems
+
+
+def _value_error_text(detail: str) -> str:
+    if "förvaltning saknas" in detail:
+        return "en nämnd måste ha 'förvaltning' (t.ex. 'förvaltning: Förskoleförvaltningen')."
+    if "e-postadress" in detail:
+        return "är ingen e-postadress. Skriv den på formen namn@goteborg.se."
+    if "förekommer två gånger" in detail:
+        return detail.removeprefix("Value error, ") + ". Varje id måste vara unikt."
+    return f"har ett ogiltigt värde ({detail})."
+
+
+def _locate(doc: YamlDocument, loc: Loc, text: str) -> str:
+    """Return ``text`` prefixed by the file, line and field of ``loc``."""
+    parts = [str(doc.path)]
+    line = doc.line_of(loc)
+    if line:
+        parts.append(f"rad {line}")
+    if loc:
+        parts.append("fält '" + _field_name(loc) + "'")
+    return ", ".join(parts) + ": " + text
+
+
+def _field_name(loc: Loc) -> str:
+    """Return a loc as the user reads it: ``bilagor[2].fil`` (counting from 1)."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part + 1}]"
+        else:
+            name += ("." if name else "") + str(part)
+    return name
+
+
+def _allowed_keys(model_cls: type[BaseModel], loc: Loc) -> list[str]:
+    """Return the YAML keys the model accepts at ``loc`` (a path of keys and list indexes)."""
+    current: Any = model_cls
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = next(
+            (f for name, f in current.model_fields.items() if (f.alias or name) == part), None
+        )
+        if field is None:
+            return []
+        current = field.annotation
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Return the model inside ``list[X]``, ``X | None`` or ``Annotated[X, …]``."""
+    for _ in range(4):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        origin = typing.get_origin(annotation)
+        if origin in (list, typing.Union, typing.Annotated) or (origin is not None and args):
+            if not args:
+                break
+            annotation = args[0]
+        else:
+            break
+    return annotation
