@@ -13,6 +13,7 @@ class BeslutError(Exception):
     """Base class of every error a user should see as a message, not a traceback."""
 
     exit_code = 1
+    """Process exit code for this kind of error (click itself uses 2 for bad usage)."""
 
     def __init__(
         self,
@@ -44,22 +45,22 @@ class BeslutError(Exception):
 class ContentError(BeslutError):
     """Raised when YAML content (an ärende, a registry, an utskick) is invalid."""
 
-    exit_code = 2
+    exit_code = 3
 
 
 class TemplateError(BeslutError):
     """Raised when a Word template is missing, broken or uses unknown variables."""
 
-    exit_code = 3
+    exit_code = 4
 
 
 class ConversionError(BeslutError):
     """Raised when LibreOffice is missing or fails to convert a document to PDF."""
 
-    exit_code = 4
+    exit_code = 5
 
 
 class BundleError(BeslutError):
     """Raised when a bilaga cannot go into the bundle (missing, broken, encrypted …)."""
 
-    exit_code = 5
+    exit_code = 6

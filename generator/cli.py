@@ -1,0 +1,177 @@
+"""The ``beslut`` command: thin click commands over ``pipeline``.
+
+This module parses arguments and reports; the work is done by library functions. Every
+error the user can cause is a ``BeslutError`` and is shown here, in Swedish, with its own
+exit code; a traceback is shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from . import __version__, clisv, pipeline
+from .content import DEFAULT_ORGANISATIONER
+from .errors import BeslutError
+
+clisv.install()
+
+EXIT_CODES = """\b
+Slutkoder:
+  0  klart
+  2  fel i kommandoraden
+  3  fel i innehållet (YAML, organisation, bilaga saknas)
+  4  fel i en Word-mall
+  5  PDF-konverteringen misslyckades (LibreOffice)
+  6  en bilaga går inte att lägga i handlingarna"""
+
+arende_argument = click.argument("arende", metavar="ÄRENDE", type=click.Path(path_type=Path))
+
+
+def common_options(command):
+    """Add --organisationer and --out, which every command takes."""
+    command = click.option(
+        "--out",
+        "out",
+        type=click.Path(file_okay=False, path_type=Path),
+        metavar="MAPP",
+        default=Path("out"),
+        show_default=True,
+        help="Mapp där dokumenten skrivs. Varje ärende får en egen undermapp.",
+    )(command)
+    command = click.option(
+        "--organisationer",
+        "organisationer",
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="FIL",
+        default=DEFAULT_ORGANISATIONER,
+        show_default=True,
+        help="Organisationsregistret (YAML) som ärendets 'organisation' slås upp i.",
+    )(command)
+    return command
+
+
+def reports_errors(command):
+    """Turn a BeslutError into a Swedish message on stderr and its exit code."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except BeslutError as e:
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            click.secho(f"Fel: {e.format()}", fg="red", err=True)
+            sys.exit(e.exit_code)
+
+    return wrapper
+
+
+def report(result: pipeline.Result) -> None:
+    """Print the files written and any warnings."""
+    for warning in result.warnings:
+        click.secho(f"Varning: {warning}", fg="yellow", err=True)
+    for path in result.files:
+        click.echo(f"Skrev {path}")
+
+
+class SwedishGroup(click.Group):
+    """A command group whose help shows Swedish placeholders."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[FLAGGOR]")
+        kwargs.setdefault("subcommand_metavar", "KOMMANDO [ARGUMENT]...")
+        super().__init__(*args, **kwargs)
+        self.command_class = SwedishCommand
+
+
+class SwedishCommand(click.Command):
+    """A command whose help shows Swedish placeholders."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[FLAGGOR]")
+        super().__init__(*args, **kwargs)
+
+
+@click.group(
+    cls=SwedishGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_CODES,
+)
+@click.version_option(__version__, prog_name="beslut", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Visa hela felspårningen (för utvecklare).")
+def main(debug: bool) -> None:
+    """Skapa beslutsunderlag, tjänsteutlåtanden, följebrev och handlingar för Göteborgs Stad.
+
+    Innehållet skrivs i YAML (ett ärende är en mapp med arende.yaml) och fogas in i
+    stadens Word-mallar. ÄRENDE är ärendets mapp eller dess arende.yaml.
+
+    \b
+    Exempel:
+      beslut validate content/arenden/2023-10-handlingsplaner-gota-lejon
+      beslut build content/arenden/2023-10-handlingsplaner-gota-lejon
+    """
+
+
+@main.command()
+@arende_argument
+@common_options
+@reports_errors
+def validate(arende: Path, organisationer: Path, out: Path) -> None:
+    """Kontrollera ett ärende utan att skriva något.
+
+    Läser arende.yaml, kontrollerar alla fält, att organisationen finns i registret och
+    att varje bilaga finns. Felen skrivs ut med fil, rad och fält.
+    """
+    loaded = pipeline.validate(arende, organisationer)
+    kind = loaded.organisation.dokumenttyp.lower()
+    click.echo(
+        f"OK: {loaded.source} ({kind} för {loaded.organisation.namn}, "
+        f"{len(loaded.arende.bilagor)} bilagor)."
+    )
+
+
+@main.command()
+@arende_argument
+@common_options
+@click.option("--pdf", is_flag=True, help="Skriv också en PDF/A (taggad, sv-SE) bredvid .docx-filen.")
+@reports_errors
+def render(arende: Path, organisationer: Path, out: Path, pdf: bool) -> None:
+    """Skapa beslutsunderlaget (bolag) eller tjänsteutlåtandet (nämnd) som Word-fil.
+
+    Skriver OUT/<ärendets mapp>/beslutsunderlag.docx eller tjänsteutlåtande.docx.
+    Andra filer i mappen lämnas orörda.
+    """
+    loaded = pipeline.validate(arende, organisationer)
+    report(pipeline.render(loaded, out, pdf=pdf))
+
+
+@main.command()
+@arende_argument
+@common_options
+@reports_errors
+def bundle(arende: Path, organisationer: Path, out: Path) -> None:
+    """Skapa handlingar.pdf: beslutsunderlaget följt av alla bilagor.
+
+    Bilagor i Word-, OpenDocument-, PowerPoint-, Excel- och bildformat görs om till PDF.
+    Varje del får ett bokmärke och sidnummer, och varje bilagesida märks "Bilaga N".
+    """
+    loaded = pipeline.validate(arende, organisationer)
+    report(pipeline.bundle(loaded, out))
+
+
+@main.command()
+@arende_argument
+@common_options
+@reports_errors
+def build(arende: Path, organisationer: Path, out: Path) -> None:
+    """Allt i ett: kontrollera, skapa Word-fil och PDF, och sätt ihop handlingar.pdf."""
+    loaded = pipeline.validate(arende, organisationer)
+    report(pipeline.bundle(loaded, out))
+
+
+if __name__ == "__main__":
+    main()

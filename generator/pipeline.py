@@ -1,0 +1,108 @@
+"""The whole story of one ärende, stage by stage: validate -> render -> PDF -> bundle.
+
+Each function here is what one ``beslut`` command does, callable from Python without
+click. Stages live in their own modules; this one only strings them together:
+``content`` (YAML -> model) -> ``context``/``render`` (model -> .docx) -> ``convert``
+(.docx -> PDF) -> ``bundle`` (PDFs -> handlingar.pdf).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .content import LoadedArende, load_arende, load_organisationer
+from .context import number_bilagor
+from .errors import BundleError, ConversionError
+from .render import TEMPLATE_DIR, output_name, render_beslutsunderlag
+
+BUNDLE_NAME = "handlingar.pdf"
+
+
+@dataclass
+class Result:
+    """What a command produced: the files written and any warnings for the user."""
+
+    files: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def validate(arende_path: Path, organisationer_path: Path) -> LoadedArende:
+    """Load and check an ärende and its registry; write nothing."""
+    return load_arende(arende_path, load_organisationer(organisationer_path))
+
+
+def output_dir(loaded: LoadedArende, out: Path) -> Path:
+    """Return the ärende's folder in ``out``: ``out/<ärende folder name>/``."""
+    return out / loaded.name
+
+
+def render(
+    loaded: LoadedArende,
+    out: Path,
+    *,
+    pdf: bool = False,
+    converter=None,
+    template_dir: Path = TEMPLATE_DIR,
+) -> Result:
+    """Write the .docx (and with ``pdf`` its PDF/A beside it) into the ärende's out folder."""
+    target = output_dir(loaded, out) / output_name(loaded)
+    result = Result(files=[render_beslutsunderlag(loaded, target, template_dir)])
+    if pdf:
+        with _converter(converter) as conv:
+            result.files.append(conv.to_pdf(target, target.with_suffix(".pdf"), pdfa=True))
+    return result
+
+
+def bundle(loaded: LoadedArende, out: Path, *, converter=None, template_dir: Path = TEMPLATE_DIR) -> Result:
+    """Write the paper and its PDF, then ``handlingar.pdf``: the paper and every bilaga."""
+    from .bundle import BundlePart, write_bundle
+
+    with _converter(converter) as conv:
+        result = render(loaded, out, pdf=True, converter=conv, template_dir=template_dir)
+        paper_pdf = result.files[-1]
+        parts = [
+            BundlePart(pdf=paper_pdf, bookmark=loaded.organisation.dokumenttyp, label=None, stamp=None)
+        ]
+        with tempfile.TemporaryDirectory(prefix="beslut-bilagor-") as tmp:
+            for bilaga in number_bilagor(loaded):
+                source = loaded.arende.folder / bilaga.fil
+                parts.append(
+                    BundlePart(
+                        pdf=_bilaga_pdf(conv, source, Path(tmp), bilaga),
+                        bookmark=bilaga.rubrik,
+                        label=f"Bilaga {bilaga.nummer}:",
+                        stamp=f"Bilaga {bilaga.nummer}",
+                        source=source,
+                        nummer=bilaga.nummer,
+                    )
+                )
+            target = output_dir(loaded, out) / BUNDLE_NAME
+            result.warnings += write_bundle(parts, target, title=loaded.arende.rubrik)
+    result.files.append(target)
+    return result
+
+
+def _bilaga_pdf(converter, source: Path, tmp: Path, bilaga) -> Path:
+    """Return ``source`` as a PDF, converting it into ``tmp`` if it is not one already."""
+    if source.suffix.lower() == ".pdf":
+        return source
+    try:
+        return converter.to_pdf(source, tmp / f"bilaga-{bilaga.nummer}.pdf", pdfa=False)
+    except ConversionError as e:
+        raise BundleError(
+            f"bilaga {bilaga.nummer} ('{bilaga.titel}') gick inte att göra om till PDF: "
+            f"{e.message}",
+            file=source,
+        ) from e
+
+
+def _converter(converter):
+    """Return a context that yields ``converter``, or a new warm one that is closed after."""
+    if converter is not None:
+        return nullcontext(converter)
+    from .convert import Converter
+
+    return Converter()

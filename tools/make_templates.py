@@ -1,0 +1,259 @@
+"""Create the first versions of the Word templates in ``templates/docx/``.
+
+The committed .docx files are the source of truth: open them in Word or LibreOffice and
+edit styles, header, footer and fixed text as in any document. This script only records
+how the first versions were made (styles, page, header with the "Göteborgs Stad" wordmark,
+footer with PAGE / NUMPAGES fields, and the ``{{ … }}`` tags). Running it again
+OVERWRITES the templates, and with them any edits made in Word.
+
+    .venv/bin/python tools/make_templates.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from generator.files import write_docx  # noqa: E402
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "docx"
+
+HEADING_FONT = "Arial"
+BODY_FONT = "Times New Roman"
+CITY_BLUE = RGBColor(0x00, 0x4B, 0x89)
+BLACK = RGBColor(0, 0, 0)
+
+
+def set_fonts(rpr_owner, name: str) -> None:
+    """Set every script's font of a style or run to ``name``, dropping theme fonts."""
+    rpr = rpr_owner.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in list(fonts.attrib):
+        del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), name)
+
+
+def set_language(doc, lang: str = "sv-SE") -> None:
+    """Make ``lang`` the language of every style (docDefaults), for spelling and PDF /Lang."""
+    rpr = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    lang_el = rpr.find(qn("w:lang"))
+    for attr in list(lang_el.attrib):
+        del lang_el.attrib[attr]
+    lang_el.set(qn("w:val"), lang)
+    lang_el.set(qn("w:eastAsia"), lang)
+    lang_el.set(qn("w:bidi"), "ar-SA")
+    fonts = rpr.find(qn("w:rFonts"))
+    for attr in list(fonts.attrib):
+        del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), BODY_FONT)
+
+
+def style_document(doc) -> None:
+    """Give the document the city's typography: serif body, Arial headings, real list styles."""
+    set_language(doc)
+    styles = doc.styles
+
+    normal = styles["Normal"]
+    set_fonts(normal, BODY_FONT)
+    normal.font.size = Pt(12)
+    normal.paragraph_format.space_after = Pt(8)
+    normal.paragraph_format.line_spacing = 1.1
+
+    for level, size, before, after in ((1, 18, 6, 14), (2, 13, 16, 4), (3, 12, 12, 3), (4, 11, 10, 2)):
+        style = styles[f"Heading {level}"]
+        set_fonts(style, HEADING_FONT)
+        style.font.size = Pt(size)
+        style.font.bold = True
+        style.font.italic = False
+        style.font.color.rgb = BLACK
+        style.paragraph_format.space_before = Pt(before)
+        style.paragraph_format.space_after = Pt(after)
+        style.paragraph_format.keep_with_next = True
+
+    for name in ("Header", "Footer"):
+        set_fonts(styles[name], HEADING_FONT)
+        styles[name].font.size = Pt(8.5)
+        styles[name].paragraph_format.space_after = Pt(0)
+
+    for name in ("List Bullet", "List Bullet 2", "List Number", "List Number 2", "List Continue"):
+        styles[name].paragraph_format.space_after = Pt(4)
+
+    table_text = styles.add_style("Sidhuvudtabell", WD_STYLE_TYPE.PARAGRAPH)
+    table_text.base_style = normal
+    set_fonts(table_text, HEADING_FONT)
+    table_text.font.size = Pt(9.5)
+    table_text.paragraph_format.space_after = Pt(0)
+    table_text.paragraph_format.line_spacing = 1.0
+
+    bilaga = styles.add_style("Bilagelista", WD_STYLE_TYPE.PARAGRAPH)
+    bilaga.base_style = normal
+    bilaga.paragraph_format.left_indent = Cm(0.8)
+    bilaga.paragraph_format.first_line_indent = Cm(-0.8)
+    bilaga.paragraph_format.space_after = Pt(2)
+    bilaga.paragraph_format.tab_stops.add_tab_stop(Cm(0.8))
+
+    signature = styles.add_style("Underskrift", WD_STYLE_TYPE.PARAGRAPH)
+    signature.base_style = normal
+    signature.paragraph_format.space_before = Pt(30)
+    signature.paragraph_format.space_after = Pt(0)
+    signature.paragraph_format.keep_with_next = True
+
+    link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
+    link.font.color.rgb = CITY_BLUE
+    link.font.underline = True
+
+
+def set_page(doc) -> None:
+    """Set A4 with the margins of the city's documents."""
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.5)
+    section.top_margin, section.bottom_margin = Cm(3.2), Cm(2.4)
+    section.header_distance, section.footer_distance = Cm(1.2), Cm(1.1)
+    section.start_type = WD_SECTION.NEW_PAGE
+
+
+def add_field(paragraph, instruction: str, placeholder: str) -> None:
+    """Append a Word field (PAGE, NUMPAGES …) that Word and LibreOffice update themselves."""
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), f" {instruction} ")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = placeholder
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+
+
+def add_wordmark_header(doc) -> None:
+    """Put the "Göteborgs Stad" wordmark and the sender in the page header."""
+    header = doc.sections[0].header
+    mark = header.paragraphs[0]
+    run = mark.add_run("Göteborgs Stad")
+    set_fonts(run, HEADING_FONT)
+    run.font.size = Pt(17)
+    run.font.bold = True
+    run.font.color.rgb = CITY_BLUE
+    sender = header.add_paragraph("{{ avsandare }}", style="Header")
+    sender.paragraph_format.space_after = Pt(0)
+
+
+def add_page_footer(doc, text: str) -> None:
+    """Footer: "<text> 1 (3)" with live PAGE and NUMPAGES fields."""
+    para = doc.sections[0].footer.paragraphs[0]
+    para.add_run(text + " ")
+    add_field(para, "PAGE", "1")
+    para.add_run(" (")
+    add_field(para, "NUMPAGES", "1")
+    para.add_run(")")
+
+
+def remove_borders(table) -> None:
+    """Make a layout table invisible: no borders."""
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), "nil")
+        borders.append(el)
+    table._tbl.tblPr.append(borders)
+
+
+def cell_lines(cell, lines: list[tuple[str, bool]]) -> None:
+    """Fill a table cell with one paragraph per (text, bold) line."""
+    first = True
+    for text, bold in lines:
+        para = cell.paragraphs[0] if first else cell.add_paragraph()
+        first = False
+        para.style = "Sidhuvudtabell"
+        run = para.add_run(text)
+        run.bold = bold
+
+
+def build_beslutsunderlag() -> Document:
+    """Return the template for a beslutsunderlag (bolag) or tjänsteutlåtande (nämnd)."""
+    doc = Document()
+    style_document(doc)
+    set_page(doc)
+    add_wordmark_header(doc)
+    add_page_footer(doc, "Göteborgs Stad {{ avsandare }}, {{ dokumenttyp|lower }}")
+
+    body = doc.element.body
+    for para in list(doc.paragraphs):
+        body.remove(para._p)
+
+    table = doc.add_table(rows=1, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    remove_borders(table)
+    left, right = table.rows[0].cells
+    left.width, right.width = Cm(8.5), Cm(7.5)
+    cell_lines(left, [("{{ dokumenttyp }}", True), ("Utfärdat {{ utfardat }}", False),
+                      ("Diarienummer {{ diarienummer }}", False)])
+    left.paragraphs[0].runs[0].font.size = Pt(14)
+    cell_lines(right, [("Handläggare", True), ("{{ handlaggare.namn }}", False),
+                       ("Telefon: {{ handlaggare.telefon }}", False),
+                       ("E-post: {{ handlaggare.epost }}", False)])
+
+    doc.add_paragraph("{{ rubrik }}", style="Heading 1").paragraph_format.space_before = Pt(30)
+
+    doc.add_paragraph("Förslag till beslut", style="Heading 2")
+    doc.add_paragraph("{{ beslutsinstans }}:")
+    doc.add_paragraph("{{p forslag_till_beslut }}")
+
+    for heading, tag in (
+        ("Sammanfattning", "sammanfattning"),
+        ("Bedömning ur ekonomisk dimension", "dimensioner.ekonomisk"),
+        ("Bedömning ur ekologisk dimension", "dimensioner.ekologisk"),
+        ("Bedömning ur social dimension", "dimensioner.social"),
+        ("Samverkan", "samverkan"),
+    ):
+        doc.add_paragraph(heading, style="Heading 2")
+        doc.add_paragraph(f"{{{{p {tag} }}}}")
+
+    doc.add_paragraph("{%p if bilagor %}")
+    doc.add_paragraph("Bilagor", style="Heading 2")
+    doc.add_paragraph("{%p for bilaga in bilagor %}")
+    doc.add_paragraph("{{ bilaga.nummer }}.\t{{ bilaga.titel }}", style="Bilagelista")
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p endif %}")
+
+    for heading, tag in (
+        ("Ärendet", "arendet"),
+        ("Beskrivning av ärendet", "beskrivning"),
+        ("{{ bedomning_rubrik }}", "bedomning"),
+    ):
+        doc.add_paragraph(heading, style="Heading 2")
+        doc.add_paragraph(f"{{{{p {tag} }}}}")
+
+    doc.add_paragraph("{%p for underskrift in underskrifter %}")
+    doc.add_paragraph("{{ underskrift.namn }}", style="Underskrift")
+    doc.add_paragraph("{{ underskrift.titel }}")
+    doc.add_paragraph("{%p endfor %}")
+    return doc
+
+
+def main() -> None:
+    """Write every template into templates/docx/."""
+    TEMPLATES.mkdir(parents=True, exist_ok=True)
+    doc = build_beslutsunderlag()
+    doc.core_properties.title = "Mall: beslutsunderlag och tjänsteutlåtande"
+    doc.core_properties.language = "sv-SE"
+    write_docx(doc, TEMPLATES / "beslutsunderlag.docx")
+    print(f"skrev {TEMPLATES / 'beslutsunderlag.docx'}")
+
+
+if __name__ == "__main__":
+    main()
