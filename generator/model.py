@@ -188,6 +188,11 @@ class Arende(Model):
 
     _folder: Path = PrivateAttr(default=Path("."))
 
+    @field_validator("forslag_till_beslut", mode="before")
+    @classmethod
+    def _one_proposal_may_be_plain_text(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
     @property
     def folder(self) -> Path:
         """Return the ärende folder, against which bilaga files are resolved."""
@@ -265,6 +270,9 @@ def _describe_errors(error: ValidationError, model_cls: type[Model], doc: YamlDo
             continue
         if kind == "missing":
             text = "saknas. Lägg till fältet."
+            if len(loc) == 1:
+                problems.append(f"{doc.path}, fält '{_field_name(loc)}': {text}")
+                continue
         elif kind == "value_error":
             text = _value_error_text(str(err.get("ctx", {}).get("error", err["msg"])))
         elif kind in _TYPE_MESSAGES:

@@ -1,0 +1,98 @@
+"""Shared test helpers: the sample content, a valid ärende to vary, and readers of output."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import docx
+import pytest
+import yaml
+from docx.oxml.ns import qn
+
+REPO = Path(__file__).resolve().parents[1]
+ORGANISATIONER = REPO / "content" / "organisationer.yaml"
+SAMPLE = REPO / "content" / "arenden" / "2023-10-handlingsplaner-gota-lejon"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+VALID_ARENDE = {
+    "organisation": "gota-lejon",
+    "rubrik": "Information om handlingsplaner",
+    "utfärdat": "2023-10-02",
+    "handläggare": {"namn": "Petra Willquist", "telefon": "031-368 55 14",
+                    "e-post": "petra.willquist@gotalejon.goteborg.se"},
+    "förslag_till_beslut": ["Styrelsen antecknar informationen."],
+    "sammanfattning": "En sammanfattning.",
+    "dimensioner": {"ekonomisk": "Ekonomi.", "ekologisk": "Ekologi.", "social": "Socialt."},
+    "samverkan": "Ingen samverkan.",
+    "bilagor": [{"titel": "En bilaga", "fil": "bilaga.pdf"}],
+    "ärendet": "Ärendet i korthet.",
+    "beskrivning": "Beskrivningen.",
+    "bedömning": "Bedömningen.",
+}
+
+
+def write_arende(folder: Path, data: dict | str) -> Path:
+    """Write ``data`` (a dict, or raw YAML text) as folder/arende.yaml, with a bilaga file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    (folder / "arende.yaml").write_text(text, encoding="utf-8")
+    sample_pdf = REPO.parent / "shared" / "testdata" / "pdf-samples" / "minimal-document.pdf"
+    bilaga = folder / "bilaga.pdf"
+    if not bilaga.exists():
+        bilaga.write_bytes(sample_pdf.read_bytes() if sample_pdf.exists() else minimal_pdf())
+    return folder
+
+
+def minimal_pdf() -> bytes:
+    """Return a one-page PDF made with reportlab."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawString(100, 700, "Bilaga")
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+@pytest.fixture
+def arende_dir(tmp_path: Path):
+    """Return a function writing a valid ärende, changed by ``changes``, into tmp_path."""
+
+    def make(name: str = "arende", **changes) -> Path:
+        data = {**VALID_ARENDE, **changes}
+        return write_arende(tmp_path / name, {k: v for k, v in data.items() if v is not None})
+
+    return make
+
+
+def block_texts(container) -> list[str]:
+    """Return the text of every paragraph in body order, table cells included."""
+    lines = []
+    for element in container.iterchildren():
+        if element.tag == qn("w:p"):
+            lines.append(paragraph_text(element))
+        elif element.tag == qn("w:tbl"):
+            lines += [paragraph_text(para) for para in element.iter(qn("w:p"))]
+    return [normalise(line) for line in lines if line.strip()]
+
+
+def paragraph_text(p) -> str:
+    """Return a w:p element's text, with tabs and line breaks as spaces."""
+    parts = []
+    for node in p.iter(qn("w:t"), qn("w:tab"), qn("w:br")):
+        parts.append(node.text or "" if node.tag == qn("w:t") else " ")
+    return "".join(parts)
+
+
+def docx_lines(path: Path) -> list[str]:
+    """Return the text a reader sees in a .docx body, paragraph by paragraph."""
+    return block_texts(docx.Document(str(path)).element.body)
+
+
+def normalise(text: str) -> str:
+    """Fold all white space to single spaces."""
+    return re.sub(r"\s+", " ", text).strip()
