@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ContentError
-from .model import Arende, Organisation, Organisationer, validate_model
+from .model import MOTTAGARGRUPPER, Arende, Organisation, Organisationer, Utskick, validate_model
 from .yamlfile import YamlDocument, read_yaml
 
 ARENDE_FILE = "arende.yaml"
+UTSKICK_FILE = "utskick.yaml"
 DEFAULT_ORGANISATIONER = Path("content/organisationer.yaml")
 
 
@@ -43,14 +44,86 @@ def load_organisationer(path: Path) -> Organisationer:
     return validate_model(Organisationer, read_yaml(path))
 
 
+def resolve_content_file(path: Path, name: str, what: str) -> Path:
+    """Return the YAML file for ``path``, which is its folder or the file itself."""
+    file = path / name if path.is_dir() else path
+    if not file.is_file():
+        raise ContentError(f"hittar ingen {name}. Ange {what}s mapp eller dess {name}.", file=file)
+    return file
+
+
 def resolve_arende_file(path: Path) -> Path:
     """Return the ``arende.yaml`` for ``path``, which is the folder or the file itself."""
-    file = path / ARENDE_FILE if path.is_dir() else path
-    if not file.is_file():
+    return resolve_content_file(path, ARENDE_FILE, "ärende")
+
+
+@dataclass(frozen=True)
+class LoadedUtskick:
+    """An utskick validated against the registry, with the documents it refers to."""
+
+    utskick: Utskick
+    source: Path
+    doc: YamlDocument
+
+    @property
+    def name(self) -> str:
+        """Return the utskick's folder name, used for its folder in ``out/``."""
+        return self.source.parent.name
+
+
+def load_utskick(path: Path) -> LoadedUtskick:
+    """Read and validate the utskick at ``path`` (its folder or its utskick.yaml)."""
+    file = resolve_content_file(path, UTSKICK_FILE, "utskick")
+    doc = read_yaml(file)
+    utskick = validate_model(Utskick, doc, hint="Jämför med exemplet i content/utskick/.")
+    utskick._folder = file.parent
+    return LoadedUtskick(utskick=utskick, source=file, doc=doc)
+
+
+def select_mottagare(
+    loaded: LoadedUtskick, organisationer: Organisationer, till: list[str] | None = None
+) -> list[Organisation]:
+    """Return the recipients: ``till`` (from the command line) or the utskick's own choice.
+
+    A group (bolag, nämnder, alla) or a list of ids, less the ``utom`` ids, in registry order.
+    """
+    utskick, doc = loaded.utskick, loaded.doc
+    if till:
+        choice: str | list[str] = till[0] if len(till) == 1 and till[0] in MOTTAGARGRUPPER else till
+        where: tuple = ()
+    else:
+        choice, where = utskick.mottagare, ("mottagare",)
+    if isinstance(choice, str):
+        wanted = {
+            "bolag": [o.id for o in organisationer.organisationer if o.is_bolag],
+            "nämnder": [o.id for o in organisationer.organisationer if not o.is_bolag],
+            "alla": organisationer.ids(),
+        }[choice]
+    else:
+        wanted = [_known_id(i, organisationer, doc, where, index) for index, i in enumerate(choice)]
+    excluded = {_known_id(i, organisationer, doc, ("utom",), n) for n, i in enumerate(utskick.utom)}
+    chosen = [org for org in organisationer.organisationer if org.id in wanted and org.id not in excluded]
+    if not chosen:
         raise ContentError(
-            f"hittar ingen {ARENDE_FILE}. Ange ärendets mapp eller dess {ARENDE_FILE}.", file=file
+            "utskicket har inga mottagare kvar. Kontrollera 'mottagare' och 'utom'.", file=doc.path
         )
-    return file
+    return chosen
+
+
+def _known_id(org_id: str, organisationer: Organisationer, doc: YamlDocument, where: tuple, index: int) -> str:
+    """Return ``org_id`` if the registry has it; else raise ContentError with suggestions."""
+    if organisationer.find(org_id) is not None:
+        return org_id
+    near = organisationer.suggest(org_id)
+    advice = "Menade du " + " eller ".join(f"'{i}'" for i in near) + "?" if near else ""
+    if not where:
+        raise ContentError(f"okänd mottagare '{org_id}' i --till. {advice}".strip())
+    raise ContentError(
+        f"okänd organisation '{org_id}'. {advice}".strip(),
+        file=doc.path,
+        line=doc.line_of(where + (index,)),
+        field=f"{where[0]}[{index + 1}]",
+    )
 
 
 def load_arende(path: Path, organisationer: Organisationer) -> LoadedArende:

@@ -35,9 +35,10 @@ class _List:
 class MarkdownRenderer:
     """Render Markdown fields into sub-documents of one docxtpl template."""
 
-    def __init__(self, template: DocxTemplate):
+    def __init__(self, template: DocxTemplate, heading_offset: int = HEADING_OFFSET):
         self.template = template
         self.document = template.get_docx()
+        self.heading_offset = heading_offset
 
     def subdoc(self, text: str):
         """Return a sub-document with ``text`` rendered as Word paragraphs."""
@@ -92,7 +93,7 @@ class _Writer:
 
     # --- blocks ---
     def _heading_open(self, token: Token) -> None:
-        level = min(int(token.tag[1]) + HEADING_OFFSET, 6)
+        level = min(int(token.tag[1]) + self.renderer.heading_offset, 6)
         self.paragraph = self.sub.add_paragraph(style=f"Heading {level}")
 
     def _paragraph_open(self, token: Token) -> None:

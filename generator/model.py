@@ -203,6 +203,42 @@ class Arende(Model):
         return self._folder / bilaga.fil
 
 
+# --- the utskick (a batch of cover letters) ------------------------------------------------
+
+MOTTAGARGRUPPER = ("bolag", "nämnder", "alla")
+"""The recipient groups an utskick may name instead of a list of ids."""
+
+
+class Utskick(Model):
+    """A följebrev sent to many organisations: one letter per recipient."""
+
+    avsandare: Text = Field(alias="avsändare")
+    datum: date
+    rubrik: Text
+    brodtext: Text = Field(alias="brödtext")
+    underskrift: Underskrift
+    mottagare: str | list[str]
+    utom: list[Id] = Field(default_factory=list)
+
+    @field_validator("mottagare", mode="before")
+    @classmethod
+    def _group_or_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value not in MOTTAGARGRUPPER:
+                raise ValueError("mottagargrupp")
+            return value
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise ValueError("mottagargrupp")
+        return value
+
+    _folder: Path = PrivateAttr(default=Path("."))
+
+    @property
+    def folder(self) -> Path:
+        """Return the utskick folder; its name names the output folder."""
+        return self._folder
+
+
 # --- Swedish validation messages -----------------------------------------------------------
 
 _TYPE_MESSAGES = {
@@ -216,6 +252,7 @@ _TYPE_MESSAGES = {
     "dict_type": "ska innehålla underfält (indragna rader under fältet).",
     "model_attributes_type": "ska innehålla underfält (indragna rader under fältet).",
     "literal_error": "har ett okänt värde. Tillåtna värden: {expected}.",
+    "union_tag_invalid": "har ett okänt värde.",
     "date_type": "ska vara ett datum på formen ÅÅÅÅ-MM-DD, t.ex. 2023-10-02.",
     "date_parsing": "ska vara ett datum på formen ÅÅÅÅ-MM-DD, t.ex. 2023-10-02.",
     "date_from_datetime_parsing": "ska vara ett datum på formen ÅÅÅÅ-MM-DD, t.ex. 2023-10-02.",
@@ -288,6 +325,9 @@ def _describe_errors(error: ValidationError, model_cls: type[Model], doc: YamlDo
 def _value_error_text(detail: str) -> str:
     if "förvaltning saknas" in detail:
         return "en nämnd måste ha 'förvaltning' (t.ex. 'förvaltning: Förskoleförvaltningen')."
+    if "mottagargrupp" in detail:
+        return ("ska vara 'bolag', 'nämnder', 'alla' eller en lista med organisationers id "
+                "(rader som börjar med '- ').")
     if "e-postadress" in detail:
         return "är ingen e-postadress. Skriv den på formen namn@goteborg.se."
     if "förekommer två gånger" in detail:

@@ -1,15 +1,20 @@
-"""Rendering a Word document from a template and a validated ärende.
+"""Rendering Word documents from templates: the .docx stage of the pipeline.
 
-``render_beslutsunderlag`` is the .docx stage of the pipeline: it loads the template,
-builds the context, renders it with autoescaping and a strict undefined (so content is
-always data, never template code), sets the document properties (title, author,
-language sv-SE, fixed dates) and writes the file atomically and reproducibly.
+``render_docx`` loads a template, builds its context, renders it with autoescaping and
+a strict undefined (so content is always data, never template code), sets the document
+properties (title, author, language sv-SE, fixed dates) and writes the file atomically
+and reproducibly. Templates are read from disk and compiled once per process, so a
+batch of hundreds of letters does not parse the same template hundreds of times.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
+from typing import Callable
+
+import io
 
 import jinja2
 from docxtpl import DocxTemplate
@@ -18,16 +23,37 @@ from .content import LoadedArende
 from .context import build_context
 from .errors import TemplateError
 from .files import write_docx
-from .markdown import MarkdownRenderer
+from .markdown import HEADING_OFFSET, MarkdownRenderer
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "docx"
 BESLUTSUNDERLAG_TEMPLATE = "beslutsunderlag.docx"
 LANGUAGE = "sv-SE"
 
 
+class _Environment(jinja2.Environment):
+    """A Jinja environment that compiles each template part once and then reuses it."""
+
+    def __init__(self):
+        super().__init__(autoescape=True, undefined=jinja2.StrictUndefined)
+        self._compiled: dict[str, jinja2.Template] = {}
+
+    def from_string(self, source, globals=None, template_class=None):  # noqa: A002
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        if source not in self._compiled:
+            self._compiled[source] = super().from_string(source)
+        return self._compiled[source]
+
+
+@lru_cache(maxsize=1)
 def jinja_environment() -> jinja2.Environment:
-    """Return the Jinja environment every template is rendered with."""
-    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    """Return the Jinja environment every template is rendered with (shared, caching)."""
+    return _Environment()
+
+
+@lru_cache(maxsize=16)
+def _template_bytes(path: Path, mtime_ns: int) -> bytes:
+    return path.read_bytes()
 
 
 def load_template(path: Path) -> DocxTemplate:
@@ -35,7 +61,8 @@ def load_template(path: Path) -> DocxTemplate:
     if not path.is_file():
         raise TemplateError("mallen finns inte. Kontrollera mappen templates/docx/.", file=path)
     try:
-        template = DocxTemplate(path)
+        data = _template_bytes(path.resolve(), path.stat().st_mtime_ns)
+        template = DocxTemplate(io.BytesIO(data))
         template.init_docx()
     except Exception as e:  # python-docx raises several kinds for a broken package
         raise TemplateError(
@@ -79,6 +106,29 @@ def set_properties(template: DocxTemplate, *, title: str, author: str, when) -> 
     props.subject = ""
 
 
+def render_docx(
+    template_path: Path,
+    build: Callable[[MarkdownRenderer], dict],
+    target: Path,
+    *,
+    title: str,
+    author: str,
+    when: date,
+    heading_offset: int = HEADING_OFFSET,
+) -> Path:
+    """Render the template at ``template_path`` into ``target``; return ``target``.
+
+    ``build`` receives the template's Markdown renderer and returns the context;
+    a ``#`` heading in Markdown becomes Word's Heading ``1 + heading_offset``.
+    """
+    template = load_template(template_path)
+    context = build(MarkdownRenderer(template, heading_offset))
+    render_template(template, context, template_path)
+    set_properties(template, title=title, author=author, when=when)
+    write_docx(template, target)
+    return target
+
+
 def output_name(loaded: LoadedArende) -> str:
     """Return the document's file name: beslutsunderlag.docx or tjänsteutlåtande.docx."""
     return f"{loaded.organisation.dokumenttyp.lower()}.docx"
@@ -88,11 +138,12 @@ def render_beslutsunderlag(
     loaded: LoadedArende, target: Path, template_dir: Path = TEMPLATE_DIR
 ) -> Path:
     """Render ``loaded`` into ``target`` (a .docx), atomically; return ``target``."""
-    path = template_dir / BESLUTSUNDERLAG_TEMPLATE
-    template = load_template(path)
-    context = build_context(loaded, MarkdownRenderer(template))
-    render_template(template, context, path)
     arende = loaded.arende
-    set_properties(template, title=arende.rubrik, author=arende.handlaggare.namn, when=arende.utfardat)
-    write_docx(template, target)
-    return target
+    return render_docx(
+        template_dir / BESLUTSUNDERLAG_TEMPLATE,
+        lambda markdown: build_context(loaded, markdown),
+        target,
+        title=arende.rubrik,
+        author=arende.handlaggare.namn,
+        when=arende.utfardat,
+    )

@@ -245,14 +245,50 @@ def build_beslutsunderlag() -> Document:
     return doc
 
 
+def build_foljebrev() -> Document:
+    """Return the template for a följebrev (cover letter) to one organisation."""
+    doc = Document()
+    style_document(doc)
+    set_page(doc)
+    add_wordmark_header(doc)
+    add_page_footer(doc, "Göteborgs Stad {{ avsandare }}, följebrev")
+
+    body = doc.element.body
+    for para in list(doc.paragraphs):
+        body.remove(para._p)
+
+    table = doc.add_table(rows=1, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    remove_borders(table)
+    left, right = table.rows[0].cells
+    left.width, right.width = Cm(8.5), Cm(7.5)
+    cell_lines(left, [("Följebrev", True), ("Datum {{ datum }}", False),
+                      ("Från {{ avsandare }}", False)])
+    left.paragraphs[0].runs[0].font.size = Pt(14)
+    cell_lines(right, [("Till", True), ("{%p for rad in mottagare_block %}", False),
+                       ("{{ rad }}", False), ("{%p endfor %}", False)])
+
+    doc.add_paragraph("{{ rubrik }}", style="Heading 1").paragraph_format.space_before = Pt(30)
+    doc.add_paragraph("{{p brodtext }}")
+    doc.add_paragraph("{{ underskrift.namn }}", style="Underskrift")
+    doc.add_paragraph("{{ underskrift.titel }}")
+    return doc
+
+
+def save_template(doc, name: str, title: str) -> None:
+    """Write one template into templates/docx/."""
+    doc.core_properties.title = title
+    doc.core_properties.language = "sv-SE"
+    write_docx(doc, TEMPLATES / name)
+    print(f"skrev {TEMPLATES / name}")
+
+
 def main() -> None:
     """Write every template into templates/docx/."""
     TEMPLATES.mkdir(parents=True, exist_ok=True)
-    doc = build_beslutsunderlag()
-    doc.core_properties.title = "Mall: beslutsunderlag och tjänsteutlåtande"
-    doc.core_properties.language = "sv-SE"
-    write_docx(doc, TEMPLATES / "beslutsunderlag.docx")
-    print(f"skrev {TEMPLATES / 'beslutsunderlag.docx'}")
+    save_template(build_beslutsunderlag(), "beslutsunderlag.docx",
+                  "Mall: beslutsunderlag och tjänsteutlåtande")
+    save_template(build_foljebrev(), "foljebrev.docx", "Mall: följebrev")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,356 @@
+"""Bundling the beslutsunderlag and its bilagor into one handlingar.pdf.
+
+``write_bundle`` is the last stage of the pipeline. It checks every part first (``check_pdf``),
+so a broken bilaga stops the run before anything is written, then appends the parts in order,
+gives each one an outline item, page labels ("Bilaga 1:1", "Bilaga 1:2" …) and a small stamp
+("Bilaga 1") at the visual top right of every page, and writes the file atomically.
+
+The bundle makes no PDF/A claim, even when the first part is PDF/A: the bilagor appended to it
+are arbitrary PDFs (untagged, fonts not necessarily embedded), so a claim would be false. The
+bundle is built in a fresh writer and the catalog's XMP metadata (where ``pdfaid`` lives) and
+output intents of the parts are never copied.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+from pypdf.generic import ArrayObject, BooleanObject, DictionaryObject, NameObject, TextStringObject
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from .errors import BundleError
+
+STAMP_FONT = "LiberationSans-Bold"
+STAMP_FONT_GLOBS = (
+    "/usr/share/fonts/truetype/liberation2/LiberationSans-Bold.ttf",
+    "/usr/share/fonts/truetype/liberation*/LiberationSans-Bold.ttf",
+    "/usr/share/fonts/**/LiberationSans-Bold.ttf",
+)
+STAMP_SIZE = 10.0
+"""Font size of the stamp in points."""
+STAMP_MARGIN = 28.35
+"""Distance of the stamp's box from the top and right edges of the page (1 cm)."""
+STAMP_PADDING = 3.0
+"""White space between the stamp text and its box."""
+
+
+@dataclass(frozen=True)
+class BundlePart:
+    """One part of handlingar.pdf: the beslutsunderlag or one bilaga, already as PDF."""
+
+    pdf: Path
+    bookmark: str
+    label: str | None
+    stamp: str | None
+    source: Path | None = None
+    nummer: int | None = None
+
+    @property
+    def name(self) -> str:
+        """Return how messages name this part, e.g. 'Bilaga 1 – Presentationsmaterial'."""
+        prefix = f"Bilaga {self.nummer}"
+        if self.nummer is None or self.bookmark.startswith(prefix):
+            return self.bookmark
+        return f"{prefix} – {self.bookmark}"
+
+    @property
+    def user_file(self) -> Path:
+        """Return the file the user knows: the original if given, else the PDF."""
+        return self.source or self.pdf
+
+
+def fail(part: BundlePart, problem: str, advice: str) -> BundleError:
+    """Return a BundleError naming the part, its file, the problem and what to do."""
+    converted = f" (PDF-filen: {part.pdf})" if part.source and part.source != part.pdf else ""
+    return BundleError(
+        f"{part.name} kan inte läggas i handlingar.pdf: {problem}{converted}. {advice}",
+        file=part.user_file,
+    )
+
+
+def check_pdf(part: BundlePart) -> list[str]:
+    """Validate one input PDF before bundling; return Swedish warnings; raise BundleError for bad input."""
+    _, warnings = read_part(part)
+    return warnings
+
+
+def read_part(part: BundlePart) -> tuple[PdfReader, list[str]]:
+    """Check ``part.pdf`` and return it opened for bundling, with Swedish warnings.
+
+    pypdf alone misses damage (a corrupt content stream is copied silently), so the file is
+    first opened and checked with pikepdf the way ``qpdf --check`` does: errors reject the
+    file, warnings only (common in real-world files) accept it with a warning.
+    """
+    data = read_bytes(part)
+    warnings: list[str] = []
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            problems = pdf.check_pdf_syntax()
+            page_count = len(pdf.pages)
+            if pdf.is_encrypted:
+                warnings.append(
+                    f"{part.name} ({part.user_file}): PDF-filen har behörighetsbegränsningar "
+                    "(till exempel mot utskrift, kopiering eller ändring). Begränsningarna följer "
+                    "inte med i handlingar.pdf. Kontrollera att bilagan får spridas utan dem."
+                )
+                data = save_unencrypted(pdf)
+    except pikepdf.PasswordError as e:
+        raise fail(
+            part,
+            "PDF-filen är lösenordsskyddad och kan inte öppnas utan lösenord",
+            "Be avsändaren om en version utan lösenord, eller öppna filen och spara en kopia "
+            "utan lösenordsskydd.",
+        ) from e
+    except Exception as e:  # pikepdf raises several types for damaged files
+        raise damaged(part) from e
+    errors = [p for p in problems if p.startswith("ERROR")]
+    if errors:
+        raise damaged(part, errors[0])
+    if problems:
+        warnings.append(
+            f"{part.name} ({part.user_file}): PDF-filen har mindre fel som rättades automatiskt. "
+            "Kontrollera att bilagans sidor ser rätt ut i handlingar.pdf."
+        )
+    reader = open_reader(part, data, page_count)
+    return reader, warnings
+
+
+def read_bytes(part: BundlePart) -> bytes:
+    """Return the bytes of ``part.pdf``; raise BundleError if it is missing, empty or no PDF."""
+    path = part.pdf
+    if not path.exists():
+        raise fail(part, "filen finns inte", "Kontrollera sökvägen och att filen ligger på plats.")
+    if not path.is_file():
+        raise fail(part, "sökvägen är en mapp, inte en fil", "Ange PDF-filen i stället för mappen.")
+    data = path.read_bytes()
+    if not data:
+        raise fail(part, "filen är tom (0 byte)", "Spara eller exportera bilagan som PDF på nytt.")
+    if data.startswith(b"PK"):
+        raise fail(
+            part,
+            "filen är inte en PDF utan ett Office-dokument eller en zip-fil",
+            "Öppna filen i sitt program och spara eller exportera den som PDF.",
+        )
+    if b"%PDF-" not in data[:1024]:
+        raise fail(
+            part,
+            "filen är inte en PDF (den börjar inte med %PDF-)",
+            "Öppna filen i sitt program och spara eller exportera den som PDF.",
+        )
+    return data
+
+
+def damaged(part: BundlePart, detail: str = "") -> BundleError:
+    """Return the BundleError for a PDF that is truncated or damaged."""
+    page = re.match(r"ERROR: page (\d+):", detail)
+    where = f"sidan {page[1]} är skadad" if page else "filen är skadad eller ofullständig"
+    return fail(
+        part,
+        f"PDF-filen kan inte läsas, {where}",
+        "Hämta filen på nytt eller exportera den som PDF igen från originalet.",
+    )
+
+
+def save_unencrypted(pdf: pikepdf.Pdf) -> bytes:
+    """Return an opened (owner-password-only) PDF as unencrypted bytes."""
+    out = io.BytesIO()
+    pdf.save(out, encryption=False)
+    return out.getvalue()
+
+
+def open_reader(part: BundlePart, data: bytes, page_count: int) -> PdfReader:
+    """Open ``data`` with pypdf, touching every page so that damage shows now, not later."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        for page in reader.pages:
+            _ = page.cropbox, page.rotation
+        if len(reader.pages) != page_count:
+            raise ValueError(f"pypdf reads {len(reader.pages)} pages, qpdf {page_count}")
+    except Exception as e:  # pypdf raises anything up to UnicodeDecodeError on bad input
+        raise damaged(part) from e
+    return reader
+
+
+def write_bundle(parts: list[BundlePart], out_path: Path, *, title: str, language: str = "sv-SE") -> list[str]:
+    """Check every part, then write the bundle atomically (temp file in the same dir, then os.replace). Return warnings.
+
+    Nothing is written before every part has passed ``check_pdf``; on any error a previous
+    bundle at ``out_path`` is left as it was. See the module docstring on PDF/A.
+    """
+    if not parts:
+        raise BundleError("handlingar.pdf får inga delar. Ange minst beslutsunderlaget.", file=out_path)
+    checked = [read_part(part) for part in parts]
+    writer = PdfWriter()
+    overlays: dict[tuple[float, float, str], PageObject] = {}
+    for part, (reader, _) in zip(parts, checked):
+        try:
+            append_part(writer, part, reader, overlays)
+        except BundleError:
+            raise
+        except Exception as e:  # pypdf on a file it read but cannot copy
+            raise fail(
+                part, "PDF-filen kunde inte kopieras", "Exportera bilagan som PDF på nytt från originalet."
+            ) from e
+    set_document_info(writer, title, language)
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+    write_atomically(writer, out_path)
+    return [warning for _, part_warnings in checked for warning in part_warnings]
+
+
+def append_part(
+    writer: PdfWriter, part: BundlePart, reader: PdfReader, overlays: dict[tuple[float, float, str], PageObject]
+) -> None:
+    """Append one part's pages with its outline item, page labels and stamp."""
+    first = len(writer.pages)
+    resolve_named_links(reader)
+    writer.append(reader, import_outline=False)
+    last = len(writer.pages) - 1
+    writer.add_outline_item(title=part.bookmark, page_number=first)
+    writer.set_page_label(first, last, style="/D", prefix=part.label, start=1)
+    if part.stamp:
+        for page in writer.pages[first : last + 1]:
+            stamp_page(page, part.stamp, overlays)
+
+
+def resolve_named_links(reader: PdfReader) -> None:
+    """Turn named link targets into explicit ones, so links keep pointing into their own part.
+
+    pypdf keeps only the first of equal names across parts: two pdflatex bilagor both have
+    "section.1", and the second one's links would jump into the first bilaga.
+    """
+    named = reader.named_destinations
+    if not named:
+        return
+    for page in reader.pages:
+        for ref in page.get("/Annots") or []:
+            annot = ref.get_object()
+            if not isinstance(annot, DictionaryObject) or annot.get("/Subtype") != "/Link":
+                continue
+            action = annot.get("/A")
+            action = action.get_object() if action is not None else None
+            if isinstance(action, DictionaryObject) and action.get("/S") == "/GoTo":
+                target, key = action, "/D"
+            else:
+                target, key = annot, "/Dest"
+            name = target.get(key)
+            if isinstance(name, str) and str(name) in named:
+                target[NameObject(key)] = ArrayObject(named[str(name)].dest_array)
+
+
+def stamp_page(page: PageObject, text: str, overlays: dict[tuple[float, float, str], PageObject]) -> None:
+    """Stamp ``text`` at the visual top right of ``page``, whatever its cropbox and /Rotate."""
+    box = page.cropbox
+    left, right = sorted((float(box.left), float(box.right)))
+    bottom, top = sorted((float(box.bottom), float(box.top)))
+    width, height = right - left, top - bottom
+    rotation = (round(page.rotation / 90) * 90) % 360
+    # The overlay is drawn in visual coordinates; map its origin (visual bottom left) to the
+    # corner of the cropbox that the viewer shows at the bottom left.
+    origin = {0: (left, bottom), 90: (right, bottom), 180: (right, top), 270: (left, top)}[rotation]
+    visual = (width, height) if rotation in (0, 180) else (height, width)
+    key = (round(visual[0], 2), round(visual[1], 2), text)
+    if key not in overlays:
+        overlays[key] = make_overlay(*key)
+    transformation = Transformation().rotate(rotation).translate(*origin)
+    detach_contents(page)
+    page.merge_transformed_page(overlays[key], transformation, over=True)
+    page.compress_content_streams()
+
+
+def detach_contents(page: PageObject) -> None:
+    """Give ``page`` a content stream of its own before it is changed.
+
+    Pages may share one content stream (habibi-rotated.pdf: four pages, one stream, four
+    rotations). pypdf's merge writes the merged content back into the shared object, so
+    without this every page sharing it would carry every other page's stamp.
+    """
+    contents = page.get_contents()
+    if contents is not None:
+        del page[NameObject("/Contents")]
+        page.replace_contents(contents)
+
+
+def make_overlay(width: float, height: float, text: str) -> PageObject:
+    """Return a transparent page of the given size with ``text`` in a white box at the top right."""
+    font = register_stamp_font()
+    face = pdfmetrics.getFont(font).face
+    ascent, descent = face.ascent * STAMP_SIZE / 1000, face.descent * STAMP_SIZE / 1000
+    text_width = pdfmetrics.stringWidth(text, font, STAMP_SIZE)
+    box_width = text_width + 2 * STAMP_PADDING
+    box_height = ascent - descent + 2 * STAMP_PADDING
+    x = width - STAMP_MARGIN - box_width
+    y = height - STAMP_MARGIN - box_height
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=(width, height), invariant=1, pageCompression=1)
+    c.setFillColorRGB(1, 1, 1)
+    c.setStrokeColorRGB(0.35, 0.35, 0.35)
+    c.setLineWidth(0.5)
+    c.rect(x, y, box_width, box_height, stroke=1, fill=1)
+    c.setFillColorRGB(0, 0, 0)
+    c.setFont(font, STAMP_SIZE)
+    c.drawString(x + STAMP_PADDING, y + STAMP_PADDING - descent, text)
+    c.showPage()
+    c.save()
+    return PdfReader(out).pages[0]
+
+
+@functools.cache
+def register_stamp_font() -> str:
+    """Register Liberation Sans Bold with reportlab and return its name; fail if it is missing."""
+    for pattern in STAMP_FONT_GLOBS:
+        found = sorted(glob.glob(pattern, recursive=True))
+        if found:
+            pdfmetrics.registerFont(TTFont(STAMP_FONT, found[0]))
+            return STAMP_FONT
+    raise BundleError(
+        "typsnittet Liberation Sans Bold (LiberationSans-Bold.ttf), som behövs för att stämpla "
+        "bilagorna, finns inte på datorn. Installera paketet fonts-liberation2 "
+        "(sudo apt-get install fonts-liberation2) och kör igen.",
+        file="/usr/share/fonts/truetype/liberation2",
+    )
+
+
+def set_document_info(writer: PdfWriter, title: str, language: str) -> None:
+    """Set the title, language and opening view (outline shown) of the bundle."""
+    writer.add_metadata({"/Title": title, "/Creator": "beslut"})
+    root = writer.root_object
+    root[NameObject("/Lang")] = TextStringObject(language)
+    root[NameObject("/ViewerPreferences")] = DictionaryObject(
+        {NameObject("/DisplayDocTitle"): BooleanObject(True)}
+    )
+    writer.page_mode = "/UseOutlines"
+    for key in ("/Metadata", "/OutputIntents"):  # no PDF/A claim, see the module docstring
+        root.pop(NameObject(key), None)
+
+
+def write_atomically(writer: PdfWriter, out_path: Path) -> None:
+    """Write the bundle to a temporary file beside ``out_path`` and rename it into place."""
+    tmp_name = None
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.stem}-", suffix=".pdf.tmp", dir=out_path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            writer.write(fh)
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, out_path)
+        tmp_name = None
+    except OSError as e:
+        raise BundleError(
+            f"handlingar.pdf kunde inte skrivas ({e.strerror or e}). Kontrollera att mappen "
+            "är skrivbar, att det finns diskutrymme och att filen inte är öppen i ett annat program.",
+            file=out_path,
+        ) from e
+    finally:
+        if tmp_name is not None:
+            Path(tmp_name).unlink(missing_ok=True)
