@@ -173,5 +173,50 @@ def build(arende: Path, organisationer: Path, out: Path) -> None:
     report(pipeline.bundle(loaded, out))
 
 
+@main.command()
+@click.argument("utskick", metavar="UTSKICK", type=click.Path(path_type=Path))
+@common_options
+@click.option(
+    "--till",
+    "till",
+    multiple=True,
+    metavar="MOTTAGARE",
+    help="Skicka bara till 'bolag', 'nämnder', 'alla' eller angivna id (flaggan kan upprepas). "
+    "Utan flaggan gäller utskickets egen 'mottagare'.",
+)
+@click.option("--pdf", is_flag=True, help="Skriv också varje brev som PDF/A.")
+@click.option("--workers", type=click.IntRange(1, 16), default=None, metavar="ANTAL",
+              help="Antal parallella arbetare (standard: en per kärna).")
+@reports_errors
+def letters(utskick: Path, organisationer: Path, out: Path, till: tuple[str, ...], pdf: bool,
+            workers: int | None) -> None:
+    """Skapa ett följebrev per mottagare.
+
+    UTSKICK är utskickets mapp eller dess utskick.yaml. Breven skrivs till
+    OUT/<utskick>/<id>.docx (och .pdf), med en manifest.json som listar varje fil,
+    mottagare, antal sidor och kontrollsumma. Om ett brev misslyckas görs de andra
+    ändå; felen listas på slutet och slutkoden blir 1.
+    """
+    report = pipeline.letters(utskick, organisationer, out, till=list(till) or None, pdf=pdf,
+                              workers=workers, show_progress=sys.stderr.isatty())
+    sys.exit(summarise(report))
+
+
+def summarise(report) -> int:
+    """Print a batch's summary and failures; return the exit code (1 if any failed)."""
+    for outcome in report.outcomes:
+        for warning in outcome.warnings:
+            click.secho(f"Varning ({outcome.recipient}): {warning}", fg="yellow", err=True)
+    ok = len(report.outcomes) - len(report.failed)
+    files = len(report.files)
+    click.echo(f"Klart: {ok} av {len(report.outcomes)} mottagare, {files} filer. Manifest: {report.manifest}")
+    if report.failed:
+        click.secho(f"{len(report.failed)} misslyckades:", fg="red", err=True)
+        for outcome in report.failed:
+            click.secho(f"  {outcome.recipient} ({outcome.name}): {outcome.error}", fg="red", err=True)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
     main()

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from docx.opc.pkgwriter import PackageWriter
+
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -42,21 +44,36 @@ def write_bytes(target: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+class _FixedTimeZipWriter:
+    """The writer python-docx's PackageWriter writes parts to, with a fixed date per entry."""
+
+    def __init__(self, zip_file: zipfile.ZipFile):
+        self.zip_file = zip_file
+
+    def write(self, pack_uri, blob: bytes) -> None:
+        info = zipfile.ZipInfo(pack_uri.membername, date_time=ZIP_EPOCH)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        self.zip_file.writestr(info, blob)
+
+
 def docx_bytes(document) -> bytes:
     """Return a python-docx or docxtpl document as .docx bytes with fixed zip timestamps.
 
-    python-docx stamps every zip entry with the current time; rewriting the entries with
-    a fixed date makes the same input give a byte-identical file.
+    python-docx stamps every zip entry with the current time; writing the entries with a
+    fixed date instead makes the same input give a byte-identical file. This is
+    ``OpcPackage.save`` with our own zip writer.
     """
-    raw = io.BytesIO()
-    document.save(raw)
+    package = document.part.package
+    parts = list(package.parts)
+    for part in parts:
+        part.before_marshal()
     out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(item.filename))
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zip_file:
+        writer = _FixedTimeZipWriter(zip_file)
+        PackageWriter._write_content_types_stream(writer, parts)
+        PackageWriter._write_pkg_rels(writer, package.rels)
+        PackageWriter._write_parts(writer, parts)
     return out.getvalue()
 
 

@@ -1,7 +1,7 @@
 """Markdown text fields rendered as real Word paragraphs, lists and runs.
 
 The handläggare writes text fields in Markdown. ``MarkdownRenderer`` turns one field into
-a docxtpl sub-document placed with ``{{p field }}``: paragraphs in the template's Normal
+a block of Word paragraphs placed with ``{{p field }}``: paragraphs in the template's Normal
 style, headings in its heading styles, bullets and numbers in its ``List Bullet`` /
 ``List Number`` styles (each numbered list restarting at its own first number), bold and
 italic runs, and clickable links. Markdown is parsed by markdown-it-py (CommonMark);
@@ -10,16 +10,26 @@ raw HTML is shown as the text it is, never interpreted.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from docx.blkcntnr import BlockItemContainer
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
+from lxml import etree
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 _PARSER = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+
+@lru_cache(maxsize=256)
+def parse_markdown(text: str) -> tuple[Token, ...]:
+    """Return the markdown-it tokens of ``text``; a batch parses each text only once."""
+    return tuple(_PARSER.parse(text))
+
 
 HEADING_OFFSET = 2
 """A ``#`` heading inside a field sits below the template's section headings (Heading 2)."""
@@ -32,19 +42,39 @@ class _List:
     items_seen: int = 0
 
 
+class MarkdownBlock:
+    """Word paragraphs made from one Markdown field; docxtpl inserts them as raw XML."""
+
+    def __init__(self, xml: str):
+        self.xml = xml
+
+    def __html__(self) -> str:
+        return self.xml
+
+    __str__ = __html__
+
+
 class MarkdownRenderer:
-    """Render Markdown fields into sub-documents of one docxtpl template."""
+    """Render Markdown fields into paragraph blocks for one docxtpl template."""
 
     def __init__(self, template: DocxTemplate, heading_offset: int = HEADING_OFFSET):
         self.template = template
         self.document = template.get_docx()
         self.heading_offset = heading_offset
+        self._style_ids: dict[str, str] = {}
 
-    def subdoc(self, text: str):
-        """Return a sub-document with ``text`` rendered as Word paragraphs."""
-        sub = self.template.new_subdoc()
-        _Writer(self, sub).write(_PARSER.parse(text or ""))
-        return sub
+    def subdoc(self, text: str) -> MarkdownBlock:
+        """Return ``text`` rendered as a block of Word paragraphs."""
+        body = OxmlElement("w:body")
+        _Writer(self, BlockItemContainer(body, self.document)).write(parse_markdown(text or ""))
+        xml = etree.tostring(body, encoding="unicode")
+        return MarkdownBlock(re.sub(r"</?w:body[^>]*>", "", xml))
+
+    def style_id(self, name: str) -> str:
+        """Return the template's style id for the style called ``name``."""
+        if name not in self._style_ids:
+            self._style_ids[name] = self.document.styles[name].style_id
+        return self._style_ids[name]
 
     def numbered_list(self, items: list[str]):
         """Return a sub-document with one numbered paragraph per item (plain if only one)."""
@@ -78,14 +108,20 @@ def _escape_list_item(text: str) -> str:
 class _Writer:
     """Walk markdown-it tokens and append paragraphs and runs to one sub-document."""
 
-    def __init__(self, renderer: MarkdownRenderer, sub):
+    def __init__(self, renderer: MarkdownRenderer, container: BlockItemContainer):
         self.renderer = renderer
-        self.sub = sub
+        self.container = container
         self.lists: list[_List] = []
         self.paragraph = None
         self.first_in_item = False
 
-    def write(self, tokens: list[Token]) -> None:
+    def add_paragraph(self, text: str = "", style: str | None = None):
+        paragraph = self.container.add_paragraph(text)
+        if style is not None:
+            paragraph._p.style = self.renderer.style_id(style)
+        return paragraph
+
+    def write(self, tokens) -> None:
         for token in tokens:
             handler = getattr(self, "_" + token.type, None)
             if handler is not None:
@@ -94,23 +130,23 @@ class _Writer:
     # --- blocks ---
     def _heading_open(self, token: Token) -> None:
         level = min(int(token.tag[1]) + self.renderer.heading_offset, 6)
-        self.paragraph = self.sub.add_paragraph(style=f"Heading {level}")
+        self.paragraph = self.add_paragraph(style=f"Heading {level}")
 
     def _paragraph_open(self, token: Token) -> None:
         if not self.lists:
-            self.paragraph = self.sub.add_paragraph()
+            self.paragraph = self.add_paragraph()
             return
         current = self.lists[-1]
         depth = len(self.lists)
         if self.first_in_item:
             kind = "List Number" if current.ordered else "List Bullet"
             style = kind if depth == 1 else f"{kind} 2"
-            self.paragraph = self.sub.add_paragraph(style=style)
+            self.paragraph = self.add_paragraph(style=style)
             if current.ordered and current.num_id is not None:
                 _set_numbering(self.paragraph, current.num_id, level=0)
             self.first_in_item = False
         else:
-            self.paragraph = self.sub.add_paragraph(style="List Continue")
+            self.paragraph = self.add_paragraph(style="List Continue")
 
     def _bullet_list_open(self, token: Token) -> None:
         self.lists.append(_List(ordered=False, num_id=None))
@@ -130,12 +166,12 @@ class _Writer:
 
     def _fence(self, token: Token) -> None:
         for line in token.content.rstrip("\n").split("\n"):
-            self.sub.add_paragraph(line)
+            self.add_paragraph(line)
 
     _code_block = _fence
 
     def _hr(self, token: Token) -> None:
-        self.sub.add_paragraph()
+        self.add_paragraph()
 
     # --- inline ---
     def _inline(self, token: Token) -> None:
@@ -173,11 +209,12 @@ class _Writer:
     def _add_run(self, text: str, bold: bool, italic: bool, hyperlink) -> None:
         if not text:
             return
-        run = self.paragraph.add_run(text)
+        run = self.paragraph.add_run()
+        run._r.add_t(text)
         run.bold = bold or None
         run.italic = italic or None
         if hyperlink is not None:
-            run.style = "Hyperlink"
+            run._r.style = self.renderer.style_id("Hyperlink")
             hyperlink.append(run._r)
 
 

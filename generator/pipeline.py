@@ -11,9 +11,11 @@ from __future__ import annotations
 import tempfile
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 
-from .content import LoadedArende, load_arende, load_organisationer
+from . import batch
+from .content import LoadedArende, load_arende, load_organisationer, load_utskick, select_mottagare
 from .context import number_bilagor
 from .errors import BundleError, ConversionError
 from .render import TEMPLATE_DIR, output_name, render_beslutsunderlag
@@ -106,3 +108,61 @@ def _converter(converter):
     from .convert import Converter
 
     return Converter()
+
+
+# --- följebrev: one letter per recipient -------------------------------------------------
+
+
+def letters(
+    utskick_path: Path,
+    organisationer_path: Path,
+    out: Path,
+    *,
+    till: list[str] | None = None,
+    pdf: bool = False,
+    workers: int | None = None,
+    show_progress: bool = True,
+    template_dir: Path = TEMPLATE_DIR,
+) -> batch.BatchReport:
+    """Write one följebrev per recipient into ``out/<utskick>/``, plus a manifest.
+
+    Everything that can be checked for all recipients at once (the utskick, the registry,
+    the recipients, the merge fields) is checked before any letter is written.
+    """
+    from .letters import check_merge_fields
+
+    organisationer = load_organisationer(organisationer_path)
+    loaded = load_utskick(utskick_path)
+    check_merge_fields(loaded)
+    recipients = select_mottagare(loaded, organisationer, till)
+    render = partial(_render_letter, loaded.source, organisationer_path, out, template_dir)
+    report = batch.run_batch(
+        [(org.id, org.namn) for org in recipients],
+        render,
+        _convert_letter if pdf else None,
+        workers=workers,
+        show_progress=show_progress,
+    )
+    batch.write_manifest(report, out / loaded.name / batch.MANIFEST_NAME, title=loaded.utskick.rubrik)
+    return report
+
+
+@lru_cache(maxsize=4)
+def _load_for_batch(utskick_path: Path, organisationer_path: Path):
+    """Return the utskick and registry, loaded once per process of a batch."""
+    return load_utskick(utskick_path), load_organisationer(organisationer_path)
+
+
+def _render_letter(utskick_path: Path, organisationer_path: Path, out: Path, template_dir: Path, org_id: str) -> list[Path]:
+    """Render one recipient's letter (runs in a worker process)."""
+    from .letters import letter_path, render_letter
+
+    loaded, organisationer = _load_for_batch(utskick_path, organisationer_path)
+    org = organisationer.find(org_id)
+    return [render_letter(loaded, org, letter_path(loaded, org, out), template_dir)]
+
+
+def _convert_letter(org_id: str, files: list[Path], converter) -> tuple[list[Path], list[str]]:
+    """Convert one recipient's letter to PDF/A beside its .docx."""
+    docx = files[0]
+    return [converter.to_pdf(docx, docx.with_suffix(".pdf"), pdfa=True)], []
