@@ -44,6 +44,9 @@ STAMP_MARGIN = 28.35
 STAMP_PADDING = 3.0
 """White space between the stamp text and its box."""
 
+Overlays = dict[tuple[float, float, str], PageObject]
+"""Stamp overlays made so far, by (visual width, visual height, text)."""
+
 
 @dataclass(frozen=True)
 class BundlePart:
@@ -70,7 +73,7 @@ class BundlePart:
         return self.source or self.pdf
 
 
-def fail(part: BundlePart, problem: str, advice: str) -> BundleError:
+def make_part_error(part: BundlePart, problem: str, advice: str) -> BundleError:
     """Return a BundleError naming the part, its file, the problem and what to do."""
     converted = f" (PDF-filen: {part.pdf})" if part.source and part.source != part.pdf else ""
     return BundleError(
@@ -92,7 +95,7 @@ def read_part(part: BundlePart) -> tuple[PdfReader, list[str]]:
     first opened and checked with pikepdf the way ``qpdf --check`` does: errors reject the
     file, warnings only (common in real-world files) accept it with a warning.
     """
-    data = read_bytes(part)
+    data = read_pdf_bytes(part)
     warnings: list[str] = []
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
@@ -106,17 +109,17 @@ def read_part(part: BundlePart) -> tuple[PdfReader, list[str]]:
                 )
                 data = save_unencrypted(pdf)
     except pikepdf.PasswordError as e:
-        raise fail(
+        raise make_part_error(
             part,
             "PDF-filen är lösenordsskyddad och kan inte öppnas utan lösenord",
             "Be avsändaren om en version utan lösenord, eller öppna filen och spara en kopia "
             "utan lösenordsskydd.",
         ) from e
     except Exception as e:  # pikepdf raises several types for damaged files
-        raise damaged(part) from e
+        raise make_damaged_error(part) from e
     errors = [p for p in problems if p.startswith("ERROR")]
     if errors:
-        raise damaged(part, errors[0])
+        raise make_damaged_error(part, errors[0])
     if problems:
         warnings.append(
             f"{part.name} ({part.user_file}): PDF-filen har mindre fel som rättades automatiskt. "
@@ -126,24 +129,26 @@ def read_part(part: BundlePart) -> tuple[PdfReader, list[str]]:
     return reader, warnings
 
 
-def read_bytes(part: BundlePart) -> bytes:
+def read_pdf_bytes(part: BundlePart) -> bytes:
     """Return the bytes of ``part.pdf``; raise BundleError if it is missing, empty or no PDF."""
     path = part.pdf
     if not path.exists():
-        raise fail(part, "filen finns inte", "Kontrollera sökvägen och att filen ligger på plats.")
+        advice = "Kontrollera sökvägen och att filen ligger på plats."
+        raise make_part_error(part, "filen finns inte", advice)
     if not path.is_file():
-        raise fail(part, "sökvägen är en mapp, inte en fil", "Ange PDF-filen i stället för mappen.")
+        raise make_part_error(part, "sökvägen är en mapp, inte en fil", "Ange PDF-filen i stället.")
     data = path.read_bytes()
     if not data:
-        raise fail(part, "filen är tom (0 byte)", "Spara eller exportera bilagan som PDF på nytt.")
+        advice = "Spara eller exportera bilagan som PDF på nytt."
+        raise make_part_error(part, "filen är tom (0 byte)", advice)
     if data.startswith(b"PK"):
-        raise fail(
+        raise make_part_error(
             part,
             "filen är inte en PDF utan ett Office-dokument eller en zip-fil",
             "Öppna filen i sitt program och spara eller exportera den som PDF.",
         )
     if b"%PDF-" not in data[:1024]:
-        raise fail(
+        raise make_part_error(
             part,
             "filen är inte en PDF (den börjar inte med %PDF-)",
             "Öppna filen i sitt program och spara eller exportera den som PDF.",
@@ -151,11 +156,11 @@ def read_bytes(part: BundlePart) -> bytes:
     return data
 
 
-def damaged(part: BundlePart, detail: str = "") -> BundleError:
+def make_damaged_error(part: BundlePart, detail: str = "") -> BundleError:
     """Return the BundleError for a PDF that is truncated or damaged."""
     page = re.match(r"ERROR: page (\d+):", detail)
     where = f"sidan {page[1]} är skadad" if page else "filen är skadad eller ofullständig"
-    return fail(
+    return make_part_error(
         part,
         f"PDF-filen kan inte läsas, {where}",
         "Hämta filen på nytt eller exportera den som PDF igen från originalet.",
@@ -178,39 +183,40 @@ def open_reader(part: BundlePart, data: bytes, page_count: int) -> PdfReader:
         if len(reader.pages) != page_count:
             raise ValueError(f"pypdf reads {len(reader.pages)} pages, qpdf {page_count}")
     except Exception as e:  # pypdf raises anything up to UnicodeDecodeError on bad input
-        raise damaged(part) from e
+        raise make_damaged_error(part) from e
     return reader
 
 
-def write_bundle(parts: list[BundlePart], out_path: Path, *, title: str, language: str = "sv-SE") -> list[str]:
-    """Check every part, then write the bundle atomically (temp file in the same dir, then os.replace). Return warnings.
+def write_bundle(
+    parts: list[BundlePart], out_path: Path, *, title: str, language: str = "sv-SE"
+) -> list[str]:
+    """Check every part, then write the bundle atomically; return Swedish warnings.
 
-    Nothing is written before every part has passed ``check_pdf``; on any error a previous
-    bundle at ``out_path`` is left as it was. See the module docstring on PDF/A.
+    The bundle is written to a temporary file in the same folder, then moved over
+    ``out_path`` with ``os.replace``. Nothing is written before every part has passed
+    ``check_pdf``; on any error a previous bundle at ``out_path`` is left as it was.
+    See the module docstring on PDF/A.
     """
     if not parts:
         raise BundleError("handlingar.pdf får inga delar. Ange minst beslutsunderlaget.", file=out_path)
     checked = [read_part(part) for part in parts]
     writer = PdfWriter()
-    overlays: dict[tuple[float, float, str], PageObject] = {}
+    overlays: Overlays = {}
     for part, (reader, _) in zip(parts, checked):
         try:
             append_part(writer, part, reader, overlays)
         except BundleError:
             raise
         except Exception as e:  # pypdf on a file it read but cannot copy
-            raise fail(
-                part, "PDF-filen kunde inte kopieras", "Exportera bilagan som PDF på nytt från originalet."
-            ) from e
+            advice = "Exportera bilagan som PDF på nytt från originalet."
+            raise make_part_error(part, "PDF-filen kunde inte kopieras", advice) from e
     set_document_info(writer, title, language)
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     write_atomically(writer, out_path)
     return [warning for _, part_warnings in checked for warning in part_warnings]
 
 
-def append_part(
-    writer: PdfWriter, part: BundlePart, reader: PdfReader, overlays: dict[tuple[float, float, str], PageObject]
-) -> None:
+def append_part(writer: PdfWriter, part: BundlePart, reader: PdfReader, overlays: Overlays) -> None:
     """Append one part's pages with its outline item, page labels and stamp."""
     first = len(writer.pages)
     resolve_named_links(reader)
@@ -248,11 +254,9 @@ def resolve_named_links(reader: PdfReader) -> None:
                 target[NameObject(key)] = ArrayObject(named[str(name)].dest_array)
 
 
-def stamp_page(page: PageObject, text: str, overlays: dict[tuple[float, float, str], PageObject]) -> None:
+def stamp_page(page: PageObject, text: str, overlays: Overlays) -> None:
     """Stamp ``text`` at the visual top right of ``page``, whatever its cropbox and /Rotate."""
-    box = page.cropbox
-    left, right = sorted((float(box.left), float(box.right)))
-    bottom, top = sorted((float(box.bottom), float(box.top)))
+    left, bottom, right, top = get_visible_box(page)
     width, height = right - left, top - bottom
     rotation = (round(page.rotation / 90) * 90) % 360
     # The overlay is drawn in visual coordinates; map its origin (visual bottom left) to the
@@ -266,6 +270,18 @@ def stamp_page(page: PageObject, text: str, overlays: dict[tuple[float, float, s
     detach_contents(page)
     page.merge_transformed_page(overlays[key], transformation, over=True)
     page.compress_content_streams()
+
+
+def get_visible_box(page: PageObject) -> tuple[float, float, float, float]:
+    """Return (left, bottom, right, top) of what a viewer shows: the cropbox within the mediabox."""
+    edges = []
+    for box in (page.cropbox, page.mediabox):
+        xs = sorted((float(box.left), float(box.right)))
+        ys = sorted((float(box.bottom), float(box.top)))
+        edges.append((xs[0], ys[0], xs[1], ys[1]))
+    (l1, b1, r1, t1), (l2, b2, r2, t2) = edges
+    visible = (max(l1, l2), max(b1, b2), min(r1, r2), min(t1, t2))
+    return visible if visible[0] < visible[2] and visible[1] < visible[3] else edges[1]
 
 
 def detach_contents(page: PageObject) -> None:
@@ -339,7 +355,7 @@ def write_atomically(writer: PdfWriter, out_path: Path) -> None:
     tmp_name = None
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.stem}-", suffix=".pdf.tmp", dir=out_path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.stem}-", suffix=".tmp", dir=out_path.parent)
         with os.fdopen(fd, "wb") as fh:
             writer.write(fh)
         os.chmod(tmp_name, 0o644)
@@ -347,7 +363,7 @@ def write_atomically(writer: PdfWriter, out_path: Path) -> None:
         tmp_name = None
     except OSError as e:
         raise BundleError(
-            f"handlingar.pdf kunde inte skrivas ({e.strerror or e}). Kontrollera att mappen "
+            "handlingar.pdf kunde inte skrivas. Kontrollera att mappen finns och "
             "är skrivbar, att det finns diskutrymme och att filen inte är öppen i ett annat program.",
             file=out_path,
         ) from e

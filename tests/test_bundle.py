@@ -1,0 +1,439 @@
+"""Tests of handlingar.pdf: real sample PDFs bundled, reopened with pypdf and pdftotext."""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+from reportlab.lib.pagesizes import A3, A4, landscape, letter
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from generator import bundle
+from generator.bundle import BundlePart, check_pdf, write_bundle
+from generator.errors import BundleError
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "pdf-samples"
+PASSWORD_PDF = "libreoffice-writer-password.pdf"
+
+pytestmark = [
+    pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"sample PDFs missing: {SAMPLES}"),
+    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing"),
+]
+
+
+def sample(name: str) -> Path:
+    """Return the path of a real-world sample PDF."""
+    return SAMPLES / name
+
+
+def bilaga(pdf: Path, nummer: int, titel: str | None = None) -> BundlePart:
+    """Return a bilaga part the way the pipeline builds one."""
+    titel = titel or pdf.stem
+    return BundlePart(
+        pdf=pdf,
+        bookmark=f"Bilaga {nummer} – {titel}",
+        label=f"Bilaga {nummer}:",
+        stamp=f"Bilaga {nummer}",
+        nummer=nummer,
+    )
+
+
+def beslutsunderlag(pdf: Path = sample("002-trivial-libre-office-writer.pdf")) -> BundlePart:
+    """Return the main document part: no label prefix, no stamp."""
+    return BundlePart(pdf=pdf, bookmark="Beslutsunderlag", label=None, stamp=None)
+
+
+def make_pdf(path: Path, pages: list[dict], text: str = "Innehåll") -> Path:
+    """Write a PDF with reportlab, one page per dict: size, then /Rotate and /CropBox set with pikepdf."""
+    c = canvas.Canvas(str(path), invariant=1)
+    for i, spec in enumerate(pages, start=1):
+        width, height = spec.get("size", A4)
+        c.setPageSize((width, height))
+        c.setFont("Helvetica", 12)
+        c.drawString(100, height / 2, f"{text} sida {i}")
+        c.showPage()
+    c.save()
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        for page, spec in zip(pdf.pages, pages):
+            if "rotate" in spec:
+                page.obj.Rotate = spec["rotate"]
+            if "cropbox" in spec:
+                page.obj.CropBox = pikepdf.Array(spec["cropbox"])
+        pdf.save(path)
+    return path
+
+
+def page_words(pdf: Path, page: int) -> tuple[float, float, list[tuple[str, float, float, float, float]]]:
+    """Return (width, height, words with boxes from the top left) of a page as a viewer shows it.
+
+    ``page`` is 1-based. pdftotext gives word boxes in the rotated (visual) space but the
+    unrotated page size, so width and height are swapped for /Rotate 90 and 270.
+    """
+    html = subprocess.run(
+        ["pdftotext", "-bbox", "-cropbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    width, height = map(float, re.search(r'<page width="([\d.]+)" height="([\d.]+)"', html).groups())
+    if PdfReader(pdf).pages[page - 1].rotation % 180 == 90:
+        width, height = height, width
+    words = [
+        (text, float(x0), float(y0), float(x1), float(y1))
+        for x0, y0, x1, y1, text in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html
+        )
+    ]
+    return width, height, words
+
+
+def assert_stamp_top_right(pdf: Path, page: int, stamp: str) -> None:
+    """Assert that ``stamp`` appears once, upright, about 1 cm from the top right corner."""
+    width, height, words = page_words(pdf, page)
+    first = stamp.split()[0]
+    assert [w[0] for w in words].count(first) == 1, f"page {page}: stamp not exactly once"
+    corner = [w for w in words if w[3] > width - 150 and w[2] < 50]
+    assert " ".join(w[0] for w in corner) == stamp, f"page {page}: {corner}"
+    x0 = min(w[1] for w in corner)
+    y0, x1, y1 = (f(w[i] for w in corner) for f, i in ((min, 2), (max, 3), (max, 4)))
+    assert width - 40 < x1 < width - 28, f"page {page}: right edge {x1} of {width}"
+    assert 28 < y0 < 40, f"page {page}: top {y0}"
+    assert x1 - x0 > 2 * (y1 - y0), f"page {page}: stamp is not horizontal"
+    assert y1 - y0 < 14, f"page {page}: stamp larger than about 11 pt"
+
+
+# --- structure ---------------------------------------------------------------------------
+
+
+def test_bundle_has_parts_in_order_with_outline_labels_and_info(tmp_path):
+    names = ["habibi-rotated.pdf", "pdflatex-outline.pdf", "libreoffice-form.pdf", "annotated_pdf.pdf"]
+    parts = [beslutsunderlag()] + [bilaga(sample(n), i) for i, n in enumerate(names, start=1)]
+    out = tmp_path / "handlingar.pdf"
+
+    warnings = write_bundle(parts, out, title="Information om handlingsplaner")
+
+    assert warnings == []
+    reader = PdfReader(out)
+    assert len(reader.pages) == 1 + 4 + 4 + 1 + 1
+    outline = [(item.title, reader.get_destination_page_number(item)) for item in reader.outline]
+    assert outline == [
+        ("Beslutsunderlag", 0),
+        ("Bilaga 1 – habibi-rotated", 1),
+        ("Bilaga 2 – pdflatex-outline", 5),
+        ("Bilaga 3 – libreoffice-form", 9),
+        ("Bilaga 4 – annotated_pdf", 10),
+    ]
+    assert reader.page_labels == (
+        ["1"] + [f"Bilaga 1:{i}" for i in range(1, 5)] + [f"Bilaga 2:{i}" for i in range(1, 5)]
+        + ["Bilaga 3:1", "Bilaga 4:1"]
+    )
+    assert reader.metadata.title == "Information om handlingsplaner"
+    assert reader.trailer["/Root"]["/Lang"] == "sv-SE"
+    assert reader.page_mode == "/UseOutlines"
+    assert not reader.is_encrypted
+
+
+def test_form_fields_and_annotations_come_along(tmp_path):
+    out = tmp_path / "handlingar.pdf"
+    parts = [beslutsunderlag(), bilaga(sample("libreoffice-form.pdf"), 1), bilaga(sample("annotated_pdf.pdf"), 2)]
+    write_bundle(parts, out, title="T")
+    reader = PdfReader(out)
+    assert set(PdfReader(sample("libreoffice-form.pdf")).get_fields()) <= set(reader.get_fields())
+    subtypes = {a.get_object()["/Subtype"] for a in reader.pages[2].get("/Annots", [])}
+    original = PdfReader(sample("annotated_pdf.pdf")).pages[0]["/Annots"]
+    assert subtypes == {a.get_object()["/Subtype"] for a in original}
+
+
+def test_links_point_into_their_own_bilaga(tmp_path):
+    """Two pdflatex bilagor both name "section.1": each one's links must stay in it."""
+    out = tmp_path / "handlingar.pdf"
+    pdf = sample("pdflatex-outline.pdf")
+    write_bundle([beslutsunderlag(), bilaga(pdf, 1), bilaga(pdf, 2)], out, title="T")
+
+    reader = PdfReader(out)
+
+    def link_targets(page: int) -> list[int]:
+        targets = []
+        for annot in reader.pages[page]["/Annots"]:
+            dest = annot.get_object()["/A"]["/D"]
+            dest = reader.named_destinations[dest].page if isinstance(dest, str) else dest[0]
+            targets.append(reader.get_page_number(dest.get_object()))
+        return targets
+
+    assert sorted(set(link_targets(1))) == [2, 3, 4]
+    assert sorted(set(link_targets(5))) == [6, 7, 8]
+
+
+def test_bundle_makes_no_pdfa_claim_from_first_part(tmp_path):
+    pdfa = sample("crazyones-pdfa.pdf")
+    assert b"pdfaid" in PdfReader(pdfa).xmp_metadata.stream.get_data()
+    out = tmp_path / "handlingar.pdf"
+
+    write_bundle([beslutsunderlag(pdfa), bilaga(sample("minimal-document.pdf"), 1)], out, title="T")
+
+    root = PdfReader(out).trailer["/Root"]
+    assert "/Metadata" not in root and "/OutputIntents" not in root
+    assert b"pdfaid" not in out.read_bytes()
+
+
+def test_same_input_gives_identical_bundle(tmp_path):
+    parts = [beslutsunderlag(), bilaga(sample("habibi-rotated.pdf"), 1)]
+    write_bundle(parts, tmp_path / "a.pdf", title="T")
+    write_bundle(parts, tmp_path / "b.pdf", title="T")
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+
+
+# --- stamp -------------------------------------------------------------------------------
+
+
+def test_stamp_sits_at_visual_top_right_on_every_kind_of_page(tmp_path):
+    made = make_pdf(
+        tmp_path / "sizes.pdf",
+        [
+            {"size": landscape(A4)},
+            {"size": A3},
+            {"size": letter, "rotate": 90},
+            {"size": landscape(A4), "rotate": 270},
+            {"size": A4, "cropbox": [100, 150, 450, 650]},
+            {"size": A4, "cropbox": [100, 150, 450, 650], "rotate": 90},
+            {"size": landscape(A4), "cropbox": [100, 150, 450, 650]},  # cropbox beyond the mediabox
+        ],
+    )
+    parts = [
+        beslutsunderlag(),
+        bilaga(sample("minimal-document.pdf"), 1),  # portrait
+        bilaga(sample("habibi-rotated.pdf"), 2),  # /Rotate 90, 180, 270, 360; one shared content stream
+        bilaga(made, 3),
+    ]
+    out = tmp_path / "handlingar.pdf"
+    write_bundle(parts, out, title="T")
+
+    assert "Bilaga" not in [w[0] for w in page_words(out, 1)[2]]
+    assert_stamp_top_right(out, 2, "Bilaga 1")
+    for page in range(3, 7):
+        assert_stamp_top_right(out, page, "Bilaga 2")
+    for page in range(7, 14):
+        assert_stamp_top_right(out, page, "Bilaga 3")
+    width, height, _ = page_words(out, 7)
+    assert width > height  # the landscape page really is landscape
+
+
+def test_missing_stamp_font_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundle, "STAMP_FONT_GLOBS", (str(tmp_path / "none" / "*.ttf"),))
+    bundle.register_stamp_font.cache_clear()
+    try:
+        with pytest.raises(BundleError, match="fonts-liberation2"):
+            write_bundle([bilaga(sample("minimal-document.pdf"), 1)], tmp_path / "h.pdf", title="T")
+    finally:
+        bundle.register_stamp_font.cache_clear()
+    assert not (tmp_path / "h.pdf").exists()
+
+
+# --- size --------------------------------------------------------------------------------
+
+
+def make_shared_font_pdf(path: Path, pages: int, seed: int) -> Path:
+    """Write a PDF embedding Liberation Sans and one logo image, like exports from one office."""
+    font = sorted(Path("/usr/share/fonts").rglob("LiberationSans-Regular.ttf"))[0]
+    pdfmetrics.registerFont(TTFont("LiberationSans", font))
+    rng = random.Random(0)
+    logo = ImageReader(io.BytesIO(logo_png(rng)))
+    words = "handlingsplan styrelse beslut ärende bolag Göteborg budget åtgärd uppföljning".split()
+    rng = random.Random(seed)
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    for _ in range(pages):
+        c.drawImage(logo, 50, 760, 120, 60)
+        c.setFont("LiberationSans", 11)
+        for line in range(40):
+            c.drawString(60, 720 - 16 * line, " ".join(rng.choice(words) for _ in range(9)))
+        c.showPage()
+    c.save()
+    return path
+
+
+def logo_png(rng: random.Random) -> bytes:
+    """Return a noisy 200x100 PNG (compresses badly, so duplicates show in the size)."""
+    from PIL import Image
+
+    image = Image.frombytes("RGB", (200, 100), bytes(rng.randrange(256) for _ in range(200 * 100 * 3)))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_bundle_is_not_much_larger_than_its_parts(tmp_path):
+    parts = [beslutsunderlag(make_shared_font_pdf(tmp_path / "main.pdf", 3, seed=0))]
+    parts += [bilaga(make_shared_font_pdf(tmp_path / f"b{i}.pdf", 2 + i, seed=i), i) for i in range(1, 6)]
+    parts += [bilaga(sample("pdflatex-4-pages.pdf"), 6), bilaga(sample("multicolumn.pdf"), 7)]
+    out = tmp_path / "handlingar.pdf"
+
+    write_bundle(parts, out, title="T")
+
+    inputs = sum(part.pdf.stat().st_size for part in parts)
+    assert out.stat().st_size <= 1.2 * inputs, (out.stat().st_size, inputs)
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+
+def truncated(tmp_path: Path) -> Path:
+    data = sample("pdflatex-4-pages.pdf").read_bytes()
+    path = tmp_path / "avkortad.pdf"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    return path
+
+
+def corrupt_stream(tmp_path: Path) -> Path:
+    path = tmp_path / "skadad.pdf"
+    with pikepdf.open(sample("pdflatex-4-pages.pdf")) as pdf:
+        pdf.pages[1].obj.Contents.write(b"not zlib data at all" * 5, filter=pikepdf.Name.FlateDecode)
+        pdf.save(path)
+    return path
+
+
+def random_bytes(tmp_path: Path) -> Path:
+    path = tmp_path / "brus.pdf"
+    path.write_bytes(random.Random(1).randbytes(5000))
+    return path
+
+
+def docx_renamed(tmp_path: Path) -> Path:
+    path = tmp_path / "dokument.pdf"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    return path
+
+
+def empty(tmp_path: Path) -> Path:
+    path = tmp_path / "tom.pdf"
+    path.write_bytes(b"")
+    return path
+
+
+def fake_header(tmp_path: Path) -> Path:
+    path = tmp_path / "nastan.pdf"
+    path.write_bytes(b"%PDF-1.7\n" + random.Random(2).randbytes(3000))
+    return path
+
+
+BAD_INPUTS = {
+    "missing": (lambda tmp: tmp / "finns-inte.pdf", "finns inte"),
+    "directory": (lambda tmp: tmp, "mapp"),
+    "empty": (empty, "tom"),
+    "docx renamed": (docx_renamed, "Office-dokument"),
+    "random bytes": (random_bytes, "inte en PDF"),
+    "header then garbage": (fake_header, "skadad"),
+    "truncated": (truncated, "skadad eller ofullständig"),
+    "corrupt content stream": (corrupt_stream, "sidan 2 är skadad"),
+    "user password": (lambda tmp: sample(PASSWORD_PDF), "lösenordsskyddad"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
+def test_bad_input_is_rejected_with_swedish_message(tmp_path, case):
+    make, problem = BAD_INPUTS[case]
+    pdf = make(tmp_path)
+    part = bilaga(pdf, 2, "Budget 2024")
+
+    with pytest.raises(BundleError) as caught:
+        check_pdf(part)
+
+    message = str(caught.value)
+    assert "Bilaga 2 – Budget 2024" in message
+    assert str(pdf) in message
+    assert problem in message
+    assert re.search(r"(Kontrollera|Ange|Spara|Öppna|Be avsändaren|Hämta)", message)
+
+
+@pytest.mark.parametrize("case", ["corrupt content stream", "truncated", "user password"])
+def test_failed_bundle_leaves_previous_bundle_and_no_temp_file(tmp_path, case):
+    out_dir = tmp_path / "out"
+    out = out_dir / "handlingar.pdf"
+    write_bundle([beslutsunderlag()], out, title="Förra")
+    before = out.read_bytes()
+    bad = BAD_INPUTS[case][0](tmp_path)
+
+    with pytest.raises(BundleError):
+        parts = [beslutsunderlag(), bilaga(sample("minimal-document.pdf"), 1), bilaga(bad, 2)]
+        write_bundle(parts, out, title="T")
+
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in out_dir.iterdir()) == ["handlingar.pdf"]
+
+
+def test_failed_first_bundle_leaves_nothing(tmp_path):
+    out = tmp_path / "out" / "handlingar.pdf"
+    with pytest.raises(BundleError):
+        write_bundle([beslutsunderlag(), bilaga(random_bytes(tmp_path), 1)], out, title="T")
+    assert not out.exists()
+
+
+def test_unwritable_target_is_a_bundle_error(tmp_path):
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(BundleError, match="kunde inte skrivas"):
+        write_bundle([beslutsunderlag()], blocker / "handlingar.pdf", title="T")
+
+
+def test_no_parts_is_a_bundle_error(tmp_path):
+    with pytest.raises(BundleError, match="inga delar"):
+        write_bundle([], tmp_path / "handlingar.pdf", title="T")
+
+
+def test_message_names_the_original_file_of_a_converted_bilaga(tmp_path):
+    part = BundlePart(
+        pdf=tmp_path / "konverterad.pdf", bookmark="Bilaga 1 – Presentation", label="Bilaga 1:",
+        stamp="Bilaga 1", source=tmp_path / "presentation.pptx", nummer=1,
+    )
+    with pytest.raises(BundleError) as caught:
+        check_pdf(part)
+    assert str(caught.value).startswith(f"{tmp_path / 'presentation.pptx'}: Bilaga 1 – Presentation")
+    assert "konverterad.pdf" in str(caught.value)
+
+
+# --- accepted with a warning -------------------------------------------------------------
+
+
+def test_owner_password_only_is_included_with_warning(tmp_path):
+    restricted = tmp_path / "begransad.pdf"
+    with pikepdf.open(sample("pdflatex-4-pages.pdf")) as pdf:
+        pdf.save(restricted, encryption=pikepdf.Encryption(
+            owner="agare", user="", allow=pikepdf.Permissions(extract=False, modify_other=False)))
+    part = bilaga(restricted, 1, "Avtal")
+    out = tmp_path / "handlingar.pdf"
+
+    warnings = write_bundle([beslutsunderlag(), part], out, title="T")
+
+    assert len(warnings) == 1
+    assert "Bilaga 1 – Avtal" in warnings[0] and str(restricted) in warnings[0]
+    assert "behörighetsbegränsningar" in warnings[0]
+    reader = PdfReader(out)
+    assert not reader.is_encrypted
+    assert len(reader.pages) == 5
+    assert_stamp_top_right(out, 2, "Bilaga 1")
+
+
+def test_file_with_only_qpdf_warnings_is_accepted_with_warning(tmp_path):
+    path = tmp_path / "smafel.pdf"
+    with pikepdf.open(sample("pdflatex-4-pages.pdf")) as pdf:
+        pdf.pages[1].obj.Contents.write(b"BT /F1 12 Tf 100 700 Td (unterminated")
+        pdf.save(path)
+
+    warnings = check_pdf(bilaga(path, 3, "Protokoll"))
+
+    assert len(warnings) == 1 and "Bilaga 3 – Protokoll" in warnings[0] and "mindre fel" in warnings[0]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.pdf") if p.name != PASSWORD_PDF))
+def test_every_real_world_sample_passes_check(name):
+    assert check_pdf(bilaga(sample(name), 1)) == []
