@@ -116,61 +116,103 @@ def main(debug: bool) -> None:
     """
 
 
+organisation_option = click.option(
+    "--organisation",
+    "only",
+    multiple=True,
+    metavar="ID",
+    help="För ett gemensamt ärende: bara denna organisation (flaggan kan upprepas).",
+)
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(1, 16),
+    default=None,
+    metavar="ANTAL",
+    help="Antal parallella arbetare i en körning för många mottagare (standard: en per kärna).",
+)
+
+
 @main.command()
 @arende_argument
 @common_options
+@organisation_option
 @reports_errors
-def validate(arende: Path, organisationer: Path, out: Path) -> None:
+def validate(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...]) -> None:
     """Kontrollera ett ärende utan att skriva något.
 
     Läser arende.yaml, kontrollerar alla fält, att organisationen finns i registret och
-    att varje bilaga finns. Felen skrivs ut med fil, rad och fält.
+    att varje bilaga finns. Felen skrivs ut med fil, rad och fält. För ett gemensamt
+    ärende kontrolleras varje organisations version, och det som var och en ändrar visas.
     """
-    loaded = pipeline.validate(arende, organisationer)
-    kind = loaded.organisation.dokumenttyp.lower()
-    click.echo(
-        f"OK: {loaded.source} ({kind} för {loaded.organisation.namn}, "
-        f"{len(loaded.arende.bilagor)} bilagor)."
-    )
+    for loaded in pipeline.validate_all(arende, organisationer, list(only) or None):
+        kind = loaded.organisation.dokumenttyp.lower()
+        changed = f"; ändrar: {', '.join(loaded.overrides)}" if loaded.overrides else ""
+        click.echo(
+            f"OK: {loaded.source} ({kind} för {loaded.organisation.namn}, "
+            f"{len(loaded.arende.bilagor)} bilagor{changed})."
+        )
+
+
+def run_arende(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers,
+               *, pdf: bool, with_bundle: bool) -> None:
+    """Produce one ärende (or each organisation's version of a shared one) and report."""
+    if pipeline.is_shared_arende(arende):
+        report = pipeline.run_shared(arende, organisationer, out, only=list(only) or None, pdf=pdf,
+                                     with_bundle=with_bundle, workers=workers,
+                                     show_progress=sys.stderr.isatty())
+        sys.exit(summarise(report))
+    loaded = pipeline.validate_all(arende, organisationer, list(only) or None)[0]
+    if with_bundle:
+        report(pipeline.bundle(loaded, out))
+    else:
+        report(pipeline.render(loaded, out, pdf=pdf))
 
 
 @main.command()
 @arende_argument
 @common_options
+@organisation_option
+@workers_option
 @click.option("--pdf", is_flag=True, help="Skriv också en PDF/A (taggad, sv-SE) bredvid .docx-filen.")
 @reports_errors
-def render(arende: Path, organisationer: Path, out: Path, pdf: bool) -> None:
+def render(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers, pdf: bool) -> None:
     """Skapa beslutsunderlaget (bolag) eller tjänsteutlåtandet (nämnd) som Word-fil.
 
-    Skriver OUT/<ärendets mapp>/beslutsunderlag.docx eller tjänsteutlåtande.docx.
+    Skriver OUT/<ärendets mapp>/beslutsunderlag.docx eller tjänsteutlåtande.docx; för ett
+    gemensamt ärende OUT/<ärendets mapp>/<id>/… per organisation, med en manifest.json.
     Andra filer i mappen lämnas orörda.
     """
-    loaded = pipeline.validate(arende, organisationer)
-    report(pipeline.render(loaded, out, pdf=pdf))
+    run_arende(arende, organisationer, out, only, workers, pdf=pdf, with_bundle=False)
 
 
 @main.command()
 @arende_argument
 @common_options
+@organisation_option
+@workers_option
 @reports_errors
-def bundle(arende: Path, organisationer: Path, out: Path) -> None:
+def bundle(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers) -> None:
     """Skapa handlingar.pdf: beslutsunderlaget följt av alla bilagor.
 
     Bilagor i Word-, OpenDocument-, PowerPoint-, Excel- och bildformat görs om till PDF.
     Varje del får ett bokmärke och sidnummer, och varje bilagesida märks "Bilaga N".
     """
-    loaded = pipeline.validate(arende, organisationer)
-    report(pipeline.bundle(loaded, out))
+    run_arende(arende, organisationer, out, only, workers, pdf=True, with_bundle=True)
 
 
 @main.command()
 @arende_argument
 @common_options
+@organisation_option
+@workers_option
 @reports_errors
-def build(arende: Path, organisationer: Path, out: Path) -> None:
-    """Allt i ett: kontrollera, skapa Word-fil och PDF, och sätt ihop handlingar.pdf."""
-    loaded = pipeline.validate(arende, organisationer)
-    report(pipeline.bundle(loaded, out))
+def build(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers) -> None:
+    """Allt i ett: kontrollera, skapa Word-fil och PDF, och sätt ihop handlingar.pdf.
+
+    För ett gemensamt ärende (en mapp med organisationer/<id>.yaml) görs detta för
+    varje organisation, och en manifest.json listar resultatet.
+    """
+    run_arende(arende, organisationer, out, only, workers, pdf=True, with_bundle=True)
 
 
 @main.command()
@@ -185,8 +227,7 @@ def build(arende: Path, organisationer: Path, out: Path) -> None:
     "Utan flaggan gäller utskickets egen 'mottagare'.",
 )
 @click.option("--pdf", is_flag=True, help="Skriv också varje brev som PDF/A.")
-@click.option("--workers", type=click.IntRange(1, 16), default=None, metavar="ANTAL",
-              help="Antal parallella arbetare (standard: en per kärna).")
+@workers_option
 @reports_errors
 def letters(utskick: Path, organisationer: Path, out: Path, till: tuple[str, ...], pdf: bool,
             workers: int | None) -> None:

@@ -7,14 +7,16 @@ exists, every bilaga file is there).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ContentError
 from .model import MOTTAGARGRUPPER, Arende, Organisation, Organisationer, Utskick, validate_model
-from .yamlfile import YamlDocument, read_yaml
+from .yamlfile import YamlDocument, leaf_keys, merge_documents, read_yaml
 
 ARENDE_FILE = "arende.yaml"
+OVERRIDES_DIR = "organisationer"
+"""In a shared ärende: the folder with one ``<org-id>.yaml`` of changes per organisation."""
 UTSKICK_FILE = "utskick.yaml"
 DEFAULT_ORGANISATIONER = Path("content/organisationer.yaml")
 
@@ -26,10 +28,14 @@ class LoadedArende:
     arende: Arende
     organisation: Organisation
     source: Path
+    out_name: Path
+    """Where its documents go below ``out/``: ``<ärende>`` or ``<ärende>/<org-id>``."""
+    overrides: list[str] = field(default_factory=list)
+    """For one organisation of a shared ärende: the keys its override file changes."""
 
     @property
     def name(self) -> str:
-        """Return the ärende's folder name, used for its folder in ``out/``."""
+        """Return the ärende's folder name."""
         return self.arende.folder.name
 
 
@@ -136,7 +142,106 @@ def load_arende(path: Path, organisationer: Organisationer) -> LoadedArende:
     arende._folder = file.parent
     organisation = find_organisation(arende.organisation, organisationer, doc)
     check_bilagor(arende, doc)
-    return LoadedArende(arende=arende, organisation=organisation, source=file)
+    return LoadedArende(arende=arende, organisation=organisation, source=file, out_name=Path(file.parent.name))
+
+
+def is_shared_arende(path: Path) -> bool:
+    """Return True if ``path`` is a shared ärende with one override file per organisation."""
+    return (resolve_arende_file(path).parent / OVERRIDES_DIR).is_dir()
+
+
+def load_arenden(
+    path: Path, organisationer: Organisationer, only: list[str] | None = None
+) -> list[LoadedArende]:
+    """Return the ärende at ``path``: itself, or one instance per organisation if shared.
+
+    A shared ärende is a folder whose ``arende.yaml`` holds what all organisations have in
+    common, and whose ``organisationer/<id>.yaml`` files hold what each one changes. Every
+    instance is checked before any is returned, and all problems are reported together.
+    ``only`` limits the instances to those organisation ids.
+    """
+    if not is_shared_arende(path):
+        loaded = load_arende(path, organisationer)
+        if only and loaded.organisation.id not in only:
+            raise ContentError(
+                f"ärendet gäller bara '{loaded.organisation.id}', inte {', '.join(only)}.",
+                file=loaded.source,
+            )
+        return [loaded]
+    file = resolve_arende_file(path)
+    shared = read_yaml(file)
+    if not isinstance(shared.data, dict):
+        raise ContentError("filen ska innehålla fält på formen 'namn: värde'.", file=file)
+    if "organisation" in shared.data:
+        raise ContentError(
+            f"ett gemensamt ärende (med mappen {OVERRIDES_DIR}/) anger inte 'organisation': den "
+            f"ges av filnamnen i {OVERRIDES_DIR}/. Ta bort fältet.",
+            file=file,
+            line=shared.line_of(("organisation",)),
+            field="organisation",
+        )
+    override_files = sorted((file.parent / OVERRIDES_DIR).glob("*.yaml"))
+    if not override_files:
+        raise ContentError(
+            f"mappen {OVERRIDES_DIR}/ är tom. Lägg en fil <id>.yaml per organisation där.",
+            file=file.parent / OVERRIDES_DIR,
+        )
+    wanted = {f.stem for f in override_files}
+    for org_id in only or []:
+        if org_id not in wanted:
+            raise ContentError(
+                f"ärendet har ingen fil för '{org_id}'. Finns: {', '.join(sorted(wanted))}.",
+                file=file.parent / OVERRIDES_DIR,
+            )
+    loaded, problems = [], []
+    for override_file in override_files:
+        if only and override_file.stem not in only:
+            continue
+        try:
+            loaded.append(_load_instance(file, shared, override_file, organisationer))
+        except ContentError as e:
+            problems.append(e.format())
+    if problems:
+        raise ContentError("\n".join(problems))
+    return loaded
+
+
+def _load_instance(
+    file: Path, shared: YamlDocument, override_file: Path, organisationer: Organisationer
+) -> LoadedArende:
+    """Return one organisation's instance of a shared ärende."""
+    org_id = override_file.stem
+    organisation = organisationer.find(org_id)
+    if organisation is None:
+        near = organisationer.suggest(org_id)
+        advice = "Menade du " + " eller ".join(f"'{i}.yaml'" for i in near) + "?" if near else ""
+        raise ContentError(
+            f"filnamnet ska vara en organisations id, och '{org_id}' finns inte i registret. {advice}",
+            file=override_file,
+        )
+    override = read_yaml(override_file)
+    if override.data is None:
+        override.data = {}
+    if not isinstance(override.data, dict):
+        raise ContentError("filen ska innehålla fält på formen 'namn: värde'.", file=override_file)
+    if "organisation" in override.data:
+        raise ContentError(
+            "organisationen ges av filnamnet. Ta bort fältet 'organisation'.",
+            file=override_file,
+            line=override.line_of(("organisation",)),
+        )
+    merged = merge_documents(shared, override)
+    merged.data["organisation"] = org_id
+    arende = validate_model(Arende, merged, hint=f"(gäller {org_id}: {override_file})")
+    arende._folder = file.parent
+    check_bilagor(arende, merged)
+    return LoadedArende(
+        arende=arende,
+        organisation=organisation,
+        source=override_file,
+        out_name=Path(file.parent.name) / org_id,
+        overrides=leaf_keys(override.data),
+    )
 
 
 def find_organisation(org_id: str, organisationer: Organisationer, doc: YamlDocument) -> Organisation:
@@ -167,7 +272,7 @@ def check_bilagor(arende: Arende, doc: YamlDocument) -> None:
                 f"bilaga {index + 1} "
                 f"('{bilaga.titel}') finns inte: {path}. Lägg filen i ärendets mapp eller "
                 "rätta sökvägen (den räknas från mappen där arende.yaml ligger).",
-                file=doc.path,
+                file=doc.file_of(("bilagor", index, "fil")),
                 line=doc.line_of(("bilagor", index, "fil")),
                 field=f"bilagor[{index + 1}].fil",
             )

@@ -279,7 +279,7 @@ def validate_model(model_cls: type[Model], doc: YamlDocument, hint: str = "") ->
     if hint:
         message += f"\n{hint}"
     if len(problems) == 1:
-        raise ContentError(message.removeprefix(f"{doc.path}: "))
+        raise ContentError(message)
     raise ContentError(f"{len(problems)} fel i {doc.path}:\n{message}")
 
 
@@ -337,7 +337,7 @@ def _value_error_text(detail: str) -> str:
 
 def _locate(doc: YamlDocument, loc: Loc, text: str) -> str:
     """Return ``text`` prefixed by the file, line and field of ``loc``."""
-    parts = [str(doc.path)]
+    parts = [str(doc.file_of(loc))]
     line = doc.line_of(loc)
     if line:
         parts.append(f"rad {line}")

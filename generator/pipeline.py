@@ -15,7 +15,15 @@ from functools import lru_cache, partial
 from pathlib import Path
 
 from . import batch
-from .content import LoadedArende, load_arende, load_organisationer, load_utskick, select_mottagare
+from .content import (
+    LoadedArende,
+    is_shared_arende,
+    load_arende,
+    load_arenden,
+    load_organisationer,
+    load_utskick,
+    select_mottagare,
+)
 from .context import number_bilagor
 from .errors import BundleError, ConversionError
 from .render import TEMPLATE_DIR, output_name, render_beslutsunderlag
@@ -36,9 +44,14 @@ def validate(arende_path: Path, organisationer_path: Path) -> LoadedArende:
     return load_arende(arende_path, load_organisationer(organisationer_path))
 
 
+def validate_all(arende_path: Path, organisationer_path: Path, only: list[str] | None = None) -> list[LoadedArende]:
+    """Load and check an ärende, or every organisation's version of a shared one."""
+    return load_arenden(arende_path, load_organisationer(organisationer_path), only)
+
+
 def output_dir(loaded: LoadedArende, out: Path) -> Path:
-    """Return the ärende's folder in ``out``: ``out/<ärende folder name>/``."""
-    return out / loaded.name
+    """Return the ärende's folder in ``out``: ``out/<ärende>/`` or ``out/<ärende>/<org-id>/``."""
+    return out / loaded.out_name
 
 
 def render(
@@ -60,31 +73,35 @@ def render(
 
 def bundle(loaded: LoadedArende, out: Path, *, converter=None, template_dir: Path = TEMPLATE_DIR) -> Result:
     """Write the paper and its PDF, then ``handlingar.pdf``: the paper and every bilaga."""
-    from .bundle import BundlePart, write_bundle
-
     with _converter(converter) as conv:
         result = render(loaded, out, pdf=True, converter=conv, template_dir=template_dir)
-        paper_pdf = result.files[-1]
-        parts = [
-            BundlePart(pdf=paper_pdf, bookmark=loaded.organisation.dokumenttyp, label=None, stamp=None)
-        ]
-        with tempfile.TemporaryDirectory(prefix="beslut-bilagor-") as tmp:
-            for bilaga in number_bilagor(loaded):
-                source = loaded.arende.folder / bilaga.fil
-                parts.append(
-                    BundlePart(
-                        pdf=_bilaga_pdf(conv, source, Path(tmp), bilaga),
-                        bookmark=bilaga.rubrik,
-                        label=f"Bilaga {bilaga.nummer}:",
-                        stamp=f"Bilaga {bilaga.nummer}",
-                        source=source,
-                        nummer=bilaga.nummer,
-                    )
-                )
-            target = output_dir(loaded, out) / BUNDLE_NAME
-            result.warnings += write_bundle(parts, target, title=loaded.arende.rubrik)
+        target, warnings = write_handlingar(loaded, result.files[-1], out, conv)
     result.files.append(target)
+    result.warnings += warnings
     return result
+
+
+def write_handlingar(loaded: LoadedArende, paper_pdf: Path, out: Path, converter) -> tuple[Path, list[str]]:
+    """Write ``handlingar.pdf``: the paper's PDF, then every bilaga, converted if need be."""
+    from .bundle import BundlePart, write_bundle
+
+    parts = [BundlePart(pdf=paper_pdf, bookmark=loaded.organisation.dokumenttyp, label=None, stamp=None)]
+    with tempfile.TemporaryDirectory(prefix="beslut-bilagor-") as tmp:
+        for bilaga in number_bilagor(loaded):
+            source = loaded.arende.folder / bilaga.fil
+            parts.append(
+                BundlePart(
+                    pdf=_bilaga_pdf(converter, source, Path(tmp), bilaga),
+                    bookmark=bilaga.rubrik,
+                    label=f"Bilaga {bilaga.nummer}:",
+                    stamp=f"Bilaga {bilaga.nummer}",
+                    source=source,
+                    nummer=bilaga.nummer,
+                )
+            )
+        target = output_dir(loaded, out) / BUNDLE_NAME
+        warnings = write_bundle(parts, target, title=loaded.arende.rubrik)
+    return target, warnings
 
 
 def _bilaga_pdf(converter, source: Path, tmp: Path, bilaga) -> Path:
@@ -166,3 +183,64 @@ def _convert_letter(org_id: str, files: list[Path], converter) -> tuple[list[Pat
     """Convert one recipient's letter to PDF/A beside its .docx."""
     docx = files[0]
     return [converter.to_pdf(docx, docx.with_suffix(".pdf"), pdfa=True)], []
+
+
+# --- a shared ärende: one paper (and bundle) per organisation ------------------------------
+
+
+def run_shared(
+    arende_path: Path,
+    organisationer_path: Path,
+    out: Path,
+    *,
+    only: list[str] | None = None,
+    pdf: bool = False,
+    with_bundle: bool = False,
+    workers: int | None = None,
+    show_progress: bool = True,
+    template_dir: Path = TEMPLATE_DIR,
+) -> batch.BatchReport:
+    """Render a shared ärende for each of its organisations (and PDF, and handlingar.pdf).
+
+    Every instance is validated before anything is written; a later failure for one
+    organisation is recorded in the manifest and the others go on.
+    """
+    instances = load_arenden(arende_path, load_organisationer(organisationer_path), only)
+    args = (arende_path, organisationer_path, out, template_dir)
+    finish = partial(_finish_instance, *args, with_bundle) if (pdf or with_bundle) else None
+    report = batch.run_batch(
+        [(i.organisation.id, i.organisation.namn) for i in instances],
+        partial(_render_instance, *args),
+        finish,
+        workers=workers,
+        show_progress=show_progress,
+    )
+    folder = out / instances[0].out_name.parent
+    batch.write_manifest(report, folder / batch.MANIFEST_NAME, title=instances[0].arende.rubrik)
+    return report
+
+
+@lru_cache(maxsize=4)
+def _instances(arende_path: Path, organisationer_path: Path) -> dict[str, LoadedArende]:
+    """Return the instances of a shared ärende by organisation id, loaded once per process."""
+    loaded = load_arenden(arende_path, load_organisationer(organisationer_path))
+    return {i.organisation.id: i for i in loaded}
+
+
+def _render_instance(arende_path: Path, organisationer_path: Path, out: Path, template_dir: Path,
+                     org_id: str) -> list[Path]:
+    """Render one organisation's paper (runs in a worker process)."""
+    loaded = _instances(arende_path, organisationer_path)[org_id]
+    return render(loaded, out, template_dir=template_dir).files
+
+
+def _finish_instance(arende_path: Path, organisationer_path: Path, out: Path, template_dir: Path,
+                     with_bundle: bool, org_id: str, files: list[Path], converter) -> tuple[list[Path], list[str]]:
+    """Convert one organisation's paper to PDF/A and, if asked, write its handlingar.pdf."""
+    loaded = _instances(arende_path, organisationer_path)[org_id]
+    docx = files[0]
+    paper_pdf = converter.to_pdf(docx, docx.with_suffix(".pdf"), pdfa=True)
+    if not with_bundle:
+        return [paper_pdf], []
+    target, warnings = write_handlingar(loaded, paper_pdf, out, converter)
+    return [paper_pdf, target], warnings

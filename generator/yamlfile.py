@@ -25,6 +25,17 @@ class YamlDocument:
     path: Path
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
+    files: dict[Loc, Path] = field(default_factory=dict)
+    """For a merged document: the file each value came from (default: ``path``)."""
+
+    def file_of(self, loc: Loc) -> Path:
+        """Return the file that ``loc`` (or its nearest parent) came from."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.files:
+                return self.files[loc]
+            loc = loc[:-1]
+        return self.path
 
     def line_of(self, loc: Loc) -> int | None:
         """Return the line of ``loc``, or of its nearest parent that has one."""
@@ -99,3 +110,38 @@ def _record_lines(node: yaml.Node, loc: Loc, doc: YamlDocument) -> None:
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _record_lines(item, loc + (i,), doc)
+
+
+def merge_documents(base: YamlDocument, override: YamlDocument) -> YamlDocument:
+    """Return ``base`` with ``override`` laid over it, remembering where each value came from.
+
+    Mappings are merged key by key (so an override may change one sub-field); any other
+    value, lists included, is replaced whole.
+    """
+    files = {loc: base.path for loc in base.lines if loc}
+    lines = dict(base.lines)
+    for loc, line in override.lines.items():
+        if loc:
+            lines[loc] = line
+            files[loc] = override.path
+    data = _deep_merge(base.data or {}, override.data or {})
+    return YamlDocument(path=base.path, data=data, lines=lines, files=files)
+
+
+def _deep_merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _deep_merge(base[key], value) if key in base else value
+        return merged
+    return override
+
+
+def leaf_keys(data: Any, prefix: str = "") -> list[str]:
+    """Return the dotted keys of every value in ``data`` that is not itself a mapping."""
+    if not isinstance(data, dict):
+        return [prefix] if prefix else []
+    keys = []
+    for key, value in data.items():
+        keys += leaf_keys(value, f"{prefix}.{key}" if prefix else str(key))
+    return keys
