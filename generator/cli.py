@@ -157,10 +157,10 @@ def run_arende(arende: Path, organisationer: Path, out: Path, only: tuple[str, .
                *, pdf: bool, with_bundle: bool) -> None:
     """Produce one ärende (or each organisation's version of a shared one) and report."""
     if pipeline.is_shared_arende(arende):
-        report = pipeline.run_shared(arende, organisationer, out, only=list(only) or None, pdf=pdf,
-                                     with_bundle=with_bundle, workers=workers,
-                                     show_progress=sys.stderr.isatty())
-        sys.exit(summarise(report))
+        outcome = pipeline.run_shared(arende, organisationer, out, only=list(only) or None, pdf=pdf,
+                                      with_bundle=with_bundle, workers=workers,
+                                      show_progress=sys.stderr.isatty())
+        sys.exit(summarise(outcome))
     loaded = pipeline.validate_all(arende, organisationer, list(only) or None)[0]
     if with_bundle:
         report(pipeline.bundle(loaded, out))
@@ -238,9 +238,9 @@ def letters(utskick: Path, organisationer: Path, out: Path, till: tuple[str, ...
     mottagare, antal sidor och kontrollsumma. Om ett brev misslyckas görs de andra
     ändå; felen listas på slutet och slutkoden blir 1.
     """
-    report = pipeline.letters(utskick, organisationer, out, till=list(till) or None, pdf=pdf,
-                              workers=workers, show_progress=sys.stderr.isatty())
-    sys.exit(summarise(report))
+    outcome = pipeline.letters(utskick, organisationer, out, till=list(till) or None, pdf=pdf,
+                               workers=workers, show_progress=sys.stderr.isatty())
+    sys.exit(summarise(outcome))
 
 
 def summarise(report) -> int:
