@@ -111,8 +111,8 @@ def main(debug: bool) -> None:
 
     \b
     Exempel:
-      beslut validate content/arenden/2023-10-handlingsplaner-gota-lejon
-      beslut build content/arenden/2023-10-handlingsplaner-gota-lejon
+      beslut validate content/arenden/2023-10-handlingsplaner
+      beslut build content/arenden/2023-10-handlingsplaner
     """
 
 

@@ -54,13 +54,13 @@ def resolve_content_file(path: Path, name: str, what: str) -> Path:
     """Return the YAML file for ``path``, which is its folder or the file itself."""
     file = path / name if path.is_dir() else path
     if not file.is_file():
-        raise ContentError(f"hittar ingen {name}. Ange {what}s mapp eller dess {name}.", file=file)
+        raise ContentError(f"hittar ingen {name}. Ange {what} mapp eller dess {name}.", file=file)
     return file
 
 
 def resolve_arende_file(path: Path) -> Path:
     """Return the ``arende.yaml`` for ``path``, which is the folder or the file itself."""
-    return resolve_content_file(path, ARENDE_FILE, "ärende")
+    return resolve_content_file(path, ARENDE_FILE, "ärendets")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class LoadedUtskick:
 
 def load_utskick(path: Path) -> LoadedUtskick:
     """Read and validate the utskick at ``path`` (its folder or its utskick.yaml)."""
-    file = resolve_content_file(path, UTSKICK_FILE, "utskick")
+    file = resolve_content_file(path, UTSKICK_FILE, "utskickets")
     doc = read_yaml(file)
     utskick = validate_model(Utskick, doc, hint="Jämför med exemplet i content/utskick/.")
     utskick._folder = file.parent
@@ -137,7 +137,7 @@ def load_arende(path: Path, organisationer: Organisationer) -> LoadedArende:
     file = resolve_arende_file(path)
     doc = read_yaml(file)
     arende = validate_model(
-        Arende, doc, hint="Jämför med exemplet i content/arenden/2023-10-handlingsplaner-gota-lejon/."
+        Arende, doc, hint="Jämför med exemplet i content/arenden/2023-10-handlingsplaner/."
     )
     arende._folder = file.parent
     organisation = find_organisation(arende.organisation, organisationer, doc)

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/beslut build content/arenden/2023-10-handlingsplaner-gota-lejon
+.venv/bin/beslut build content/arenden/2023-10-handlingsplaner

@@ -12,7 +12,7 @@ from docx.oxml.ns import qn
 
 REPO = Path(__file__).resolve().parents[1]
 ORGANISATIONER = REPO / "content" / "organisationer.yaml"
-SAMPLE = REPO / "content" / "arenden" / "2023-10-handlingsplaner-gota-lejon"
+SAMPLE = REPO / "content" / "arenden" / "2023-10-handlingsplaner"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 VALID_ARENDE = {

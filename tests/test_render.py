@@ -30,7 +30,7 @@ def reference_lines() -> list[str]:
 @pytest.fixture(scope="module")
 def sample_docx(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("out")
-    loaded = pipeline.validate(SAMPLE, ORGANISATIONER)
+    loaded = pipeline.validate_all(SAMPLE, ORGANISATIONER, ["gota-lejon"])[0]
     return pipeline.render(loaded, out).files[0]
 
 
@@ -76,7 +76,7 @@ def test_core_properties_and_language(sample_docx: Path):
 
 
 def test_render_is_byte_identical_when_repeated(tmp_path: Path):
-    loaded = pipeline.validate(SAMPLE, ORGANISATIONER)
+    loaded = pipeline.validate_all(SAMPLE, ORGANISATIONER, ["gota-lejon"])[0]
     first = pipeline.render(loaded, tmp_path / "a").files[0].read_bytes()
     second = pipeline.render(loaded, tmp_path / "b").files[0].read_bytes()
     assert first == second
@@ -165,7 +165,7 @@ def test_template_uses_only_variables_the_context_provides(sample_docx: Path):
     from generator.markdown import MarkdownRenderer
 
     template = DocxTemplate(TEMPLATE_DIR / BESLUTSUNDERLAG_TEMPLATE)
-    loaded = pipeline.validate(SAMPLE, ORGANISATIONER)
+    loaded = pipeline.validate_all(SAMPLE, ORGANISATIONER, ["gota-lejon"])[0]
     context = build_context(loaded, MarkdownRenderer(template))
     assert template.get_undeclared_template_variables(context=context) == set()
 

@@ -6,7 +6,7 @@ made from the extracted text of a real 2023 Göteborgs Stad board package
 demo can put together a complete ``handlingar.pdf``. All wording comes from the reference
 (``**bold**`` becomes bold runs, ``[text](#)`` links become plain text); only the layout is
 made here, since the extraction lost it. Written into
-``content/arenden/2023-10-handlingsplaner-gota-lejon/bilagor/``:
+``content/arenden/2023-10-handlingsplaner/bilagor/``:
 
 1. ``1-presentationsmaterial.pptx`` (lines 83–195): a 16:9 PowerPoint deck, one slide per
    section, white slides with a dark blue title bar and "Göteborgs Stad" in the corner.
@@ -66,7 +66,7 @@ sys.path.insert(0, str(ROOT))
 from generator.files import write_bytes  # noqa: E402
 
 REFERENCE = Path(os.environ.get("BESLUT_REFERENCE", "/work/shared/reference/000_05fce7b8ebd0c626.txt"))
-TARGET = ROOT / "content" / "arenden" / "2023-10-handlingsplaner-gota-lejon" / "bilagor"
+TARGET = ROOT / "content" / "arenden" / "2023-10-handlingsplaner" / "bilagor"
 LO_PROFILE = Path(tempfile.gettempdir()) / "lo-profile-bilagor"
 
 FONT = "Arial"  # LibreOffice shows it as the metric-compatible Liberation Sans
