@@ -32,7 +32,11 @@ fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "==> pip install -e .[test]"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test]"
+  log=.venv/pip-install.log
+  if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m pip install -q -e ".[test]"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "pip install failed (log: $log)" >&2
+    exit 1
+  fi
   rm -f .venv/.installed-* && touch "$stamp"
 fi
