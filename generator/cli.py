@@ -191,28 +191,21 @@ def render(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...],
 @organisation_option
 @workers_option
 @reports_errors
-def bundle(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers) -> None:
-    """Skapa handlingar.pdf: beslutsunderlaget följt av alla bilagor.
-
-    Bilagor i Word-, OpenDocument-, PowerPoint-, Excel- och bildformat görs om till PDF.
-    Varje del får ett bokmärke och sidnummer, och varje bilagesida märks "Bilaga N".
-    """
-    run_arende(arende, organisationer, out, only, workers, pdf=True, with_bundle=True)
-
-
-@main.command()
-@arende_argument
-@common_options
-@organisation_option
-@workers_option
-@reports_errors
 def build(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers) -> None:
-    """Allt i ett: kontrollera, skapa Word-fil och PDF, och sätt ihop handlingar.pdf.
+    """Allt i ett: kontrollera, skapa Word-fil och PDF/A, och sätt ihop handlingar.pdf.
+
+    handlingar.pdf är beslutsunderlaget följt av alla bilagor. Bilagor i Word-,
+    OpenDocument-, PowerPoint-, Excel- och bildformat görs om till PDF. Varje del får ett
+    bokmärke och egna sidnummer, och varje bilagesida märks "Bilaga N" uppe till höger.
+    ("beslut bundle" är samma kommando.)
 
     För ett gemensamt ärende (en mapp med organisationer/<id>.yaml) görs detta för
     varje organisation, och en manifest.json listar resultatet.
     """
     run_arende(arende, organisationer, out, only, workers, pdf=True, with_bundle=True)
+
+
+main.add_command(build, name="bundle")
 
 
 @main.command()

@@ -174,7 +174,9 @@ class Converter:
         port, uno_port = _free_ports(2)
         cmd = [sys.executable, "-m", __name__, str(port), str(uno_port),
                str(self._tmp / "profile"), shutil.which("soffice")]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        scratch = self._tmp / "tmp"  # LibreOffice's own temporary files, removed with the profile
+        scratch.mkdir()
+        env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": os.pathsep.join(
             filter(None, [str(Path(__file__).resolve().parents[__name__.count(".")]),
                           os.environ.get("PYTHONPATH")]))}
         with log.open("wb") as out:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 from pathlib import Path
 
@@ -220,3 +221,25 @@ def test_shared_arende_may_not_name_an_organisation(tmp_path: Path, field: str):
     (folder / "arende.yaml").write_text(f"{field}: liseberg\n" + text, encoding="utf-8")
     result = run("validate", folder)
     assert result.exit_code == 3 and "ges av filnamnen" in result.stderr
+
+
+def test_sample_letter_reproduces_the_reference_letter_in_order(tmp_path: Path):
+    """Reference lines 196-282; the footnote, which the page break moved, is checked apart."""
+    out = tmp_path / "out"
+    assert run("letters", REPO / "content" / "utskick" / "2023-08-handlingsplaner", "--out", out,
+               "--till", "gota-lejon").exit_code == 0
+    text = " ".join(docx_lines(out / "2023-08-handlingsplaner" / "gota-lejon.docx"))
+    reference = (Path(__file__).parent / "fixtures" / "reference-foljebrev.txt").read_text(encoding="utf-8")
+    reference = reference.replace("\\(", "(").replace("\\)", ")")
+    position = 0
+    for raw in reference.splitlines():
+        line = " ".join(raw.split()).removeprefix("- ")
+        line = re.sub(r"\[(.*?)\]\(#\)", r"\1", line)
+        if not line:
+            continue
+        if line.startswith("¹ "):
+            assert line in text
+            continue
+        found = text.find(line, position)
+        assert found >= 0, f"saknas eller i fel ordning: {line!r}"
+        position = found + len(line)

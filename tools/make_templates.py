@@ -183,14 +183,17 @@ def cell_lines(cell, lines: list[tuple[str, bool]]) -> None:
         run.bold = bold
 
 
-def build_beslutsunderlag() -> Document:
-    """Return the template for a beslutsunderlag (bolag) or tjänsteutlåtande (nämnd)."""
+def new_template(footer: str, left: list[tuple[str, bool]], right: list[tuple[str, bool]]) -> Document:
+    """Return a styled, empty city document with header, ``footer`` and the header block.
+
+    The header block is a borderless two-column table: ``left`` (its first line large)
+    and ``right``, each a list of (text, bold) lines.
+    """
     doc = Document()
     style_document(doc)
     set_page(doc)
     add_wordmark_header(doc)
-    add_page_footer(doc, "Göteborgs Stad {{ avsandare }}, {{ dokumenttyp|lower }}")
-
+    add_page_footer(doc, footer)
     body = doc.element.body
     for para in list(doc.paragraphs):
         body.remove(para._p)
@@ -198,14 +201,23 @@ def build_beslutsunderlag() -> Document:
     table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
     remove_borders(table)
-    left, right = table.rows[0].cells
-    left.width, right.width = Cm(8.5), Cm(7.5)
-    cell_lines(left, [("{{ dokumenttyp }}", True), ("Utfärdat {{ utfardat }}", False),
-                      ("Diarienummer {{ diarienummer }}", False)])
-    left.paragraphs[0].runs[0].font.size = Pt(14)
-    cell_lines(right, [("Handläggare", True), ("{{ handlaggare.namn }}", False),
-                       ("Telefon: {{ handlaggare.telefon }}", False),
-                       ("E-post: {{ handlaggare.epost }}", False)])
+    left_cell, right_cell = table.rows[0].cells
+    left_cell.width, right_cell.width = Cm(8.5), Cm(7.5)
+    cell_lines(left_cell, left)
+    left_cell.paragraphs[0].runs[0].font.size = Pt(14)
+    cell_lines(right_cell, right)
+    return doc
+
+
+def build_beslutsunderlag() -> Document:
+    """Return the template for a beslutsunderlag (bolag) or tjänsteutlåtande (nämnd)."""
+    doc = new_template(
+        "Göteborgs Stad {{ avsandare }}, {{ dokumenttyp|lower }}",
+        [("{{ dokumenttyp }}", True), ("Utfärdat {{ utfardat }}", False),
+         ("Diarienummer {{ diarienummer }}", False)],
+        [("Handläggare", True), ("{{ handlaggare.namn }}", False),
+         ("Telefon: {{ handlaggare.telefon }}", False), ("E-post: {{ handlaggare.epost }}", False)],
+    )
 
     doc.add_paragraph("{{ rubrik }}", style="Heading 1").paragraph_format.space_before = Pt(30)
 
@@ -247,26 +259,12 @@ def build_beslutsunderlag() -> Document:
 
 def build_foljebrev() -> Document:
     """Return the template for a följebrev (cover letter) to one organisation."""
-    doc = Document()
-    style_document(doc)
-    set_page(doc)
-    add_wordmark_header(doc)
-    add_page_footer(doc, "Göteborgs Stad {{ avsandare }}, följebrev")
-
-    body = doc.element.body
-    for para in list(doc.paragraphs):
-        body.remove(para._p)
-
-    table = doc.add_table(rows=1, cols=2)
-    table.alignment = WD_TABLE_ALIGNMENT.LEFT
-    remove_borders(table)
-    left, right = table.rows[0].cells
-    left.width, right.width = Cm(8.5), Cm(7.5)
-    cell_lines(left, [("Följebrev", True), ("Datum {{ datum }}", False),
-                      ("Från {{ avsandare }}", False)])
-    left.paragraphs[0].runs[0].font.size = Pt(14)
-    cell_lines(right, [("Till", True), ("{%p for rad in mottagare_block %}", False),
-                       ("{{ rad }}", False), ("{%p endfor %}", False)])
+    doc = new_template(
+        "Göteborgs Stad {{ avsandare }}, följebrev",
+        [("Följebrev", True), ("Datum {{ datum }}", False), ("Från {{ avsandare }}", False)],
+        [("Till", True), ("{%p for rad in mottagare_block %}", False), ("{{ rad }}", False),
+         ("{%p endfor %}", False)],
+    )
 
     doc.add_paragraph("{{ rubrik }}", style="Heading 1").paragraph_format.space_before = Pt(30)
     doc.add_paragraph("{{p brodtext }}")
