@@ -19,10 +19,12 @@ import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from pypdf import PdfReader
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .errors import BeslutError
@@ -85,27 +87,28 @@ def run_batch(
     """Run ``render`` (and then ``finish``) for each (id, name) in ``recipients``."""
     workers = workers or default_workers()
     outcomes = {rid: Outcome(recipient=rid, name=name) for rid, name in recipients}
-    with _progress(show_progress) as progress:
-        task = progress.add_task("Skapar Word-filer", total=len(outcomes))
-        _render_all(outcomes, render, workers, lambda: progress.advance(task))
-        if finish is not None:
-            todo = [o for o in outcomes.values() if o.ok]
-            task = progress.add_task("Skapar PDF", total=len(todo))
-            _finish_all(todo, finish, workers, lambda: progress.advance(task))
+    with ExitStack() as stack:
+        # The worker processes are forked here, before the progress bar starts its thread.
+        rendered = _start_renders(outcomes, render, workers, stack)
+        with _progress(show_progress) as progress:
+            task = progress.add_task("Skapar Word-filer", total=len(outcomes))
+            for outcome, work in rendered:
+                _record(outcome, work)
+                progress.advance(task)
+            if finish is not None:
+                todo = [o for o in outcomes.values() if o.ok]
+                task = progress.add_task("Skapar PDF", total=len(todo))
+                _finish_all(todo, finish, workers, lambda: progress.advance(task))
     return BatchReport(outcomes=[outcomes[rid] for rid, _ in recipients])
 
 
-def _render_all(outcomes: dict[str, Outcome], render: RenderFn, workers: int, advance) -> None:
+def _start_renders(outcomes: dict[str, Outcome], render: RenderFn, workers: int, stack: ExitStack):
+    """Start rendering every recipient; yield (outcome, a function returning its files)."""
     if workers == 1 or len(outcomes) < 4:
-        for outcome in outcomes.values():
-            _record(outcome, lambda: render(outcome.recipient))
-            advance()
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(render, rid): outcome for rid, outcome in outcomes.items()}
-        for future in as_completed(futures):
-            _record(futures[future], future.result)
-            advance()
+        return ((o, partial(render, o.recipient)) for o in outcomes.values())
+    pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+    futures = {pool.submit(render, rid): outcome for rid, outcome in outcomes.items()}
+    return ((futures[f], f.result) for f in as_completed(futures))
 
 
 def _finish_all(todo: list[Outcome], finish: FinishFn, workers: int, advance) -> None:
@@ -150,6 +153,7 @@ def _progress(show: bool) -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        console=Console(stderr=True),
         disable=not show,
         transient=False,
     )
