@@ -22,6 +22,7 @@ clisv.install()
 EXIT_CODES = """\b
 Slutkoder:
   0  klart
+  1  några mottagare i en körning misslyckades (de listas)
   2  fel i kommandoraden
   3  fel i innehållet (YAML, organisation, bilaga saknas)
   4  fel i en Word-mall
@@ -138,12 +139,18 @@ workers_option = click.option(
 @organisation_option
 @reports_errors
 def validate(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...]) -> None:
-    """Kontrollera ett ärende utan att skriva något.
+    """Kontrollera ett ärende (eller ett utskick) utan att skriva något.
 
     Läser arende.yaml, kontrollerar alla fält, att organisationen finns i registret och
     att varje bilaga finns. Felen skrivs ut med fil, rad och fält. För ett gemensamt
     ärende kontrolleras varje organisations version, och det som var och en ändrar visas.
+    Är ÄRENDE ett utskick (en mapp med utskick.yaml) kontrolleras fält, mottagare och
+    kopplingsfält.
     """
+    if pipeline.is_utskick(arende):
+        loaded, recipients = pipeline.validate_utskick(arende, organisationer)
+        click.echo(f"OK: {loaded.source} (följebrev till {len(recipients)} mottagare).")
+        return
     for loaded in pipeline.validate_all(arende, organisationer, list(only) or None):
         kind = loaded.organisation.dokumenttyp.lower()
         changed = f"; ändrar: {', '.join(loaded.overrides)}" if loaded.overrides else ""

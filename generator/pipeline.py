@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import batch
 from .content import (
+    UTSKICK_FILE,
     LoadedArende,
     is_shared_arende,
     load_arende,
@@ -146,12 +147,7 @@ def letters(
     Everything that can be checked for all recipients at once (the utskick, the registry,
     the recipients, the merge fields) is checked before any letter is written.
     """
-    from .letters import check_merge_fields
-
-    organisationer = load_organisationer(organisationer_path)
-    loaded = load_utskick(utskick_path)
-    check_merge_fields(loaded)
-    recipients = select_mottagare(loaded, organisationer, till)
+    loaded, recipients = validate_utskick(utskick_path, organisationer_path, till)
     render = partial(_render_letter, loaded.source, organisationer_path, out, template_dir)
     report = batch.run_batch(
         [(org.id, org.namn) for org in recipients],
@@ -162,6 +158,21 @@ def letters(
     )
     batch.write_manifest(report, out / loaded.name / batch.MANIFEST_NAME, title=loaded.utskick.rubrik)
     return report
+
+
+def is_utskick(path: Path) -> bool:
+    """Return True if ``path`` is an utskick (its folder or its utskick.yaml)."""
+    return path.name == UTSKICK_FILE or (path / UTSKICK_FILE).is_file()
+
+
+def validate_utskick(utskick_path: Path, organisationer_path: Path, till: list[str] | None = None):
+    """Load and check an utskick: fields, recipients and merge fields; write nothing."""
+    from .letters import check_merge_fields
+
+    organisationer = load_organisationer(organisationer_path)
+    loaded = load_utskick(utskick_path)
+    check_merge_fields(loaded)
+    return loaded, select_mottagare(loaded, organisationer, till)
 
 
 @lru_cache(maxsize=4)

@@ -243,3 +243,14 @@ def test_sample_letter_reproduces_the_reference_letter_in_order(tmp_path: Path):
         found = text.find(line, position)
         assert found >= 0, f"saknas eller i fel ordning: {line!r}"
         position = found + len(line)
+
+
+def test_validate_checks_an_utskick_without_writing(tmp_path: Path):
+    folder = write_utskick(tmp_path / "brev", mottagare="nämnder")
+    result = run("validate", folder, "--out", tmp_path / "out")
+    namnder = [o for o in registry().organisationer if not o.is_bolag]
+    assert result.exit_code == 0 and f"följebrev till {len(namnder)} mottagare" in result.stdout
+    bad = write_utskick(tmp_path / "trasigt", brödtext="Hej {{ namn }}")
+    result = run("validate", bad / "utskick.yaml")
+    assert result.exit_code == 3 and "okänt kopplingsfält" in result.stderr
+    assert not (tmp_path / "out").exists()
