@@ -65,6 +65,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from generator.files import write_bytes  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_templates import add_field, set_fonts  # noqa: E402
+
 REFERENCE = Path(os.environ.get("BESLUT_REFERENCE", "/work/shared/reference/000_05fce7b8ebd0c626.txt"))
 TARGET = ROOT / "content" / "arenden" / "2023-10-handlingsplaner" / "bilagor"
 LO_PROFILE = Path(tempfile.gettempdir()) / "lo-profile-bilagor"
@@ -315,19 +318,6 @@ def structure(lines: list[str], headings: dict[str, int], insats_level: int | No
 # ------------------------------------------------------------------------- Word documents
 
 
-def set_fonts(owner, name: str = FONT) -> None:
-    """Set every script's font of a style or run to ``name``, dropping theme fonts."""
-    rpr = owner.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    for attr in list(fonts.attrib):
-        del fonts.attrib[attr]
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attr), name)
-
-
 def new_document(title: str, body_size: float = 11) -> Document:
     """An A4 document in Arial, Swedish (docDefaults w:lang sv-SE), with the city's styles."""
     doc = Document()
@@ -346,7 +336,7 @@ def new_document(title: str, body_size: float = 11) -> Document:
 
     styles = doc.styles
     normal = styles["Normal"]
-    set_fonts(normal)
+    set_fonts(normal, FONT)
     normal.font.size = Pt(body_size)
     normal.paragraph_format.space_after = Pt(6)
     normal.paragraph_format.line_spacing = 1.15
@@ -357,7 +347,7 @@ def new_document(title: str, body_size: float = 11) -> Document:
         (3, 11.5, 12, 3, RGBColor(0, 0, 0)),
     ):
         style = styles[f"Heading {level}"]
-        set_fonts(style)
+        set_fonts(style, FONT)
         style.font.size = Pt(size)
         style.font.bold = True
         style.font.italic = False
@@ -369,7 +359,7 @@ def new_document(title: str, body_size: float = 11) -> Document:
 
     for name in ("Header", "Footer"):
         styles[name].paragraph_format.tab_stops.clear_all()
-        set_fonts(styles[name])
+        set_fonts(styles[name], FONT)
         styles[name].font.size = Pt(8.5)
         styles[name].paragraph_format.space_after = Pt(0)
     for name in ("List Bullet", "List Number"):
@@ -413,18 +403,6 @@ def new_document(title: str, body_size: float = 11) -> Document:
     for para in list(doc.paragraphs):
         body.remove(para._p)
     return doc
-
-
-def add_field(paragraph, instruction: str, placeholder: str) -> None:
-    """Append a field (PAGE, NUMPAGES) that Word and LibreOffice fill in themselves."""
-    fld = OxmlElement("w:fldSimple")
-    fld.set(qn("w:instr"), f" {instruction} ")
-    run = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = placeholder
-    run.append(text)
-    fld.append(run)
-    paragraph._p.append(fld)
 
 
 def add_footer(doc, text: str, first_page: bool = True) -> None:
@@ -646,7 +624,7 @@ def build_letter(lines: list[str]) -> Document:
     header = doc.sections[0].header
     mark = header.paragraphs[0]
     run = mark.add_run("Göteborgs Stad")
-    set_fonts(run)
+    set_fonts(run, FONT)
     run.font.size = Pt(17)
     run.bold = True
     run.font.color.rgb = CITY_BLUE
