@@ -70,6 +70,10 @@ _IMAGES = (".png", ".jpg", ".jpeg")
 ACCEPTED = (*_OFFICE, *_IMAGES, ".pdf")
 """File extensions ``Converter.to_pdf`` accepts."""
 
+class _LibreOfficeDied(Exception):
+    """LibreOffice died during a conversion (the document may or may not be the cause)."""
+
+
 def libreoffice_available() -> bool:
     """Return True if ``soffice`` is on PATH and this Python can import ``uno``."""
     return shutil.which("soffice") is not None and importlib.util.find_spec("uno") is not None
@@ -136,6 +140,18 @@ class Converter:
 
     def _office_to_pdf(self, src: Path, tmp: Path, fmt: _OfficeFormat, pdfa: bool) -> None:
         _check_container(src, fmt)
+        try:
+            self._convert_once(src, tmp, fmt, pdfa)
+        except _LibreOfficeDied:
+            # LibreOffice may have died before this document came (killed from outside, or
+            # a crash that was not yet visible): try once on a fresh one before blaming the file.
+            try:
+                self._convert_once(src, tmp, fmt, pdfa)
+            except _LibreOfficeDied as e:
+                raise ConversionError(f"LibreOffice kraschade på filen. {RESAVE_HINT}", file=src) from e
+
+    def _convert_once(self, src: Path, tmp: Path, fmt: _OfficeFormat, pdfa: bool) -> None:
+        """Convert on the running server (started if need be); raise _LibreOfficeDied if it died."""
         if not self._server_alive():
             self._stop_server(force=True)
             self._start_server(src)
@@ -151,10 +167,10 @@ class Converter:
                 f"LibreOffice blev inte klart inom {self.timeout:g} sekunder och avbröts. "
                 f"Filen kan vara skadad eller mycket stor. {RESAVE_HINT}", file=src) from None
         except (xmlrpc.client.Error, http.client.HTTPException, OSError) as e:
-            if not self._server_alive():
-                self._stop_server(force=True)  # the next document gets a fresh LibreOffice
-                raise ConversionError(
-                    f"LibreOffice kraschade på filen. {RESAVE_HINT}", file=src) from e
+            disposed = isinstance(e, xmlrpc.client.Fault) and "DisposedException" in e.faultString
+            if disposed or not self._server_alive():
+                self._stop_server(force=True)  # the next attempt gets a fresh LibreOffice
+                raise _LibreOfficeDied() from e
             if isinstance(e, xmlrpc.client.Fault) and "Could not load document" in e.faultString:
                 raise _unreadable(src, fmt) from e
             raise ConversionError(
