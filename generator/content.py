@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import ContentError
 from .model import MOTTAGARGRUPPER, Arende, Organisation, Organisationer, Utskick, validate_model
-from .yamlfile import YamlDocument, leaf_keys, merge_documents, read_yaml
+from .yamlfile import YamlDocument, changed_keys, merge_documents, read_yaml
 
 ARENDE_FILE = "arende.yaml"
 OVERRIDES_DIR = "organisationer"
@@ -240,7 +240,7 @@ def _load_instance(
         organisation=organisation,
         source=override_file,
         out_name=Path(file.parent.name) / org_id,
-        overrides=leaf_keys(override.data),
+        overrides=changed_keys(shared.data, override.data),
     )
 
 

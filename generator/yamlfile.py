@@ -137,11 +137,16 @@ def _deep_merge(base: Any, override: Any) -> Any:
     return override
 
 
-def leaf_keys(data: Any, prefix: str = "") -> list[str]:
-    """Return the dotted keys of every value in ``data`` that is not itself a mapping."""
-    if not isinstance(data, dict):
+def changed_keys(base: Any, override: Any, prefix: str = "") -> list[str]:
+    """Return the dotted keys that ``override`` sets, as a reader of ``base`` sees them.
+
+    A mapping that ``base`` also has is described key by key (``dimensioner.social``);
+    anything else is named whole (``handläggare``).
+    """
+    if not (isinstance(override, dict) and isinstance(base, dict)):
         return [prefix] if prefix else []
     keys = []
-    for key, value in data.items():
-        keys += leaf_keys(value, f"{prefix}.{key}" if prefix else str(key))
+    for key, value in override.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        keys += changed_keys(base.get(key), value, name) if key in base else [name]
     return keys

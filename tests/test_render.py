@@ -181,3 +181,25 @@ def test_unknown_template_variable_is_an_error(arende_dir, tmp_path: Path):
     with pytest.raises(TemplateError, match="titel"):
         render_beslutsunderlag(loaded, target, templates)
     assert not target.parent.exists() or not any(target.parent.iterdir())
+
+
+def test_markdown_nested_lists_headings_and_breaks(arende_dir, tmp_path: Path):
+    text = (
+        "# Bakgrund\n\nRad ett\\\nrad två\n\n"
+        "- yttre\n  - inre\n- yttre igen\n\n"
+        "3. tre\n4. fyra\n\n"
+        "<b>inte html</b>\n"
+    )
+    loaded = pipeline.validate(arende_dir(beskrivning=text), ORGANISATIONER)
+    document = docx.Document(str(pipeline.render(loaded, tmp_path / "out").files[0]))
+    styles = [(p.style.name, p.text) for p in document.paragraphs]
+    assert ("Heading 3", "Bakgrund") in styles
+    assert ("List Bullet", "yttre") in styles and ("List Bullet 2", "inre") in styles
+    assert ("List Bullet", "yttre igen") in styles
+    breaks = next(p for p in document.paragraphs if p.text.startswith("Rad ett"))
+    assert breaks._p.xpath(".//w:br") and breaks.text == "Rad ett\nrad två"
+    three = next(p for p in document.paragraphs if p.text == "tre")
+    num_id = three._p.pPr.numPr.numId.val
+    num = document.part.numbering_part.element.num_having_numId(num_id)
+    assert num.xpath("./w:lvlOverride/w:startOverride/@w:val") == ["3"]
+    assert ("Normal", "<b>inte html</b>") in styles
