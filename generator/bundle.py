@@ -16,9 +16,7 @@ from __future__ import annotations
 import functools
 import glob
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from .errors import BundleError
+from .files import atomic_path
 
 STAMP_FONT = "LiberationSans-Bold"
 STAMP_FONT_GLOBS = (
@@ -352,21 +351,12 @@ def set_document_info(writer: PdfWriter, title: str, language: str) -> None:
 
 def write_atomically(writer: PdfWriter, out_path: Path) -> None:
     """Write the bundle to a temporary file beside ``out_path`` and rename it into place."""
-    tmp_name = None
     try:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.stem}-", suffix=".tmp", dir=out_path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            writer.write(fh)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, out_path)
-        tmp_name = None
+        with atomic_path(out_path) as tmp:
+            writer.write(tmp)
     except OSError as e:
         raise BundleError(
             "handlingar.pdf kunde inte skrivas. Kontrollera att mappen finns och "
             "är skrivbar, att det finns diskutrymme och att filen inte är öppen i ett annat program.",
             file=out_path,
         ) from e
-    finally:
-        if tmp_name is not None:
-            Path(tmp_name).unlink(missing_ok=True)
