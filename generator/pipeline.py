@@ -1,9 +1,10 @@
-"""The whole story of one ärende, stage by stage: validate -> render -> PDF -> bundle.
+"""The whole story of each command, stage by stage: validate -> render -> PDF -> bundle.
 
 Each function here is what one ``beslut`` command does, callable from Python without
 click. Stages live in their own modules; this one only strings them together:
 ``content`` (YAML -> model) -> ``context``/``render`` (model -> .docx) -> ``convert``
-(.docx -> PDF) -> ``bundle`` (PDFs -> handlingar.pdf).
+(.docx -> PDF) -> ``bundle`` (PDFs -> handlingar.pdf). Many recipients (a shared ärende,
+a följebrev batch) go through ``batch``, which runs the same stages per organisation.
 """
 
 from __future__ import annotations
