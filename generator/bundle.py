@@ -5,6 +5,9 @@ so a broken bilaga stops the run before anything is written, then appends the pa
 gives each one an outline item, page labels ("Bilaga 1:1", "Bilaga 1:2" …) and a small stamp
 ("Bilaga 1") at the visual top right of every page, and writes the file atomically.
 
+When every part is tagged, so is the bundle (``tags.BundleStructure``); the stamps are
+marked as pagination artifacts.
+
 The bundle makes no PDF/A claim, even when the first part is PDF/A: the bilagor appended to it
 are arbitrary PDFs (untagged, fonts not necessarily embedded), so a claim would be false. The
 bundle is built in a fresh writer and the catalog's XMP metadata (where ``pdfaid`` lives) and
@@ -29,6 +32,7 @@ from reportlab.pdfgen import canvas
 
 from .errors import BundleError
 from .files import atomic_path
+from .tags import BundleStructure, is_tagged
 
 STAMP_FONT = "LiberationSans-Bold"
 STAMP_FONT_GLOBS = (
@@ -200,15 +204,22 @@ def write_bundle(
         raise BundleError("handlingar.pdf får inga delar. Ange minst beslutsunderlaget.", file=out_path)
     checked = [read_part(part) for part in parts]
     writer = PdfWriter()
+    tagged = all(is_tagged(reader) for reader, _ in checked)
+    structure = BundleStructure(writer) if tagged else None
     overlays: Overlays = {}
     for part, (reader, _) in zip(parts, checked):
         try:
+            first = len(writer.pages)
             append_part(writer, part, reader, overlays)
+            if structure is not None:
+                structure.add_part(reader, first, part.bookmark)
         except BundleError:
             raise
         except Exception as e:  # pypdf on a file it read but cannot copy
             advice = "Exportera bilagan som PDF på nytt från originalet."
             raise make_part_error(part, "PDF-filen kunde inte kopieras", advice) from e
+    if structure is not None:
+        structure.finish(language)
     set_document_info(writer, title, language)
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     write_atomically(writer, out_path)
@@ -308,6 +319,8 @@ def make_overlay(width: float, height: float, text: str) -> PageObject:
     y = height - STAMP_MARGIN - box_height
     out = io.BytesIO()
     c = canvas.Canvas(out, pagesize=(width, height), invariant=1, pageCompression=1)
+    # A pagination artifact: screen readers skip it (the part's title is in the tags).
+    c.addLiteral("/Artifact <</Type /Pagination /Subtype /Header>> BDC")
     c.setFillColorRGB(1, 1, 1)
     c.setStrokeColorRGB(0.35, 0.35, 0.35)
     c.setLineWidth(0.5)
@@ -315,6 +328,7 @@ def make_overlay(width: float, height: float, text: str) -> PageObject:
     c.setFillColorRGB(0, 0, 0)
     c.setFont(font, STAMP_SIZE)
     c.drawString(x + STAMP_PADDING, y + STAMP_PADDING - descent, text)
+    c.addLiteral("EMC")
     c.showPage()
     c.save()
     return PdfReader(out).pages[0]
