@@ -75,6 +75,13 @@ def test_handlingar_has_one_bookmark_and_numbering_per_part(built: Path):
         assert f"{number}. {name[:40]}" in paper
 
 
+def test_sample_handlingar_are_tagged(built: Path):
+    with pikepdf.open(built / "gota-lejon" / "handlingar.pdf") as pdf:
+        assert pdf.Root.MarkInfo.Marked is True
+        parts = pdf.Root.StructTreeRoot.K[0].K
+        assert [str(p.T) for p in parts] == [item.title for item in PdfReader(built / "gota-lejon" / "handlingar.pdf").outline]
+
+
 def test_bundle_manifest_lists_pdfs_with_pages(built: Path):
     manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
     entries = {(e["mottagare"], e["fil"]): e for e in manifest["dokument"]}
@@ -132,4 +139,5 @@ def test_owner_password_bilaga_is_included_with_a_warning(tmp_path: Path):
     result, out = bundle_with_bilaga(tmp_path, source, "skyddad.pdf")
     assert result.exit_code == 0, result.output
     assert "Varning" in result.stderr and "Bilaga 2" in result.stderr
+    assert "blir inte taggad" in result.stderr and "Bilaga 1 – Bra bilaga" in result.stderr
     assert len(PdfReader(out / "handlingar.pdf").outline) == 3
