@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__, clisv, pipeline
-from .content import DEFAULT_ORGANISATIONER
+from .content import DEFAULT_ORGANISATIONER, is_shared_arende, is_utskick
 from .errors import BeslutError
 
 clisv.install()
@@ -147,7 +147,7 @@ def validate(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...
     Är ÄRENDE ett utskick (en mapp med utskick.yaml) kontrolleras fält, mottagare och
     kopplingsfält.
     """
-    if pipeline.is_utskick(arende):
+    if is_utskick(arende):
         loaded, recipients = pipeline.validate_utskick(arende, organisationer)
         click.echo(f"OK: {loaded.source} (följebrev till {len(recipients)} mottagare).")
         return
@@ -163,7 +163,7 @@ def validate(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...
 def run_arende(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers,
                *, pdf: bool, with_bundle: bool) -> None:
     """Produce one ärende (or each organisation's version of a shared one) and report."""
-    if pipeline.is_shared_arende(arende):
+    if is_shared_arende(arende):
         outcome = pipeline.run_shared(arende, organisationer, out, only=list(only) or None, pdf=pdf,
                                       with_bundle=with_bundle, workers=workers,
                                       show_progress=sys.stderr.isatty())

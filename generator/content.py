@@ -145,6 +145,11 @@ def load_arende(path: Path, organisationer: Organisationer) -> LoadedArende:
     return LoadedArende(arende=arende, organisation=organisation, source=file, out_name=Path(file.parent.name))
 
 
+def is_utskick(path: Path) -> bool:
+    """Return True if ``path`` is an utskick (its folder or its utskick.yaml)."""
+    return path.name == UTSKICK_FILE or (path / UTSKICK_FILE).is_file()
+
+
 def is_shared_arende(path: Path) -> bool:
     """Return True if ``path`` is a shared ärende with one override file per organisation."""
     return (resolve_arende_file(path).parent / OVERRIDES_DIR).is_dir()

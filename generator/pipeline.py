@@ -17,9 +17,7 @@ from pathlib import Path
 
 from . import batch
 from .content import (
-    UTSKICK_FILE,
     LoadedArende,
-    is_shared_arende,
     load_arende,
     load_arenden,
     load_organisationer,
@@ -183,11 +181,6 @@ def letters(
     )
     batch.write_manifest(report, out / loaded.name / batch.MANIFEST_NAME, title=loaded.utskick.rubrik)
     return report
-
-
-def is_utskick(path: Path) -> bool:
-    """Return True if ``path`` is an utskick (its folder or its utskick.yaml)."""
-    return path.name == UTSKICK_FILE or (path / UTSKICK_FILE).is_file()
 
 
 def validate_utskick(utskick_path: Path, organisationer_path: Path, till: list[str] | None = None):

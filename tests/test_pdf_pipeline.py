@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from conftest import ORGANISATIONER, SAMPLE, VALID_ARENDE, write_arende
+from conftest import SAMPLE, VALID_ARENDE, write_arende
 from generator.cli import main
 
 PDF_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "pdf-samples"

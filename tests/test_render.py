@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from conftest import FIXTURES, ORGANISATIONER, SAMPLE, block_texts, docx_lines, normalise
+from conftest import FIXTURES, ORGANISATIONER, SAMPLE, docx_lines, normalise
 from generator import pipeline
 from generator.content import load_arende, load_organisationer
 from generator.errors import TemplateError
