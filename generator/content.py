@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ContentError
-from .model import MOTTAGARGRUPPER, Arende, Organisation, Organisationer, Utskick, validate_model
+from .model import Arende, Organisation, Organisationer, Utskick, validate_model
 from .yamlfile import YamlDocument, changed_keys, merge_documents, read_yaml
 
 ARENDE_FILE = "arende.yaml"
@@ -91,22 +91,23 @@ def select_mottagare(
 ) -> list[Organisation]:
     """Return the recipients: ``till`` (from the command line) or the utskick's own choice.
 
-    A group (bolag, nämnder, alla) or a list of ids, less the ``utom`` ids, in registry order.
+    Groups (bolag, nämnder, alla) and ids may be mixed; the ``utom`` ids are left out;
+    the recipients come in registry order.
     """
     utskick, doc = loaded.utskick, loaded.doc
     if till:
-        choice: str | list[str] = till[0] if len(till) == 1 and till[0] in MOTTAGARGRUPPER else till
-        where: tuple = ()
+        choice, where = list(till), ()
     else:
-        choice, where = utskick.mottagare, ("mottagare",)
-    if isinstance(choice, str):
-        wanted = {
-            "bolag": [o.id for o in organisationer.organisationer if o.is_bolag],
-            "nämnder": [o.id for o in organisationer.organisationer if not o.is_bolag],
-            "alla": organisationer.ids(),
-        }[choice]
-    else:
-        wanted = [_known_id(i, organisationer, doc, where, index) for index, i in enumerate(choice)]
+        mottagare = utskick.mottagare
+        choice, where = ([mottagare] if isinstance(mottagare, str) else mottagare), ("mottagare",)
+    groups = {
+        "bolag": [o.id for o in organisationer.organisationer if o.is_bolag],
+        "nämnder": [o.id for o in organisationer.organisationer if not o.is_bolag],
+        "alla": organisationer.ids(),
+    }
+    wanted = set()
+    for index, item in enumerate(choice):
+        wanted |= set(groups[item]) if item in groups else {_known_id(item, organisationer, doc, where, index)}
     excluded = {_known_id(i, organisationer, doc, ("utom",), n) for n, i in enumerate(utskick.utom)}
     chosen = [org for org in organisationer.organisationer if org.id in wanted and org.id not in excluded]
     if not chosen:

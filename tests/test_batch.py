@@ -253,3 +253,11 @@ def test_validate_checks_an_utskick_without_writing(tmp_path: Path):
     result = run("validate", bad / "utskick.yaml")
     assert result.exit_code == 3 and "okänt kopplingsfält" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_groups_and_ids_can_be_mixed(tmp_path: Path):
+    folder = write_utskick(tmp_path / "brev", mottagare=["nämnder", "liseberg"], utom=["valnamnden"])
+    out = tmp_path / "out"
+    assert run("letters", folder, "--out", out).exit_code == 0
+    namnder = {o.id for o in registry().organisationer if not o.is_bolag}
+    assert {p.stem for p in (out / "brev").glob("*.docx")} == (namnder - {"valnamnden"}) | {"liseberg"}
