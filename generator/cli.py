@@ -41,7 +41,7 @@ def common_options(command):
         metavar="MAPP",
         default=Path("out"),
         show_default=True,
-        help="Mapp där dokumenten skrivs. Varje ärende får en egen undermapp.",
+        help="Mapp där dokumenten skrivs. Varje ärende och utskick får en egen undermapp.",
     )(command)
     command = click.option(
         "--organisationer",
@@ -50,7 +50,7 @@ def common_options(command):
         metavar="FIL",
         default=DEFAULT_ORGANISATIONER,
         show_default=True,
-        help="Organisationsregistret (YAML) som ärendets 'organisation' slås upp i.",
+        help="Organisationsregistret (YAML) där organisationer och mottagare slås upp.",
     )(command)
     return command
 
