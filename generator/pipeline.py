@@ -18,7 +18,6 @@ from pathlib import Path
 from . import batch
 from .content import (
     LoadedArende,
-    load_arende,
     load_arenden,
     load_organisationer,
     load_utskick,
@@ -37,11 +36,6 @@ class Result:
 
     files: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def validate(arende_path: Path, organisationer_path: Path) -> LoadedArende:
-    """Load and check an ärende and its registry; write nothing."""
-    return load_arende(arende_path, load_organisationer(organisationer_path))
 
 
 def validate_all(arende_path: Path, organisationer_path: Path, only: list[str] | None = None) -> list[LoadedArende]:

@@ -85,7 +85,7 @@ def test_render_is_byte_identical_when_repeated(tmp_path: Path):
 
 def test_namnd_gets_a_tjansteutlatande(arende_dir, tmp_path: Path):
     folder = arende_dir(organisation="forskolenamnden", **{"bedömning": "Förvaltningen tillstyrker."})
-    loaded = pipeline.validate(folder, ORGANISATIONER)
+    loaded = pipeline.validate_all(folder, ORGANISATIONER)[0]
     target = pipeline.render(loaded, tmp_path / "out").files[0]
     assert target.name == "tjänsteutlåtande.docx"
     lines = docx_lines(target)
@@ -100,7 +100,7 @@ def test_namnd_gets_a_tjansteutlatande(arende_dir, tmp_path: Path):
 def test_diarienummer_and_underskrifter(arende_dir, tmp_path: Path):
     folder = arende_dir(diarienummer="0123/23", underskrifter=[
         {"namn": "Anna Andersson", "titel": "VD"}, {"namn": "Bo Berg", "titel": "Ekonomichef"}])
-    loaded = pipeline.validate(folder, ORGANISATIONER)
+    loaded = pipeline.validate_all(folder, ORGANISATIONER)[0]
     lines = docx_lines(pipeline.render(loaded, tmp_path / "out").files[0])
     assert "Diarienummer 0123/23" in lines
     assert lines[-4:] == ["Anna Andersson", "VD", "Bo Berg", "Ekonomichef"]
@@ -113,7 +113,7 @@ def test_markdown_becomes_runs_lists_and_links(arende_dir, tmp_path: Path):
         "- punkt med **fetstil**\n"
     )
     folder = arende_dir(beskrivning=text, **{"förslag_till_beslut": ["Beslut ett.", "Beslut två."]})
-    loaded = pipeline.validate(folder, ORGANISATIONER)
+    loaded = pipeline.validate_all(folder, ORGANISATIONER)[0]
     document = docx.Document(str(pipeline.render(loaded, tmp_path / "out").files[0]))
     paragraphs = document.paragraphs
     first = next(p for p in paragraphs if p.text.startswith("Ett stycke"))
@@ -137,7 +137,7 @@ def test_markdown_becomes_runs_lists_and_links(arende_dir, tmp_path: Path):
 def test_values_come_out_literally(arende_dir, tmp_path: Path):
     tricky = "Smith & Co <b>fet</b> \"citat\" 'apostrof' {{ rubrik }} {% if true %}x{% endif %}"
     folder = arende_dir(rubrik=tricky, sammanfattning=tricky)
-    loaded = pipeline.validate(folder, ORGANISATIONER)
+    loaded = pipeline.validate_all(folder, ORGANISATIONER)[0]
     target = pipeline.render(loaded, tmp_path / "out").files[0]
     lines = docx_lines(target)
     assert lines.count(normalise(tricky)) == 2
@@ -145,7 +145,7 @@ def test_values_come_out_literally(arende_dir, tmp_path: Path):
 
 
 def test_rerender_replaces_only_its_document(arende_dir, tmp_path: Path):
-    loaded = pipeline.validate(arende_dir(), ORGANISATIONER)
+    loaded = pipeline.validate_all(arende_dir(), ORGANISATIONER)[0]
     out = tmp_path / "out"
     target = pipeline.render(loaded, out).files[0]
     other = target.parent / "anteckningar.txt"
@@ -189,7 +189,7 @@ def test_markdown_nested_lists_headings_and_breaks(arende_dir, tmp_path: Path):
         "3. tre\n4. fyra\n\n"
         "<b>inte html</b>\n"
     )
-    loaded = pipeline.validate(arende_dir(beskrivning=text), ORGANISATIONER)
+    loaded = pipeline.validate_all(arende_dir(beskrivning=text), ORGANISATIONER)[0]
     document = docx.Document(str(pipeline.render(loaded, tmp_path / "out").files[0]))
     styles = [(p.style.name, p.text) for p in document.paragraphs]
     assert ("Heading 3", "Bakgrund") in styles
