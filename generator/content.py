@@ -121,12 +121,11 @@ def _known_id(org_id: str, organisationer: Organisationer, doc: YamlDocument, wh
     """Return ``org_id`` if the registry has it; else raise ContentError with suggestions."""
     if organisationer.find(org_id) is not None:
         return org_id
-    near = organisationer.suggest(org_id)
-    advice = "Menade du " + " eller ".join(f"'{i}'" for i in near) + "?" if near else ""
+    advice = organisationer.did_you_mean(org_id)
     if not where:
-        raise ContentError(f"okänd mottagare '{org_id}' i --till. {advice}".strip())
+        raise ContentError(f"okänd mottagare '{org_id}' i --till. {advice}")
     raise ContentError(
-        f"okänd organisation '{org_id}'. {advice}".strip(),
+        f"okänd organisation '{org_id}'. {advice}",
         file=doc.path,
         line=doc.line_of(where + (index,)),
         field=f"{where[0]}[{index + 1}]",
@@ -219,10 +218,9 @@ def _load_instance(
     org_id = override_file.stem
     organisation = organisationer.find(org_id)
     if organisation is None:
-        near = organisationer.suggest(org_id)
-        advice = "Menade du " + " eller ".join(f"'{i}.yaml'" for i in near) + "?" if near else ""
         raise ContentError(
-            f"filnamnet ska vara en organisations id, och '{org_id}' finns inte i registret. {advice}",
+            f"filnamnet ska vara en organisations id, och '{org_id}' finns inte i registret. "
+            + organisationer.did_you_mean(org_id, suffix=".yaml"),
             file=override_file,
         )
     override = read_yaml(override_file)
@@ -238,7 +236,7 @@ def _load_instance(
         )
     merged = merge_documents(shared, override)
     merged.data["organisation"] = org_id
-    arende = validate_model(Arende, merged, hint=f"(gäller {org_id}: {override_file})")
+    arende = validate_model(Arende, merged, hint=f"(gäller {org_id})")
     arende._folder = file.parent
     check_bilagor(arende, merged)
     return LoadedArende(
@@ -255,14 +253,8 @@ def find_organisation(org_id: str, organisationer: Organisationer, doc: YamlDocu
     organisation = organisationer.find(org_id)
     if organisation is not None:
         return organisation
-    near = organisationer.suggest(org_id)
-    advice = (
-        "Menade du " + " eller ".join(f"'{i}'" for i in near) + "?"
-        if near
-        else "Se listan över id i organisationsregistret."
-    )
     raise ContentError(
-        f"okänd organisation '{org_id}'. {advice}",
+        f"okänd organisation '{org_id}'. {organisationer.did_you_mean(org_id)}",
         file=doc.path,
         line=doc.line_of(("organisation",)),
         field="organisation",

@@ -113,8 +113,11 @@ class Organisationer(Model):
         """Return the organisation with ``org_id``, or None."""
         return next((org for org in self.organisationer if org.id == org_id), None)
 
-    def suggest(self, org_id: str) -> list[str]:
-        """Return the ids nearest to ``org_id`` (by id and by name), for error messages."""
+    def did_you_mean(self, org_id: str, suffix: str = "") -> str:
+        """Return a Swedish hint naming the ids nearest to ``org_id`` (by id and by name).
+
+        ``suffix`` is added to each id, e.g. ".yaml" when the id is a file name.
+        """
         ids = self.ids()
         near = difflib.get_close_matches(org_id, ids, n=3, cutoff=0.5)
         by_name = {org.namn.lower(): org.id for org in self.organisationer}
@@ -125,7 +128,9 @@ class Organisationer(Model):
         for org in self.organisationer:
             if org.id not in near and words & set(org.namn.lower().split()):
                 near.append(org.id)
-        return near[:3]
+        if not near:
+            return "Se listan över id i organisationsregistret."
+        return "Menade du " + " eller ".join(f"'{i}{suffix}'" for i in near[:3]) + "?"
 
 
 # --- the ärende ----------------------------------------------------------------------------
