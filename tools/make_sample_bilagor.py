@@ -66,7 +66,7 @@ sys.path.insert(0, str(ROOT))
 from generator.files import write_bytes  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_templates import add_field, set_fonts  # noqa: E402
+from make_templates import add_field, set_fonts, style_heading  # noqa: E402
 
 REFERENCE = Path(os.environ.get("BESLUT_REFERENCE", "/work/shared/reference/000_05fce7b8ebd0c626.txt"))
 TARGET = ROOT / "content" / "arenden" / "2023-10-handlingsplaner" / "bilagor"
@@ -347,14 +347,7 @@ def new_document(title: str, body_size: float = 11) -> Document:
         (3, 11.5, 12, 3, RGBColor(0, 0, 0)),
     ):
         style = styles[f"Heading {level}"]
-        set_fonts(style, FONT)
-        style.font.size = Pt(size)
-        style.font.bold = True
-        style.font.italic = False
-        style.font.color.rgb = color
-        style.paragraph_format.space_before = Pt(before)
-        style.paragraph_format.space_after = Pt(after)
-        style.paragraph_format.keep_with_next = True
+        style_heading(style, FONT, size, before, after, color)
         style.paragraph_format.line_spacing = 1.0
 
     for name in ("Header", "Footer"):

@@ -46,6 +46,18 @@ def set_fonts(rpr_owner, name: str) -> None:
         fonts.set(qn(attr), name)
 
 
+def style_heading(style, font: str, size: float, before: float, after: float, color: RGBColor) -> None:
+    """Make ``style`` a bold, upright heading in ``font`` that stays with the next paragraph."""
+    set_fonts(style, font)
+    style.font.size = Pt(size)
+    style.font.bold = True
+    style.font.italic = False
+    style.font.color.rgb = color
+    style.paragraph_format.space_before = Pt(before)
+    style.paragraph_format.space_after = Pt(after)
+    style.paragraph_format.keep_with_next = True
+
+
 def set_language(doc, lang: str = "sv-SE") -> None:
     """Make ``lang`` the language of every style (docDefaults), for spelling and PDF /Lang."""
     rpr = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
@@ -74,15 +86,7 @@ def style_document(doc) -> None:
     normal.paragraph_format.line_spacing = 1.1
 
     for level, size, before, after in ((1, 18, 6, 14), (2, 13, 16, 4), (3, 12, 12, 3), (4, 11, 10, 2)):
-        style = styles[f"Heading {level}"]
-        set_fonts(style, HEADING_FONT)
-        style.font.size = Pt(size)
-        style.font.bold = True
-        style.font.italic = False
-        style.font.color.rgb = BLACK
-        style.paragraph_format.space_before = Pt(before)
-        style.paragraph_format.space_after = Pt(after)
-        style.paragraph_format.keep_with_next = True
+        style_heading(styles[f"Heading {level}"], HEADING_FONT, size, before, after, BLACK)
 
     for name in ("Header", "Footer"):
         set_fonts(styles[name], HEADING_FONT)
