@@ -202,3 +202,11 @@ def test_markdown_nested_lists_headings_and_breaks(arende_dir, tmp_path: Path):
     num = document.part.numbering_part.element.num_having_numId(num_id)
     assert num.xpath("./w:lvlOverride/w:startOverride/@w:val") == ["3"]
     assert ("Normal", "<b>inte html</b>") in styles
+
+
+def test_sample_namnd_version_speaks_of_the_namnd_not_a_bolag(tmp_path: Path):
+    loaded = pipeline.validate_all(SAMPLE, ORGANISATIONER, ["forskolenamnden"])[0]
+    text = " ".join(docx_lines(pipeline.render(loaded, tmp_path).files[0]))
+    assert "I förskolenämnden:" in text and "Förvaltningens bedömning" in text
+    for bolag_word in ("bolaget", "Bolagets", "Styrelsen", "styrelsen för"):
+        assert bolag_word not in text, bolag_word
