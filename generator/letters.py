@@ -79,6 +79,12 @@ def _escape_markdown(value: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", value)
 
 
+def letter_rubrik(loaded: LoadedUtskick, org: Organisation) -> str:
+    """Return the letter's rubrik for ``org``, merge fields filled in (plain text, no Markdown)."""
+    values = merge_values(org)
+    return MERGE_FIELD.sub(lambda m: values[m.group(1)], loaded.utskick.rubrik)
+
+
 def build_letter_context(loaded: LoadedUtskick, org: Organisation, markdown: MarkdownRenderer) -> dict:
     """Return the context for the följebrev template, for one recipient."""
     utskick = loaded.utskick
@@ -86,7 +92,7 @@ def build_letter_context(loaded: LoadedUtskick, org: Organisation, markdown: Mar
     return {
         "avsandare": utskick.avsandare,
         "datum": utskick.datum.isoformat(),
-        "rubrik": MERGE_FIELD.sub(lambda m: values[m.group(1)], utskick.rubrik),
+        "rubrik": letter_rubrik(loaded, org),
         "mottagare_block": mottagare_block(org),
         "brodtext": markdown.subdoc(merge(utskick.brodtext, values)),
         "underskrift": {"namn": utskick.underskrift.namn, "titel": utskick.underskrift.titel},
@@ -103,12 +109,11 @@ def render_letter(
 ) -> Path:
     """Render the letter to ``org`` into ``target``; return ``target``."""
     utskick = loaded.utskick
-    values = merge_values(org)
     return render_docx(
         template_dir / FOLJEBREV_TEMPLATE,
         lambda markdown: build_letter_context(loaded, org, markdown),
         target,
-        title=MERGE_FIELD.sub(lambda m: values[m.group(1)], utskick.rubrik),
+        title=letter_rubrik(loaded, org),
         author=utskick.underskrift.namn,
         when=utskick.datum,
         heading_offset=1,
