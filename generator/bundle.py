@@ -204,8 +204,7 @@ def write_bundle(
         raise BundleError("handlingar.pdf får inga delar. Ange minst beslutsunderlaget.", file=out_path)
     checked = [read_part(part) for part in parts]
     writer = PdfWriter()
-    tagged = all(is_tagged(reader) for reader, _ in checked)
-    structure = BundleStructure(writer) if tagged else None
+    structure = BundleStructure(writer) if all(is_tagged(r) for r, _ in checked) else None
     overlays: Overlays = {}
     for part, (reader, _) in zip(parts, checked):
         try:
@@ -223,7 +222,15 @@ def write_bundle(
     set_document_info(writer, title, language)
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     write_atomically(writer, out_path)
-    return [warning for _, part_warnings in checked for warning in part_warnings]
+    warnings = [warning for _, part_warnings in checked for warning in part_warnings]
+    untagged = [part.bookmark for part, (reader, _) in zip(parts, checked) if not is_tagged(reader)]
+    if untagged:
+        warnings.append(
+            "handlingar.pdf blir inte taggad (läsbar för skärmläsare), eftersom dessa delar saknar "
+            f"taggar: {'; '.join(untagged)}. Ska handlingarna publiceras, be om en tillgänglig "
+            "(taggad) PDF eller lägg in bilagan i Word-format, som görs om till taggad PDF."
+        )
+    return warnings
 
 
 def append_part(writer: PdfWriter, part: BundlePart, reader: PdfReader, overlays: Overlays) -> None:

@@ -95,31 +95,7 @@ def write_handlingar(loaded: LoadedArende, paper_pdf: Path, out: Path, converter
             )
         target = output_dir(loaded, out) / BUNDLE_NAME
         warnings = write_bundle(parts, target, title=loaded.arende.rubrik)
-        warnings += _untagged_notice(parts)
     return target, warnings
-
-
-def _untagged_notice(parts) -> list[str]:
-    """Return a warning naming the parts without tags, which keep the bundle untagged."""
-    from pypdf import PdfReader
-
-    from .tags import is_tagged
-
-    untagged = []
-    for part in parts:
-        try:
-            tagged = is_tagged(PdfReader(part.pdf))
-        except Exception:  # an owner-password file pypdf cannot read: counted as untagged
-            tagged = False
-        if not tagged:
-            untagged.append(part.bookmark)
-    if not untagged:
-        return []
-    return [
-        "handlingar.pdf blir inte taggad (läsbar för skärmläsare), eftersom dessa delar saknar "
-        f"taggar: {'; '.join(untagged)}. Ska handlingarna publiceras, be om en tillgänglig "
-        "(taggad) PDF eller lägg in bilagan i Word-format, som görs om till taggad PDF."
-    ]
 
 
 def _bilaga_pdf(converter, source: Path, tmp: Path, bilaga) -> Path:

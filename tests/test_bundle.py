@@ -96,6 +96,15 @@ def page_words(pdf: Path, page: int) -> tuple[float, float, list[tuple[str, floa
     return width, height, words
 
 
+def untagged_notice(*parts: str) -> str:
+    """Return the warning write_bundle gives when these parts keep the bundle untagged."""
+    return (
+        "handlingar.pdf blir inte taggad (läsbar för skärmläsare), eftersom dessa delar saknar "
+        f"taggar: {'; '.join(parts)}. Ska handlingarna publiceras, be om en tillgänglig "
+        "(taggad) PDF eller lägg in bilagan i Word-format, som görs om till taggad PDF."
+    )
+
+
 def assert_stamp_top_right(pdf: Path, page: int, stamp: str) -> None:
     """Assert that ``stamp`` appears once, upright, about 1 cm from the top right corner."""
     width, height, words = page_words(pdf, page)
@@ -121,7 +130,7 @@ def test_bundle_has_parts_in_order_with_outline_labels_and_info(tmp_path):
 
     warnings = write_bundle(parts, out, title="Information om handlingsplaner")
 
-    assert warnings == []
+    assert warnings == [untagged_notice("Beslutsunderlag", *[f"Bilaga {i} – {Path(n).stem}" for i, n in enumerate(names, 1)])]
     reader = PdfReader(out)
     assert len(reader.pages) == 1 + 4 + 4 + 1 + 1
     outline = [(item.title, reader.get_destination_page_number(item)) for item in reader.outline]
@@ -414,7 +423,7 @@ def test_owner_password_only_is_included_with_warning(tmp_path):
 
     warnings = write_bundle([beslutsunderlag(), part], out, title="T")
 
-    assert len(warnings) == 1
+    assert len(warnings) == 2 and warnings[1] == untagged_notice("Beslutsunderlag", "Bilaga 1 – Avtal")
     assert "Bilaga 1 – Avtal" in warnings[0] and str(restricted) in warnings[0]
     assert "behörighetsbegränsningar" in warnings[0]
     reader = PdfReader(out)

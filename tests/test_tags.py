@@ -56,7 +56,7 @@ def structure_text(pdf: Path) -> str:
 
 def test_bundle_of_tagged_parts_is_tagged_part_by_part(paper_pdf: Path, tmp_path: Path):
     out = tmp_path / "handlingar.pdf"
-    write_bundle(parts(paper_pdf, TAGGED_BILAGA), out, title="T")
+    assert write_bundle(parts(paper_pdf, TAGGED_BILAGA), out, title="T") == []
 
     with pikepdf.open(out) as bundle, pikepdf.open(paper_pdf) as paper, pikepdf.open(TAGGED_BILAGA) as bilaga:
         assert bundle.Root.MarkInfo.Marked is True
@@ -89,7 +89,8 @@ def test_bundle_of_tagged_parts_is_tagged_part_by_part(paper_pdf: Path, tmp_path
 
 def test_one_untagged_part_leaves_the_bundle_untagged(paper_pdf: Path, tmp_path: Path):
     out = tmp_path / "handlingar.pdf"
-    write_bundle(parts(paper_pdf, PDF_SAMPLES / "minimal-document.pdf"), out, title="T")
+    warnings = write_bundle(parts(paper_pdf, PDF_SAMPLES / "minimal-document.pdf"), out, title="T")
+    assert len(warnings) == 1 and "saknar taggar: Bilaga 1 – Planen." in warnings[0]
     with pikepdf.open(out) as bundle:
         assert "/StructTreeRoot" not in bundle.Root
         assert "/MarkInfo" not in bundle.Root or bundle.Root.MarkInfo.get("/Marked") is not True
