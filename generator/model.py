@@ -58,7 +58,7 @@ class Organisation(Model):
     @model_validator(mode="after")
     def _namnd_has_forvaltning(self) -> "Organisation":
         if self.typ == "nämnd" and not self.forvaltning:
-            raise ValueError("förvaltning saknas")
+            raise ValueError("en nämnd måste ha 'förvaltning' (t.ex. 'förvaltning: Förskoleförvaltningen').")
         return self
 
     @property
@@ -101,7 +101,7 @@ class Organisationer(Model):
         seen: set[str] = set()
         for org in value:
             if org.id in seen:
-                raise ValueError(f"id '{org.id}' förekommer två gånger")
+                raise ValueError(f"id '{org.id}' förekommer två gånger. Varje id måste vara unikt.")
             seen.add(org.id)
         return value
 
@@ -147,7 +147,7 @@ class Handlaggare(Model):
     @classmethod
     def _looks_like_email(cls, value: str) -> str:
         if "@" not in value or " " in value:
-            raise ValueError("e-postadress")
+            raise ValueError("är ingen e-postadress. Skriv den på formen namn@goteborg.se.")
         return value
 
 
@@ -211,6 +211,8 @@ class Arende(Model):
 # --- the utskick (a batch of cover letters) ------------------------------------------------
 
 MOTTAGARGRUPPER = ("bolag", "nämnder", "alla")
+MOTTAGARE_HINT = ("ska vara 'bolag', 'nämnder', 'alla' eller en lista med organisationers id "
+                  "(rader som börjar med '- ').")
 """The recipient groups an utskick may name instead of a list of ids."""
 
 
@@ -230,10 +232,10 @@ class Utskick(Model):
     def _group_or_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
             if value not in MOTTAGARGRUPPER:
-                raise ValueError("mottagargrupp")
+                raise ValueError(MOTTAGARE_HINT)
             return value
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-            raise ValueError("mottagargrupp")
+            raise ValueError(MOTTAGARE_HINT)
         return value
 
     _folder: Path = PrivateAttr(default=Path("."))
@@ -316,7 +318,7 @@ def _describe_errors(error: ValidationError, model_cls: type[Model], doc: YamlDo
                 problems.append(f"{doc.path}, fält '{_field_name(loc)}': {text}")
                 continue
         elif kind == "value_error":
-            text = _value_error_text(str(err.get("ctx", {}).get("error", err["msg"])))
+            text = str(err.get("ctx", {}).get("error", err["msg"]))  # our validators speak Swedish
         elif kind in _TYPE_MESSAGES:
             text = _TYPE_MESSAGES[kind].format(**{k: str(v) for k, v in err.get("ctx", {}).items()})
         else:
@@ -325,19 +327,6 @@ def _describe_errors(error: ValidationError, model_cls: type[Model], doc: YamlDo
             continue
         problems.append(_locate(doc, loc, text))
     return problems
-
-
-def _value_error_text(detail: str) -> str:
-    if "förvaltning saknas" in detail:
-        return "en nämnd måste ha 'förvaltning' (t.ex. 'förvaltning: Förskoleförvaltningen')."
-    if "mottagargrupp" in detail:
-        return ("ska vara 'bolag', 'nämnder', 'alla' eller en lista med organisationers id "
-                "(rader som börjar med '- ').")
-    if "e-postadress" in detail:
-        return "är ingen e-postadress. Skriv den på formen namn@goteborg.se."
-    if "förekommer två gånger" in detail:
-        return detail.removeprefix("Value error, ") + ". Varje id måste vara unikt."
-    return f"har ett ogiltigt värde ({detail})."
 
 
 def _locate(doc: YamlDocument, loc: Loc, text: str) -> str:
