@@ -15,8 +15,8 @@ import click
 
 from . import __version__, clisv, pipeline
 from .content import DEFAULT_ORGANISATIONER, is_utskick
-from .errors import BeslutError
-from .runner import Report
+from .errors import BeslutError, EnvironmentProblem, describe_os_error
+from .runner import EXIT_BUG, Report
 from .templates import check_template_dir
 from .wording import wording_for
 
@@ -30,7 +30,10 @@ Slutkoder:
   3  fel i innehållet (YAML, organisation, bilaga saknas)
   4  fel i en Word-mall
   5  PDF-konverteringen misslyckades (LibreOffice)
-  6  en bilaga går inte att lägga i handlingarna"""
+  6  en bilaga går inte att lägga i handlingarna
+  7  datorn stoppade körningen (mappen går inte att skriva i, disken är full)
+  70 ett programfel i beslut (rapportera det)
+  130 avbrutet (Ctrl-C)"""
 
 arende_argument = click.argument("arende", metavar="ÄRENDE", type=click.Path(path_type=Path))
 
@@ -67,20 +70,50 @@ def common_options(command):
     return command
 
 
+EXIT_INTERRUPTED = 130
+
+
 def reports_errors(command):
-    """Turn a BeslutError into a Swedish message on stderr and its exit code."""
+    """Show every failure as a Swedish message and its exit code; a traceback only with --debug.
+
+    Our own errors (``BeslutError``) carry their message and code; an operating-system
+    error (a folder that cannot be written, a full disk) is exit 7; Ctrl-C is "Avbrutet."
+    and 130; anything else is a bug in beslut, said so, and 70.
+    """
 
     @wraps(command)
     def wrapper(*args, **kwargs):
+        debug = click.get_current_context().find_root().params.get("debug")
         try:
             return command(*args, **kwargs)
+        except click.exceptions.Exit:
+            raise
         except BeslutError as e:
-            if click.get_current_context().find_root().params.get("debug"):
+            if debug:
                 raise
-            click.secho(f"Fel: {e.format()}", fg="red", err=True)
-            sys.exit(e.exit_code)
+            fail(e.format(), e.exit_code)
+        except OSError as e:
+            if debug:
+                raise
+            where = f"{e.filename}: " if e.filename else ""
+            fail(f"{where}{describe_os_error(e)}", EnvironmentProblem.exit_code)
+        except KeyboardInterrupt:
+            click.secho("Avbrutet.", fg="red", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as e:
+            if debug:
+                raise
+            fail(f"ett oväntat fel inträffade ({type(e).__name__}). Det är ett programfel i beslut: "
+                 "kör kommandot igen med 'beslut --debug …' och skicka utskriften till förvaltarna.",
+                 EXIT_BUG)
 
     return wrapper
+
+
+def fail(message: str, code: int) -> None:
+    """Print ``message`` as an error and exit with ``code``."""
+    click.secho(f"Fel: {message}", fg="red", err=True)
+    sys.exit(code)
 
 
 def report(result: Report) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ContentError
+from .errors import ContentError, UsageProblem
 from .model import Arende, Bilaga, Organisation, Organisationer, Utskick, validate_model
 from .yamlfile import YamlDocument, changed_keys, merge_documents, read_yaml
 
@@ -61,8 +61,19 @@ def resolve_content_file(path: Path, name: str, what: str) -> Path:
     """Return the YAML file for ``path``, which is its folder or the file itself."""
     file = path / name if path.is_dir() else path
     if not file.is_file():
-        raise ContentError(f"hittar ingen {name}. Ange {what} mapp eller dess {name}.", file=file)
+        near = _look_alike(file.parent, name) if file.parent.is_dir() else None
+        hint = f" Det finns en '{near}': byt namn på den till {name}." if near else ""
+        raise ContentError(f"hittar ingen {name}. Ange {what} mapp eller dess {name}.{hint}", file=file)
     return file
+
+
+def _look_alike(folder: Path, name: str) -> str | None:
+    """Return a file in ``folder`` whose name is ``name`` but for case, diacritics or .yml."""
+    def key(text: str) -> str:
+        folded = text.lower().replace("ä", "a").replace("å", "a").replace("ö", "o")
+        return folded.removesuffix(".yml").removesuffix(".yaml")
+
+    return next((p.name for p in sorted(folder.iterdir()) if p.is_file() and key(p.name) == key(name)), None)
 
 
 def resolve_arende_file(path: Path) -> Path:
@@ -129,7 +140,7 @@ def _known_id(org_id: str, organisationer: Organisationer, doc: YamlDocument, wh
         return org_id
     advice = organisationer.did_you_mean(org_id)
     if not where:
-        raise ContentError(f"okänd mottagare '{org_id}' i --till. {advice}")
+        raise UsageProblem(f"okänd mottagare '{org_id}' i --till. {advice}")
     raise ContentError(
         f"okänd organisation '{org_id}'. {advice}",
         file=doc.path,
@@ -191,7 +202,7 @@ def load_arenden(
             line=shared.line_of(("organisation",)),
             field="organisation",
         )
-    override_files = sorted((file.parent / OVERRIDES_DIR).glob("*.yaml"))
+    override_files = _override_files(file.parent / OVERRIDES_DIR)
     if not override_files:
         raise ContentError(
             f"mappen {OVERRIDES_DIR}/ är tom. Lägg en fil <id>.yaml per organisation där.",
@@ -215,6 +226,23 @@ def load_arenden(
     if problems:
         raise ContentError("\n".join(problems))
     return loaded
+
+
+def _override_files(folder: Path) -> list[Path]:
+    """Return the override files ``<id>.yaml``; raise on any other file (none is ignored)."""
+    files = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.is_file() and path.suffix == ".yaml":
+            files.append(path)
+        elif path.is_file() and path.suffix.lower() in (".yml", ".yaml"):
+            raise ContentError(f"filen ska sluta på .yaml. Byt namn till '{path.stem}.yaml'.", file=path)
+        else:
+            raise ContentError(
+                f"här ska bara ligga en fil <id>.yaml per organisation. Flytta '{path.name}' "
+                "till ärendets mapp (eller ta bort den).", file=path)
+    return files
 
 
 def _load_instance(
@@ -269,15 +297,51 @@ def find_organisation(org_id: str, organisationer: Organisationer, doc: YamlDocu
 
 
 def check_bilagor(loaded: LoadedArende, doc: YamlDocument) -> None:
-    """Check that every bilaga file exists; raise ContentError naming the first missing one."""
+    """Check every bilaga file: a regular file inside the ärende folder (symlinks resolved).
+
+    A bilaga goes into a public handlingar.pdf, so a path that leads outside the ärende
+    (``../``, an absolute path, a symlink pointing out) is refused, never followed.
+    Raise ContentError naming the first bad one, with its line.
+    """
+    root = loaded.folder.resolve()
     for index, bilaga in enumerate(loaded.arende.bilagor):
-        path = loaded.bilaga_path(bilaga)
-        if not path.is_file():
+        problem = _bilaga_problem(root, loaded.bilaga_path(bilaga), bilaga.fil)
+        if problem:
             raise ContentError(
-                f"bilaga {index + 1} "
-                f"('{bilaga.titel}') finns inte: {path}. Lägg filen i ärendets mapp eller "
-                "rätta sökvägen (den räknas från mappen där arende.yaml ligger).",
+                f"bilaga {index + 1} ('{bilaga.titel}') {problem}",
                 file=doc.file_of(("bilagor", index, "fil")),
                 line=doc.line_of(("bilagor", index, "fil")),
                 field=f"bilagor[{index + 1}].fil",
             )
+
+
+def _bilaga_problem(root: Path, path: Path, written: str) -> str | None:
+    """Return what is wrong with the bilaga file ``path`` (None when it is fine)."""
+    where = "Lägg filen i ärendets mapp (eller en undermapp, t.ex. bilagor/) och skriv sökvägen från där."
+    if Path(written).is_absolute() or written.startswith("~"):
+        return f"har en absolut sökväg ('{written}'). {where}"
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        return (f"ligger utanför ärendets mapp ('{written}'"
+                + (", via en symbolisk länk" if ".." not in Path(written).parts else "") + f"). {where}")
+    if resolved.is_dir():
+        return f"är en mapp, inte en fil: '{written}'. Ange filen i mappen."
+    if resolved.exists() and not resolved.is_file():
+        return f"är ingen vanlig fil: '{written}'. {where}"
+    if not resolved.exists():
+        other = _same_name_other_case(path)
+        if other is not None:
+            return (f"finns inte: '{written}', men den finns som '{other}'. Skriv namnet exakt "
+                    "som filen heter (stora och små bokstäver räknas).")
+        return (f"finns inte: {path}. Lägg filen i ärendets mapp eller rätta sökvägen "
+                "(den räknas från mappen där arende.yaml ligger).")
+    return None
+
+
+def _same_name_other_case(path: Path) -> str | None:
+    """Return the name of a file beside ``path`` that differs from it only in case."""
+    try:
+        siblings = list(path.parent.iterdir())
+    except OSError:
+        return None
+    return next((p.name for p in siblings if p.name.lower() == path.name.lower()), None)

@@ -42,6 +42,12 @@ class BeslutError(Exception):
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
+class UsageProblem(BeslutError):
+    """Raised when the command line asks for something impossible (exit 2, as click's own)."""
+
+    exit_code = 2
+
+
 class ContentError(BeslutError):
     """Raised when YAML content (an ärende, a registry, an utskick) is invalid."""
 

@@ -16,6 +16,7 @@ from typing import Union
 
 from .bilagor import PlannedBilaga, plan_bilagor
 from .content import LoadedArende, LoadedUtskick
+from .errors import UsageProblem
 from .model import Organisation
 from .templates import BESLUTSUNDERLAG, FOLJEBREV, template_path
 from .wording import wording_for
@@ -70,6 +71,21 @@ def letter_outputs(out: Path, loaded: LoadedUtskick, org: Organisation, *, pdf: 
     """Return where the letter to ``org`` goes: ``out/<utskick>/<id>.docx`` (and ``.pdf``)."""
     folder = utskick_folder(out, loaded)
     return Outputs(docx=folder / f"{org.id}.docx", pdf=folder / f"{org.id}.pdf" if pdf else None)
+
+
+def check_out_folder(out: Path, *inputs: Path) -> None:
+    """Refuse an ``out`` that lies inside an input folder (the ärende, utskick or content).
+
+    Generated files must never land beside, or overwrite, what the user wrote: a paper
+    named like a bilaga would replace it.
+    """
+    target = out.resolve()
+    for folder in inputs:
+        if target.is_relative_to(folder.resolve()):
+            raise UsageProblem(
+                f"utmappen ({out}) ligger i innehållsmappen {folder}. Genererade filer får inte "
+                "hamna bland det du skrivit: välj en mapp utanför, t.ex. --out out.",
+            )
 
 
 # --- jobs ----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from .content import (
     load_utskick,
     select_mottagare,
 )
-from .jobs import Plan, plan_letters, plan_papers
+from .jobs import Plan, check_out_folder, plan_letters, plan_papers
 from .model import Organisation
 from .runner import Report, run_plan
 
@@ -61,6 +61,7 @@ def plan_arende(
     shared ärende to some organisations; ``templates`` is a folder of edited templates.
     """
     instances = validate_arende(arende_path, organisationer_path, only)
+    check_out_folder(out, *_input_folders(instances[0].folder, organisationer_path))
     return plan_papers(instances, out, pdf=pdf, bundle=bundle, templates=templates,
                        whole=not only)
 
@@ -76,7 +77,15 @@ def plan_utskick(
 ) -> Plan:
     """Load and check an utskick (recipients, merge fields), then plan one letter each."""
     loaded, recipients = validate_utskick(utskick_path, organisationer_path, till)
+    check_out_folder(out, *_input_folders(loaded.source.parent, organisationer_path))
     return plan_letters(loaded, recipients, out, pdf=pdf, templates=templates)
+
+
+def _input_folders(folder: Path, organisationer_path: Path) -> list[Path]:
+    """Return the folders ``out`` must stay out of: the ärende's, and the content folder
+    (the registry's) when the ärende lies in it."""
+    content = organisationer_path.resolve().parent
+    return [folder, content] if folder.resolve().is_relative_to(content) else [folder]
 
 
 def run(plan: Plan, *, workers: int | None = None, show_progress: bool = False,

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
@@ -220,9 +221,14 @@ def _start_renders(jobs: tuple[Job, ...], staging: Path, out: Path, workers: int
     """Start rendering every job; yield (recipient, a function returning its files)."""
     if workers == 1 or len(jobs) < 4:
         return ((job.recipient, lambda job=job: _render_one(job, staging, out)) for job in jobs)
-    pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+    pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts))
     futures = {pool.submit(_render_one, job, staging, out): job.recipient for job in jobs}
     return ((futures[f], f.result) for f in as_completed(futures))
+
+
+def _ignore_interrupts() -> None:
+    """Let Ctrl-C reach only the main process, which reports it once (no worker tracebacks)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _finish_all(todo: list[Outcome], jobs: dict[str, Job], staging: Path, out: Path,
