@@ -61,6 +61,12 @@ def create_arende(folder: Path, org_ids: list[str], organisationer: Organisation
     is written beside its final place and renamed into it.
     """
     folder = Path(folder)
+    if folder.suffix.lower() in (".yaml", ".yml"):
+        raise ContentError(
+            "ange ärendets mapp, t.ex. content/arenden/2024-03-budget, inte en fil: "
+            f"beslut new skapar {ARENDE_FILE} i mappen.",
+            file=folder,
+        )
     orgs = _find_organisations(list(dict.fromkeys(org_ids)), organisationer)
     _check_free(folder)
     texts = _render_texts(folder, orgs, today or date.today())
@@ -166,7 +172,10 @@ def _one_line(text: str) -> str:
 
 
 def _write_folder(folder: Path, texts: dict[str, str]) -> list[Path]:
-    """Write ``texts`` into a new folder beside ``folder`` and rename it into place."""
+    """Write ``texts`` into a new folder beside ``folder`` and rename it into place.
+
+    An existing (empty) ``folder``, such as the current one, gets the new folder's entries.
+    """
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
@@ -175,8 +184,12 @@ def _write_folder(folder: Path, texts: dict[str, str]) -> list[Path]:
     try:
         for name, text in texts.items():
             write_bytes(tmp / name, text.encode("utf-8"))
-        os.chmod(tmp, 0o755)
-        os.rename(tmp, folder)  # replaces only a missing or empty folder
+        if folder.is_dir():  # empty (checked): move the entries in, each one atomically
+            for entry in sorted(tmp.iterdir()):
+                os.rename(entry, folder / entry.name)
+        else:
+            os.chmod(tmp, 0o755)
+            os.rename(tmp, folder)
     except OSError as e:
         raise ContentError(
             f"ärendet gick inte att skriva ({e.strerror}). Inget har skrivits; kontrollera att "

@@ -222,3 +222,21 @@ def test_missing_registry_says_where_to_run(tmp_path, monkeypatch):
     assert result.exit_code == 3
     assert "organisationsregistret finns inte" in result.output and "--organisationer" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_new_in_the_current_empty_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "2024-03-budget"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    result = new(Path("."), "gota-lejon")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["arende.yaml", "bilagor"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2024-03-budget"]
+    assert validate(Path(".")).exit_code == 0
+
+
+def test_a_yaml_file_is_not_a_folder(tmp_path):
+    result = new(tmp_path / "x" / "arende.yaml", "gota-lejon")
+    assert result.exit_code == 3
+    assert "ange ärendets mapp" in result.output
+    assert list(tmp_path.iterdir()) == []
