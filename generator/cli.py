@@ -274,8 +274,7 @@ def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path) -> None:
     \b
     Exempel:
       beslut new content/arenden/2024-03-budget --organisation gota-lejon
-      beslut new content/arenden/2024-03-budget --organisation gota-lejon \
-                 --organisation forskolenamnden
+      beslut new content/arenden/2024-03-gemensamt --organisation gota-lejon --organisation forskolenamnden
     """
     files = scaffold.create_arende(mapp, list(org_ids), load_organisationer(organisationer))
     for path in files:
