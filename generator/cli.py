@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__, clisv, pipeline
-from .content import DEFAULT_ORGANISATIONER, is_utskick
+from . import __version__, clisv, pipeline, scaffold
+from .content import find_registry, is_utskick, load_organisationer
 from .errors import BeslutError, EnvironmentProblem, describe_os_error
 from .runner import EXIT_BUG, Report
 from .templates import check_template_dir
@@ -38,6 +38,27 @@ Slutkoder:
 arende_argument = click.argument("arende", metavar="ÄRENDE", type=click.Path(path_type=Path))
 
 
+def _default_registry(ctx, param, value: Path | None) -> Path:
+    """Return --organisationer, or content/organisationer.yaml found from here upwards."""
+    return value if value is not None else find_registry(Path("."))
+
+
+def _default_out(ctx, param, value: Path | None) -> Path:
+    """Return --out, or out/ beside the content/ folder found from here upwards."""
+    return value if value is not None else find_registry(Path(".")).parent.parent / "out"
+
+
+registry_option = click.option(
+    "--organisationer",
+    "organisationer",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FIL",
+    callback=_default_registry,
+    help="Organisationsregistret (YAML) där organisationer och mottagare slås upp. "
+    "Standard: content/organisationer.yaml i aktuell mapp eller närmaste mapp ovanför.",
+)
+
+
 def common_options(command):
     """Add --organisationer, --out and --mallar, which every command takes."""
     command = click.option(
@@ -54,20 +75,11 @@ def common_options(command):
         "out",
         type=click.Path(file_okay=False, path_type=Path),
         metavar="MAPP",
-        default=Path("out"),
-        show_default=True,
-        help="Mapp där dokumenten skrivs. Varje ärende och utskick får en egen undermapp.",
+        callback=_default_out,
+        help="Mapp där dokumenten skrivs. Varje ärende och utskick får en egen undermapp. "
+        "Standard: out/ bredvid mappen content/.",
     )(command)
-    command = click.option(
-        "--organisationer",
-        "organisationer",
-        type=click.Path(dir_okay=False, path_type=Path),
-        metavar="FIL",
-        default=DEFAULT_ORGANISATIONER,
-        show_default=True,
-        help="Organisationsregistret (YAML) där organisationer och mottagare slås upp.",
-    )(command)
-    return command
+    return registry_option(command)
 
 
 EXIT_INTERRUPTED = 130
@@ -324,6 +336,49 @@ def templates(mapp: Path | None) -> None:
     """
     for path in check_template_dir(mapp):
         click.echo(f"OK: {path}")
+
+
+@main.command()
+@click.argument("mapp", metavar="MAPP", type=click.Path(path_type=Path))
+@click.option("--organisation", "org_ids", multiple=True, required=True, metavar="ID",
+              help="Organisationens id i registret. Upprepa flaggan för ett gemensamt ärende.")
+@registry_option
+@reports_errors
+def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path) -> None:
+    """Skapa ett nytt ärende att fylla i, utan att kopiera ett gammalt.
+
+    Skriver MAPP/arende.yaml med en kommentar vid varje fält (vilken rubrik det blir i
+    dokumentet) och text inom hakparenteser där du skriver, samt mappen MAPP/bilagor/.
+    Ärendet går igenom "beslut validate" direkt; byt sedan ut allt inom hakparenteser.
+    Med flera --organisation blir ärendet gemensamt: arende.yaml har det som är lika för
+    alla och MAPP/organisationer/<id>.yaml det som varje organisation ändrar.
+    Finns MAPP redan skrivs ingenting.
+
+    \b
+    Exempel:
+      beslut new content/arenden/2024-03-budget --organisation gota-lejon
+      beslut new content/arenden/2024-03-gemensamt --organisation gota-lejon --organisation forskolenamnden
+    """
+    files = scaffold.create_arende(mapp, list(org_ids), load_organisationer(organisationer))
+    for path in files:
+        click.echo(f"Skrev {path}")
+    click.echo(f"Byt ut texten inom hakparenteser och kontrollera sedan med: beslut validate {mapp}")
+
+
+def summarise(report) -> int:
+    """Print a batch's summary and failures; return the exit code (1 if any failed)."""
+    for outcome in report.outcomes:
+        for warning in outcome.warnings:
+            click.secho(f"Varning ({outcome.recipient}): {warning}", fg="yellow", err=True)
+    ok = len(report.outcomes) - len(report.failed)
+    files = len(report.files)
+    click.echo(f"Klart: {ok} av {len(report.outcomes)} mottagare, {files} filer. Manifest: {report.manifest}")
+    if report.failed:
+        click.secho(f"{len(report.failed)} misslyckades:", fg="red", err=True)
+        for outcome in report.failed:
+            click.secho(f"  {outcome.recipient} ({outcome.name}): {outcome.error}", fg="red", err=True)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

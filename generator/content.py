@@ -46,12 +46,27 @@ class LoadedArende:
         return self.folder / bilaga.fil
 
 
+def find_registry(start: Path) -> Path:
+    """Return the registry in ``start`` or the nearest folder above it, as git finds .git.
+
+    The path is ``start`` followed by as many ``..`` as needed, e.g.
+    ``../../content/organisationer.yaml``; with none found, ``start/content/organisationer.yaml``
+    (which ``load_organisationer`` then reports as missing).
+    """
+    folder = Path(start)
+    for _ in range(len(folder.resolve().parents) + 1):
+        if (folder / DEFAULT_ORGANISATIONER).is_file():
+            return folder / DEFAULT_ORGANISATIONER
+        folder = folder / ".."
+    return Path(start) / DEFAULT_ORGANISATIONER
+
+
 def load_organisationer(path: Path) -> Organisationer:
     """Read and validate the organisation registry at ``path``."""
     if not path.is_file():
         raise ContentError(
-            "organisationsregistret finns inte. Ange rätt fil med --organisationer "
-            f"(standard: {DEFAULT_ORGANISATIONER}).",
+            f"organisationsregistret finns inte. Kör kommandot i mappen där {DEFAULT_ORGANISATIONER.parent}/ "
+            "ligger (eller i en mapp under den), eller ange registret med --organisationer FIL.",
             file=path,
         )
     return validate_model(Organisationer, read_yaml(path))
