@@ -251,3 +251,33 @@ def test_an_installed_wheel_renders_outside_the_repository(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     paper = work / "out" / "2023-10-handlingsplaner" / "gota-lejon" / "beslutsunderlag.docx"
     assert "Information om handlingsplaner" in docx_lines(paper)
+
+
+def hidden_litter(out: Path) -> list[Path]:
+    """Return hidden or temporary files in ``out`` (the bilaga cache is not litter)."""
+    return [p for p in out.rglob("*") if p.name.startswith(".") and p.name != ".cache"
+            and ".cache" not in p.relative_to(out).parts]
+
+
+def test_a_killed_run_leaves_nothing_half_written(tmp_path: Path):
+    """SIGKILL mid-build and mid-letters, run again: a consistent folder, no litter."""
+    work = tmp_path / "work"
+    shutil.copytree(REPO / "content", work / "content")
+    arende = work / "content" / "arenden" / SAMPLE.name
+    utskick = work / "content" / "utskick" / "2023-08-handlingsplaner"
+    out = work / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for args, delay in ((["build", str(arende)], 3.0), (["letters", str(utskick), "--pdf"], 3.0)):
+        command = [sys.executable, "-m", "generator.cli", *args, "--out", str(out)]
+        process = subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        import time
+        time.sleep(delay)
+        process.kill()
+        process.wait()
+        done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert hidden_litter(out) == []
+    manifest = json.loads((out / SAMPLE.name / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["dokument"]:
+        assert (out / SAMPLE.name / entry["fil"]).is_file()
