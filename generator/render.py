@@ -24,6 +24,7 @@ from .context import build_context
 from .errors import TemplateError
 from .files import write_docx
 from .markdown import HEADING_OFFSET, MarkdownRenderer
+from .watermark import add_watermark
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "docx"
 BESLUTSUNDERLAG_TEMPLATE = "beslutsunderlag.docx"
@@ -115,16 +116,20 @@ def render_docx(
     author: str,
     when: date,
     heading_offset: int = HEADING_OFFSET,
+    utkast: bool = False,
 ) -> Path:
     """Render the template at ``template_path`` into ``target``; return ``target``.
 
     ``build`` receives the template's Markdown renderer and returns the context;
     a ``#`` heading in Markdown becomes Word's Heading ``1 + heading_offset``.
+    With ``utkast`` every page gets a diagonal "UTKAST" (``watermark.add_watermark``).
     """
     template = load_template(template_path)
     context = build(MarkdownRenderer(template, heading_offset))
     render_template(template, context, template_path)
     set_properties(template, title=title, author=author, when=when)
+    if utkast:
+        add_watermark(template.docx)
     write_docx(template, target)
     return target
 
@@ -135,7 +140,7 @@ def output_name(loaded: LoadedArende) -> str:
 
 
 def render_beslutsunderlag(
-    loaded: LoadedArende, target: Path, template_dir: Path = TEMPLATE_DIR
+    loaded: LoadedArende, target: Path, template_dir: Path = TEMPLATE_DIR, *, utkast: bool = False
 ) -> Path:
     """Render ``loaded`` into ``target`` (a .docx), atomically; return ``target``."""
     arende = loaded.arende
@@ -146,4 +151,5 @@ def render_beslutsunderlag(
         title=arende.rubrik,
         author=arende.handlaggare.namn,
         when=arende.utfardat,
+        utkast=utkast,
     )
