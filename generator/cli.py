@@ -7,6 +7,7 @@ exit code; a traceback is shown only with ``--debug``.
 
 from __future__ import annotations
 
+import json
 import sys
 from functools import wraps
 from pathlib import Path
@@ -15,7 +16,8 @@ import click
 
 from . import __version__, clisv, pipeline
 from .content import DEFAULT_ORGANISATIONER, is_shared_arende, is_utskick
-from .errors import BeslutError
+from .errors import BeslutError, ReviewError
+from .review import STOPP, check_publishable, review_arende, review_json
 
 clisv.install()
 
@@ -27,7 +29,8 @@ Slutkoder:
   3  fel i innehållet (YAML, organisation, bilaga saknas)
   4  fel i en Word-mall
   5  PDF-konverteringen misslyckades (LibreOffice)
-  6  en bilaga går inte att lägga i handlingarna"""
+  6  en bilaga går inte att lägga i handlingarna
+  8  granskningen hittade stopp (review; build och render utan --utkast)"""
 
 arende_argument = click.argument("arende", metavar="ÄRENDE", type=click.Path(path_type=Path))
 
@@ -161,18 +164,37 @@ def validate(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...
 
 
 def run_arende(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers,
-               *, pdf: bool, with_bundle: bool) -> None:
+               *, pdf: bool, with_bundle: bool, utkast: bool = False) -> None:
     """Produce one ärende (or each organisation's version of a shared one) and report."""
+    instances = pipeline.validate_all(arende, organisationer, list(only) or None)
+    gate_review(instances, arende, utkast)
     if is_shared_arende(arende):
         outcome = pipeline.run_shared(arende, organisationer, out, only=list(only) or None, pdf=pdf,
                                       with_bundle=with_bundle, workers=workers,
-                                      show_progress=sys.stderr.isatty())
+                                      show_progress=sys.stderr.isatty(), utkast=utkast)
         sys.exit(summarise(outcome))
-    loaded = pipeline.validate_all(arende, organisationer, list(only) or None)[0]
+    loaded = instances[0]
     if with_bundle:
-        report(pipeline.bundle(loaded, out))
+        report(pipeline.bundle(loaded, out, utkast=utkast))
     else:
-        report(pipeline.render(loaded, out, pdf=pdf))
+        report(pipeline.render(loaded, out, pdf=pdf, utkast=utkast))
+
+
+def gate_review(instances, arende: Path, utkast: bool) -> None:
+    """Review before writing: stopp-findings refuse a final document; count the rest."""
+    findings = [f for loaded in instances for f in review_arende(loaded)]
+    check_publishable(findings, utkast)
+    if findings:
+        stopp = sum(f.severity == STOPP for f in findings)
+        click.secho(f"Granskning: {stopp} stopp, {len(findings) - stopp} varningar (visa dem med "
+                    f"'beslut review {arende}').", fg="yellow", err=True)
+
+
+utkast_option = click.option(
+    "--utkast",
+    is_flag=True,
+    help="Skapa ett utkast: \"UTKAST\" på varje sida, och stopp i granskningen hindrar inte.",
+)
 
 
 @main.command()
@@ -181,15 +203,18 @@ def run_arende(arende: Path, organisationer: Path, out: Path, only: tuple[str, .
 @organisation_option
 @workers_option
 @click.option("--pdf", is_flag=True, help="Skriv också en PDF/A (taggad, sv-SE) bredvid .docx-filen.")
+@utkast_option
 @reports_errors
-def render(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers, pdf: bool) -> None:
+def render(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers, pdf: bool,
+           utkast: bool) -> None:
     """Skapa beslutsunderlaget (bolag) eller tjänsteutlåtandet (nämnd) som Word-fil.
 
     Skriver OUT/<ärendets mapp>/beslutsunderlag.docx eller tjänsteutlåtande.docx; för ett
     gemensamt ärende OUT/<ärendets mapp>/<id>/… per organisation, med en manifest.json.
-    Andra filer i mappen lämnas orörda.
+    Andra filer i mappen lämnas orörda. Ärendet granskas först (se "beslut review"):
+    finns det stopp skrivs inget, utom med --utkast.
     """
-    run_arende(arende, organisationer, out, only, workers, pdf=pdf, with_bundle=False)
+    run_arende(arende, organisationer, out, only, workers, pdf=pdf, with_bundle=False, utkast=utkast)
 
 
 @main.command()
@@ -197,8 +222,9 @@ def render(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...],
 @common_options
 @organisation_option
 @workers_option
+@utkast_option
 @reports_errors
-def build(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers) -> None:
+def build(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers, utkast: bool) -> None:
     """Allt i ett: kontrollera, skapa Word-fil och PDF/A, och sätt ihop handlingar.pdf.
 
     handlingar.pdf är beslutsunderlaget följt av alla bilagor. Bilagor i Word-,
@@ -208,8 +234,56 @@ def build(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], 
 
     För ett gemensamt ärende (en mapp med organisationer/<id>.yaml) görs detta för
     varje organisation, och en manifest.json listar resultatet.
+
+    Ärendet granskas först (se "beslut review"): finns det stopp skrivs inget, utom
+    med --utkast, som märker varje sida UTKAST.
     """
-    run_arende(arende, organisationer, out, only, workers, pdf=True, with_bundle=True)
+    run_arende(arende, organisationer, out, only, workers, pdf=True, with_bundle=True, utkast=utkast)
+
+
+@main.command()
+@arende_argument
+@common_options
+@organisation_option
+@click.option("--json", "as_json", is_flag=True, help="Skriv fynden som JSON (för verktyg).")
+@reports_errors
+def review(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], as_json: bool) -> None:
+    """Granska ett ärende som en registrator eller nämndsekreterare gör, utan att skriva något.
+
+    Letar efter det som brukar skickas tillbaka: en dimension utan bedömning, en
+    hänvisning till en bilaga som inte finns, platshållare som XXX eller [namn],
+    personnummer, och svår text (LIX och myndighetsord). Varje fynd visas under sitt
+    fält med fil och rad och är antingen stopp (måste rättas innan handlingen skapas
+    med build eller render) eller varning (bör ses över). För ett gemensamt ärende
+    granskas varje organisations version. Slutkod 8 om något är stopp, annars 0.
+    """
+    reviewed = [(loaded, review_arende(loaded)) for loaded in
+                pipeline.validate_all(arende, organisationer, list(only) or None)]
+    if as_json:
+        click.echo(json.dumps(review_json(reviewed), ensure_ascii=False, indent=2))
+    else:
+        for loaded, findings in reviewed:
+            print_review(loaded, findings)
+    stopp = sum(f.severity == STOPP for _, findings in reviewed for f in findings)
+    sys.exit(ReviewError.exit_code if stopp else 0)
+
+
+def print_review(loaded, findings) -> None:
+    """Print one ärende's findings grouped by field, then its LIX per text."""
+    from .review import readability
+
+    kind = loaded.organisation.dokumenttyp.lower()
+    click.secho(f"{loaded.source} ({kind} för {loaded.organisation.namn})", bold=True)
+    for field in dict.fromkeys(f.field for f in findings):
+        click.echo(f"  {field}")
+        for f in (f for f in findings if f.field == field):
+            colour = "red" if f.severity == STOPP else "yellow"
+            click.echo("    " + click.style(f"{f.severity:<7}", fg=colour) + f" {f.where}  {f.message}")
+    lix = ", ".join(f"{name} {value} ({label})" for name, (value, label) in readability(loaded).items())
+    if lix:
+        click.echo(f"  Läsbarhet (LIX): {lix}")
+    stopp = sum(f.severity == STOPP for f in findings)
+    click.echo(f"  Summa: {stopp} stopp, {len(findings) - stopp} varningar.\n")
 
 
 main.add_command(build, name="bundle")

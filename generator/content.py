@@ -32,6 +32,8 @@ class LoadedArende:
     """Where its documents go below ``out/``: ``<ärende>`` or ``<ärende>/<org-id>``."""
     overrides: list[str] = field(default_factory=list)
     """For one organisation of a shared ärende: the keys its override file changes."""
+    doc: YamlDocument | None = field(default=None, compare=False, repr=False)
+    """The YAML it was read from (merged, for a shared ärende): file and line of each value."""
 
     @property
     def name(self) -> str:
@@ -142,7 +144,8 @@ def load_arende(path: Path, organisationer: Organisationer) -> LoadedArende:
     arende._folder = file.parent
     organisation = find_organisation(arende.organisation, organisationer, doc)
     check_bilagor(arende, doc)
-    return LoadedArende(arende=arende, organisation=organisation, source=file, out_name=Path(file.parent.name))
+    return LoadedArende(arende=arende, organisation=organisation, source=file, out_name=Path(file.parent.name),
+                        doc=doc)
 
 
 def is_utskick(path: Path) -> bool:
@@ -245,6 +248,7 @@ def _load_instance(
         source=override_file,
         out_name=Path(file.parent.name) / org_id,
         overrides=changed_keys(shared.data, override.data),
+        doc=merged,
     )
 
 

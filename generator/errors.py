@@ -64,3 +64,9 @@ class BundleError(BeslutError):
     """Raised when a bilaga cannot go into the bundle (missing, broken, encrypted …)."""
 
     exit_code = 6
+
+
+class ReviewError(BeslutError):
+    """Raised when a final (not draft) document would be written despite stopp-findings."""
+
+    exit_code = 8

@@ -55,20 +55,25 @@ def render(
     pdf: bool = False,
     converter=None,
     template_dir: Path = TEMPLATE_DIR,
+    utkast: bool = False,
 ) -> Result:
-    """Write the .docx (and with ``pdf`` its PDF/A beside it) into the ärende's out folder."""
+    """Write the .docx (and with ``pdf`` its PDF/A beside it) into the ärende's out folder.
+
+    With ``utkast`` every page is marked UTKAST (a draft).
+    """
     target = output_dir(loaded, out) / output_name(loaded)
-    result = Result(files=[render_beslutsunderlag(loaded, target, template_dir)])
+    result = Result(files=[render_beslutsunderlag(loaded, target, template_dir, utkast=utkast)])
     if pdf:
         with _converter(converter) as conv:
             result.files.append(conv.to_pdf(target, target.with_suffix(".pdf"), pdfa=True))
     return result
 
 
-def bundle(loaded: LoadedArende, out: Path, *, converter=None, template_dir: Path = TEMPLATE_DIR) -> Result:
+def bundle(loaded: LoadedArende, out: Path, *, converter=None, template_dir: Path = TEMPLATE_DIR,
+           utkast: bool = False) -> Result:
     """Write the paper and its PDF, then ``handlingar.pdf``: the paper and every bilaga."""
     with _converter(converter) as conv:
-        result = render(loaded, out, pdf=True, converter=conv, template_dir=template_dir)
+        result = render(loaded, out, pdf=True, converter=conv, template_dir=template_dir, utkast=utkast)
         target, warnings = write_handlingar(loaded, result.files[-1], out, conv)
     result.files.append(target)
     result.warnings += warnings
@@ -198,6 +203,7 @@ def run_shared(
     workers: int | None = None,
     show_progress: bool = True,
     template_dir: Path = TEMPLATE_DIR,
+    utkast: bool = False,
 ) -> batch.BatchReport:
     """Render a shared ärende for each of its organisations (and PDF, and handlingar.pdf).
 
@@ -209,7 +215,7 @@ def run_shared(
     finish = partial(_finish_instance, *args, with_bundle) if (pdf or with_bundle) else None
     report = batch.run_batch(
         [(i.organisation.id, i.organisation.namn) for i in instances],
-        partial(_render_instance, *args),
+        partial(_render_instance, *args, utkast=utkast),
         finish,
         workers=workers,
         show_progress=show_progress,
@@ -227,10 +233,10 @@ def _instances(arende_path: Path, organisationer_path: Path) -> dict[str, Loaded
 
 
 def _render_instance(arende_path: Path, organisationer_path: Path, out: Path, template_dir: Path,
-                     org_id: str) -> list[Path]:
+                     org_id: str, *, utkast: bool = False) -> list[Path]:
     """Render one organisation's paper (runs in a worker process)."""
     loaded = _instances(arende_path, organisationer_path)[org_id]
-    return render(loaded, out, template_dir=template_dir).files
+    return render(loaded, out, template_dir=template_dir, utkast=utkast).files
 
 
 def _finish_instance(arende_path: Path, organisationer_path: Path, out: Path, template_dir: Path,
