@@ -203,7 +203,7 @@ NON_ANSWERS = {
 }
 """Dimension texts that are no assessment at all (compared without case and punctuation)."""
 
-_OTHER_DIMENSION = re.compile(r"\b(ekonomisk|ekologisk|social)(?:a|t)?\s+(?:dimension|hållbarhet)", re.I)
+_OTHER_DIMENSION = re.compile(r"\b(ekonomisk|ekologisk|social)a?\s+dimension", re.I)
 
 
 def check_dimensioner(loaded: LoadedArende) -> Iterator[Finding]:
@@ -346,7 +346,7 @@ PERSONNUMMER = re.compile(
 )
 """ÅÅMMDD-NNNN, ÅÅMMDD+NNNN (100 years or older), ÅÅMMDDNNNN, ÅÅÅÅMMDD-NNNN, ÅÅÅÅMMDDNNNN."""
 
-_PHONE_CONTEXT = re.compile(r"(?:tel|telefon|tfn|mobil|mobilnummer|fax|växel|sms)\W{0,3}\S*\W{0,3}$", re.I)
+_PHONE_CONTEXT = re.compile(r"\b(?:tel|telefon|tfn|mobil|mobilnummer|fax|växel|sms)\W{0,3}\S*\W{0,3}$", re.I)
 
 
 def luhn_valid(digits: str) -> bool:

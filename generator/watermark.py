@@ -60,28 +60,36 @@ _PARAGRAPH = """<w:p {ns}><w:pPr><w:pStyle w:val="Header"/></w:pPr><w:r><w:rPr><
 def add_watermark(document, text: str = WATERMARK_TEXT) -> None:
     """Put a diagonal ``text`` behind every page of ``document`` (a python-docx Document).
 
-    Every header a page can show gets the watermark: the default header of each section,
-    and the first-page and even-page headers where the document uses them. A later
-    section's header that is linked to the previous one already carries it. The header
-    XML is reached through the document's relationships, because docxtpl replaces the
-    rendered header parts there (python-docx's ``section.header`` keeps the template's).
+    Every header a page can show gets the watermark: each section's own headers, and a
+    header where a section uses one (first page, even pages) but neither it nor an earlier
+    section defines it. The header XML is reached through the document's relationships,
+    because docxtpl replaces the rendered header parts there (python-docx's
+    ``section.header`` would still edit the template's).
     """
-    kinds = [WD_HEADER_FOOTER.PRIMARY]
-    if document.settings.odd_and_even_pages_header_footer:
-        kinds.append(WD_HEADER_FOOTER.EVEN_PAGE)
-    count = 0
-    for index, section in enumerate(document.sections):
-        for kind in kinds + ([WD_HEADER_FOOTER.FIRST_PAGE] if section.different_first_page_header_footer else []):
+    even_pages = document.settings.odd_and_even_pages_header_footer
+    done: set = set()
+    marked: set = set()
+    for section in document.sections:
+        used = {WD_HEADER_FOOTER.PRIMARY}
+        if section.different_first_page_header_footer:
+            used.add(WD_HEADER_FOOTER.FIRST_PAGE)
+        if even_pages:
+            used.add(WD_HEADER_FOOTER.EVEN_PAGE)
+        for kind in (WD_HEADER_FOOTER.PRIMARY, WD_HEADER_FOOTER.FIRST_PAGE, WD_HEADER_FOOTER.EVEN_PAGE):
             reference = section._sectPr.get_headerReference(kind)
             if reference is None:
-                if index:
-                    continue  # linked to the previous section's header, which has it
+                if kind not in used or kind in done:
+                    continue  # not shown, or shows an earlier section's header that has it
                 _header(section, kind).is_linked_to_previous = False
                 reference = section._sectPr.get_headerReference(kind)
-            count += 1
-            xml = _PARAGRAPH.format(ns=_NAMESPACES, n=count, id=90_000 + count, text=text,
+            part = document.part.rels[reference.rId].target_part
+            done.add(kind)
+            if part.partname in marked:
+                continue
+            marked.add(part.partname)
+            xml = _PARAGRAPH.format(ns=_NAMESPACES, n=len(marked), id=90_000 + len(marked), text=text,
                                     cx=_WIDTH, cy=_HEIGHT, rot=_ROTATION)
-            document.part.rels[reference.rId].target_part._element.append(parse_xml(xml))
+            part._element.append(parse_xml(xml))
 
 
 def _header(section, kind):
