@@ -7,6 +7,7 @@ exit code; a traceback is shown only with ``--debug``.
 
 from __future__ import annotations
 
+import json
 import sys
 from functools import wraps
 from pathlib import Path
@@ -15,7 +16,8 @@ import click
 
 from . import __version__, clisv, pipeline, scaffold
 from .content import find_registry, is_utskick, load_organisationer
-from .errors import BeslutError, EnvironmentProblem, describe_os_error
+from .errors import BeslutError, EnvironmentProblem, ReviewError, describe_os_error
+from .review import STOPP, review_arende, review_json
 from .runner import EXIT_BUG, Report
 from .templates import check_template_dir
 from .wording import wording_for
@@ -32,6 +34,7 @@ Slutkoder:
   5  PDF-konverteringen misslyckades (LibreOffice)
   6  en bilaga går inte att lägga i handlingarna
   7  datorn stoppade körningen (mappen går inte att skriva i, disken är full)
+  8  granskningen hittade stopp (review; build och render utan --utkast)
   70 ett programfel i beslut (rapportera det)
   130 avbrutet (Ctrl-C)"""
 
@@ -234,11 +237,23 @@ def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
 
 
 def run_arende(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
-               only: tuple[str, ...], workers: int | None, *, pdf: bool, bundle: bool) -> None:
+               only: tuple[str, ...], workers: int | None, *, pdf: bool, bundle: bool,
+               utkast: bool) -> None:
     """Plan and run one ärende (or each organisation's version of a shared one); exit."""
     plan = pipeline.plan_arende(arende, organisationer, out, only=list(only) or None, pdf=pdf,
-                                bundle=bundle, templates=mallar)
+                                bundle=bundle, templates=mallar, utkast=utkast)
+    if plan.findings:
+        stopp = sum(f.severity == STOPP for f in plan.findings)
+        click.secho(f"Granskning: {stopp} stopp, {len(plan.findings) - stopp} varningar (visa dem med "
+                    f"'beslut review {arende}').", fg="yellow", err=True)
     sys.exit(report(pipeline.run(plan, workers=workers, show_progress=sys.stderr.isatty())))
+
+
+utkast_option = click.option(
+    "--utkast",
+    is_flag=True,
+    help="Skapa ett utkast: \"UTKAST\" på varje sida, och stopp i granskningen hindrar inte.",
+)
 
 
 @main.command()
@@ -247,16 +262,18 @@ def run_arende(arende: Path, organisationer: Path, out: Path, mallar: Path | Non
 @organisation_option
 @workers_option
 @click.option("--pdf", is_flag=True, help="Skriv också en PDF/A (taggad, sv-SE) bredvid .docx-filen.")
+@utkast_option
 @reports_errors
 def render(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
-           only: tuple[str, ...], workers: int | None, pdf: bool) -> None:
+           only: tuple[str, ...], workers: int | None, pdf: bool, utkast: bool) -> None:
     """Skapa beslutsunderlaget (bolag) eller tjänsteutlåtandet (nämnd) som Word-fil.
 
     Skriver OUT/<ärendets mapp>/beslutsunderlag.docx eller tjänsteutlåtande.docx; för ett
     gemensamt ärende OUT/<ärendets mapp>/<id>/… per organisation. En manifest.json
-    listar filerna. Andra filer i mappen lämnas orörda.
+    listar filerna. Andra filer i mappen lämnas orörda. Ärendet granskas först (se
+    "beslut review"): finns det stopp skrivs inget, utom med --utkast.
     """
-    run_arende(arende, organisationer, out, mallar, only, workers, pdf=pdf, bundle=False)
+    run_arende(arende, organisationer, out, mallar, only, workers, pdf=pdf, bundle=False, utkast=utkast)
 
 
 @main.command()
@@ -264,9 +281,10 @@ def render(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
 @common_options
 @organisation_option
 @workers_option
+@utkast_option
 @reports_errors
 def build(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
-          only: tuple[str, ...], workers: int | None) -> None:
+          only: tuple[str, ...], workers: int | None, utkast: bool) -> None:
     """Allt i ett: kontrollera, skapa Word-fil och PDF/A, och sätt ihop handlingar.pdf.
 
     handlingar.pdf är beslutsunderlaget följt av alla bilagor. Bilagor i Word-,
@@ -278,8 +296,57 @@ def build(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
 
     För ett gemensamt ärende (en mapp med organisationer/<id>.yaml) görs detta för
     varje organisation, och en manifest.json listar resultatet.
+
+    Ärendet granskas först (se "beslut review"): finns det stopp skrivs inget, utom
+    med --utkast, som märker varje sida UTKAST.
     """
-    run_arende(arende, organisationer, out, mallar, only, workers, pdf=True, bundle=True)
+    run_arende(arende, organisationer, out, mallar, only, workers, pdf=True, bundle=True, utkast=utkast)
+
+
+@main.command()
+@arende_argument
+@common_options
+@organisation_option
+@click.option("--json", "as_json", is_flag=True, help="Skriv fynden som JSON (för verktyg).")
+@reports_errors
+def review(arende: Path, organisationer: Path, out: Path, mallar: Path | None, only: tuple[str, ...],
+           as_json: bool) -> None:
+    """Granska ett ärende som en registrator eller nämndsekreterare gör, utan att skriva något.
+
+    Letar efter det som brukar skickas tillbaka: en dimension utan bedömning, en
+    hänvisning till en bilaga som inte finns, platshållare som XXX eller [namn],
+    personnummer, och svår text (LIX och myndighetsord). Varje fynd visas under sitt
+    fält med fil och rad och är antingen stopp (måste rättas innan handlingen skapas
+    med build eller render) eller varning (bör ses över). För ett gemensamt ärende
+    granskas varje organisations version. Slutkod 8 om något är stopp, annars 0.
+    """
+    reviewed = [(loaded, review_arende(loaded)) for loaded in
+                pipeline.validate_arende(arende, organisationer, list(only) or None)]
+    if as_json:
+        click.echo(json.dumps(review_json(reviewed), ensure_ascii=False, indent=2))
+    else:
+        for loaded, findings in reviewed:
+            print_review(loaded, findings)
+    stopp = sum(f.severity == STOPP for _, findings in reviewed for f in findings)
+    sys.exit(ReviewError.exit_code if stopp else 0)
+
+
+def print_review(loaded, findings) -> None:
+    """Print one ärende's findings grouped by field, then its LIX per text."""
+    from .review import readability
+
+    kind = wording_for(loaded.organisation)["dokumenttyp"].lower()
+    click.secho(f"{loaded.source} ({kind} för {loaded.organisation.namn})", bold=True)
+    for field in dict.fromkeys(f.field for f in findings):
+        click.echo(f"  {field}")
+        for f in (f for f in findings if f.field == field):
+            colour = "red" if f.severity == STOPP else "yellow"
+            click.echo("    " + click.style(f"{f.severity:<7}", fg=colour) + f" {f.where}  {f.message}")
+    lix = ", ".join(f"{name} {value} ({label})" for name, (value, label) in readability(loaded).items())
+    if lix:
+        click.echo(f"  Läsbarhet (LIX): {lix}")
+    stopp = sum(f.severity == STOPP for f in findings)
+    click.echo(f"  Summa: {stopp} stopp, {len(findings) - stopp} varningar.\n")
 
 
 main.add_command(build, name="bundle")

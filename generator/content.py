@@ -7,7 +7,7 @@ exists, every bilaga file is there).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ContentError, UsageProblem
@@ -35,6 +35,8 @@ class LoadedArende:
     """True for one organisation's instance of a shared ärende."""
     overrides: tuple[str, ...] = ()
     """For one organisation of a shared ärende: the keys its override file changes."""
+    doc: YamlDocument | None = field(default=None, compare=False, repr=False)
+    """The YAML it was read from (merged, for a shared ärende): file and line of each value."""
 
     @property
     def name(self) -> str:
@@ -172,7 +174,8 @@ def load_arende(path: Path, organisationer: Organisationer) -> LoadedArende:
         Arende, doc, hint="Jämför med exemplet i content/arenden/2023-10-handlingsplaner/."
     )
     organisation = find_organisation(arende.organisation, organisationer, doc)
-    loaded = LoadedArende(arende=arende, organisation=organisation, source=file, folder=file.parent)
+    loaded = LoadedArende(arende=arende, organisation=organisation, source=file, folder=file.parent,
+                          doc=doc)
     check_bilagor(loaded, doc)
     return loaded
 
@@ -293,6 +296,7 @@ def _load_instance(
         folder=file.parent,
         shared=True,
         overrides=tuple(changed_keys(shared.data, override.data)),
+        doc=merged,
     )
     check_bilagor(loaded, merged)
     return loaded

@@ -72,6 +72,12 @@ class BundleError(BeslutError):
     exit_code = 6
 
 
+class ReviewError(BeslutError):
+    """Raised when a final (not draft) document would be written despite stopp-findings."""
+
+    exit_code = 8
+
+
 class EnvironmentProblem(BeslutError):
     """Raised when the machine stops a run: a folder that cannot be written, a full disk …"""
 

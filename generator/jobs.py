@@ -99,6 +99,8 @@ class PaperJob:
     bilagor: tuple[PlannedBilaga, ...]
     template: Path
     outputs: Outputs
+    utkast: bool = False
+    """A draft: every page is marked UTKAST."""
 
     @property
     def recipient(self) -> str:
@@ -154,6 +156,8 @@ class Plan:
     title: str
     out: Path
     whole: bool = True
+    findings: tuple = ()
+    """What the review (``review.review_arende``) found; a plan has no stopp unless a draft."""
 
     @property
     def manifest(self) -> Path:
@@ -172,6 +176,8 @@ def plan_papers(
     bundle: bool = False,
     templates: Path | None = None,
     whole: bool = True,
+    utkast: bool = False,
+    findings: tuple = (),
 ) -> Plan:
     """Return the plan for the papers of ``instances`` (one ärende, or a shared one's)."""
     template = template_path(templates, BESLUTSUNDERLAG)
@@ -181,12 +187,13 @@ def plan_papers(
             bilagor=plan_bilagor(loaded),
             template=template,
             outputs=paper_outputs(out, loaded, pdf=pdf, bundle=bundle),
+            utkast=utkast,
         )
         for loaded in instances
     )
     first = instances[0]
     return Plan(jobs=jobs, folder=arende_folder(out, first), title=first.arende.rubrik, out=out,
-                whole=whole)
+                whole=whole, findings=findings)
 
 
 def plan_letters(

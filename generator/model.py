@@ -9,6 +9,7 @@ and suggest the key that was probably meant.
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -171,11 +172,40 @@ class Arende(Model):
     beskrivning: Text
     bedomning: Text = Field(alias="bedömning")
     underskrifter: list[Underskrift] = Field(default_factory=list)
+    tillat_personnummer: dict[str, Text] = Field(default_factory=dict, alias="tillåt_personnummer")
+    """Fields that may contain a personnummer (``beslut review``), each with the reason why:
+    ``{"beskrivning": "Ärendet gäller en namngiven person; handlingen publiceras inte."}``."""
+
+    @field_validator("tillat_personnummer")
+    @classmethod
+    def _names_text_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not _is_text_field(cls, name):
+                raise ValueError(
+                    f"'{name}' är inget textfält i ärendet. Ange fältet som i granskningen, "
+                    "t.ex. 'beskrivning', 'dimensioner.social' eller 'förslag_till_beslut'."
+                )
+        return value
 
     @field_validator("forslag_till_beslut", mode="before")
     @classmethod
     def _one_proposal_may_be_plain_text(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+
+def _is_text_field(model_cls: type[BaseModel], name: str) -> bool:
+    """Return True if ``name`` (``beskrivning``, ``dimensioner.social``, ``bilagor[2].titel``)
+    names a field of ``model_cls`` that holds text, directly or in its items."""
+    current: Any = model_cls
+    for part in re.sub(r"\[\d+\]", "", name).split("."):
+        current = _unwrap(current)
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return False
+        field = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
+        if field is None or part == "tillåt_personnummer":
+            return False
+        current = field.annotation
+    return _unwrap(current) is not date
 
 
 # --- the utskick (a batch of cover letters) ------------------------------------------------

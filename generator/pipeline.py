@@ -25,6 +25,7 @@ from .content import (
 )
 from .jobs import Plan, check_out_folder, plan_letters, plan_papers
 from .model import Organisation
+from .review import check_publishable, review_arende
 from .runner import Report, run_plan
 
 
@@ -54,16 +55,21 @@ def plan_arende(
     pdf: bool = False,
     bundle: bool = False,
     templates: Path | None = None,
+    utkast: bool = False,
 ) -> Plan:
-    """Load and check an ärende (single or shared), then plan its papers.
+    """Load, check and review an ärende (single or shared), then plan its papers.
 
     ``pdf`` adds each paper's PDF/A, ``bundle`` also handlingar.pdf; ``only`` limits a
     shared ärende to some organisations; ``templates`` is a folder of edited templates.
+    A stopp-finding of the review refuses the plan (``ReviewError``) unless ``utkast``,
+    which marks every page UTKAST instead.
     """
     instances = validate_arende(arende_path, organisationer_path, only)
     check_out_folder(out, *_input_folders(instances[0].folder, organisationer_path))
+    findings = tuple(f for loaded in instances for f in review_arende(loaded))
+    check_publishable(findings, utkast)
     return plan_papers(instances, out, pdf=pdf, bundle=bundle, templates=templates,
-                       whole=not only)
+                       whole=not only, utkast=utkast, findings=findings)
 
 
 def plan_utskick(

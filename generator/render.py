@@ -25,6 +25,7 @@ from .context import build_context
 from .errors import TemplateError
 from .files import write_docx
 from .markdown import HEADING_OFFSET, MarkdownRenderer
+from .watermark import add_watermark
 
 LANGUAGE = "sv-SE"
 
@@ -110,22 +111,27 @@ def render_docx(
     author: str,
     when: date,
     heading_offset: int = HEADING_OFFSET,
+    utkast: bool = False,
 ) -> Path:
     """Render the template at ``template_path`` into ``target``; return ``target``.
 
     ``build`` receives the template's Markdown renderer and returns the context;
     a ``#`` heading in Markdown becomes Word's Heading ``1 + heading_offset``.
+    With ``utkast`` every page gets a diagonal "UTKAST" (``watermark.add_watermark``).
     """
     template = load_template(template_path)
     context = build(MarkdownRenderer(template, heading_offset))
     render_template(template, context, template_path)
     set_properties(template, title=title, author=author, when=when)
+    if utkast:
+        add_watermark(template.docx)
     write_docx(template, target)
     return target
 
 
 def render_beslutsunderlag(
-    loaded: LoadedArende, bilagor: tuple[PlannedBilaga, ...], target: Path, template: Path
+    loaded: LoadedArende, bilagor: tuple[PlannedBilaga, ...], target: Path, template: Path,
+    *, utkast: bool = False
 ) -> Path:
     """Render ``loaded`` with the template at ``template`` into ``target``; return ``target``."""
     arende = loaded.arende
@@ -136,4 +142,5 @@ def render_beslutsunderlag(
         title=arende.rubrik,
         author=arende.handlaggare.namn,
         when=arende.utfardat,
+        utkast=utkast,
     )

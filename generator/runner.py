@@ -154,7 +154,7 @@ def run_plan(
 def render_job(job: Job, docx: Path) -> None:
     """Render the .docx of ``job`` into ``docx`` (runs in a worker process)."""
     if isinstance(job, PaperJob):
-        render_beslutsunderlag(job.loaded, job.bilagor, docx, job.template)
+        render_beslutsunderlag(job.loaded, job.bilagor, docx, job.template, utkast=job.utkast)
     else:
         render_letter(job.utskick, job.organisation, docx, job.template)
 
