@@ -186,7 +186,12 @@ def test_render_a_new_arende(tmp_path):
     folder = tmp_path / "nytt"
     assert new(folder, "gota-lejon").exit_code == 0
     out = tmp_path / "out"
-    result = run("render", folder, "--organisationer", ORGANISATIONER, "--out", out)
+    # The placeholders are stopp for the review: a final document is refused, a draft is not.
+    refused = run("render", folder, "--organisationer", ORGANISATIONER, "--out", out)
+    assert refused.exit_code == 8
+    assert PLACEHOLDERS["rubrik"] in refused.stderr
+    assert not out.exists() or not any(out.rglob("*.docx"))
+    result = run("render", folder, "--organisationer", ORGANISATIONER, "--out", out, "--utkast")
     assert result.exit_code == 0, result.output
     paper = out / "nytt" / "beslutsunderlag.docx"
     text = "\n".join(p.text for p in docx.Document(paper).paragraphs)
@@ -207,7 +212,7 @@ def test_registry_and_out_found_from_a_subfolder(tmp_path, monkeypatch):
     result = run("validate", ".")
     assert result.exit_code == 0, result.output
     assert "OK:" in result.output
-    result = run("render", "../nytt")
+    result = run("render", ".", "--utkast")  # '.' is named by the folder's real name
     assert result.exit_code == 0, result.output
     assert (root / "out" / "nytt" / "beslutsunderlag.docx").is_file()
     assert not (folder / "out").exists()
