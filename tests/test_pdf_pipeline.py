@@ -39,7 +39,8 @@ def built(tmp_path_factory) -> Path:
 def test_paper_pdf_is_tagged_pdfa_with_title_and_language(built: Path):
     with pikepdf.open(built / "gota-lejon" / "beslutsunderlag.pdf") as pdf:
         meta = pdf.open_metadata()
-        assert meta.get("pdfaid:part") == "2" and meta.get("pdfaid:conformance") == "B"
+        assert meta.get("pdfaid:part") == "2" and meta.get("pdfaid:conformance") == "A"
+        assert meta.get("pdfuaid:part") == "1"
         assert pdf.Root.MarkInfo.Marked is True
         assert "/StructTreeRoot" in pdf.Root
         assert str(pdf.Root.Lang) == "sv-SE"

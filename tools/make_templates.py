@@ -18,8 +18,11 @@ from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -108,7 +111,8 @@ def style_document(doc) -> None:
     bilaga.paragraph_format.left_indent = Cm(0.8)
     bilaga.paragraph_format.first_line_indent = Cm(-0.8)
     bilaga.paragraph_format.space_after = Pt(2)
-    bilaga.paragraph_format.tab_stops.add_tab_stop(Cm(0.8))
+    bilaga.paragraph_format.keep_with_next = True  # the list is not split over pages
+    set_numbered(doc, bilaga, indent=Cm(0.8))
 
     signature = styles.add_style("Underskrift", WD_STYLE_TYPE.PARAGRAPH)
     signature.base_style = normal
@@ -119,6 +123,101 @@ def style_document(doc) -> None:
     link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
     link.font.color.rgb = CITY_BLUE
     link.font.underline = True
+
+    set_bullet_font(doc)
+    add_table_style(doc)
+    add_footnote_styles(doc)
+
+
+def set_bullet_font(doc) -> None:
+    """Draw list bullets as "•" from the body font, not Symbol's private-use character.
+
+    Symbol's bullet ends up in the PDF as a Private Use Area character (OpenSymbol), which
+    PDF/A-2a forbids without /ActualText and screen readers cannot name.
+    """
+    numbering = doc.part.numbering_part.element
+    for lvl in numbering.iter(qn("w:lvl")):
+        fmt = lvl.find(qn("w:numFmt"))
+        if fmt is None or fmt.get(qn("w:val")) != "bullet":
+            continue
+        lvl.find(qn("w:lvlText")).set(qn("w:val"), "\u2022")
+        rpr = lvl.find(qn("w:rPr"))
+        if rpr is not None:
+            lvl.remove(rpr)
+        lvl.append(parse_xml(
+            f'<w:rPr {nsdecls("w")}><w:rFonts w:ascii="{BODY_FONT}" w:hAnsi="{BODY_FONT}" '
+            f'w:cs="{BODY_FONT}" w:hint="default"/></w:rPr>'))
+
+
+def set_numbered(doc, style, indent) -> None:
+    """Give paragraph ``style`` a numbering of its own ("1.", "2." … with a hanging indent)."""
+    numbering = doc.part.numbering_part.element
+    abstract_id = max(int(a.get(qn("w:abstractNumId"))) for a in numbering.iter(qn("w:abstractNum"))) + 1
+    twips = int(indent.twips)
+    abstract = parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{abstract_id}">'
+        '<w:multiLevelType w:val="singleLevel"/>'
+        f'<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+        f'<w:pStyle w:val="{style.style_id}"/><w:lvlText w:val="%1."/><w:lvlJc w:val="left"/>'
+        f'<w:pPr><w:tabs><w:tab w:val="num" w:pos="{twips}"/></w:tabs>'
+        f'<w:ind w:left="{twips}" w:hanging="{twips}"/></w:pPr></w:lvl></w:abstractNum>')
+    first_num = numbering.find(qn("w:num"))
+    first_num.addprevious(abstract)  # abstractNum elements come before num elements
+    num = numbering.add_num(abstract_id)
+    num_pr = style.element.get_or_add_pPr().get_or_add_numPr()
+    num_pr.get_or_add_numId().val = num.numId
+
+
+TABLE_STYLE = "Tabell"
+"""The table style of Markdown tables: thin grey grid, bold header row on a light tint."""
+
+
+def add_table_style(doc) -> None:
+    """Add the ``Tabell`` table style used for tables written in Markdown."""
+    border = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="8C8C8C"/>'
+    borders = "".join(border.format(edge) for edge in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    doc.styles.element.append(parse_xml(
+        f'<w:style {nsdecls("w")} w:type="table" w:customStyle="1" w:styleId="{TABLE_STYLE}">'
+        f'<w:name w:val="{TABLE_STYLE}"/><w:basedOn w:val="TableNormal"/><w:qFormat/>'
+        '<w:pPr><w:spacing w:before="40" w:after="40" w:line="240" w:lineRule="auto"/></w:pPr>'
+        f'<w:rPr><w:rFonts w:ascii="{HEADING_FONT}" w:hAnsi="{HEADING_FONT}" w:cs="{HEADING_FONT}"/>'
+        '<w:sz w:val="19"/><w:szCs w:val="19"/></w:rPr>'
+        f'<w:tblPr><w:tblBorders>{borders}</w:tblBorders>'
+        '<w:tblCellMar><w:left w:w="85" w:type="dxa"/><w:right w:w="85" w:type="dxa"/></w:tblCellMar></w:tblPr>'
+        '<w:tblStylePr w:type="firstRow"><w:rPr><w:b/><w:bCs/></w:rPr>'
+        '<w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="E3ECF5"/></w:tcPr></w:tblStylePr>'
+        '</w:style>'))
+
+
+def add_footnote_styles(doc) -> None:
+    """Add Word's footnote styles: small footnote text and a superscript reference mark."""
+    doc.styles.element.append(parse_xml(
+        f'<w:style {nsdecls("w")} w:type="paragraph" w:styleId="FootnoteText">'
+        '<w:name w:val="footnote text"/><w:basedOn w:val="Normal"/><w:uiPriority w:val="99"/>'
+        '<w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr>'
+        '<w:rPr><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>'))
+    doc.styles.element.append(parse_xml(
+        f'<w:style {nsdecls("w")} w:type="character" w:styleId="FootnoteReference">'
+        '<w:name w:val="footnote reference"/><w:uiPriority w:val="99"/>'
+        '<w:rPr><w:vertAlign w:val="superscript"/></w:rPr></w:style>'))
+
+
+FOOTNOTES_XML = (
+    f'<w:footnotes {nsdecls("w")}>'
+    '<w:footnote w:type="separator" w:id="-1"><w:p><w:pPr><w:spacing w:after="0" w:line="240" '
+    'w:lineRule="auto"/></w:pPr><w:r><w:separator/></w:r></w:p></w:footnote>'
+    '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:pPr><w:spacing w:after="0" '
+    'w:line="240" w:lineRule="auto"/></w:pPr><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>'
+    '</w:footnotes>'
+)
+
+
+def add_footnotes_part(doc) -> None:
+    """Give the document an (empty) footnotes part, which Markdown footnotes are added to."""
+    part = Part(PackURI("/word/footnotes.xml"),
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml",
+                FOOTNOTES_XML.encode("utf-8"), doc.part.package)
+    doc.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
 
 
 def set_page(doc) -> None:
@@ -195,6 +294,7 @@ def new_template(footer: str, left: list[tuple[str, bool]], right: list[tuple[st
     """
     doc = Document()
     style_document(doc)
+    add_footnotes_part(doc)
     set_page(doc)
     add_wordmark_header(doc)
     add_page_footer(doc, footer)
@@ -241,9 +341,11 @@ def build_beslutsunderlag() -> Document:
 
     doc.add_paragraph("{%p if bilagor %}")
     doc.add_paragraph("Bilagor", style="Heading 2")
-    doc.add_paragraph("{%p for bilaga in bilagor %}")
-    doc.add_paragraph("{{ bilaga.nummer }}.\t{{ bilaga.titel }}", style="Bilagelista")
+    # A numbered list kept on one page: every item but the last keeps with the next.
+    doc.add_paragraph("{%p for bilaga in bilagor[:-1] %}")
+    doc.add_paragraph("{{ bilaga.titel }}", style="Bilagelista")
     doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{{ bilagor[-1].titel }}", style="Bilagelista").paragraph_format.keep_with_next = False
     doc.add_paragraph("{%p endif %}")
 
     for heading, tag in (
