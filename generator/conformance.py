@@ -136,6 +136,48 @@ def fix_structure(pdf: pikepdf.Pdf) -> None:
     for table in _elements(struct_root, "/Table"):
         if _is_layout_table(table, role_map):
             _retag(table, "/Div")
+    tag_footnotes(pdf)
+
+
+def tag_footnotes(pdf: pikepdf.Pdf) -> None:
+    """Give every Note an /ID and tag the footnotes' links back to their reference.
+
+    LibreOffice tags a footnote as Note without the /ID PDF/UA requires, and leaves the
+    link from the footnote number back to the text outside the structure tree. Each such
+    link becomes a Link element inside the page's next footnote Note.
+    """
+    struct_root = pdf.Root.StructTreeRoot
+    notes = list(_elements(struct_root, "/Note"))
+    for number, note in enumerate(notes, 1):
+        if not note.get("/ID"):
+            note.ID = pikepdf.String(f"fotnot-{number}")
+    by_page: dict[tuple, list] = {}
+    for note in notes:
+        if "/Pg" in note:
+            by_page.setdefault(note.Pg.objgen, []).append(note)
+    parent_tree = struct_root.get("/ParentTree")
+    if parent_tree is None or "/Nums" not in parent_tree:
+        return
+    next_key = int(struct_root.get("/ParentTreeNextKey", len(parent_tree.Nums) // 2))
+    for pg in pdf.pages:
+        waiting = list(by_page.get(pg.obj.objgen, []))
+        for annot in pg.obj.get("/Annots") or []:
+            if annot.get("/Subtype") != "/Link" or "/StructParent" in annot or not waiting:
+                continue
+            note = waiting.pop(0)
+            link = pdf.make_indirect(pikepdf.Dictionary(
+                Type=pikepdf.Name.StructElem, S=pikepdf.Name.Link, P=note, Pg=pg.obj,
+                Alt=pikepdf.String("Tillbaka till texten"),
+                K=pikepdf.Array([pikepdf.Dictionary(Type=pikepdf.Name.OBJR, Obj=annot, Pg=pg.obj)])))
+            if not isinstance(note.K, pikepdf.Array):
+                note.K = pikepdf.Array([note.K])
+            note.K.insert(0, link)
+            annot.StructParent = next_key
+            annot.Contents = pikepdf.String("Tillbaka till texten")
+            parent_tree.Nums.append(next_key)
+            parent_tree.Nums.append(link)
+            next_key += 1
+    struct_root.ParentTreeNextKey = next_key
 
 
 def _elements(node, kind: str):

@@ -25,6 +25,7 @@ from .content import (
 )
 from .context import number_bilagor
 from .errors import BundleError, ConversionError
+from .markdown import table_warnings
 from .render import TEMPLATE_DIR, output_name, render_beslutsunderlag
 
 BUNDLE_NAME = "handlingar.pdf"
@@ -58,7 +59,8 @@ def render(
 ) -> Result:
     """Write the .docx (and with ``pdf`` its PDF/A beside it) into the ärende's out folder."""
     target = output_dir(loaded, out) / output_name(loaded)
-    result = Result(files=[render_beslutsunderlag(loaded, target, template_dir)])
+    result = Result(files=[render_beslutsunderlag(loaded, target, template_dir)],
+                    warnings=table_warnings(loaded.arende))
     if pdf:
         with _converter(converter) as conv:
             result.files.append(conv.to_pdf(target, target.with_suffix(".pdf"), pdfa=True))

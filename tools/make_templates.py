@@ -106,6 +106,14 @@ def style_document(doc) -> None:
     table_text.paragraph_format.space_after = Pt(0)
     table_text.paragraph_format.line_spacing = 1.0
 
+    cell_text = styles.add_style("Tabelltext", WD_STYLE_TYPE.PARAGRAPH)  # cells of Markdown tables
+    cell_text.base_style = normal
+    set_fonts(cell_text, HEADING_FONT)
+    cell_text.font.size = Pt(9.5)
+    cell_text.paragraph_format.space_before = Pt(2)
+    cell_text.paragraph_format.space_after = Pt(2)
+    cell_text.paragraph_format.line_spacing = 1.0
+
     bilaga = styles.add_style("Bilagelista", WD_STYLE_TYPE.PARAGRAPH)
     bilaga.base_style = normal
     bilaga.paragraph_format.left_indent = Cm(0.8)
