@@ -79,6 +79,8 @@ def test_handlingar_has_one_bookmark_and_numbering_per_part(built: Path):
 def test_sample_handlingar_are_tagged(built: Path):
     with pikepdf.open(built / "gota-lejon" / "handlingar.pdf") as pdf:
         assert pdf.Root.MarkInfo.Marked is True
+        role_map = pdf.Root.StructTreeRoot.RoleMap
+        assert all(role_map[key] != pikepdf.Name(key) for key in role_map.keys())
         parts = pdf.Root.StructTreeRoot.K[0].K
         assert [str(p.T) for p in parts] == [item.title for item in PdfReader(built / "gota-lejon" / "handlingar.pdf").outline]
 
