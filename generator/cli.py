@@ -133,9 +133,9 @@ def fail(message: str, code: int) -> None:
 
 def report(result: Report) -> int:
     """Print what a run did (files, warnings, removed files, failures); return its exit code."""
-    for outcome in result.outcomes:
-        for warning in outcome.warnings:
-            click.secho(f"Varning ({outcome.recipient}): {warning}", fg="yellow", err=True)
+    for warning, recipients in result.warnings_by_text().items():
+        who = "alla" if len(recipients) == len(result.outcomes) > 1 else ", ".join(recipients)
+        click.secho(f"Varning ({who}): {warning}", fg="yellow", err=True)
     if len(result.outcomes) == 1:
         for path in result.files:
             click.echo(f"Skrev {path}")

@@ -33,6 +33,7 @@ from typing import Callable, NamedTuple
 
 from unoserver.client import UnoClient
 
+from .conformance import make_conformant
 from .errors import ConversionError
 from .files import atomic_path
 
@@ -136,6 +137,8 @@ class Converter:
             _check_pdf(tmp, src)
             if title and ext not in _IMAGES:
                 _set_title(tmp, title, src)
+            if pdfa and ext in _OFFICE:
+                make_conformant(tmp)  # PDF/A-2a and PDF/UA-1 where the validator agrees
         return dst
 
     def _office_to_pdf(self, src: Path, tmp: Path, fmt: _OfficeFormat, pdfa: bool) -> None:

@@ -17,6 +17,7 @@ from typing import Union
 from .bilagor import PlannedBilaga, plan_bilagor
 from .content import LoadedArende, LoadedUtskick
 from .errors import UsageProblem
+from .markdown import table_warnings
 from .model import Organisation
 from .templates import BESLUTSUNDERLAG, FOLJEBREV, template_path
 from .wording import wording_for
@@ -101,6 +102,8 @@ class PaperJob:
     outputs: Outputs
     utkast: bool = False
     """A draft: every page is marked UTKAST."""
+    warnings: tuple[str, ...] = ()
+    """What the content's check found worth saying (e.g. a malformed Markdown table)."""
 
     @property
     def recipient(self) -> str:
@@ -128,6 +131,7 @@ class LetterJob:
     organisation: Organisation
     template: Path
     outputs: Outputs
+    warnings: tuple[str, ...] = ()
 
     @property
     def recipient(self) -> str:
@@ -188,6 +192,7 @@ def plan_papers(
             template=template,
             outputs=paper_outputs(out, loaded, pdf=pdf, bundle=bundle),
             utkast=utkast,
+            warnings=tuple(table_warnings(loaded.arende)),
         )
         for loaded in instances
     )
@@ -206,9 +211,10 @@ def plan_letters(
 ) -> Plan:
     """Return the plan for one följebrev per recipient."""
     template = template_path(templates, FOLJEBREV)
+    warnings = tuple(table_warnings(loaded.utskick))
     jobs = tuple(
         LetterJob(utskick=loaded, organisation=org, template=template,
-                  outputs=letter_outputs(out, loaded, org, pdf=pdf))
+                  outputs=letter_outputs(out, loaded, org, pdf=pdf), warnings=warnings)
         for org in recipients
     )
     return Plan(jobs=jobs, folder=utskick_folder(out, loaded), title=loaded.utskick.rubrik, out=out)

@@ -1,4 +1,4 @@
-"""Markdown text fields rendered as real Word paragraphs, lists and runs.
+"""Markdown text fields rendered as real Word paragraphs, lists, tables, footnotes and runs.
 
 The handläggare writes text fields in Markdown. ``MarkdownRenderer`` turns one field into
 a block of Word paragraphs placed with ``{{p field }}``: paragraphs in the template's Normal
@@ -6,12 +6,20 @@ style, headings in its heading styles, bullets and numbers in its ``List Bullet`
 ``List Number`` styles (each numbered list restarting at its own first number), bold and
 italic runs, and clickable links. Markdown is parsed by markdown-it-py (CommonMark);
 raw HTML is shown as the text it is, never interpreted.
+
+GitHub pipe tables become Word tables in the template's ``Tabell`` style, with the header
+row repeated on every page and each column's alignment kept; ``text[^1]`` … ``[^1]: …``
+becomes a real Word footnote at the bottom of the page.
+
+Page breaks fall where a reader expects them: headings keep with what follows (their
+style), a paragraph ending in ':' keeps with the list it introduces, and a list of at
+most ``SHORT_LIST`` items is kept on one page.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from docx.blkcntnr import BlockItemContainer
@@ -22,8 +30,21 @@ from docxtpl import DocxTemplate
 from lxml import etree
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
 
-_PARSER = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+_PARSER = (MarkdownIt("commonmark", {"html": False, "linkify": False})
+           .disable("image").enable("table").use(footnote_plugin))
+
+TABLE_STYLE = "Tabell"
+"""The templates' table style for Markdown tables (see tools/make_templates.py)."""
+CELL_STYLE = "Tabelltext"
+"""The paragraph style of a table cell's text."""
+TEXT_WIDTH_TWIPS = 9072
+"""Width of the templates' text column (16 cm) in twips: Markdown tables span it."""
+SHORT_LIST = 6
+"""Lists with at most this many items are kept together on one page."""
+_FOOTNOTES_RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
+_ALIGN = {"text-align:left": "left", "text-align:right": "right", "text-align:center": "center"}
 
 @lru_cache(maxsize=256)
 def parse_markdown(text: str) -> tuple[Token, ...]:
@@ -47,6 +68,46 @@ class _List:
     ordered: bool
     num_id: int | None  # w:num of an ordered list, so each list restarts at its own start
     items_seen: int = 0
+    paragraphs: list = field(default_factory=list)  # all its paragraphs, nested lists included
+
+
+def find_stray_table_lines(text: str) -> list[int]:
+    """Return the (1-based) lines of ``text`` that start with '|' but are not part of a table.
+
+    markdown-it prints a malformed pipe table (no delimiter row, or a different number of
+    columns) as plain text with its pipes; the handläggare is warned instead.
+    """
+    covered = set()
+    for token in parse_markdown(text or ""):
+        if token.type in ("table_open", "fence", "code_block") and token.map:
+            covered.update(range(*token.map))
+    return [number + 1 for number, line in enumerate((text or "").splitlines())
+            if line.lstrip().startswith("|") and number not in covered]
+
+
+def table_warnings(model, field: str = "") -> list[str]:
+    """Return a Swedish warning for every malformed Markdown table in ``model``'s text fields.
+
+    ``model`` is a pydantic model (an ärende or an utskick); every string in it is checked,
+    named by its YAML key.
+    """
+    warnings = []
+    if isinstance(model, str):
+        stray = find_stray_table_lines(model)
+        for line in [n for n in stray if n - 1 not in stray]:  # once per block of lines
+            shown = model.splitlines()[line - 1].strip()
+            warnings.append(
+                f"{field}, rad {line} i texten: '{shown[:60]}' ser ut som en tabellrad men blev "
+                "ingen tabell och skrivs ut som text. En tabell behöver en rubrikrad, sedan en "
+                "avgränsningsrad som '| --- | --- |' och lika många kolumner på varje rad.")
+    elif isinstance(model, (list, tuple)):
+        for index, item in enumerate(model, 1):
+            warnings += table_warnings(item, f"{field} {index}")
+    elif hasattr(type(model), "model_fields"):
+        for name, info in type(model).model_fields.items():
+            key = info.alias or name
+            warnings += table_warnings(getattr(model, name), f"{field}.{key}" if field else key)
+    return warnings
 
 
 class MarkdownBlock:
@@ -69,6 +130,8 @@ class MarkdownRenderer:
         self.document = template.get_docx()
         self.heading_offset = heading_offset
         self._style_ids: dict[str, str] = {}
+        self._footnotes = None  # the footnotes part's XML, parsed when a footnote comes
+        self._next_footnote = 1
 
     def subdoc(self, text: str) -> MarkdownBlock:
         """Return ``text`` rendered as a block of Word paragraphs."""
@@ -102,6 +165,50 @@ class MarkdownRenderer:
         num.add_lvlOverride(ilvl=0).add_startOverride(start)
         return num.numId
 
+    def new_footnote_id(self) -> int:
+        """Return the id of a new footnote, unique in the document."""
+        if self._footnotes is None:
+            self._footnotes = etree.fromstring(self._footnotes_part().blob)
+            ids = [int(f.get(qn("w:id"))) for f in self._footnotes.iter(qn("w:footnote"))]
+            self._next_footnote = max([0, *ids]) + 1
+        number, self._next_footnote = self._next_footnote, self._next_footnote + 1
+        return number
+
+    def add_footnote(self, number: int, paragraphs: list) -> None:
+        """Add footnote ``number`` (from ``new_footnote_id``) made of ``paragraphs`` (w:p elements).
+
+        The footnote goes into the template's footnotes part (created if missing). docxtpl
+        renders that part as a template after the body, so braces in the text are written
+        as character references: content stays data, never template code.
+        """
+        part = self._footnotes_part()
+        footnote = OxmlElement("w:footnote")
+        footnote.set(qn("w:id"), str(number))
+        for p in paragraphs:
+            footnote.append(p)
+        self._footnotes.append(footnote)
+        xml = etree.tostring(self._footnotes, encoding="unicode", xml_declaration=False)
+        xml = xml.replace("{", "&#123;").replace("}", "&#125;")
+        part._blob = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + xml).encode("utf-8")
+
+    def _footnotes_part(self):
+        part = self.document.part
+        for rel in part.rels.values():
+            if rel.reltype == _FOOTNOTES_RT:
+                return rel.target_part
+        from docx.opc.packuri import PackURI
+        from docx.opc.part import Part
+
+        empty = (f'<w:footnotes xmlns:w="{qn("w:p")[1:].split("}")[0]}">'
+                 '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+                 '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>'
+                 '</w:r></w:p></w:footnote></w:footnotes>')
+        new = Part(PackURI("/word/footnotes.xml"),
+                   "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml",
+                   empty.encode("utf-8"), part.package)
+        part.relate_to(new, _FOOTNOTES_RT)
+        return new
+
     def link_rid(self, url: str) -> str:
         """Return the relationship id of an external hyperlink to ``url``."""
         return self.document.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
@@ -115,24 +222,138 @@ def _escape_list_item(text: str) -> str:
 class _Writer:
     """Walk markdown-it tokens and append paragraphs and runs to one sub-document."""
 
-    def __init__(self, renderer: MarkdownRenderer, container: BlockItemContainer):
+    def __init__(self, renderer: MarkdownRenderer, container: BlockItemContainer,
+                 footnote_ids: dict[int, int] | None = None):
         self.renderer = renderer
         self.container = container
         self.lists: list[_List] = []
         self.paragraph = None
         self.first_in_item = False
+        self.previous = None  # the last top-level paragraph written
+        self.table = None  # the w:tbl being written, with its row and column count
+        self.row = None
+        self.in_head = False
+        self.footnote_ids = {} if footnote_ids is None else footnote_ids
 
     def add_paragraph(self, text: str = "", style: str | None = None):
         paragraph = self.container.add_paragraph(text)
         if style is not None:
             paragraph._p.style = self.renderer.style_id(style)
+        if self.lists:
+            self.lists[-1].paragraphs.append(paragraph)
+        else:
+            self.previous = paragraph
         return paragraph
 
     def write(self, tokens) -> None:
-        for token in tokens:
+        tokens = list(tokens)
+        end = next((i for i, t in enumerate(tokens) if t.type == "footnote_block_open"), len(tokens))
+        for token in tokens[:end]:
             handler = getattr(self, "_" + token.type, None)
             if handler is not None:
                 handler(token)
+        self._write_footnotes(tokens[end:])
+
+    # --- footnotes ---
+    def _write_footnotes(self, tokens: list[Token]) -> None:
+        """Write each footnote definition into the footnotes part, under the id its reference got."""
+        start = None
+        for index, token in enumerate(tokens):
+            if token.type == "footnote_open":
+                start = index
+            elif token.type == "footnote_close" and start is not None:
+                number = self.footnote_ids.get(tokens[start].meta["id"])
+                if number is not None:
+                    self._fill_footnote(number, tokens[start + 1:index])
+                start = None
+
+    def _fill_footnote(self, number: int, tokens: list[Token]) -> None:
+        body = OxmlElement("w:body")
+        writer = _Writer(self.renderer, BlockItemContainer(body, self.renderer.document), {})
+        writer.write(tokens)
+        paragraphs = [p for p in body if p.tag == qn("w:p")] or [OxmlElement("w:p")]
+        for p in paragraphs:
+            p.style = self.renderer.style_id("footnote text")
+        first = paragraphs[0]
+        mark = _reference_run(self.renderer, "w:footnoteRef")
+        space = OxmlElement("w:r")
+        space.add_t(" ")
+        p_pr = first.find(qn("w:pPr"))
+        at = 0 if p_pr is None else 1
+        first.insert(at, mark)
+        first.insert(at + 1, space)
+        self.renderer.add_footnote(number, paragraphs)
+
+    def _footnote_ref(self, child: Token) -> None:
+        key = child.meta["id"]
+        if key not in self.footnote_ids:
+            self.footnote_ids[key] = self.renderer.new_footnote_id()
+        run = _reference_run(self.renderer, "w:footnoteReference")
+        run[-1].set(qn("w:id"), str(self.footnote_ids[key]))
+        self.paragraph._p.append(run)
+
+    # --- tables ---
+    def _table_open(self, token: Token) -> None:
+        tbl = OxmlElement("w:tbl")
+        tbl.append(etree.fromstring(
+            f'<w:tblPr xmlns:w="{_W}"><w:tblStyle w:val="{self.renderer.style_id(TABLE_STYLE)}"/>'
+            '<w:tblW w:w="5000" w:type="pct"/><w:tblLook w:val="0420" w:firstRow="1" w:lastRow="0" '
+            'w:firstColumn="0" w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr>'))
+        tbl.append(OxmlElement("w:tblGrid"))
+        self.container._element.append(tbl)
+        self.table = tbl
+        self.columns = 0
+        self._keep_intro()
+        self.previous = None
+
+    def _table_close(self, token: Token) -> None:
+        grid = self.table.find(qn("w:tblGrid"))
+        width = TEXT_WIDTH_TWIPS // max(self.columns, 1)
+        for _ in range(self.columns):
+            col = OxmlElement("w:gridCol")
+            col.set(qn("w:w"), str(width))
+            grid.append(col)
+        for tc_w in self.table.iter(qn("w:tcW")):
+            tc_w.set(qn("w:w"), str(width))
+        self.table = self.row = None
+
+    def _thead_open(self, token: Token) -> None:
+        self.in_head = True
+
+    def _thead_close(self, token: Token) -> None:
+        self.in_head = False
+
+    def _tr_open(self, token: Token) -> None:
+        self.row = OxmlElement("w:tr")
+        tr_pr = OxmlElement("w:trPr")
+        tr_pr.append(OxmlElement("w:cantSplit"))
+        if self.in_head:
+            tr_pr.append(OxmlElement("w:tblHeader"))  # repeated on every page; TH in the PDF
+        self.row.append(tr_pr)
+        self.table.append(self.row)
+        self.cells = 0
+
+    def _tr_close(self, token: Token) -> None:
+        self.columns = max(self.columns, self.cells)
+
+    def _td_open(self, token: Token) -> None:
+        tc = OxmlElement("w:tc")
+        tc.append(etree.fromstring(f'<w:tcPr xmlns:w="{_W}"><w:tcW w:w="0" w:type="dxa"/></w:tcPr>'))
+        p = OxmlElement("w:p")
+        p.style = self.renderer.style_id(CELL_STYLE)
+        tc.append(p)
+        self.row.append(tc)
+        self.cells += 1
+        from docx.text.paragraph import Paragraph
+
+        self.paragraph = Paragraph(p, self.container)
+        align = _ALIGN.get(str(token.attrGet("style") or "").replace(" ", ""))
+        if align:
+            jc = OxmlElement("w:jc")
+            jc.set(qn("w:val"), align)
+            p.get_or_add_pPr().append(jc)
+
+    _th_open = _td_open
 
     # --- blocks ---
     def _heading_open(self, token: Token) -> None:
@@ -156,20 +377,38 @@ class _Writer:
             self.paragraph = self.add_paragraph(style="List Continue")
 
     def _bullet_list_open(self, token: Token) -> None:
-        self.lists.append(_List(ordered=False, num_id=None))
+        self._open_list(_List(ordered=False, num_id=None))
 
     def _ordered_list_open(self, token: Token) -> None:
         start = int(token.attrGet("start") or 1)
         style = "List Number" if not self.lists else "List Number 2"
-        self.lists.append(_List(ordered=True, num_id=self.renderer.new_num(style, start)))
+        self._open_list(_List(ordered=True, num_id=self.renderer.new_num(style, start)))
+
+    def _open_list(self, new: _List) -> None:
+        if not self.lists:
+            self._keep_intro()
+        self.lists.append(new)
+
+    def _keep_intro(self) -> None:
+        """Keep a paragraph ending in ':' on the page of the list or table it introduces."""
+        if self.previous is not None and self.previous.text.rstrip().endswith(":"):
+            self.previous.paragraph_format.keep_with_next = True
 
     def _bullet_list_close(self, token: Token) -> None:
-        self.lists.pop()
+        done = self.lists.pop()
+        if self.lists:
+            self.lists[-1].paragraphs += done.paragraphs
+        elif done.items_seen <= SHORT_LIST:
+            for paragraph in done.paragraphs[:-1]:
+                paragraph.paragraph_format.keep_with_next = True
+        if not self.lists:
+            self.previous = None
 
     _ordered_list_close = _bullet_list_close
 
     def _list_item_open(self, token: Token) -> None:
         self.first_in_item = True
+        self.lists[-1].items_seen += 1
 
     def _fence(self, token: Token) -> None:
         for line in token.content.rstrip("\n").split("\n"):
@@ -206,6 +445,8 @@ class _Writer:
                 self.paragraph.add_run().add_break()
             elif kind in ("text", "code_inline", "html_inline"):
                 self._add_run(child.content, bold, italic, hyperlink)
+            elif kind == "footnote_ref":
+                self._footnote_ref(child)
 
     def _open_hyperlink(self, url: str):
         element = OxmlElement("w:hyperlink")
@@ -223,6 +464,21 @@ class _Writer:
         if hyperlink is not None:
             run._r.style = self.renderer.style_id("Hyperlink")
             hyperlink.append(run._r)
+
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def _reference_run(renderer: MarkdownRenderer, mark: str):
+    """Return a run in the footnote reference style holding ``mark`` (a footnote mark element)."""
+    run = OxmlElement("w:r")
+    r_pr = OxmlElement("w:rPr")
+    style = OxmlElement("w:rStyle")
+    style.set(qn("w:val"), renderer.style_id("footnote reference"))
+    r_pr.append(style)
+    run.append(r_pr)
+    run.append(OxmlElement(mark))
+    return run
 
 
 def _is_real_link(url: str) -> bool:

@@ -86,9 +86,13 @@ class Report:
     def files(self) -> list[Path]:
         return [f for o in self.outcomes for f in o.files]
 
-    @property
-    def warnings(self) -> list[str]:
-        return [w for o in self.outcomes for w in o.warnings]
+    def warnings_by_text(self) -> dict[str, list[str]]:
+        """Return each distinct warning with the recipients it concerns (said once, not N times)."""
+        grouped: dict[str, list[str]] = {}
+        for outcome in self.outcomes:
+            for warning in outcome.warnings:
+                grouped.setdefault(warning, []).append(outcome.recipient)
+        return grouped
 
     @property
     def exit_code(self) -> int:
@@ -118,7 +122,8 @@ def run_plan(
     LibreOffice of our own.
     """
     workers = workers or default_workers()
-    outcomes = {job.recipient: Outcome(recipient=job.recipient, name=job.name) for job in plan.jobs}
+    outcomes = {job.recipient: Outcome(recipient=job.recipient, name=job.name, warnings=list(job.warnings))
+                for job in plan.jobs}
     jobs = {job.recipient: job for job in plan.jobs}
     staging = _start_staging(plan.out)
     try:

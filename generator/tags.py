@@ -81,7 +81,8 @@ class BundleStructure:
                     annot[NameObject("/StructParent")] = NumberObject(annot["/StructParent"] + offset)
         self.next_key = offset + highest + 1
         for key, value in (source.get("/RoleMap") or {}).items():
-            self.role_map[NameObject(key)] = value.clone(self.writer)
+            if value != key:  # /H1 /H1 counts as a circular mapping (PDF/UA, PDF/A-2a)
+                self.role_map[NameObject(key)] = value.clone(self.writer)
         for key, value in (source.get("/ClassMap") or {}).items():
             self.class_map[NameObject(key)] = value.clone(self.writer)
 

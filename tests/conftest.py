@@ -88,10 +88,20 @@ def arende_dir(tmp_path: Path):
 
 
 def block_texts(container) -> list[str]:
-    """Return the text of every paragraph in body order, table cells included."""
+    """Return the text of every paragraph in body order, table cells included.
+
+    The Bilagor list is numbered by Word (style Bilagelista): its numbers are added as a
+    reader sees them ("1. …").
+    """
     lines = []
+    bilaga = 0
     for element in container.iterchildren():
         if element.tag == qn("w:p"):
+            style = element.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+            if style is not None and style.get(qn("w:val")) == "Bilagelista":
+                bilaga += 1
+                lines.append(f"{bilaga}. " + paragraph_text(element))
+                continue
             lines.append(paragraph_text(element))
         elif element.tag == qn("w:tbl"):
             lines += [paragraph_text(para) for para in element.iter(qn("w:p"))]

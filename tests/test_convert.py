@@ -132,7 +132,7 @@ def sample_docx(tmp_path_factory) -> Path:
     return make_docx(tmp_path_factory.mktemp("docx") / "tjansteutlatande.docx")
 
 
-def test_docx_becomes_tagged_pdfa2b_with_title_and_swedish(converter, sample_docx, tmp_path):
+def test_docx_becomes_tagged_pdfa2a_and_pdfua1_with_title_and_swedish(converter, sample_docx, tmp_path):
     out = converter.to_pdf(sample_docx, tmp_path / "ut.pdf")
 
     assert out == tmp_path / "ut.pdf"
@@ -140,7 +140,7 @@ def test_docx_becomes_tagged_pdfa2b_with_title_and_swedish(converter, sample_doc
     assert "Styrelsen antecknar informationen" in pdf_text(out)
     with pikepdf.open(out) as pdf:
         meta = pdf.open_metadata()
-        assert (meta["pdfaid:part"], meta["pdfaid:conformance"]) == ("2", "B")
+        assert (meta["pdfaid:part"], meta["pdfaid:conformance"], meta["pdfuaid:part"]) == ("2", "A", "1")
         assert pdf.Root.MarkInfo.Marked is True
         assert "/StructTreeRoot" in pdf.Root
         assert str(pdf.Root.Lang) == "sv-SE"

@@ -39,7 +39,8 @@ def built(tmp_path_factory) -> Path:
 def test_paper_pdf_is_tagged_pdfa_with_title_and_language(built: Path):
     with pikepdf.open(built / "gota-lejon" / "beslutsunderlag.pdf") as pdf:
         meta = pdf.open_metadata()
-        assert meta.get("pdfaid:part") == "2" and meta.get("pdfaid:conformance") == "B"
+        assert meta.get("pdfaid:part") == "2" and meta.get("pdfaid:conformance") == "A"
+        assert meta.get("pdfuaid:part") == "1"
         assert pdf.Root.MarkInfo.Marked is True
         assert "/StructTreeRoot" in pdf.Root
         assert str(pdf.Root.Lang) == "sv-SE"
@@ -78,6 +79,8 @@ def test_handlingar_has_one_bookmark_and_numbering_per_part(built: Path):
 def test_sample_handlingar_are_tagged(built: Path):
     with pikepdf.open(built / "gota-lejon" / "handlingar.pdf") as pdf:
         assert pdf.Root.MarkInfo.Marked is True
+        role_map = pdf.Root.StructTreeRoot.RoleMap
+        assert all(role_map[key] != pikepdf.Name(key) for key in role_map.keys())
         parts = pdf.Root.StructTreeRoot.K[0].K
         assert [str(p.T) for p in parts] == [item.title for item in PdfReader(built / "gota-lejon" / "handlingar.pdf").outline]
 

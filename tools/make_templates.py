@@ -3,14 +3,18 @@
 The committed .docx files are the source of truth: open them in Word or LibreOffice and
 edit styles, header, footer and fixed text as in any document. This script only records
 how the first versions were made (styles, page, header with the "Göteborgs Stad" wordmark,
-footer with PAGE / NUMPAGES fields, and the ``{{ … }}`` tags). Running it again
-OVERWRITES the templates, and with them any edits made in Word.
+footer with PAGE / NUMPAGES fields, and the ``{{ … }}`` tags).
 
-    .venv/bin/python tools/make_templates.py
+It records the sha256 of what it wrote in ``tools/templates.sha256`` and refuses to
+overwrite a template whose bytes differ from that record, i.e. one edited in Word since;
+``--skriv-over`` overrides that, once the edits are kept elsewhere.
+
+    .venv/bin/python tools/make_templates.py [--skriv-over]
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -18,8 +22,11 @@ from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -103,12 +110,21 @@ def style_document(doc) -> None:
     table_text.paragraph_format.space_after = Pt(0)
     table_text.paragraph_format.line_spacing = 1.0
 
+    cell_text = styles.add_style("Tabelltext", WD_STYLE_TYPE.PARAGRAPH)  # cells of Markdown tables
+    cell_text.base_style = normal
+    set_fonts(cell_text, HEADING_FONT)
+    cell_text.font.size = Pt(9.5)
+    cell_text.paragraph_format.space_before = Pt(2)
+    cell_text.paragraph_format.space_after = Pt(2)
+    cell_text.paragraph_format.line_spacing = 1.0
+
     bilaga = styles.add_style("Bilagelista", WD_STYLE_TYPE.PARAGRAPH)
     bilaga.base_style = normal
     bilaga.paragraph_format.left_indent = Cm(0.8)
     bilaga.paragraph_format.first_line_indent = Cm(-0.8)
     bilaga.paragraph_format.space_after = Pt(2)
-    bilaga.paragraph_format.tab_stops.add_tab_stop(Cm(0.8))
+    bilaga.paragraph_format.keep_with_next = True  # the list is not split over pages
+    set_numbered(doc, bilaga, indent=Cm(0.8))
 
     signature = styles.add_style("Underskrift", WD_STYLE_TYPE.PARAGRAPH)
     signature.base_style = normal
@@ -119,6 +135,101 @@ def style_document(doc) -> None:
     link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
     link.font.color.rgb = CITY_BLUE
     link.font.underline = True
+
+    set_bullet_font(doc)
+    add_table_style(doc)
+    add_footnote_styles(doc)
+
+
+def set_bullet_font(doc) -> None:
+    """Draw list bullets as "•" from the body font, not Symbol's private-use character.
+
+    Symbol's bullet ends up in the PDF as a Private Use Area character (OpenSymbol), which
+    PDF/A-2a forbids without /ActualText and screen readers cannot name.
+    """
+    numbering = doc.part.numbering_part.element
+    for lvl in numbering.iter(qn("w:lvl")):
+        fmt = lvl.find(qn("w:numFmt"))
+        if fmt is None or fmt.get(qn("w:val")) != "bullet":
+            continue
+        lvl.find(qn("w:lvlText")).set(qn("w:val"), "\u2022")
+        rpr = lvl.find(qn("w:rPr"))
+        if rpr is not None:
+            lvl.remove(rpr)
+        lvl.append(parse_xml(
+            f'<w:rPr {nsdecls("w")}><w:rFonts w:ascii="{BODY_FONT}" w:hAnsi="{BODY_FONT}" '
+            f'w:cs="{BODY_FONT}" w:hint="default"/></w:rPr>'))
+
+
+def set_numbered(doc, style, indent) -> None:
+    """Give paragraph ``style`` a numbering of its own ("1.", "2." … with a hanging indent)."""
+    numbering = doc.part.numbering_part.element
+    abstract_id = max(int(a.get(qn("w:abstractNumId"))) for a in numbering.iter(qn("w:abstractNum"))) + 1
+    twips = int(indent.twips)
+    abstract = parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{abstract_id}">'
+        '<w:multiLevelType w:val="singleLevel"/>'
+        f'<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+        f'<w:pStyle w:val="{style.style_id}"/><w:lvlText w:val="%1."/><w:lvlJc w:val="left"/>'
+        f'<w:pPr><w:tabs><w:tab w:val="num" w:pos="{twips}"/></w:tabs>'
+        f'<w:ind w:left="{twips}" w:hanging="{twips}"/></w:pPr></w:lvl></w:abstractNum>')
+    first_num = numbering.find(qn("w:num"))
+    first_num.addprevious(abstract)  # abstractNum elements come before num elements
+    num = numbering.add_num(abstract_id)
+    num_pr = style.element.get_or_add_pPr().get_or_add_numPr()
+    num_pr.get_or_add_numId().val = num.numId
+
+
+TABLE_STYLE = "Tabell"
+"""The table style of Markdown tables: thin grey grid, bold header row on a light tint."""
+
+
+def add_table_style(doc) -> None:
+    """Add the ``Tabell`` table style used for tables written in Markdown."""
+    border = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="8C8C8C"/>'
+    borders = "".join(border.format(edge) for edge in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    doc.styles.element.append(parse_xml(
+        f'<w:style {nsdecls("w")} w:type="table" w:customStyle="1" w:styleId="{TABLE_STYLE}">'
+        f'<w:name w:val="{TABLE_STYLE}"/><w:basedOn w:val="TableNormal"/><w:qFormat/>'
+        '<w:pPr><w:spacing w:before="40" w:after="40" w:line="240" w:lineRule="auto"/></w:pPr>'
+        f'<w:rPr><w:rFonts w:ascii="{HEADING_FONT}" w:hAnsi="{HEADING_FONT}" w:cs="{HEADING_FONT}"/>'
+        '<w:sz w:val="19"/><w:szCs w:val="19"/></w:rPr>'
+        f'<w:tblPr><w:tblBorders>{borders}</w:tblBorders>'
+        '<w:tblCellMar><w:left w:w="85" w:type="dxa"/><w:right w:w="85" w:type="dxa"/></w:tblCellMar></w:tblPr>'
+        '<w:tblStylePr w:type="firstRow"><w:rPr><w:b/><w:bCs/></w:rPr>'
+        '<w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="E3ECF5"/></w:tcPr></w:tblStylePr>'
+        '</w:style>'))
+
+
+def add_footnote_styles(doc) -> None:
+    """Add Word's footnote styles: small footnote text and a superscript reference mark."""
+    doc.styles.element.append(parse_xml(
+        f'<w:style {nsdecls("w")} w:type="paragraph" w:styleId="FootnoteText">'
+        '<w:name w:val="footnote text"/><w:basedOn w:val="Normal"/><w:uiPriority w:val="99"/>'
+        '<w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr>'
+        '<w:rPr><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>'))
+    doc.styles.element.append(parse_xml(
+        f'<w:style {nsdecls("w")} w:type="character" w:styleId="FootnoteReference">'
+        '<w:name w:val="footnote reference"/><w:uiPriority w:val="99"/>'
+        '<w:rPr><w:vertAlign w:val="superscript"/></w:rPr></w:style>'))
+
+
+FOOTNOTES_XML = (
+    f'<w:footnotes {nsdecls("w")}>'
+    '<w:footnote w:type="separator" w:id="-1"><w:p><w:pPr><w:spacing w:after="0" w:line="240" '
+    'w:lineRule="auto"/></w:pPr><w:r><w:separator/></w:r></w:p></w:footnote>'
+    '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:pPr><w:spacing w:after="0" '
+    'w:line="240" w:lineRule="auto"/></w:pPr><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>'
+    '</w:footnotes>'
+)
+
+
+def add_footnotes_part(doc) -> None:
+    """Give the document an (empty) footnotes part, which Markdown footnotes are added to."""
+    part = Part(PackURI("/word/footnotes.xml"),
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml",
+                FOOTNOTES_XML.encode("utf-8"), doc.part.package)
+    doc.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
 
 
 def set_page(doc) -> None:
@@ -195,6 +306,7 @@ def new_template(footer: str, left: list[tuple[str, bool]], right: list[tuple[st
     """
     doc = Document()
     style_document(doc)
+    add_footnotes_part(doc)
     set_page(doc)
     add_wordmark_header(doc)
     add_page_footer(doc, footer)
@@ -241,9 +353,11 @@ def build_beslutsunderlag() -> Document:
 
     doc.add_paragraph("{%p if bilagor %}")
     doc.add_paragraph("Bilagor", style="Heading 2")
-    doc.add_paragraph("{%p for bilaga in bilagor %}")
-    doc.add_paragraph("{{ bilaga.nummer }}.\t{{ bilaga.titel }}", style="Bilagelista")
+    # A numbered list kept on one page: every item but the last keeps with the next.
+    doc.add_paragraph("{%p for bilaga in bilagor[:-1] %}")
+    doc.add_paragraph("{{ bilaga.titel }}", style="Bilagelista")
     doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{{ bilagor[-1].titel }}", style="Bilagelista").paragraph_format.keep_with_next = False
     doc.add_paragraph("{%p endif %}")
 
     for heading, tag in (
@@ -303,21 +417,41 @@ def prune_package(doc) -> None:
             styles.remove(style)
 
 
-def save_template(doc, name: str, title: str) -> None:
-    """Write one template into templates/docx/."""
+RECORD = Path(__file__).resolve().parent / "templates.sha256"
+"""The sha256 of each template as this script last wrote it."""
+
+
+def read_record() -> dict[str, str]:
+    if not RECORD.is_file():
+        return {}
+    return dict(reversed(line.split("  ", 1)) for line in RECORD.read_text().splitlines() if line)
+
+
+def save_template(doc, name: str, title: str, record: dict[str, str], overwrite: bool) -> None:
+    """Write one template into templates/docx/, unless it was edited since we wrote it."""
+    target = TEMPLATES / name
+    if target.is_file() and not overwrite:
+        current = hashlib.sha256(target.read_bytes()).hexdigest()
+        if record.get(name) != current:
+            sys.exit(f"{target} har ändrats sedan skriptet skrev den (t.ex. i Word) och skrivs inte "
+                     "över. Spara ändringarna på annat håll och kör med --skriv-over.")
     prune_package(doc)
     doc.core_properties.title = title
     doc.core_properties.language = "sv-SE"
-    write_docx(doc, TEMPLATES / name)
-    print(f"skrev {TEMPLATES / name}")
+    write_docx(doc, target)
+    record[name] = hashlib.sha256(target.read_bytes()).hexdigest()
+    print(f"skrev {target}")
 
 
 def main() -> None:
-    """Write every template into templates/docx/."""
+    """Write every template into templates/docx/ (see the module docstring)."""
+    overwrite = "--skriv-over" in sys.argv[1:]
     TEMPLATES.mkdir(parents=True, exist_ok=True)
+    record = read_record()
     save_template(build_beslutsunderlag(), "beslutsunderlag.docx",
-                  "Mall: beslutsunderlag och tjänsteutlåtande")
-    save_template(build_foljebrev(), "foljebrev.docx", "Mall: följebrev")
+                  "Mall: beslutsunderlag och tjänsteutlåtande", record, overwrite)
+    save_template(build_foljebrev(), "foljebrev.docx", "Mall: följebrev", record, overwrite)
+    RECORD.write_text("".join(f"{sha}  {name}\n" for name, sha in sorted(record.items())))
 
 
 if __name__ == "__main__":
