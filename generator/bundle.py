@@ -22,6 +22,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pikepdf
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
@@ -32,6 +33,7 @@ from reportlab.pdfgen import canvas
 
 from .errors import BundleError
 from .files import atomic_path
+from .sanitize import Cleaned, sanitize_pdf
 from .tags import BundleStructure, is_tagged
 
 STAMP_FONT = "LiberationSans-Bold"
@@ -87,16 +89,33 @@ def make_part_error(part: BundlePart, problem: str, advice: str) -> BundleError:
 
 def check_pdf(part: BundlePart) -> list[str]:
     """Validate one input PDF before bundling; return Swedish warnings; raise BundleError for bad input."""
-    _, warnings = read_part(part)
-    return warnings
+    return read_part(part).warnings
 
 
-def read_part(part: BundlePart) -> tuple[PdfReader, list[str]]:
-    """Check ``part.pdf`` and return it opened for bundling, with Swedish warnings.
+class CheckedPart(NamedTuple):
+    """One part checked and cleaned, ready to be appended."""
+
+    reader: PdfReader
+    warnings: list[str]
+    cleaned: Cleaned
+    """What ``sanitize.sanitize_pdf`` removed (JavaScript, attachments …); empty if nothing."""
+
+
+class BundleWarnings(list):
+    """The Swedish warnings of ``write_bundle`` (a list of str), with what was cleaned per part."""
+
+    cleaned: list[dict]
+    """One entry per part that had active content removed: {'del', 'fil', 'borttaget', …}."""
+
+
+def read_part(part: BundlePart) -> CheckedPart:
+    """Check ``part.pdf``, remove its active content, and return it opened for bundling.
 
     pypdf alone misses damage (a corrupt content stream is copied silently), so the file is
     first opened and checked with pikepdf the way ``qpdf --check`` does: errors reject the
-    file, warnings only (common in real-world files) accept it with a warning.
+    file, warnings only (common in real-world files) accept it with a warning. Then
+    ``sanitize_pdf`` removes JavaScript, attachments, forms and the like, with a warning
+    naming what went.
     """
     data = read_pdf_bytes(part)
     warnings: list[str] = []
@@ -110,6 +129,10 @@ def read_part(part: BundlePart) -> tuple[PdfReader, list[str]]:
                     "(till exempel mot utskrift, kopiering eller ändring). Begränsningarna följer "
                     "inte med i handlingar.pdf. Kontrollera att bilagan får spridas utan dem."
                 )
+            cleaned = sanitize_pdf(pdf)
+            if cleaned:
+                warnings.append(f"{part.name} ({part.user_file}): {cleaned.describe()}.")
+            if pdf.is_encrypted or cleaned:
                 data = save_unencrypted(pdf)
     except pikepdf.PasswordError as e:
         raise make_part_error(
@@ -129,7 +152,7 @@ def read_part(part: BundlePart) -> tuple[PdfReader, list[str]]:
             "Kontrollera att bilagans sidor ser rätt ut i handlingar.pdf."
         )
     reader = open_reader(part, data, page_count)
-    return reader, warnings
+    return CheckedPart(reader, warnings, cleaned)
 
 
 def read_pdf_bytes(part: BundlePart) -> bytes:
@@ -204,9 +227,9 @@ def write_bundle(
         raise BundleError("handlingar.pdf får inga delar. Ange minst beslutsunderlaget.", file=out_path)
     checked = [read_part(part) for part in parts]
     writer = PdfWriter()
-    structure = BundleStructure(writer) if all(is_tagged(r) for r, _ in checked) else None
+    structure = BundleStructure(writer) if all(is_tagged(c.reader) for c in checked) else None
     overlays: Overlays = {}
-    for part, (reader, _) in zip(parts, checked):
+    for part, (reader, _, _) in zip(parts, checked):
         try:
             first = len(writer.pages)
             append_part(writer, part, reader, overlays)
@@ -222,8 +245,10 @@ def write_bundle(
     set_document_info(writer, title, language)
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     write_atomically(writer, out_path)
-    warnings = [warning for _, part_warnings in checked for warning in part_warnings]
-    untagged = [part.bookmark for part, (reader, _) in zip(parts, checked) if not is_tagged(reader)]
+    warnings = BundleWarnings(warning for c in checked for warning in c.warnings)
+    warnings.cleaned = [{"del": part.name, "fil": str(part.user_file), **c.cleaned.as_dict()}
+                        for part, c in zip(parts, checked) if c.cleaned]
+    untagged = [part.bookmark for part, c in zip(parts, checked) if not is_tagged(c.reader)]
     if untagged:
         warnings.append(
             "handlingar.pdf blir inte taggad (läsbar för skärmläsare), eftersom dessa delar saknar "
