@@ -156,20 +156,22 @@ def huge_png(path: Path, width: int = 20000, height: int = 20000) -> Path:
 
 
 def zip_bomb_docx(path: Path, good: Path, member: str = "word/document.xml", size: int = 1 << 30) -> Path:
-    """Write a copy of the .docx ``good`` whose ``member`` inflates to ``size`` bytes (zeros/spaces).
+    """Write a copy of the .docx ``good`` whose ``member`` inflates to ``size`` bytes.
 
-    The compressed entry is streamed with raw deflate, so making it needs no memory.
+    The part keeps its XML, followed by white space (still well-formed), streamed through
+    deflate, so making it needs no memory.
     """
     with zipfile.ZipFile(good) as src:
         entries = [(i.filename, src.read(i)) for i in src.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for name, data in entries:
             if name == member:
-                with dst.open(zipfile.ZipInfo(name), "w", force_zip64=True) as out:
-                    head = data[: data.index(b">", data.index(b"<w:body")) + 1]
-                    out.write(head)
+                info = zipfile.ZipInfo(name)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with dst.open(info, "w", force_zip64=True) as out:
+                    out.write(data)
                     block = b" " * (1 << 20)
-                    for _ in range((size - len(head)) >> 20):
+                    for _ in range((size - len(data)) >> 20):
                         out.write(block)
             else:
                 dst.writestr(name, data)
