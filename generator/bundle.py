@@ -19,20 +19,23 @@ from __future__ import annotations
 import functools
 import glob
 import io
+import os
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
 
 import pikepdf
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
-from pypdf.generic import ArrayObject, BooleanObject, DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import ArrayObject, BooleanObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from .errors import BundleError
 from .files import atomic_path
+from .pdfmeta import content_id, document_time, pdf_date
 from .sanitize import Cleaned, sanitize_pdf
 from .tags import BundleStructure, is_tagged
 
@@ -214,14 +217,18 @@ def open_reader(part: BundlePart, data: bytes, page_count: int) -> PdfReader:
 
 
 def write_bundle(
-    parts: list[BundlePart], out_path: Path, *, title: str, language: str = "sv-SE"
-) -> list[str]:
-    """Check every part, then write the bundle atomically; return Swedish warnings.
+    parts: list[BundlePart], out_path: Path, *, title: str, language: str = "sv-SE",
+    when: date | None = None,
+) -> BundleWarnings:
+    """Check and clean every part, then write the bundle atomically; return Swedish warnings.
 
     The bundle is written to a temporary file in the same folder, then moved over
     ``out_path`` with ``os.replace``. Nothing is written before every part has passed
     ``check_pdf``; on any error a previous bundle at ``out_path`` is left as it was.
-    See the module docstring on PDF/A.
+    The warnings' ``cleaned`` says what ``sanitize_pdf`` removed from which part.
+    The bundle is dated ``when``, else like its first part (the paper, dated from its
+    utfärdat), else from SOURCE_DATE_EPOCH; its /ID is computed from its content, so the
+    same parts give the same bytes. See the module docstring on PDF/A.
     """
     if not parts:
         raise BundleError("handlingar.pdf får inga delar. Ange minst beslutsunderlaget.", file=out_path)
@@ -242,7 +249,7 @@ def write_bundle(
             raise make_part_error(part, "PDF-filen kunde inte kopieras", advice) from e
     if structure is not None:
         structure.finish(language)
-    set_document_info(writer, title, language)
+    set_document_info(writer, title, language, bundle_date(checked[0].reader, when))
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     write_atomically(writer, out_path)
     warnings = BundleWarnings(warning for c in checked for warning in c.warnings)
@@ -382,9 +389,22 @@ def register_stamp_font() -> str:
     )
 
 
-def set_document_info(writer: PdfWriter, title: str, language: str) -> None:
-    """Set the title, language and opening view (outline shown) of the bundle."""
+def bundle_date(first: PdfReader, when: date | None) -> str | None:
+    """Return the bundle's PDF date: ``when``, the first part's creation date, or SOURCE_DATE_EPOCH."""
+    if when is not None:
+        return pdf_date(document_time(Path("."), when))
+    created = (first.metadata or {}).get("/CreationDate")
+    if isinstance(created, str) and re.fullmatch(r"D:\d{14}.*", created):
+        return created
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return pdf_date(datetime.fromtimestamp(int(epoch), timezone.utc)) if epoch.isdigit() else None
+
+
+def set_document_info(writer: PdfWriter, title: str, language: str, created: str | None = None) -> None:
+    """Set the title, dates, language and opening view (outline shown) of the bundle."""
     writer.add_metadata({"/Title": title, "/Creator": "beslut"})
+    if created:
+        writer.add_metadata({"/CreationDate": created, "/ModDate": created})
     root = writer.root_object
     root[NameObject("/Lang")] = TextStringObject(language)
     root[NameObject("/ViewerPreferences")] = DictionaryObject(
@@ -395,11 +415,32 @@ def set_document_info(writer: PdfWriter, title: str, language: str) -> None:
         root.pop(NameObject(key), None)
 
 
+ID_PLACEHOLDER = b"beslut:id:000000"
+
+
+def with_content_id(writer: PdfWriter) -> bytes:
+    """Return the written PDF with a document /ID computed from its bytes (pypdf writes none).
+
+    Written once with a placeholder /ID, whose hex digits in the trailer are then replaced
+    by the MD5 of that output: the same content gives the same /ID.
+    """
+    writer._ID = ArrayObject([ByteStringObject(ID_PLACEHOLDER), ByteStringObject(ID_PLACEHOLDER)])
+    out = io.BytesIO()
+    writer.write(out)
+    data = out.getvalue()
+    placeholder = ID_PLACEHOLDER.hex().encode()
+    digest = content_id(data).hex().encode()
+    head, sep, trailer = data.rpartition(b"trailer")
+    if not sep or trailer.count(placeholder) != 2:
+        raise ValueError("pypdf wrote the /ID where it was not expected")
+    return head + sep + trailer.replace(placeholder, digest)
+
+
 def write_atomically(writer: PdfWriter, out_path: Path) -> None:
     """Write the bundle to a temporary file beside ``out_path`` and rename it into place."""
     try:
         with atomic_path(out_path) as tmp:
-            writer.write(tmp)
+            tmp.write_bytes(with_content_id(writer))
     except OSError as e:
         raise BundleError(
             "handlingar.pdf kunde inte skrivas. Kontrollera att mappen finns och "

@@ -385,7 +385,7 @@ def _image_to_pdf(src: Path, dst: Path, title: str) -> None:
     scale = min((page[0] - 2 * margin) / w, (page[1] - 2 * margin) / h)
     use_a85, rl_config.useA85 = rl_config.useA85, 0  # ASCII85 would make images 25 % larger
     try:
-        canvas = Canvas(str(dst), pagesize=page)
+        canvas = Canvas(str(dst), pagesize=page, invariant=1)  # no clock, no random /ID
         canvas.setTitle(title)
         canvas.drawImage(image, (page[0] - w * scale) / 2, (page[1] - h * scale) / 2,
                          w * scale, h * scale, mask="auto")

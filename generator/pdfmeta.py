@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import struct
 import zipfile
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -85,6 +86,21 @@ def content_id(data: bytes) -> bytes:
     return hashlib.md5(data, usedforsecurity=False).digest()
 
 
+def date_icc_profile(stream: pikepdf.Stream, when: datetime) -> None:
+    """Set the creation date in an ICC profile's header (LibreOffice makes its sRGB profile anew each time).
+
+    Bytes 24-35 of the header are year, month, day, hour, minute, second (big-endian
+    uint16). A profile ID (bytes 84-99, an MD5 that covers the date) is zeroed, which the
+    ICC specification allows ("not calculated").
+    """
+    icc = bytearray(stream.read_bytes())
+    if len(icc) < 128 or icc[36:40] != b"acsp":
+        return
+    icc[24:36] = struct.pack(">6H", when.year, when.month, when.day, when.hour, when.minute, when.second)
+    icc[84:100] = bytes(16)
+    stream.write(bytes(icc))
+
+
 def finish_pdf(made: Path, dst: Path, *, title: str | None, when: datetime, src: Path) -> None:
     """Write ``made`` to ``dst`` with ``title`` (if given), dates ``when`` and a content-derived /ID."""
     stamp = pdf_date(when)
@@ -101,6 +117,12 @@ def finish_pdf(made: Path, dst: Path, *, title: str | None, when: datetime, src:
                 pdf.docinfo["/Title"] = title
             pdf.docinfo["/CreationDate"] = stamp
             pdf.docinfo["/ModDate"] = stamp
+            for key in ("/DocChecksum", "/ID"):  # LibreOffice's MD5s of the content, clock included;
+                if key in pdf.trailer:  # qpdf would keep the first half of the old /ID
+                    del pdf.trailer[key]
+            for intent in pdf.Root.get("/OutputIntents", []):
+                if "/DestOutputProfile" in intent:
+                    date_icc_profile(intent.DestOutputProfile, when)
             pdf.save(dst, deterministic_id=True)
     except pikepdf.PasswordError as e:
         raise ConversionError(

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pikepdf
@@ -211,6 +212,13 @@ def test_same_input_gives_identical_bundle(tmp_path):
     write_bundle(parts, tmp_path / "a.pdf", title="T")
     write_bundle(parts, tmp_path / "b.pdf", title="T")
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+    with pikepdf.open(tmp_path / "a.pdf") as pdf, pikepdf.open(parts[0].pdf) as paper:
+        assert len(pdf.trailer.ID) == 2  # computed from the content: not random, not missing
+        assert pdf.docinfo.CreationDate == pdf.docinfo.ModDate == paper.docinfo.CreationDate  # dated like the paper
+
+    write_bundle(parts, tmp_path / "c.pdf", title="T", when=date(2023, 10, 2))
+    with pikepdf.open(tmp_path / "c.pdf") as pdf:
+        assert str(pdf.docinfo.CreationDate) == "D:20231002000000+00'00'"
 
 
 # --- stamp -------------------------------------------------------------------------------

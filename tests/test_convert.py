@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from datetime import date, datetime
 from pathlib import Path
 
 import docx
@@ -381,3 +382,39 @@ def test_killed_caller_leaves_no_libreoffice(sample_docx, tmp_path):
     while soffice_processes(profile) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert soffice_processes(profile) == []
+
+
+@needs_libreoffice
+def test_same_docx_gives_identical_pdf_dated_from_the_document(tmp_path):
+    """Two converters (two LibreOffice processes), a second apart: the same bytes."""
+    src = tmp_path / "brev.docx"
+    document = docx.Document(make_docx(tmp_path / "utkast.docx"))
+    document.core_properties.created = document.core_properties.modified = datetime(2023, 10, 2)
+    document.save(src)
+
+    outs = []
+    for n in (1, 2):
+        with Converter(workdir=tmp_path / f"lo{n}") as conv:
+            outs.append(conv.to_pdf(src, tmp_path / f"{n}.pdf"))
+        time.sleep(1.1)  # a clock in the output would now show
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+
+    with pikepdf.open(outs[0]) as pdf:
+        meta = pdf.open_metadata()
+        assert str(pdf.docinfo.CreationDate) == str(pdf.docinfo.ModDate) == "D:20231002000000+00'00'"
+        for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
+            assert meta[key] == "2023-10-02T00:00:00Z"  # PDF/A: XMP and Info say the same
+        assert meta["pdfaid:part"] == "2"
+        assert len(pdf.trailer.ID) == 2
+
+
+def test_when_dates_an_image_pdf(converter, tmp_path):
+    src = tmp_path / "bild.png"
+    Image.new("RGB", (20, 10)).save(src)
+
+    out = converter.to_pdf(src, tmp_path / "bild.pdf", when=date(2024, 5, 17))
+
+    with pikepdf.open(out) as pdf:
+        assert str(pdf.docinfo.CreationDate) == "D:20240517000000+00'00'"
+    again = converter.to_pdf(src, tmp_path / "igen.pdf", when=date(2024, 5, 17))
+    assert again.read_bytes() == out.read_bytes()
