@@ -162,19 +162,22 @@ class Converter:
                 file=src)
         if not src.is_file():
             raise ConversionError("Filen finns inte. Kontrollera sökvägen och filnamnet.", file=src)
-        with atomic_path(dst) as tmp:
-            if ext == ".pdf":
+        if ext == ".pdf":
+            with atomic_path(dst) as tmp:
                 shutil.copyfile(src, tmp)
                 _check_pdf(tmp, src)
-                return dst
-            with tempfile.TemporaryDirectory(prefix="doc-", dir=self._base_dir()) as work:
-                made = Path(work) / "made.pdf"
-                if ext in _IMAGES:
-                    _image_to_pdf(src, made, title or src.stem)
-                else:
-                    self._office_to_pdf(src, Path(work), made, _OFFICE[ext], pdfa)
-                _check_pdf(made, src)
-                finish_pdf(made, tmp, title=title, when=document_time(src, when), src=src)
+            return dst
+        # All the work in the run's temporary folder: a killed run leaves nothing beside dst.
+        with tempfile.TemporaryDirectory(prefix="doc-", dir=self._base_dir()) as work:
+            made, final = Path(work) / "made.pdf", Path(work) / "final.pdf"
+            if ext in _IMAGES:
+                _image_to_pdf(src, made, title or src.stem)
+            else:
+                self._office_to_pdf(src, Path(work), made, _OFFICE[ext], pdfa)
+            _check_pdf(made, src)
+            finish_pdf(made, final, title=title, when=document_time(src, when), src=src)
+            with atomic_path(dst) as tmp:
+                shutil.copyfile(final, tmp)
         return dst
 
     def _base_dir(self) -> Path:

@@ -46,13 +46,15 @@ def run_dir() -> Path:
 def remove_run_dir() -> None:
     """Kill the registered process groups and remove this process's run folder (if it made one)."""
     global _run
+    if _owner != os.getpid():  # a forked child: the run and its LibreOffice are its parent's
+        return
     for pgid in list(_groups):
         try:
             os.killpg(pgid, signal.SIGKILL)
         except OSError:
             pass
     _groups.clear()
-    if _run is not None and _owner == os.getpid():  # never a forked child's inherited copy
+    if _run is not None:
         shutil.rmtree(_run, ignore_errors=True)
         _run = None
 
