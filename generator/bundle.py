@@ -19,19 +19,24 @@ from __future__ import annotations
 import functools
 import glob
 import io
+import os
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import pikepdf
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
-from pypdf.generic import ArrayObject, BooleanObject, DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import ArrayObject, BooleanObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from .errors import BundleError
 from .files import atomic_path
+from .pdfmeta import content_id, document_time, pdf_date
+from .sanitize import Cleaned, sanitize_pdf
 from .tags import BundleStructure, is_tagged
 
 STAMP_FONT = "LiberationSans-Bold"
@@ -87,16 +92,33 @@ def make_part_error(part: BundlePart, problem: str, advice: str) -> BundleError:
 
 def check_pdf(part: BundlePart) -> list[str]:
     """Validate one input PDF before bundling; return Swedish warnings; raise BundleError for bad input."""
-    _, warnings = read_part(part)
-    return warnings
+    return read_part(part).warnings
 
 
-def read_part(part: BundlePart) -> tuple[PdfReader, list[str]]:
-    """Check ``part.pdf`` and return it opened for bundling, with Swedish warnings.
+class CheckedPart(NamedTuple):
+    """One part checked and cleaned, ready to be appended."""
+
+    reader: PdfReader
+    warnings: list[str]
+    cleaned: Cleaned
+    """What ``sanitize.sanitize_pdf`` removed (JavaScript, attachments …); empty if nothing."""
+
+
+class BundleWarnings(list):
+    """The Swedish warnings of ``write_bundle`` (a list of str), with what was cleaned per part."""
+
+    cleaned: list[dict]
+    """One entry per part that had active content removed: {'del', 'fil', 'borttaget', …}."""
+
+
+def read_part(part: BundlePart) -> CheckedPart:
+    """Check ``part.pdf``, remove its active content, and return it opened for bundling.
 
     pypdf alone misses damage (a corrupt content stream is copied silently), so the file is
     first opened and checked with pikepdf the way ``qpdf --check`` does: errors reject the
-    file, warnings only (common in real-world files) accept it with a warning.
+    file, warnings only (common in real-world files) accept it with a warning. Then
+    ``sanitize_pdf`` removes JavaScript, attachments, forms and the like, with a warning
+    naming what went.
     """
     data = read_pdf_bytes(part)
     warnings: list[str] = []
@@ -110,6 +132,10 @@ def read_part(part: BundlePart) -> tuple[PdfReader, list[str]]:
                     "(till exempel mot utskrift, kopiering eller ändring). Begränsningarna följer "
                     "inte med i handlingar.pdf. Kontrollera att bilagan får spridas utan dem."
                 )
+            cleaned = sanitize_pdf(pdf)
+            if cleaned:
+                warnings.append(f"{part.name} ({part.user_file}): {cleaned.describe()}.")
+            if pdf.is_encrypted or cleaned:
                 data = save_unencrypted(pdf)
     except pikepdf.PasswordError as e:
         raise make_part_error(
@@ -129,7 +155,7 @@ def read_part(part: BundlePart) -> tuple[PdfReader, list[str]]:
             "Kontrollera att bilagans sidor ser rätt ut i handlingar.pdf."
         )
     reader = open_reader(part, data, page_count)
-    return reader, warnings
+    return CheckedPart(reader, warnings, cleaned)
 
 
 def read_pdf_bytes(part: BundlePart) -> bytes:
@@ -191,22 +217,26 @@ def open_reader(part: BundlePart, data: bytes, page_count: int) -> PdfReader:
 
 
 def write_bundle(
-    parts: list[BundlePart], out_path: Path, *, title: str, language: str = "sv-SE"
-) -> list[str]:
-    """Check every part, then write the bundle atomically; return Swedish warnings.
+    parts: list[BundlePart], out_path: Path, *, title: str, language: str = "sv-SE",
+    when: date | None = None,
+) -> BundleWarnings:
+    """Check and clean every part, then write the bundle atomically; return Swedish warnings.
 
     The bundle is written to a temporary file in the same folder, then moved over
     ``out_path`` with ``os.replace``. Nothing is written before every part has passed
     ``check_pdf``; on any error a previous bundle at ``out_path`` is left as it was.
-    See the module docstring on PDF/A.
+    The warnings' ``cleaned`` says what ``sanitize_pdf`` removed from which part.
+    The bundle is dated ``when``, else like its first part (the paper, dated from its
+    utfärdat), else from SOURCE_DATE_EPOCH; its /ID is computed from its content, so the
+    same parts give the same bytes. See the module docstring on PDF/A.
     """
     if not parts:
         raise BundleError("handlingar.pdf får inga delar. Ange minst beslutsunderlaget.", file=out_path)
     checked = [read_part(part) for part in parts]
     writer = PdfWriter()
-    structure = BundleStructure(writer) if all(is_tagged(r) for r, _ in checked) else None
+    structure = BundleStructure(writer) if all(is_tagged(c.reader) for c in checked) else None
     overlays: Overlays = {}
-    for part, (reader, _) in zip(parts, checked):
+    for part, (reader, _, _) in zip(parts, checked):
         try:
             first = len(writer.pages)
             append_part(writer, part, reader, overlays)
@@ -219,11 +249,13 @@ def write_bundle(
             raise make_part_error(part, "PDF-filen kunde inte kopieras", advice) from e
     if structure is not None:
         structure.finish(language)
-    set_document_info(writer, title, language)
+    set_document_info(writer, title, language, bundle_date(checked[0].reader, when))
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     write_atomically(writer, out_path)
-    warnings = [warning for _, part_warnings in checked for warning in part_warnings]
-    untagged = [part.bookmark for part, (reader, _) in zip(parts, checked) if not is_tagged(reader)]
+    warnings = BundleWarnings(warning for c in checked for warning in c.warnings)
+    warnings.cleaned = [{"del": part.name, "fil": str(part.user_file), **c.cleaned.as_dict()}
+                        for part, c in zip(parts, checked) if c.cleaned]
+    untagged = [part.bookmark for part, c in zip(parts, checked) if not is_tagged(c.reader)]
     if untagged:
         warnings.append(
             "handlingar.pdf blir inte taggad (läsbar för skärmläsare), eftersom dessa delar saknar "
@@ -357,9 +389,22 @@ def register_stamp_font() -> str:
     )
 
 
-def set_document_info(writer: PdfWriter, title: str, language: str) -> None:
-    """Set the title, language and opening view (outline shown) of the bundle."""
+def bundle_date(first: PdfReader, when: date | None) -> str | None:
+    """Return the bundle's PDF date: ``when``, the first part's creation date, or SOURCE_DATE_EPOCH."""
+    if when is not None:
+        return pdf_date(document_time(Path("."), when))
+    created = (first.metadata or {}).get("/CreationDate")
+    if isinstance(created, str) and re.fullmatch(r"D:\d{14}.*", created):
+        return created
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return pdf_date(datetime.fromtimestamp(int(epoch), timezone.utc)) if epoch.isdigit() else None
+
+
+def set_document_info(writer: PdfWriter, title: str, language: str, created: str | None = None) -> None:
+    """Set the title, dates, language and opening view (outline shown) of the bundle."""
     writer.add_metadata({"/Title": title, "/Creator": "beslut"})
+    if created:
+        writer.add_metadata({"/CreationDate": created, "/ModDate": created})
     root = writer.root_object
     root[NameObject("/Lang")] = TextStringObject(language)
     root[NameObject("/ViewerPreferences")] = DictionaryObject(
@@ -370,11 +415,32 @@ def set_document_info(writer: PdfWriter, title: str, language: str) -> None:
         root.pop(NameObject(key), None)
 
 
+ID_PLACEHOLDER = b"beslut:id:000000"
+
+
+def with_content_id(writer: PdfWriter) -> bytes:
+    """Return the written PDF with a document /ID computed from its bytes (pypdf writes none).
+
+    Written once with a placeholder /ID, whose hex digits in the trailer are then replaced
+    by the MD5 of that output: the same content gives the same /ID.
+    """
+    writer._ID = ArrayObject([ByteStringObject(ID_PLACEHOLDER), ByteStringObject(ID_PLACEHOLDER)])
+    out = io.BytesIO()
+    writer.write(out)
+    data = out.getvalue()
+    placeholder = ID_PLACEHOLDER.hex().encode()
+    digest = content_id(data).hex().encode()
+    head, sep, trailer = data.rpartition(b"trailer")
+    if not sep or trailer.count(placeholder) != 2:
+        raise ValueError("pypdf wrote the /ID where it was not expected")
+    return head + sep + trailer.replace(placeholder, digest)
+
+
 def write_atomically(writer: PdfWriter, out_path: Path) -> None:
     """Write the bundle to a temporary file beside ``out_path`` and rename it into place."""
     try:
         with atomic_path(out_path) as tmp:
-            writer.write(tmp)
+            tmp.write_bytes(with_content_id(writer))
     except OSError as e:
         raise BundleError(
             "handlingar.pdf kunde inte skrivas. Kontrollera att mappen finns och "

@@ -8,13 +8,14 @@ exit code; a traceback is shown only with ``--debug``.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from functools import wraps
 from pathlib import Path
 
 import click
 
-from . import __version__, clisv, pipeline, scaffold
+from . import __version__, clisv, pipeline, runtemp, scaffold
 from .content import find_registry, is_utskick, load_organisationer
 from .errors import BeslutError, EnvironmentProblem, ReviewError, describe_os_error
 from .review import STOPP, review_arende, review_json
@@ -190,6 +191,7 @@ def main(debug: bool) -> None:
       beslut validate content/arenden/2023-10-handlingsplaner
       beslut build content/arenden/2023-10-handlingsplaner
     """
+    runtemp.run_dir()  # here, in the main thread: its SIGTERM cleanup needs that
 
 
 organisation_option = click.option(
@@ -201,10 +203,10 @@ organisation_option = click.option(
 )
 workers_option = click.option(
     "--workers",
-    type=click.IntRange(1, 16),
+    type=click.IntRange(1, os.cpu_count() or 1, clamp=True),  # each one runs a LibreOffice
     default=None,
     metavar="ANTAL",
-    help="Antal parallella arbetare i en körning för många mottagare (standard: en per kärna).",
+    help="Antal parallella arbetare i en körning för många mottagare (standard och högst: en per kärna).",
 )
 
 

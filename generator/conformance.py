@@ -102,14 +102,14 @@ def make_conformant(path: Path, *, title: str | None = None) -> Conformance:
             return Conformance(pdfa=level, pdfua=False)
         fix_structure(pdf)
         _write_claims(pdf, conformance="A", pdfua=True, title=title)
-        pdf.save(path)
+        pdf.save(path, deterministic_id=True)
     failures = {profile: validate_pdf(path, profile) for profile in ("2a", "ua1")}
     failures = {profile: found for profile, found in failures.items() if found}
     if failures:
         with pikepdf.open(path, allow_overwriting_input=True) as pdf:
             _write_claims(pdf, conformance="B" if "2a" in failures else "A",
                           pdfua="ua1" not in failures, title=title)
-            pdf.save(path)
+            pdf.save(path, deterministic_id=True)
     return Conformance(pdfa="2b" if "2a" in failures else "2a", pdfua="ua1" not in failures,
                        failures=failures)
 
@@ -234,7 +234,9 @@ def _pdfa_level(pdf: pikepdf.Pdf) -> str | None:
 
 def _write_claims(pdf: pikepdf.Pdf, *, conformance: str, pdfua: bool, title: str | None) -> None:
     """Rewrite the XMP's PDF/A and PDF/UA identification (and dc:title if given or missing)."""
-    with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+    if title:
+        pdf.docinfo["/Title"] = title
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
         if title:
             meta["dc:title"] = title
         elif not meta.get("dc:title") and pdf.docinfo.get("/Title"):

@@ -14,9 +14,11 @@ ends. Process handling reads /proc: Linux only, like the LibreOffice setup (Debi
 
 from __future__ import annotations
 
+import ctypes
 import http.client
 import importlib.util
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -25,9 +27,11 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 import xmlrpc.client
 import zipfile
 import zlib
+from datetime import date
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -36,13 +40,16 @@ from unoserver.client import UnoClient
 from .conformance import make_conformant
 from .errors import ConversionError
 from .files import atomic_path
+from .officefile import check_office_zip, copy_office_file
+from .pdfmeta import document_time, finish_pdf
+from .runtemp import register_group, run_dir, unregister_group
 
 SETUP_HINT = "Installera det med: bash scripts/setup.sh"
 RESAVE_HINT = "Öppna filen i Word eller LibreOffice, spara den igen och försök på nytt."
 START_TIMEOUT = 60.0
 """Seconds to wait for the server to answer (it usually takes about 1 s)."""
 STOP_GRACE = 10.0
-"""Seconds LibreOffice gets to shut down after SIGTERM before it is killed."""
+"""Seconds to wait for LibreOffice's processes to be gone after SIGKILL."""
 
 
 class _OfficeFormat(NamedTuple):
@@ -71,8 +78,20 @@ _IMAGES = (".png", ".jpg", ".jpeg")
 ACCEPTED = (*_OFFICE, *_IMAGES, ".pdf")
 """File extensions ``Converter.to_pdf`` accepts."""
 
+DEFAULT_TIMEOUT = 60.0
+"""Seconds one conversion may take (documents take 0.05-5 s; a 300-page report about 20 s)."""
+MEMORY_LIMIT = 2 * 1024**3
+"""Address space each LibreOffice process may use (RLIMIT_AS); it uses about 0.85 GiB idle."""
+RESTART_AFTER = 200
+"""Conversions after which LibreOffice is replaced by a fresh one (see README: measured)."""
+
+
 class _LibreOfficeDied(Exception):
     """LibreOffice died during a conversion (the document may or may not be the cause)."""
+
+
+class _LibreOfficeHung(Exception):
+    """LibreOffice did not finish a conversion in time and was killed."""
 
 
 def libreoffice_available() -> bool:
@@ -84,17 +103,26 @@ class Converter:
     """A warm LibreOffice (unoserver) that converts documents to PDF; use as a context manager.
 
     The server starts with the first office document, so PDFs and images convert even
-    where LibreOffice is not installed. One thread at a time.
+    where LibreOffice is not installed. One thread at a time. ``timeout`` is the seconds
+    one conversion may take, ``memory_limit`` the bytes of address space LibreOffice may
+    use, ``restart_after`` the conversions after which it is replaced by a fresh one.
+    Its profile and temporary files live in ``workdir`` (default: the run's own
+    temporary folder, ``runtemp.run_dir``).
     """
 
-    def __init__(self, *, workdir: Path | None = None, timeout: float = 120.0):
+    def __init__(self, *, workdir: Path | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 memory_limit: int = MEMORY_LIMIT, restart_after: int = RESTART_AFTER):
         self.timeout = timeout
-        """Seconds one conversion may take before LibreOffice is killed (and restarted)."""
+        self.memory_limit = memory_limit
+        self.restart_after = restart_after
         self._workdir = workdir
         self._tmp: Path | None = None
         self._proc: subprocess.Popen | None = None
         self._port = 0
         self._office_pid = 0
+        self._conversions = 0
+        self.starts = 0
+        """How many LibreOffice servers this converter has started (for tests and benchmarks)."""
 
     def __enter__(self) -> "Converter":
         return self
@@ -111,12 +139,20 @@ class Converter:
         """Return the LibreOffice profile of the running server (None when not running)."""
         return self._tmp / "profile" if self._proc is not None else None
 
-    def to_pdf(self, src: Path, dst: Path, *, pdfa: bool = True, title: str | None = None) -> Path:
+    @property
+    def server_pgid(self) -> int | None:
+        """Return the process group of the running server and its LibreOffice (None when not running)."""
+        return self._proc.pid if self._proc is not None else None
+
+    def to_pdf(self, src: Path, dst: Path, *, pdfa: bool = True, title: str | None = None,
+               when: date | None = None) -> Path:
         """Convert ``src`` to the PDF ``dst`` and return ``dst``.
 
         ``pdfa`` makes office documents PDF/A-2b (they are always tagged); images and
         PDFs are not PDF/A. ``title`` replaces the PDF's title; by default an office
         document keeps the title from its properties and an image gets its file name.
+        ``when`` dates the PDF (see ``document_time``); the same input gives the same bytes.
+        A PDF is copied as it is.
         """
         src, dst = Path(src), Path(dst)
         ext = src.suffix.lower()
@@ -127,58 +163,81 @@ class Converter:
                 file=src)
         if not src.is_file():
             raise ConversionError("Filen finns inte. Kontrollera sökvägen och filnamnet.", file=src)
-        with atomic_path(dst) as tmp:
-            if ext == ".pdf":
+        if ext == ".pdf":
+            with atomic_path(dst) as tmp:
                 shutil.copyfile(src, tmp)
-            elif ext in _IMAGES:
-                _image_to_pdf(src, tmp, title or src.stem)
+                _check_pdf(tmp, src)
+            return dst
+        # All the work in the run's temporary folder: a killed run leaves nothing beside dst.
+        with tempfile.TemporaryDirectory(prefix="doc-", dir=self._base_dir()) as work:
+            made, final = Path(work) / "made.pdf", Path(work) / "final.pdf"
+            if ext in _IMAGES:
+                _image_to_pdf(src, made, title or src.stem)
             else:
-                self._office_to_pdf(src, tmp, _OFFICE[ext], pdfa)
-            _check_pdf(tmp, src)
-            if title and ext not in _IMAGES:
-                _set_title(tmp, title, src)
+                self._office_to_pdf(src, Path(work), made, _OFFICE[ext], pdfa)
+            _check_pdf(made, src)
+            finish_pdf(made, final, title=title, when=document_time(src, when), src=src)
             if pdfa and ext in _OFFICE:
-                make_conformant(tmp)  # PDF/A-2a and PDF/UA-1 where the validator agrees
+                make_conformant(final)  # PDF/A-2a and PDF/UA-1 where the validator agrees
+            with atomic_path(dst) as tmp:
+                shutil.copyfile(final, tmp)
         return dst
 
-    def _office_to_pdf(self, src: Path, tmp: Path, fmt: _OfficeFormat, pdfa: bool) -> None:
-        _check_container(src, fmt)
-        try:
-            self._convert_once(src, tmp, fmt, pdfa)
-        except _LibreOfficeDied:
-            # LibreOffice may have died before this document came (killed from outside, or
-            # a crash that was not yet visible): try once on a fresh one before blaming the file.
-            try:
-                self._convert_once(src, tmp, fmt, pdfa)
-            except _LibreOfficeDied as e:
-                raise ConversionError(f"LibreOffice kraschade på filen. {RESAVE_HINT}", file=src) from e
+    def _base_dir(self) -> Path:
+        if self._workdir is None:
+            return run_dir()
+        self._workdir.mkdir(parents=True, exist_ok=True)
+        return self._workdir
 
-    def _convert_once(self, src: Path, tmp: Path, fmt: _OfficeFormat, pdfa: bool) -> None:
-        """Convert on the running server (started if need be); raise _LibreOfficeDied if it died."""
+    def _office_to_pdf(self, src: Path, work: Path, out: Path, fmt: _OfficeFormat, pdfa: bool) -> None:
+        """Convert a copy of ``src`` without outside links; retry once on a fresh LibreOffice."""
+        _check_container(src, fmt)
+        copy = work / f"bilaga{src.suffix.lower()}"  # LibreOffice never sees (or locks) the original
+        copy_office_file(src, copy)
+        failure: Exception | None = None
+        for _ in range(2):
+            try:
+                self._convert_once(copy, out, fmt, pdfa, src)
+                return
+            except (_LibreOfficeDied, _LibreOfficeHung) as e:
+                failure = e  # the server is gone: the next attempt gets a fresh LibreOffice
+        if isinstance(failure, _LibreOfficeHung):
+            raise ConversionError(
+                f"LibreOffice blev inte klart inom {self.timeout:g} sekunder, två gånger (andra gången i "
+                "en nystartad LibreOffice), och avbröts. Filen är troligen mycket stor eller gjord så att "
+                f"LibreOffice fastnar. {RESAVE_HINT}", file=src) from failure
+        raise ConversionError(
+            "LibreOffice kraschade på filen två gånger (andra gången i en nystartad LibreOffice). Filen är "
+            f"troligen skadad, eller behöver mer än {self.memory_limit / 1024**3:g} GiB minne. {RESAVE_HINT}",
+            file=src) from failure
+
+    def _convert_once(self, src: Path, out: Path, fmt: _OfficeFormat, pdfa: bool, user_file: Path) -> None:
+        """Convert on the running server (started if need be); raise _LibreOfficeDied/_LibreOfficeHung."""
+        if self._conversions >= self.restart_after:
+            self._stop_server()
         if not self._server_alive():
-            self._stop_server(force=True)
-            self._start_server(src)
+            self._stop_server()
+            self._start_server(user_file)
+        self._conversions += 1
         client = UnoClient(server="127.0.0.1", port=str(self._port), host_location="local")
         options = ["UseTaggedPDF=true"] + (["SelectPdfVersion=2"] if pdfa else [])
         try:
             _run_with_timeout(lambda: client.convert(
-                inpath=str(src), outpath=str(tmp), convert_to="pdf",
+                inpath=str(src), outpath=str(out), convert_to="pdf",
                 infiltername=fmt.import_filter, filter_options=options), self.timeout)
         except TimeoutError:
-            self._stop_server(force=True)
-            raise ConversionError(
-                f"LibreOffice blev inte klart inom {self.timeout:g} sekunder och avbröts. "
-                f"Filen kan vara skadad eller mycket stor. {RESAVE_HINT}", file=src) from None
+            self._stop_server()
+            raise _LibreOfficeHung() from None
         except (xmlrpc.client.Error, http.client.HTTPException, OSError) as e:
             disposed = isinstance(e, xmlrpc.client.Fault) and "DisposedException" in e.faultString
             if disposed or not self._server_alive():
-                self._stop_server(force=True)  # the next attempt gets a fresh LibreOffice
+                self._stop_server()
                 raise _LibreOfficeDied() from e
             if isinstance(e, xmlrpc.client.Fault) and "Could not load document" in e.faultString:
-                raise _unreadable(src, fmt) from e
+                raise _unreadable(user_file, fmt) from e
             raise ConversionError(
                 f"LibreOffice kunde inte göra om filen till PDF ({_last_line(str(e))}). {RESAVE_HINT}",
-                file=src) from e
+                file=user_file) from e
 
     def _server_alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and _alive(self._office_pid)
@@ -188,28 +247,35 @@ class Converter:
             raise ConversionError(
                 "LibreOffice behövs för att göra om filen till PDF men är inte installerat "
                 f"(soffice eller Pythons uno-modul saknas). {SETUP_HINT}", file=src)
-        self._tmp = Path(tempfile.mkdtemp(prefix="beslut-lo-", dir=self._workdir))
+        self._tmp = Path(tempfile.mkdtemp(prefix="lo-", dir=self._base_dir()))
         log = self._tmp / "server.log"
         port, uno_port = _free_ports(2)
-        cmd = [sys.executable, "-m", __name__, str(port), str(uno_port),
-               str(self._tmp / "profile"), shutil.which("soffice")]
+        cmd = [sys.executable, "-m", __name__, str(port), str(uno_port), str(self._tmp / "profile"),
+               shutil.which("soffice"), str(os.getpid()), str(self.memory_limit)]
         scratch = self._tmp / "tmp"  # LibreOffice's own temporary files, removed with the profile
         scratch.mkdir()
-        env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(Path(__file__).resolve().parents[__name__.count(".")]),
-                          os.environ.get("PYTHONPATH")]))}
+        write_profile_settings(self._tmp / "profile")
+        nowhere = "http://127.0.0.1:9"  # a closed port: whatever still tries the network gets nothing
+        env = {**os.environ, "TMPDIR": str(scratch), "http_proxy": nowhere, "https_proxy": nowhere,
+               "HTTP_PROXY": nowhere, "HTTPS_PROXY": nowhere, "no_proxy": "", "NO_PROXY": "",
+               "PYTHONPATH": os.pathsep.join(
+                   filter(None, [str(Path(__file__).resolve().parents[__name__.count(".")]),
+                                 os.environ.get("PYTHONPATH")]))}
         with log.open("wb") as out:
             # A session of its own: the server, oosplash and soffice.bin share one process
             # group that can be stopped as a whole.
             self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
                                           stderr=subprocess.STDOUT, cwd=self._tmp, env=env,
                                           start_new_session=True)
+        register_group(self._proc.pid)
         self._port = port
+        self._conversions = 0
+        self.starts += 1
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 tail = _tail(log)
-                self._stop_server(force=True)
+                self._stop_server()
                 raise ConversionError(f"LibreOffice (unoserver) startade inte: {tail} {SETUP_HINT}", file=src)
             # Only talk to the ports once our own processes listen on them: on a shared
             # machine someone else's server may answer on a port that was free a moment ago.
@@ -222,30 +288,68 @@ class Converter:
                 except (OSError, TimeoutError, xmlrpc.client.Error):
                     pass
             time.sleep(0.2)
-        self._stop_server(force=True)
+        self._stop_server()
         raise ConversionError(
             f"LibreOffice (unoserver) svarade inte inom {START_TIMEOUT:g} sekunder. "
             f"Försök igen; händer det igen, kontrollera installationen. {SETUP_HINT}", file=src)
 
-    def _stop_server(self, *, force: bool = False) -> None:
-        """Stop the server and LibreOffice (its whole process group); SIGKILL at once if ``force``."""
+    def _stop_server(self) -> None:
+        """Kill the server and LibreOffice (its whole process group) and remove the profile.
+
+        No orderly shutdown: the profile is thrown away, so there is nothing to save.
+        """
         proc, self._proc = self._proc, None
         if proc is not None:
             pgid = proc.pid  # a session leader: its pid is the process group id
-            for sig in ([] if force else [signal.SIGTERM]) + [signal.SIGKILL]:
-                if not _group_pids(pgid):
-                    break
-                try:
-                    os.killpg(pgid, sig)
-                except ProcessLookupError:
-                    break
-                deadline = time.monotonic() + STOP_GRACE
-                while _group_pids(pgid) and time.monotonic() < deadline:
-                    time.sleep(0.05)
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + STOP_GRACE
+            while _group_pids(pgid) and time.monotonic() < deadline:
+                time.sleep(0.02)
             proc.wait()
+            unregister_group(pgid)
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+
+PROFILE_SETTINGS = {
+    # Never load linked content (images, OLE objects, sections) from outside the document.
+    ("/org.openoffice.Office.Common/Security/Scripting", "BlockUntrustedRefererLinks"): "true",
+    ("/org.openoffice.Office.Writer/Content/Update", "Link"): "2",  # update links: never
+    ("/org.openoffice.Office.Calc/Content/Update", "Link"): "2",
+    # No macros, whatever the document asks.
+    ("/org.openoffice.Office.Common/Security/Scripting", "MacroSecurityLevel"): "3",
+    ("/org.openoffice.Office.Common/Security/Scripting", "DisableMacrosExecution"): "true",
+    # No .~lock.name# files (we convert copies anyway).
+    ("/org.openoffice.Office.Common/Misc", "UseLocking"): "false",
+    # Any network access LibreOffice still attempts goes to a closed port.
+    ("/org.openoffice.Inet/Settings", "ooInetProxyType"): "1",
+    ("/org.openoffice.Inet/Settings", "ooInetHTTPProxyName"): "127.0.0.1",
+    ("/org.openoffice.Inet/Settings", "ooInetHTTPProxyPort"): "9",
+    ("/org.openoffice.Inet/Settings", "ooInetHTTPSProxyName"): "127.0.0.1",
+    ("/org.openoffice.Inet/Settings", "ooInetHTTPSProxyPort"): "9",
+    ("/org.openoffice.Inet/Settings", "ooInetNoProxy"): "",
+}
+"""LibreOffice settings of the converter's own profile: linked content, macros, locks, network."""
+
+
+def write_profile_settings(profile: Path) -> None:
+    """Write ``PROFILE_SETTINGS`` as the profile's registrymodifications.xcu, before LibreOffice starts."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    items = "".join(
+        f'<item oor:path={quoteattr(path)}><prop oor:name={quoteattr(name)} oor:op="fuse">'
+        f"<value>{escape(value)}</value></prop></item>\n"
+        for (path, name), value in PROFILE_SETTINGS.items())
+    user = profile / "user"
+    user.mkdir(parents=True, exist_ok=True)
+    (user / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+        'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+        f"{items}</oor:items>\n", encoding="utf-8")
 
 
 def _image_to_pdf(src: Path, dst: Path, title: str) -> None:
@@ -258,7 +362,21 @@ def _image_to_pdf(src: Path, dst: Path, title: str) -> None:
     from reportlab.pdfgen.canvas import Canvas
 
     try:
-        with Image.open(src) as im:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(src)  # reads the header only
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
+        side = int(Image.MAX_IMAGE_PIXELS ** 0.5)
+        raise ConversionError(
+            f"Bilden är för stor: den har fler än {Image.MAX_IMAGE_PIXELS / 1e6:.0f} miljoner bildpunkter, "
+            f"som är gränsen (till exempel {side} × {side}). Så stora bilder kan vara gjorda för att "
+            "överbelasta datorn, och de blir ändå inte skarpare på en A4-sida. Minska bilden i ett "
+            "bildprogram (till exempel till 4000 bildpunkter på längsta sidan) och försök igen.",
+            file=src) from e
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise _unreadable_image(src) from e
+    try:
+        with im:
             if im.format == "JPEG" and im.getexif().get(ExifTags.Base.Orientation, 1) == 1:
                 image, (w, h) = str(src), im.size  # reportlab embeds the JPEG as it is
             else:
@@ -267,15 +385,13 @@ def _image_to_pdf(src: Path, dst: Path, title: str) -> None:
                     upright = upright.convert("RGBA")
                 image, (w, h) = ImageReader(upright), upright.size
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
-        raise ConversionError(
-            f"Bilden går inte att läsa ({e}). Öppna den i ett bildprogram, spara den igen som "
-            "PNG eller JPEG och försök på nytt.", file=src) from e
+        raise _unreadable_image(src) from e
     page = landscape(A4) if w > h else A4
     margin = 2 * cm
     scale = min((page[0] - 2 * margin) / w, (page[1] - 2 * margin) / h)
     use_a85, rl_config.useA85 = rl_config.useA85, 0  # ASCII85 would make images 25 % larger
     try:
-        canvas = Canvas(str(dst), pagesize=page)
+        canvas = Canvas(str(dst), pagesize=page, invariant=1)  # no clock, no random /ID
         canvas.setTitle(title)
         canvas.drawImage(image, (page[0] - w * scale) / 2, (page[1] - h * scale) / 2,
                          w * scale, h * scale, mask="auto")
@@ -285,6 +401,12 @@ def _image_to_pdf(src: Path, dst: Path, title: str) -> None:
         rl_config.useA85 = use_a85
 
 
+def _unreadable_image(src: Path) -> ConversionError:
+    return ConversionError(
+        "Bilden går inte att läsa: den är skadad eller inte en PNG- eller JPEG-bild. Öppna den i ett "
+        "bildprogram, spara den igen som PNG eller JPEG och försök på nytt.", file=src)
+
+
 def _check_container(src: Path, fmt: _OfficeFormat) -> None:
     """Raise unless ``src`` is a zip container of the format its extension promises.
 
@@ -292,6 +414,7 @@ def _check_container(src: Path, fmt: _OfficeFormat) -> None:
     """
     if src.stat().st_size == 0:
         raise ConversionError(f"Filen är tom (0 byte). {RESAVE_HINT}", file=src)
+    check_office_zip(src)  # before anything inflates a part of it
     try:
         with zipfile.ZipFile(src) as zf:
             ok = fmt.needle in zf.read(fmt.member)
@@ -319,25 +442,6 @@ def _check_pdf(path: Path, src: Path) -> None:
             "Filen är ingen giltig PDF. Öppna den i en PDF-läsare, spara den som PDF igen och "
             "försök på nytt.", file=src)
     raise ConversionError(f"LibreOffice skrev ingen PDF (utan att säga varför). {RESAVE_HINT}", file=src)
-
-
-def _set_title(path: Path, title: str, src: Path) -> None:
-    """Set the PDF's title in both the document info and the XMP metadata."""
-    import pikepdf
-
-    try:
-        with pikepdf.open(path, allow_overwriting_input=True) as pdf:
-            with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
-                meta["dc:title"] = title
-            pdf.save(path)
-    except pikepdf.PasswordError as e:
-        raise ConversionError(
-            "PDF-filen är lösenordsskyddad, så titeln kan inte skrivas in. Spara en kopia utan "
-            "lösenord och försök igen.", file=src) from e
-    except pikepdf.PdfError as e:
-        raise ConversionError(
-            "PDF-filen är skadad, så titeln kan inte skrivas in. Öppna den i en PDF-läsare, "
-            "spara den igen och försök på nytt.", file=src) from e
 
 
 def _run_with_timeout(fn: Callable, timeout: float):
@@ -429,14 +533,18 @@ def _last_line(text: str) -> str:
     return text.strip().splitlines()[-1] if text.strip() else text
 
 
-def _serve(port: str, uno_port: str, profile: str, soffice: str) -> None:
+def _serve(port: str, uno_port: str, profile: str, soffice: str, parent: str, memory_limit: str) -> None:
     """Run LibreOffice and unoserver's XML-RPC server; the body of the server process.
 
     Not unoserver's own ``main``: that sleeps 5 s before it serves (this takes about 1 s),
     and it loads documents without Hidden=True, on which headless LibreOffice 7.4 aborts
-    for Calc documents (SIGABRT in vcl::Window::GetCursor). The process group ends itself
-    when the Converter's process dies, so a killed ``beslut`` leaves no LibreOffice behind.
+    for Calc documents (SIGABRT in vcl::Window::GetCursor). The process group (this
+    server, oosplash, soffice.bin) dies with the Converter's process, so a killed
+    ``beslut`` leaves no LibreOffice behind, and every process in it is capped at
+    ``memory_limit`` bytes of address space.
     """
+    _die_with_parent(int(parent))
+    resource.setrlimit(resource.RLIMIT_AS, (int(memory_limit), int(memory_limit)))
     from unoserver import converter, server  # imports uno, which enables com.sun.star imports
     from com.sun.star.beans import PropertyValue
 
@@ -465,14 +573,6 @@ def _serve(port: str, uno_port: str, profile: str, soffice: str) -> None:
     office = subprocess.Popen([soffice, "--headless", "--invisible", "--nocrashreport", "--nodefault",
                                "--nologo", "--nofirststartwizard", "--norestore",
                                f"-env:UserInstallation={Path(profile).as_uri()}", f"--accept={accept}"])
-    parent = os.getppid()
-
-    def watch_parent():
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os.killpg(0, signal.SIGTERM)
-
-    threading.Thread(target=watch_parent, daemon=True).start()
     while _port_owner(os.getpgid(0), int(uno_port)) is None:
         if office.poll() is not None:
             sys.exit(f"LibreOffice avslutades direkt (kod {office.returncode})")
@@ -481,6 +581,24 @@ def _serve(port: str, uno_port: str, profile: str, soffice: str) -> None:
                                   uno_interface="127.0.0.1", uno_port=uno_port)
     uno_server.libreoffice_process = office
     uno_server.serve()  # connects to LibreOffice, then serves until killed
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel SIGTERM this process when its parent dies; SIGTERM kills the whole group.
+
+    PR_SET_PDEATHSIG fires when the thread that started this process ends, or the whole
+    parent with it (SIGKILL included). The check of getppid covers a parent that died
+    before the request was made.
+    """
+    signal.signal(signal.SIGTERM, lambda *_: os.killpg(0, signal.SIGKILL))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:
+        os.killpg(0, signal.SIGKILL)
+
+
+PR_SET_PDEATHSIG = 1
+"""From <linux/prctl.h>."""
 
 
 if __name__ == "__main__":

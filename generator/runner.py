@@ -63,6 +63,8 @@ class Outcome:
     exit_code: int = EXIT_OK
     """The failing stage's exit code (``BeslutError.exit_code``), 70 for a bug."""
     warnings: list[str] = field(default_factory=list)
+    cleaned: list[dict] = field(default_factory=list)
+    """What was removed from each PDF part of its handlingar.pdf (``sanitize``), for the manifest."""
 
     @property
     def ok(self) -> bool:
@@ -253,7 +255,9 @@ def _finish_all(todo: list[Outcome], jobs: dict[str, Job], staging: Path, out: P
 
         def finish(outcome: Outcome):
             def work():
-                outcome.warnings += finish_job(jobs[outcome.recipient], staging, out, converter(), cache)
+                warnings = finish_job(jobs[outcome.recipient], staging, out, converter(), cache)
+                outcome.warnings += warnings
+                outcome.cleaned += getattr(warnings, "cleaned", [])
                 return outcome.files
 
             _record(outcome, work)
@@ -382,6 +386,7 @@ def write_manifest(plan: Plan, report: Report) -> Path:
         "dokument": documents,
         "fel": [{"mottagare": o.recipient, "namn": o.name, "orsak": o.error} for o in report.failed],
         "varningar": [{"mottagare": o.recipient, "varning": w} for o in report.outcomes for w in o.warnings],
+        "rensat": [{"mottagare": o.recipient, **c} for o in report.outcomes for c in o.cleaned],
     }
     write_bytes(plan.manifest, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     report.manifest = plan.manifest

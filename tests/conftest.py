@@ -55,7 +55,7 @@ def write_arende(folder: Path, data: dict | str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     (folder / "arende.yaml").write_text(text, encoding="utf-8")
-    sample_pdf = REPO.parent / "shared" / "testdata" / "pdf-samples" / "minimal-document.pdf"
+    sample_pdf = FIXTURES / "pdf-samples" / "minimal-document.pdf"
     bilaga = folder / "bilaga.pdf"
     if not bilaga.exists():
         bilaga.write_bytes(sample_pdf.read_bytes() if sample_pdf.exists() else minimal_pdf())

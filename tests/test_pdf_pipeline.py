@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from conftest import SAMPLE, VALID_ARENDE, write_arende
 from generator.cli import main
 
-PDF_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "pdf-samples"
+PDF_SAMPLES = Path(__file__).resolve().parent / "fixtures" / "pdf-samples"  # CC-BY-SA-4.0, see its README
 
 
 def run(*args):

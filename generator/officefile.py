@@ -1,0 +1,179 @@
+"""Office files (OOXML and ODF zip containers) made safe to hand to LibreOffice.
+
+Two jobs, both before LibreOffice or any parser of ours reads the file:
+
+- ``check_office_zip``: bounds on the container read from its central directory (no
+  decompression): at most ``MAX_ENTRIES`` entries, ``MAX_UNPACKED`` bytes unpacked in all,
+  and no entry above ``RATIO_FLOOR`` bytes that unpacks more than ``MAX_RATIO`` times its
+  packed size. Office files compress about 3-20 times (XML) or not at all (images); a zip
+  bomb compresses hundreds of times. Office files nested inside (embedded workbooks) are
+  checked the same way.
+- ``copy_office_file``: a copy for LibreOffice without links to the outside world. In
+  OOXML every relationship with ``TargetMode="External"`` other than a hyperlink (linked
+  images, linked OLE objects, linked workbooks, attached templates, frames) is removed;
+  in ODF every ``xlink:href`` to an absolute URL or path outside the package (linked
+  images, sections, tables, objects) is emptied, except in hyperlinks (``text:a``,
+  ``draw:a``). Linked content then shows as missing, never as whatever the link pointed
+  to. The copy is written entry by entry through ``zipfile``, which stops at each entry's
+  declared size and checks its CRC, so a container that lies about its sizes fails here.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+import zlib
+from pathlib import Path
+
+from .errors import ConversionError
+
+MAX_ENTRIES = 10_000
+"""Most entries an office file may have (a 300-slide deck has about 2 000)."""
+MAX_UNPACKED = 256 * 1024 * 1024
+"""Most bytes an office file may unpack to, all entries together (256 MiB)."""
+MAX_RATIO = 100
+"""Largest unpacked/packed ratio of one entry above ``RATIO_FLOOR``."""
+RATIO_FLOOR = 1024 * 1024
+"""Entries smaller than this (1 MiB unpacked) may compress any amount."""
+NESTED_SUFFIXES = (".docx", ".xlsx", ".pptx", ".docm", ".xlsm", ".pptm", ".odt", ".ods", ".odp", ".zip")
+"""Embedded files that are zip containers themselves and get the same check."""
+
+ADVICE = ("Öppna filen i Word eller LibreOffice, komprimera eller ta bort stora bilder och inbäddade "
+          "filer, spara den och försök igen, eller exportera den som PDF.")
+
+_HYPERLINK = b"/relationships/hyperlink"
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*?/?>", re.S)
+_EXTERNAL = re.compile(rb"""\bTargetMode\s*=\s*["']External["']""")
+_HREF = re.compile(rb"""<([\w.-]+:[\w.-]+)[^>]*?:href\s*=[^>]*>""", re.S)
+_HREF_ATTR = re.compile(rb"""([\w.-]+:href\s*=\s*)(["'])(.*?)\2""", re.S)
+_ODF_HYPERLINKS = {b"text:a", b"draw:a", b"form:button"}
+
+
+def check_office_zip(path: Path, data: bytes | None = None, *, _depth: int = 0) -> None:
+    """Raise ConversionError unless the zip container ``path`` (or ``data``) is within the limits.
+
+    Reads only the central directory; damaged containers are left to the format check.
+    """
+    try:
+        with zipfile.ZipFile(path if data is None else _BytesIO(data)) as zf:
+            infos = zf.infolist()
+            _check_infos(path, infos)
+            if _depth < 2:
+                for info in infos:
+                    if info.filename.lower().endswith(NESTED_SUFFIXES):
+                        nested = zf.read(info)  # bounded by the checks above
+                        if nested.startswith(b"PK"):
+                            check_office_zip(path, nested, _depth=_depth + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, zlib.error, EOFError,
+            NotImplementedError):
+        return
+
+
+def _BytesIO(data: bytes):
+    import io
+
+    return io.BytesIO(data)
+
+
+def _check_infos(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Raise ConversionError if the entries break a limit."""
+    if len(infos) > MAX_ENTRIES:
+        raise ConversionError(
+            f"Filen innehåller {len(infos):,} delar; högst {MAX_ENTRIES:,} tillåts. "
+            f"Den kan vara skadad eller skapad för att överbelasta datorn. {ADVICE}".replace(",", " "),
+            file=path)
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNPACKED:
+        raise ConversionError(
+            f"Filen packas upp till {_mib(total)}; högst {_mib(MAX_UNPACKED)} tillåts. Den kan vara "
+            f"en så kallad zip-bomb eller innehålla mycket stora bilder eller filmer. {ADVICE}", file=path)
+    for info in infos:
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise ConversionError(
+                f"Delen '{info.filename}' i filen packas upp {ratio} gånger större än den är packad; "
+                f"högst {MAX_RATIO} gånger tillåts. Filen är troligen en så kallad zip-bomb, skapad för "
+                f"att överbelasta datorn. {ADVICE}", file=path)
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f} MiB".replace(",", " ")
+
+
+def copy_office_file(src: Path, dst: Path) -> int:
+    """Write a copy of the office file ``src`` to ``dst`` without links to outside content.
+
+    Return the number of links removed. Raise ConversionError if ``src`` breaks the limits
+    of ``check_office_zip`` or an entry is not what its header says (``zipfile`` checks the
+    size and CRC of every entry it copies).
+    """
+    check_office_zip(src)
+    removed = 0
+    try:
+        with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+            odf = "mimetype" in zin.namelist()
+            for info in zin.infolist():
+                out_info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                out_info.external_attr = info.external_attr
+                stored = info.compress_type == zipfile.ZIP_STORED
+                out_info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+                name = info.filename.lower()
+                if name.endswith(".xml" if odf else ".rels"):
+                    data = zin.read(info)
+                    data, n = _strip_odf_links(data) if odf else _strip_relationships(data)
+                    removed += n
+                    zout.writestr(out_info, data, compresslevel=1)
+                else:
+                    with zin.open(info) as f_in, zout.open(out_info, "w", force_zip64=info.file_size > 2**31) as f_out:
+                        shutil.copyfileobj(f_in, f_out, 1 << 20)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, NotImplementedError, ValueError) as e:
+        dst.unlink(missing_ok=True)
+        raise ConversionError(
+            "Filen är skadad: en del av den stämmer inte med sin egen innehållsförteckning. "
+            "Öppna den i Word eller LibreOffice, spara den igen och försök på nytt.", file=src) from e
+    return removed
+
+
+def _strip_relationships(data: bytes) -> tuple[bytes, int]:
+    """Remove external relationships other than hyperlinks from one .rels part."""
+    removed = 0
+
+    def replace(match: re.Match) -> bytes:
+        nonlocal removed
+        rel = match.group(0)
+        if _EXTERNAL.search(rel) and _HYPERLINK not in rel:
+            removed += 1
+            return b""
+        return rel
+
+    return _RELATIONSHIP.sub(replace, data), removed
+
+
+def _strip_odf_links(data: bytes) -> tuple[bytes, int]:
+    """Empty every href to outside the package in an ODF XML part, except hyperlinks."""
+    removed = 0
+
+    def tag(match: re.Match) -> bytes:
+        nonlocal removed
+        if match.group(1) in _ODF_HYPERLINKS:
+            return match.group(0)
+
+        def attr(m: re.Match) -> bytes:
+            nonlocal removed
+            if _is_outside(m.group(3)):
+                removed += 1
+                return m.group(1) + m.group(2) + m.group(2)
+            return m.group(0)
+
+        return _HREF_ATTR.sub(attr, match.group(0))
+
+    return _HREF.sub(tag, data), removed
+
+
+def _is_outside(href: bytes) -> bool:
+    """Return True if an ODF href points outside the package (a URL, an absolute or parent path)."""
+    href = href.strip()
+    if not href or href.startswith(b"#"):
+        return False
+    return bool(re.match(rb"[A-Za-z][A-Za-z0-9+.-]*:", href)) or href.startswith((b"/", b"\\", b"../", b"..\\"))

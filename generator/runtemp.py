@@ -1,0 +1,107 @@
+"""One temporary folder per run, gone when the run ends, however it ends.
+
+``run_dir`` creates ``$TMPDIR/beslut-run-<pid>-<start>-XXXX`` on first use (pid and start
+time of the process: together they name one process, even when pids are reused). It is
+removed when the process exits normally (``atexit``) or on SIGTERM; the process groups
+registered with ``register_group`` (LibreOffice) are killed first. A run killed with
+SIGKILL or a power cut cannot clean up after itself, so ``run_dir`` first removes every
+``beslut-run-*`` folder whose process no longer exists (``clean_stale_run_dirs``).
+
+Everything temporary goes in here: LibreOffice profiles and its own temporary files, the
+copies of bilagor that LibreOffice converts, and its PDFs before they are checked.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from pathlib import Path
+
+PREFIX = "beslut-run-"
+
+_lock = threading.Lock()
+_run: Path | None = None
+_owner = 0
+_groups: set[int] = set()
+
+
+def run_dir() -> Path:
+    """Return this process's temporary folder, creating it (and cleaning stale ones) on first use."""
+    global _run, _owner
+    with _lock:
+        if _run is None or _owner != os.getpid() or not _run.is_dir():
+            base = Path(tempfile.gettempdir())
+            clean_stale_run_dirs(base)
+            _run = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-{process_start(os.getpid())}-", dir=base))
+            _owner = os.getpid()
+            atexit.register(remove_run_dir)
+            _install_sigterm_handler()
+        return _run
+
+
+def remove_run_dir() -> None:
+    """Kill the registered process groups and remove this process's run folder (if it made one)."""
+    global _run
+    if _owner != os.getpid():  # a forked child: the run and its LibreOffice are its parent's
+        return
+    for pgid in list(_groups):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+    _groups.clear()
+    if _run is not None:
+        shutil.rmtree(_run, ignore_errors=True)
+        _run = None
+
+
+def register_group(pgid: int) -> None:
+    """Have the process group ``pgid`` killed when the run ends (SIGTERM included)."""
+    _groups.add(pgid)
+
+
+def unregister_group(pgid: int) -> None:
+    """Forget ``pgid`` (it was stopped in an orderly way)."""
+    _groups.discard(pgid)
+
+
+def clean_stale_run_dirs(base: Path) -> list[Path]:
+    """Remove the run folders in ``base`` whose process is gone; return them."""
+    removed = []
+    for folder in base.glob(f"{PREFIX}*"):
+        try:
+            pid, start = folder.name[len(PREFIX):].split("-")[:2]
+            mine = folder.stat().st_uid == os.getuid()
+        except (ValueError, OSError):
+            continue
+        if mine and pid.isdigit() and process_start(int(pid)) != start:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def process_start(pid: int) -> str:
+    """Return the start time of process ``pid`` in clock ticks since boot ('' if there is none)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _install_sigterm_handler() -> None:
+    """On SIGTERM clean up, then die of SIGTERM as before; only where nobody else handles it."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def on_sigterm(signum, frame):
+        remove_run_dir()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
