@@ -13,10 +13,9 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from conftest import SAMPLE, VALID_ARENDE, write_arende
+from conftest import PDF_SAMPLES, SAMPLE, VALID_ARENDE, write_arende
 from generator.cli import main
 
-PDF_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "pdf-samples"
 
 
 def run(*args):

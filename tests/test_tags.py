@@ -9,12 +9,11 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from conftest import ORGANISATIONER, SAMPLE
+from conftest import ORGANISATIONER, PDF_SAMPLES, SAMPLE
 from generator import pipeline
 from generator.bundle import BundlePart, write_bundle
 from generator.convert import Converter
 
-PDF_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "pdf-samples"
 TAGGED_BILAGA = SAMPLE / "bilagor" / "3-plan-tystnadskulturer.pdf"
 
 
