@@ -206,7 +206,7 @@ def _record_lines(node: yaml.Node, loc: Loc, doc: YamlDocument) -> None:
                     file=doc.path, line=key_line,
                 )
             key = key_node.value
-            _check_text(key, loc + (key,), key_line, doc)
+            _check_text(key, loc, key_line, doc)  # the parent names the field: the key may be unprintable
             if key in seen:
                 raise ContentError(
                     f"nyckeln '{key}' står två gånger (första gången på rad {seen[key]}). "

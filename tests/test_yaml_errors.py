@@ -117,6 +117,11 @@ def test_character_word_cannot_hold_is_refused_with_line_and_field(tmp_path: Pat
     assert code in message and "rad 21" in message and "fält 'beskrivning'" in message
 
 
+def test_unprintable_key_is_refused_without_printing_it(tmp_path: Path):
+    message = refused(tmp_path, arende_text(("  social: Socialt.", '  "soc\\uD800": Socialt.')))
+    assert "U+D800" in message and "rad 15" in message and "fält 'dimensioner'" in message
+
+
 def test_control_character_written_raw_is_refused_at_its_line(tmp_path: Path):
     message = refused(tmp_path, arende_text(("  social: Socialt.", "  social: Soc\x0bialt.")))
     assert "U+000B" in message and "rad 15" in message
