@@ -12,8 +12,8 @@ types); the model converts what must be converted (dates) and keeps the rest ver
 from __future__ import annotations
 
 import difflib
-import typing
 import re
+import typing
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
