@@ -77,13 +77,20 @@ def naive_pdf(docs: list[Path], outdir: Path) -> float:
     return time.perf_counter() - start
 
 
+def letters(utskick: Path, registry: Path, out: Path, *, pdf: bool = False, workers: int | None = None,
+            till: list[str] | None = None):
+    """Plan and run the letters of ``utskick`` through the engine, as `beslut letters` does."""
+    plan = pipeline.plan_utskick(utskick, registry, out, till=till, pdf=pdf)
+    return pipeline.run(plan, workers=workers)
+
+
 def memory_run(count: int) -> None:
     """(child mode) Render ``count`` letters, docx only, and print peak RSS as JSON."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         registry = make_registry(tmp, count)
         utskick = make_utskick(tmp)
-        pipeline.letters(utskick, registry, tmp / "out", show_progress=False)
+        letters(utskick, registry, tmp / "out")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"main_mib": round(own, 1), "worker_mib": round(workers, 1)}))
@@ -103,14 +110,14 @@ def main() -> None:
         tmp = Path(tmp)
         registry = make_registry(tmp, args.count)
         utskick = make_utskick(tmp)
-        pipeline.letters(utskick, registry, tmp / "warmup", show_progress=False, workers=1, till=["alla"])
+        letters(utskick, registry, tmp / "warmup", workers=1, till=["alla"])
 
-        one = timed(lambda: pipeline.letters(utskick, registry, tmp / "d1", workers=1, show_progress=False))
-        pool = timed(lambda: pipeline.letters(utskick, registry, tmp / "d2", show_progress=False))
+        one = timed(lambda: letters(utskick, registry, tmp / "d1", workers=1))
+        pool = timed(lambda: letters(utskick, registry, tmp / "d2"))
         print(f"docx only, {args.count} letters: {args.count / one:6.1f} docs/s in one process, "
               f"{args.count / pool:6.1f} docs/s with the worker pool (target >= 100)")
 
-        warm = timed(lambda: pipeline.letters(utskick, registry, tmp / "p", pdf=True, show_progress=False))
+        warm = timed(lambda: letters(utskick, registry, tmp / "p", pdf=True))
         docs = sorted((tmp / "d1" / "brev").glob("*.docx"))
         sample = docs[:10] if args.quick else docs
         naive = naive_pdf(sample, tmp / "naive") * len(docs) / len(sample)

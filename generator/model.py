@@ -4,6 +4,9 @@ The YAML keys are Swedish, as the city writes its headings (``utfärdat``, ``han
 the Python attributes are their ASCII spellings (``utfardat``, ``handlaggare``). Validation
 errors are translated into Swedish messages that name the file, the line and the field,
 and suggest the key that was probably meant.
+
+Every value arrives as the text the user typed (``yamlfile`` switches off YAML's implicit
+types); the model converts what must be converted (dates) and keeps the rest verbatim.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -25,7 +29,7 @@ from pydantic import (
 )
 
 from .errors import ContentError
-from .yamlfile import Loc, YamlDocument
+from .yamlfile import Loc, YamlDocument, field_name
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A required piece of text; empty or only spaces is an error."""
@@ -33,13 +37,29 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 """An organisation id: lower-case ASCII letters and digits joined by hyphens."""
 
+DATE_FORMAT = "ska vara ett datum på formen ÅÅÅÅ-MM-DD, t.ex. 2023-10-02."
+
+
+def parse_date(value: Any) -> date:
+    """Return ``value`` (text ``ÅÅÅÅ-MM-DD``, or a date) as a date; raise a Swedish ValueError."""
+    if value is None or isinstance(value, date):
+        return value  # None: the field is empty, reported as such
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(DATE_FORMAT)
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{value.strip()} finns inte. Kontrollera månad och dag.") from None
+
+
+Datum = Annotated[date, BeforeValidator(parse_date)]
+"""A date written ``ÅÅÅÅ-MM-DD`` that exists (``2023-02-30`` is refused)."""
+
 
 class Model(BaseModel):
-    """Base of every content model: unknown keys are errors, numbers may stand for text."""
+    """Base of every content model: unknown keys are errors, values are text as written."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, coerce_numbers_to_str=True, populate_by_name=False
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 
 
 # --- organisations -------------------------------------------------------------------------
@@ -160,7 +180,7 @@ class Arende(Model):
 
     organisation: Text
     rubrik: Text
-    utfardat: date = Field(alias="utfärdat")
+    utfardat: Datum = Field(alias="utfärdat")
     diarienummer: Text | None = None
     handlaggare: Handlaggare = Field(alias="handläggare")
     forslag_till_beslut: list[Text] = Field(alias="förslag_till_beslut", min_length=1)
@@ -189,8 +209,12 @@ class Arende(Model):
 
     @field_validator("forslag_till_beslut", mode="before")
     @classmethod
-    def _one_proposal_may_be_plain_text(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+    def _proposals_are_a_list(cls, value: Any) -> Any:
+        # Lines under the key without '- ' are folded by YAML into one string, numbers and
+        # all; printing that as one proposal would change the decision text, so refuse it.
+        if isinstance(value, str) and value.strip():
+            raise ValueError(FOLDED_PROPOSALS)
+        return value
 
 
 def _is_text_field(model_cls: type[BaseModel], name: str) -> bool:
@@ -208,6 +232,13 @@ def _is_text_field(model_cls: type[BaseModel], name: str) -> bool:
     return _unwrap(current) is not date
 
 
+FOLDED_PROPOSALS = (
+    "är en enda text, inte en lista: skriv varje beslutspunkt på en egen rad som börjar med '- ', "
+    "t.ex.\n  förslag_till_beslut:\n    - Styrelsen antecknar informationen.\n"
+    "    - Styrelsen beslutar att anta planen."
+)
+
+
 # --- the utskick (a batch of cover letters) ------------------------------------------------
 
 MOTTAGARGRUPPER = ("bolag", "nämnder", "alla")
@@ -220,7 +251,7 @@ class Utskick(Model):
     """A följebrev sent to many organisations: one letter per recipient."""
 
     avsandare: Text = Field(alias="avsändare")
-    datum: date
+    datum: Datum
     rubrik: Text
     brodtext: Text = Field(alias="brödtext")
     underskrift: Underskrift
@@ -243,20 +274,15 @@ class Utskick(Model):
 
 _TYPE_MESSAGES = {
     "string_type": "ska vara text.",
-    "string_too_short": "får inte vara tomt. Skriv en text eller ta bort fältet om det är valfritt.",
     "string_pattern_mismatch": "får bara innehålla små bokstäver a–z, siffror och bindestreck, "
     "t.ex. 'gota-lejon'.",
     "list_type": "ska vara en lista: en rad per punkt som börjar med '- '.",
-    "too_short": "får inte vara en tom lista. Lägg till minst en punkt.",
     "model_type": "ska innehålla underfält (indragna rader under fältet).",
     "dict_type": "ska innehålla underfält (indragna rader under fältet).",
     "model_attributes_type": "ska innehålla underfält (indragna rader under fältet).",
     "literal_error": "har ett okänt värde. Tillåtna värden: {expected}.",
     "union_tag_invalid": "har ett okänt värde.",
-    "date_type": "ska vara ett datum på formen ÅÅÅÅ-MM-DD, t.ex. 2023-10-02.",
-    "date_parsing": "ska vara ett datum på formen ÅÅÅÅ-MM-DD, t.ex. 2023-10-02.",
-    "date_from_datetime_parsing": "ska vara ett datum på formen ÅÅÅÅ-MM-DD, t.ex. 2023-10-02.",
-    "date_from_datetime_inexact": "ska vara ett datum utan klockslag, t.ex. 2023-10-02.",
+    "date_type": DATE_FORMAT,
 }
 
 
@@ -305,10 +331,11 @@ def _describe_errors(error: ValidationError, model_cls: type[Model], doc: YamlDo
         kind = err["type"]
         if kind == "extra_forbidden" or loc in explained_missing:
             continue
-        if kind == "missing":
-            text = "saknas. Lägg till fältet."
-            if len(loc) == 1:
-                problems.append(f"{doc.path}, fält '{_field_name(loc)}': {text}")
+        if _is_empty(err):
+            text = _empty_message(model_cls, loc, required=kind != "string_too_short"
+                                  or _is_required(model_cls, loc))
+            if kind == "missing" and len(loc) == 1:
+                problems.append(f"{doc.path}, fält '{field_name(loc)}': {text}")
                 continue
         elif kind == "value_error":
             text = str(err.get("ctx", {}).get("error", err["msg"]))  # our validators speak Swedish
@@ -329,37 +356,68 @@ def _locate(doc: YamlDocument, loc: Loc, text: str) -> str:
     if line:
         parts.append(f"rad {line}")
     if loc:
-        parts.append("fält '" + _field_name(loc) + "'")
+        parts.append("fält '" + field_name(loc) + "'")
     return ", ".join(parts) + ": " + text
 
 
-def _field_name(loc: Loc) -> str:
-    """Return a loc as the user reads it: ``bilagor[2].fil`` (counting from 1)."""
-    name = ""
-    for part in loc:
-        if isinstance(part, int):
-            name += f"[{part + 1}]"
-        else:
-            name += ("." if name else "") + str(part)
-    return name
+def _is_empty(err: dict) -> bool:
+    """Return True if ``err`` says a field is missing, empty, only spaces or an empty list."""
+    kind = err["type"]
+    if kind in ("missing", "string_too_short", "too_short"):
+        return True
+    return err.get("input", "") is None and kind != "value_error"
 
 
-def _allowed_keys(model_cls: type[BaseModel], loc: Loc) -> list[str]:
-    """Return the YAML keys the model accepts at ``loc`` (a path of keys and list indexes)."""
+def _empty_message(model_cls: type[Model], loc: Loc, required: bool = True) -> str:
+    """Return the one message for a missing or empty field, saying how to fill it in."""
+    if not required:
+        return "är tomt. Skriv en text, eller ta bort raden: fältet är valfritt."
+    key = loc[-1] if loc else ""
+    if isinstance(key, int):
+        return "saknas eller är tomt. Skriv en text efter '- ', eller ta bort raden."
+    annotation = _unwrap(_field_at(model_cls, loc)[1])
+    keys = _allowed_keys(model_cls, loc)
+    if keys:
+        how = f"skriv underfälten {', '.join(keys)} på egna rader, indragna under '{key}:'."
+    elif typing.get_origin(_field_at(model_cls, loc)[1]) is list:
+        how = f"skriv minst en punkt på en egen rad som börjar med '- ', indragen under '{key}:'."
+    elif annotation is date:
+        how = f"skriv '{key}: ' följt av ett datum på formen ÅÅÅÅ-MM-DD."
+    else:
+        how = f"skriv '{key}: ' följt av texten."
+    return f"saknas eller är tomt. Fältet krävs: {how}"
+
+
+def _is_required(model_cls: type[Model], loc: Loc) -> bool:
+    """Return True unless the field at ``loc`` is optional (has a default)."""
+    field = _field_at(model_cls, loc)[0]
+    return field is None or field.is_required()
+
+
+def _field_at(model_cls: type[BaseModel], loc: Loc) -> tuple[Any, Any]:
+    """Return the pydantic FieldInfo and the annotation at ``loc`` (None, model if unknown)."""
     current: Any = model_cls
+    field = None
     for part in loc:
-        current = _unwrap(current)
         if isinstance(part, int):
+            current = _unwrap(current)
+            field = None
             continue
+        current = _unwrap(current)
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return []
+            return None, None
         field = next(
             (f for name, f in current.model_fields.items() if (f.alias or name) == part), None
         )
         if field is None:
-            return []
+            return None, None
         current = field.annotation
-    current = _unwrap(current)
+    return field, current
+
+
+def _allowed_keys(model_cls: type[BaseModel], loc: Loc) -> list[str]:
+    """Return the YAML keys the model accepts at ``loc`` (a path of keys and list indexes)."""
+    current = _unwrap(_field_at(model_cls, loc)[1]) if loc else model_cls
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [f.alias or name for name, f in current.model_fields.items()]
     return []

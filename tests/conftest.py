@@ -14,6 +14,8 @@ REPO = Path(__file__).resolve().parents[1]
 ORGANISATIONER = REPO / "content" / "organisationer.yaml"
 SAMPLE = REPO / "content" / "arenden" / "2023-10-handlingsplaner"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PDF_SAMPLES = Path(__file__).resolve().parent / "data" / "pdf-samples"
+"""Real-world PDFs (CC-BY-SA-4.0, py-pdf/sample-files): see the README there."""
 
 
 def render_paper(arende: Path, out: Path, *, only: list[str] | None = None, pdf: bool = False,
@@ -55,25 +57,10 @@ def write_arende(folder: Path, data: dict | str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     (folder / "arende.yaml").write_text(text, encoding="utf-8")
-    sample_pdf = FIXTURES / "pdf-samples" / "minimal-document.pdf"
     bilaga = folder / "bilaga.pdf"
     if not bilaga.exists():
-        bilaga.write_bytes(sample_pdf.read_bytes() if sample_pdf.exists() else minimal_pdf())
+        bilaga.write_bytes((PDF_SAMPLES / "minimal-document.pdf").read_bytes())
     return folder
-
-
-def minimal_pdf() -> bytes:
-    """Return a one-page PDF made with reportlab."""
-    import io
-
-    from reportlab.pdfgen import canvas
-
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf)
-    c.drawString(100, 700, "Bilaga")
-    c.showPage()
-    c.save()
-    return buf.getvalue()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import random
 import re
-import shutil
 import subprocess
 import zipfile
 from datetime import date
@@ -20,22 +19,18 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from conftest import PDF_SAMPLES
 from generator import bundle
 from generator.bundle import BundlePart, check_pdf, write_bundle
 from generator.errors import BundleError
 
-SAMPLES = Path(__file__).resolve().parent / "fixtures" / "pdf-samples"  # CC-BY-SA-4.0, see its README
 PASSWORD_PDF = "libreoffice-writer-password.pdf"
 
-pytestmark = [
-    pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"sample PDFs missing: {SAMPLES}"),
-    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) missing"),
-]
 
 
 def sample(name: str) -> Path:
     """Return the path of a real-world sample PDF."""
-    return SAMPLES / name
+    return PDF_SAMPLES / name
 
 
 def bilaga(pdf: Path, nummer: int, titel: str | None = None) -> BundlePart:
@@ -463,7 +458,7 @@ def test_file_with_only_qpdf_warnings_is_accepted_with_warning(tmp_path):
     assert len(warnings) == 1 and "Bilaga 3 – Protokoll" in warnings[0] and "mindre fel" in warnings[0]
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.pdf") if p.name != PASSWORD_PDF))
+@pytest.mark.parametrize("name", sorted(p.name for p in PDF_SAMPLES.glob("*.pdf") if p.name != PASSWORD_PDF))
 def test_every_real_world_sample_passes_check(name):
     cleaned = {"libreoffice-form.pdf": "gjorde om 9 formulärfält till vanligt sidinnehåll",
                "pdflatex-forms.pdf": "tog bort en formuläråtgärd som skickar eller läser in data; gjorde om 3",

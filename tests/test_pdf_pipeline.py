@@ -13,10 +13,9 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from conftest import SAMPLE, VALID_ARENDE, write_arende
+from conftest import PDF_SAMPLES, SAMPLE, VALID_ARENDE, write_arende
 from generator.cli import main
 
-PDF_SAMPLES = Path(__file__).resolve().parent / "fixtures" / "pdf-samples"  # CC-BY-SA-4.0, see its README
 
 
 def run(*args):

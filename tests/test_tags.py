@@ -9,11 +9,10 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from conftest import SAMPLE, render_paper
+from conftest import PDF_SAMPLES, SAMPLE, render_paper
 from generator.bundle import BundlePart, write_bundle
 from generator.convert import Converter
 
-PDF_SAMPLES = Path(__file__).resolve().parent / "fixtures" / "pdf-samples"  # CC-BY-SA-4.0, see its README
 TAGGED_BILAGA = SAMPLE / "bilagor" / "3-plan-tystnadskulturer.pdf"
 
 
