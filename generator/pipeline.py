@@ -95,7 +95,7 @@ def _input_folders(folder: Path, organisationer_path: Path) -> list[Path]:
 
 
 def run(plan: Plan, *, workers: int | None = None, show_progress: bool = False,
-        converter_factory=None) -> Report:
+        converter_factory=None, on_progress=None) -> Report:
     """Run ``plan``: render, convert, bundle, commit, write the manifest; return the report."""
     return run_plan(plan, workers=workers, show_progress=show_progress,
-                    converter_factory=converter_factory)
+                    converter_factory=converter_factory, on_progress=on_progress)

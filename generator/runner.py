@@ -10,7 +10,7 @@ A run has three phases, each with the parallelism that suits it:
    when all of that job succeeded, so a failed rebuild leaves the previous package whole
    (never a new paper beside an old handlingar.pdf).
 
-The staging folder is ``out/.beslut-arbete/<pid>/``; a run removes it when it ends, and
+The staging folder is ``out/.beslut-arbete/<pid>-<random>/``, one per run; a run removes it when it ends, and
 the next run removes one left by a run that was killed. A failure of one job is recorded
 and the others go on; ``Report.exit_code`` is the one exit-code rule of every command.
 """
@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import signal
+import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
@@ -117,11 +118,13 @@ def run_plan(
     workers: int | None = None,
     show_progress: bool = False,
     converter_factory: Callable | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> Report:
     """Run every job of ``plan``, commit what succeeded, write the manifest; return the report.
 
     ``converter_factory`` returns a new ``Converter`` (one per thread); by default a warm
-    LibreOffice of our own.
+    LibreOffice of our own. ``on_progress(stage, done, total)`` is called as jobs finish a
+    stage ("docx", then "pdf"), e.g. for a progress bar in the web page.
     """
     workers = workers or default_workers()
     outcomes = {job.recipient: Outcome(recipient=job.recipient, name=job.name, warnings=list(job.warnings))
@@ -133,16 +136,15 @@ def run_plan(
             # Worker processes are forked here, before the progress bar starts its thread.
             rendered = _start_renders(plan.jobs, staging, plan.out, workers, stack)
             with _progress(show_progress) as progress:
-                task = progress.add_task("Skapar Word-filer", total=len(plan.jobs))
+                advance = _advancer(progress, "docx", "Skapar Word-filer", len(plan.jobs), on_progress)
                 for recipient, work in rendered:
                     _record(outcomes[recipient], work)
-                    progress.advance(task)
+                    advance()
                 if plan.needs_converter:
                     todo = [o for o in outcomes.values() if o.ok]
-                    task = progress.add_task("Skapar PDF", total=len(todo))
+                    advance = _advancer(progress, "pdf", "Skapar PDF", len(todo), on_progress)
                     cache = BilagaCache(plan.out)
-                    _finish_all(todo, jobs, staging, plan.out, cache, workers,
-                                converter_factory, lambda: progress.advance(task))
+                    _finish_all(todo, jobs, staging, plan.out, cache, workers, converter_factory, advance)
         for recipient, outcome in outcomes.items():
             if outcome.ok:
                 _record(outcome, lambda job=jobs[recipient]: _commit(job, staging, plan.out))
@@ -279,6 +281,25 @@ def _record(outcome: Outcome, work: Callable[[], list[Path]]) -> None:
         outcome.files, outcome.exit_code = [], EXIT_BUG
 
 
+def _advancer(progress: Progress, stage: str, description: str, total: int, on_progress):
+    """Return a function that counts one job done, on the bar and to ``on_progress``."""
+    task = progress.add_task(description, total=total)
+    done = 0
+    lock = threading.Lock()
+    if on_progress is not None:
+        on_progress(stage, 0, total)
+
+    def advance() -> None:
+        nonlocal done
+        with lock:
+            done += 1
+            progress.advance(task)
+            if on_progress is not None:
+                on_progress(stage, done, total)
+
+    return advance
+
+
 def _progress(show: bool) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -295,16 +316,17 @@ def _progress(show: bool) -> Progress:
 
 
 def _start_staging(out: Path) -> Path:
-    """Return this run's new staging folder; remove those left by runs that were killed."""
+    """Return this run's new staging folder ``<pid>-<n>``; remove those of runs that were killed.
+
+    Runs in one process (the web page builds while it previews) each get their own folder.
+    """
     root = out / STAGING_DIR
     if root.is_dir():
         for folder in root.iterdir():
-            if not _pid_alive(folder.name):
+            if not _pid_alive(folder.name.split("-", 1)[0]):
                 shutil.rmtree(folder, ignore_errors=True)
-    staging = root / str(os.getpid())
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    return staging
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
 
 
 def _pid_alive(name: str) -> bool:
