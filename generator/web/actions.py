@@ -1,0 +1,381 @@
+"""Every call the web application makes into the generator's library, in one place.
+
+The page never loads, renders, converts or bundles by itself: it calls these small
+functions, so the engine behind them can be re-pointed here without touching the routes.
+Errors come back as the library's own ``BeslutError`` (Swedish, with file, line and
+field); ``parse_problems`` splits their text into one ``Problem`` per field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import re
+import shutil
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .. import batch, pipeline
+from ..content import (
+    ARENDE_FILE,
+    OVERRIDES_DIR,
+    UTSKICK_FILE,
+    LoadedArende,
+    load_organisationer,
+)
+from ..errors import BeslutError, BundleError
+from ..model import Organisationer
+
+# --- validation messages -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation message: where it is (file, line, field) and what to do."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    field: str | None = None
+    """The field as the CLI names it: ``handläggare.e-post``, ``förslag_till_beslut[2]``."""
+
+    @property
+    def text(self) -> str:
+        """Return the message as the CLI prints it, file and line in front."""
+        where = [w for w in (self.file, f"rad {self.line}" if self.line else None,
+                             f"fält '{self.field}'" if self.field else None) if w]
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+_LOCATED = re.compile(r"^(?P<file>[^,:]+?)(?:, rad (?P<line>\d+))?(?:, fält '(?P<field>[^']+)')?: (?P<msg>.+)$")
+_HEADER = re.compile(r"^\d+ fel i .+:$")
+
+
+def parse_problems(error: BeslutError, rename: Callable[[str], str] = str) -> list[Problem]:
+    """Split a library error's text (as ``format()`` gives it) into one Problem per line.
+
+    ``rename`` maps the file names in the text (e.g. a temporary copy back to the user's file).
+    """
+    problems = []
+    for raw in error.format().splitlines():
+        line = raw.strip()
+        if not line or _HEADER.match(line):
+            continue
+        m = _LOCATED.match(line)
+        if m and (m["line"] or m["field"] or "/" in m["file"]):
+            problems.append(Problem(message=m["msg"], file=rename(m["file"]), line=int(m["line"]) if m["line"] else None,
+                                    field=m["field"]))
+        else:
+            problems.append(Problem(message=line))
+    return problems
+
+
+def load_registry(organisationer_path: Path) -> Organisationer:
+    """Return the organisation registry."""
+    return load_organisationer(organisationer_path)
+
+
+def validate_arende(folder: Path, organisationer_path: Path) -> tuple[list[LoadedArende], list[Problem]]:
+    """Load and check the ärende in ``folder`` as the CLI's validate does.
+
+    Return its instances (one per organisation for a shared ärende) and no problems, or
+    no instances and the problems.
+    """
+    try:
+        return pipeline.validate_all(folder, organisationer_path), []
+    except BeslutError as e:
+        return [], parse_problems(e)
+
+
+@contextmanager
+def candidate_folder(folder: Path, texts: dict[str, str]) -> Iterator[Path]:
+    """Yield a temporary copy of the ärende ``folder`` with some YAML files replaced.
+
+    ``texts`` maps a file's path relative to the folder (``arende.yaml``,
+    ``organisationer/gota-lejon.yaml``) to its new text. Everything else (bilagor) is
+    linked, not copied, so checking a form costs a few milliseconds and writes nothing
+    into the content folder.
+    """
+    with tempfile.TemporaryDirectory(prefix="beslut-web-") as tmp:
+        copy = Path(tmp) / folder.name
+        copy.mkdir()
+        for entry in folder.iterdir():
+            if entry.name not in (ARENDE_FILE, OVERRIDES_DIR):
+                (copy / entry.name).symlink_to(entry.resolve())
+        for name in [ARENDE_FILE] + [f"{OVERRIDES_DIR}/{p.name}" for p in sorted((folder / OVERRIDES_DIR).glob("*.yaml"))]:
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            text = texts.get(name)
+            (copy / name).write_text(text if text is not None else (folder / name).read_text(encoding="utf-8"),
+                                     encoding="utf-8")
+        yield copy
+
+
+def validate_candidate(folder: Path, texts: dict[str, str], organisationer_path: Path,
+                       shown_as: Callable[[str], str]) -> list[Problem]:
+    """Check the ärende as it would be with ``texts`` saved; write nothing.
+
+    ``shown_as`` turns a path of the real folder into the name shown to the user.
+    """
+    with candidate_folder(folder, texts) as copy:
+        _, problems = validate_arende(copy, organisationer_path)
+        return _renamed(problems, copy, folder, shown_as)
+
+
+def _renamed(problems: list[Problem], copy: Path, folder: Path, shown_as: Callable[[str], str]) -> list[Problem]:
+    """Return problems found in a candidate ``copy`` as if found in the real ``folder``."""
+    def real(text: str) -> str:
+        return text.replace(str(copy), str(folder))
+
+    return [Problem(real(p.message), shown_as(real(p.file)) if p.file else None, p.line, p.field) for p in problems]
+
+
+# --- converters ----------------------------------------------------------------------------
+
+
+class ConverterPool:
+    """A small, bounded set of warm LibreOffice converters shared by every request.
+
+    ``borrow`` waits up to ``timeout`` seconds for a free converter and raises ``Busy``
+    otherwise, so a page never hangs on a full server.
+    """
+
+    def __init__(self, size: int):
+        from ..convert import Converter
+
+        self.size = size
+        self._free: queue.Queue = queue.Queue()
+        self._all = [Converter() for _ in range(size)]
+        for conv in self._all:
+            self._free.put(conv)
+
+    @contextmanager
+    def borrow(self, timeout: float = 60.0):
+        """Yield a free converter, waiting up to ``timeout`` seconds for one."""
+        try:
+            conv = self._free.get(timeout=timeout)
+        except queue.Empty:
+            raise Busy() from None
+        try:
+            yield conv
+        finally:
+            self._free.put(conv)
+
+    def warm(self) -> None:
+        """Start every converter's LibreOffice now (the first start takes about a second)."""
+        sample = pipeline.TEMPLATE_DIR / "foljebrev.docx"
+        taken = [self._free.get() for _ in self._all]
+        try:
+            with tempfile.TemporaryDirectory(prefix="beslut-web-warm-") as tmp:
+                for conv in taken:
+                    conv.to_pdf(sample, Path(tmp) / "warm.pdf", pdfa=False)
+        except BeslutError:
+            pass  # the first real conversion reports the problem in Swedish
+        finally:
+            for conv in taken:
+                self._free.put(conv)
+
+    def close(self) -> None:
+        """Stop every converter's LibreOffice."""
+        for conv in self._all:
+            conv.close()
+
+
+class Busy(Exception):
+    """Raised when no converter became free in time (the server is busy)."""
+
+
+class CachedBilagor:
+    """A converter wrapper that reuses bilagor already converted to PDF, by content hash.
+
+    The paper itself is always converted; a bilaga (``pdfa=False``) whose bytes have been
+    converted before is copied from ``cache`` instead.
+    """
+
+    def __init__(self, converter, cache: Path):
+        self.converter = converter
+        self.cache = cache
+
+    def to_pdf(self, src: Path, dst: Path, *, pdfa: bool = True, title: str | None = None) -> Path:
+        if pdfa:
+            return self.converter.to_pdf(src, dst, pdfa=pdfa, title=title)
+        key = hashlib.sha256(Path(src).read_bytes()).hexdigest()
+        cached = self.cache / f"{key}.pdf"
+        if not cached.is_file():
+            self.converter.to_pdf(src, cached, pdfa=False, title=title)
+        Path(dst).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, dst)
+        return Path(dst)
+
+
+# --- bilagor -------------------------------------------------------------------------------
+
+
+def check_bilaga(path: Path, converter, cache: Path) -> list[str]:
+    """Check an uploaded bilaga as handlingar.pdf will: type, damage, passwords, content.
+
+    Return Swedish warnings; raise ``BeslutError`` (a ConversionError or BundleError with
+    the CLI's message) if the file cannot go into handlingar.pdf.
+    """
+    from ..bundle import BundlePart, check_pdf
+
+    with tempfile.TemporaryDirectory(prefix="beslut-web-bilaga-") as tmp:
+        pdf = CachedBilagor(converter, cache).to_pdf(path, Path(tmp) / "bilaga.pdf", pdfa=False)
+        part = BundlePart(pdf=pdf, bookmark=path.name, label=None, stamp=None, source=path, nummer=None)
+        try:
+            return check_pdf(part)
+        except BundleError:
+            (cache / f"{hashlib.sha256(path.read_bytes()).hexdigest()}.pdf").unlink(missing_ok=True)
+            raise
+
+
+def accepted_suffixes() -> tuple[str, ...]:
+    """Return the file types a bilaga may have (the converter's list)."""
+    from ..convert import ACCEPTED
+
+    return ACCEPTED
+
+
+# --- preview and build ---------------------------------------------------------------------
+
+
+def preview_candidate(folder: Path, converter, texts: dict[str, str], organisationer_path: Path, org_id: str | None,
+                      cache: Path, handlingar: bool, shown_as: Callable[[str], str]) -> tuple[bytes | None, list[Problem]]:
+    """Return the preview PDF of the ärende as it would be with ``texts`` saved, or its problems.
+
+    ``org_id`` picks one organisation of a shared ärende (default: the first).
+    """
+    with candidate_folder(folder, texts) as copy:
+        instances, problems = validate_arende(copy, organisationer_path)
+        if problems:
+            return None, _renamed(problems, copy, folder, shown_as)
+        loaded = next((i for i in instances if i.organisation.id == org_id), instances[0])
+        return preview_pdf(loaded, converter, cache, handlingar=handlingar), []
+
+
+def preview_pdf(loaded: LoadedArende, converter, cache: Path, *, handlingar: bool = False) -> bytes:
+    """Return the PDF of the paper (or of handlingar.pdf) for ``loaded``; keep no files."""
+    with tempfile.TemporaryDirectory(prefix="beslut-web-preview-") as tmp:
+        conv = CachedBilagor(converter, cache)
+        if handlingar:
+            result = pipeline.bundle(loaded, Path(tmp), converter=conv)
+        else:
+            result = pipeline.render(loaded, Path(tmp), pdf=True, converter=conv)
+        return result.files[-1].read_bytes()
+
+
+@dataclass
+class BuildResult:
+    """What a build produced: files per organisation id, warnings, and failures."""
+
+    files: dict[str, list[Path]]
+    warnings: list[str]
+    failures: dict[str, str]
+    manifest: Path | None = None
+
+
+def build_arende(instances: list[LoadedArende], out: Path, converter, cache: Path,
+                 progress: Callable[[int, int, str], None] = lambda done, total, what: None) -> BuildResult:
+    """Write .docx, PDF/A and handlingar.pdf for each instance; a shared ärende gets a manifest.
+
+    One organisation's failure is recorded and the others go on, as in the CLI.
+    """
+    conv = CachedBilagor(converter, cache)
+    outcomes = []
+    result = BuildResult(files={}, warnings=[], failures={})
+    for done, loaded in enumerate(instances):
+        org = loaded.organisation
+        progress(done, len(instances), org.namn)
+        outcome = batch.Outcome(recipient=org.id, name=org.namn)
+        try:
+            made = pipeline.bundle(loaded, out, converter=conv)
+            outcome.files, outcome.warnings = made.files, made.warnings
+            result.files[org.id] = made.files
+            result.warnings += made.warnings
+        except BeslutError as e:
+            outcome.error = result.failures[org.id] = e.format()
+        outcomes.append(outcome)
+    progress(len(instances), len(instances), "")
+    if len(instances) > 1 or instances[0].overrides or instances[0].source.parent.name == OVERRIDES_DIR:
+        folder = out / instances[0].out_name.parent
+        result.manifest = batch.write_manifest(batch.BatchReport(outcomes), folder / batch.MANIFEST_NAME,
+                                               title=instances[0].arende.rubrik)
+    return result
+
+
+def output_folder(folder: Path, out: Path) -> Path:
+    """Return where the ärende or utskick in ``folder`` writes its documents."""
+    return out / folder.name
+
+
+def zip_folder(folder: Path) -> bytes:
+    """Return every file under ``folder`` (documents and manifest) as a zip."""
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                zf.write(path, Path(folder.name) / path.relative_to(folder))
+    return buf.getvalue()
+
+
+# --- letters -------------------------------------------------------------------------------
+
+
+def validate_utskick(folder: Path, organisationer_path: Path, till: list[str] | None = None):
+    """Return the loaded utskick and its recipients; raise ContentError as the CLI would."""
+    return pipeline.validate_utskick(folder, organisationer_path, till)
+
+
+def run_letters(folder: Path, organisationer_path: Path, out: Path, till: list[str] | None, *, pdf: bool,
+                converter, progress: Callable[[int, int, str], None] = lambda done, total, what: None
+                ) -> batch.BatchReport:
+    """Write one följebrev per recipient (and its PDF/A) and the manifest, reporting progress.
+
+    Everything is checked before the first letter is written; one recipient's failure is
+    recorded in the manifest and the others go on.
+    """
+    from ..letters import letter_path, render_letter
+
+    loaded, recipients = pipeline.validate_utskick(folder, organisationer_path, till)
+    outcomes = []
+    for done, org in enumerate(recipients):
+        progress(done, len(recipients), org.namn)
+        outcome = batch.Outcome(recipient=org.id, name=org.namn)
+        try:
+            docx = render_letter(loaded, org, letter_path(loaded, org, out), pipeline.TEMPLATE_DIR)
+            outcome.files = [docx]
+            if pdf:
+                outcome.files.append(converter.to_pdf(docx, docx.with_suffix(".pdf"), pdfa=True))
+        except BeslutError as e:
+            outcome.error = e.format()
+        outcomes.append(outcome)
+    progress(len(recipients), len(recipients), "")
+    report = batch.BatchReport(outcomes)
+    batch.write_manifest(report, out / loaded.name / batch.MANIFEST_NAME, title=loaded.utskick.rubrik)
+    return report
+
+
+# --- new ärende ----------------------------------------------------------------------------
+
+
+def create_arende(folder: Path, org_ids: list[str], organisationer_path: Path) -> list[Path]:
+    """Create a new ärende folder with its arende.yaml (and override files), as the CLI does."""
+    from ..scaffold import create_arende as scaffold_arende
+
+    return scaffold_arende(folder, org_ids, load_organisationer(organisationer_path))
+
+
+def is_utskick_folder(folder: Path) -> bool:
+    """Return True if ``folder`` holds an utskick."""
+    return (folder / UTSKICK_FILE).is_file()
+
+
+def is_arende_folder(folder: Path) -> bool:
+    """Return True if ``folder`` holds an ärende."""
+    return (folder / ARENDE_FILE).is_file()
+
