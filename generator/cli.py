@@ -14,8 +14,11 @@ from pathlib import Path
 import click
 
 from . import __version__, clisv, pipeline
-from .content import DEFAULT_ORGANISATIONER, is_shared_arende, is_utskick
+from .content import DEFAULT_ORGANISATIONER, is_utskick
 from .errors import BeslutError
+from .runner import Report
+from .templates import check_template_dir
+from .wording import wording_for
 
 clisv.install()
 
@@ -33,7 +36,16 @@ arende_argument = click.argument("arende", metavar="ÄRENDE", type=click.Path(pa
 
 
 def common_options(command):
-    """Add --organisationer and --out, which every command takes."""
+    """Add --organisationer, --out and --mallar, which every command takes."""
+    command = click.option(
+        "--mallar",
+        "mallar",
+        type=click.Path(file_okay=False, path_type=Path),
+        metavar="MAPP",
+        default=None,
+        help="Mapp med egna (redigerade) Word-mallar: beslutsunderlag.docx och foljebrev.docx. "
+        "Kontrollera dem först med 'beslut templates MAPP'. Standard: mallarna som följer med.",
+    )(command)
     command = click.option(
         "--out",
         "out",
@@ -71,12 +83,27 @@ def reports_errors(command):
     return wrapper
 
 
-def report(result: pipeline.Result) -> None:
-    """Print the files written and any warnings."""
-    for warning in result.warnings:
-        click.secho(f"Varning: {warning}", fg="yellow", err=True)
-    for path in result.files:
-        click.echo(f"Skrev {path}")
+def report(result: Report) -> int:
+    """Print what a run did (files, warnings, removed files, failures); return its exit code."""
+    for outcome in result.outcomes:
+        for warning in outcome.warnings:
+            click.secho(f"Varning ({outcome.recipient}): {warning}", fg="yellow", err=True)
+    if len(result.outcomes) == 1:
+        for path in result.files:
+            click.echo(f"Skrev {path}")
+    if result.removed:
+        click.echo(f"Tog bort {len(result.removed)} filer från en tidigare körning, för mottagare "
+                   "som inte är med nu:")
+        for path in result.removed:
+            click.echo(f"  {path}")
+    ok = len(result.outcomes) - len(result.failed)
+    click.echo(f"Klart: {ok} av {len(result.outcomes)} mottagare, {len(result.files)} filer. "
+               f"Manifest: {result.manifest}")
+    if result.failed:
+        click.secho(f"{len(result.failed)} misslyckades:", fg="red", err=True)
+        for outcome in result.failed:
+            click.secho(f"  {outcome.recipient} ({outcome.name}): {outcome.error}", fg="red", err=True)
+    return result.exit_code
 
 
 class SwedishGroup(click.Group):
@@ -138,7 +165,8 @@ workers_option = click.option(
 @common_options
 @organisation_option
 @reports_errors
-def validate(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...]) -> None:
+def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
+             only: tuple[str, ...]) -> None:
     """Kontrollera ett ärende (eller ett utskick) utan att skriva något.
 
     Läser arende.yaml, kontrollerar alla fält, att organisationen finns i registret och
@@ -151,8 +179,8 @@ def validate(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...
         loaded, recipients = pipeline.validate_utskick(arende, organisationer)
         click.echo(f"OK: {loaded.source} (följebrev till {len(recipients)} mottagare).")
         return
-    for loaded in pipeline.validate_all(arende, organisationer, list(only) or None):
-        kind = loaded.organisation.dokumenttyp.lower()
+    for loaded in pipeline.validate_arende(arende, organisationer, list(only) or None):
+        kind = wording_for(loaded.organisation)["dokumenttyp"].lower()
         changed = f"; ändrar: {', '.join(loaded.overrides)}" if loaded.overrides else ""
         click.echo(
             f"OK: {loaded.source} ({kind} för {loaded.organisation.namn}, "
@@ -160,19 +188,12 @@ def validate(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...
         )
 
 
-def run_arende(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers,
-               *, pdf: bool, with_bundle: bool) -> None:
-    """Produce one ärende (or each organisation's version of a shared one) and report."""
-    if is_shared_arende(arende):
-        outcome = pipeline.run_shared(arende, organisationer, out, only=list(only) or None, pdf=pdf,
-                                      with_bundle=with_bundle, workers=workers,
-                                      show_progress=sys.stderr.isatty())
-        sys.exit(summarise(outcome))
-    loaded = pipeline.validate_all(arende, organisationer, list(only) or None)[0]
-    if with_bundle:
-        report(pipeline.bundle(loaded, out))
-    else:
-        report(pipeline.render(loaded, out, pdf=pdf))
+def run_arende(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
+               only: tuple[str, ...], workers: int | None, *, pdf: bool, bundle: bool) -> None:
+    """Plan and run one ärende (or each organisation's version of a shared one); exit."""
+    plan = pipeline.plan_arende(arende, organisationer, out, only=list(only) or None, pdf=pdf,
+                                bundle=bundle, templates=mallar)
+    sys.exit(report(pipeline.run(plan, workers=workers, show_progress=sys.stderr.isatty())))
 
 
 @main.command()
@@ -182,14 +203,15 @@ def run_arende(arende: Path, organisationer: Path, out: Path, only: tuple[str, .
 @workers_option
 @click.option("--pdf", is_flag=True, help="Skriv också en PDF/A (taggad, sv-SE) bredvid .docx-filen.")
 @reports_errors
-def render(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers, pdf: bool) -> None:
+def render(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
+           only: tuple[str, ...], workers: int | None, pdf: bool) -> None:
     """Skapa beslutsunderlaget (bolag) eller tjänsteutlåtandet (nämnd) som Word-fil.
 
     Skriver OUT/<ärendets mapp>/beslutsunderlag.docx eller tjänsteutlåtande.docx; för ett
-    gemensamt ärende OUT/<ärendets mapp>/<id>/… per organisation, med en manifest.json.
-    Andra filer i mappen lämnas orörda.
+    gemensamt ärende OUT/<ärendets mapp>/<id>/… per organisation. En manifest.json
+    listar filerna. Andra filer i mappen lämnas orörda.
     """
-    run_arende(arende, organisationer, out, only, workers, pdf=pdf, with_bundle=False)
+    run_arende(arende, organisationer, out, mallar, only, workers, pdf=pdf, bundle=False)
 
 
 @main.command()
@@ -198,18 +220,21 @@ def render(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...],
 @organisation_option
 @workers_option
 @reports_errors
-def build(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], workers) -> None:
+def build(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
+          only: tuple[str, ...], workers: int | None) -> None:
     """Allt i ett: kontrollera, skapa Word-fil och PDF/A, och sätt ihop handlingar.pdf.
 
     handlingar.pdf är beslutsunderlaget följt av alla bilagor. Bilagor i Word-,
-    OpenDocument-, PowerPoint-, Excel- och bildformat görs om till PDF. Varje del får ett
+    OpenDocument-, PowerPoint-, Excel- och bildformat görs om till PDF (en gång per
+    filinnehåll: en oförändrad bilaga återanvänds från OUT/.cache/). Varje del får ett
     bokmärke och egna sidnummer, och varje bilagesida märks "Bilaga N" uppe till höger.
-    ("beslut bundle" är samma kommando.)
+    Filerna byts ut först när allt lyckats, så ett misslyckat bygge lämnar det förra
+    helt. ("beslut bundle" är samma kommando.)
 
     För ett gemensamt ärende (en mapp med organisationer/<id>.yaml) görs detta för
     varje organisation, och en manifest.json listar resultatet.
     """
-    run_arende(arende, organisationer, out, only, workers, pdf=True, with_bundle=True)
+    run_arende(arende, organisationer, out, mallar, only, workers, pdf=True, bundle=True)
 
 
 main.add_command(build, name="bundle")
@@ -229,18 +254,43 @@ main.add_command(build, name="bundle")
 @click.option("--pdf", is_flag=True, help="Skriv också varje brev som PDF/A.")
 @workers_option
 @reports_errors
-def letters(utskick: Path, organisationer: Path, out: Path, till: tuple[str, ...], pdf: bool,
-            workers: int | None) -> None:
+def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
+            till: tuple[str, ...], pdf: bool, workers: int | None) -> None:
     """Skapa ett följebrev per mottagare.
 
     UTSKICK är utskickets mapp eller dess utskick.yaml. Breven skrivs till
     OUT/<utskick>/<id>.docx (och .pdf), med en manifest.json som listar varje fil,
-    mottagare, antal sidor och kontrollsumma. Om ett brev misslyckas görs de andra
-    ändå; felen listas på slutet och slutkoden blir 1.
+    mottagare, antal sidor och kontrollsumma. Mappen speglar den senaste körningen:
+    brev från en tidigare körning till mottagare som inte är med nu tas bort (de
+    listas). Om ett brev misslyckas görs de andra ändå; felen listas på slutet och
+    slutkoden blir 1.
     """
-    outcome = pipeline.letters(utskick, organisationer, out, till=list(till) or None, pdf=pdf,
-                               workers=workers, show_progress=sys.stderr.isatty())
-    sys.exit(summarise(outcome))
+    plan = pipeline.plan_utskick(utskick, organisationer, out, till=list(till) or None, pdf=pdf,
+                                 templates=mallar)
+    sys.exit(report(pipeline.run(plan, workers=workers, show_progress=sys.stderr.isatty())))
+
+
+@main.command()
+@click.argument("mapp", metavar="MAPP", required=False,
+                type=click.Path(file_okay=False, path_type=Path))
+@reports_errors
+def templates(mapp: Path | None) -> None:
+    """Kontrollera Word-mallar innan de används.
+
+    MAPP är en mapp med beslutsunderlag.docx och foljebrev.docx (utan MAPP: mallarna
+    som följer med). Kontrollerar att varje mall går att öppna, bara använder variabler
+    som finns, har formatmallarna som texten behöver och sidnummer i sidfoten, och att
+    ett exempel går att fylla i. Slutkod 4 och en lista över felen om något inte stämmer.
+
+    \b
+    Så ändrar du en mall:
+      1. Kopiera templates/docx/ till en egen mapp, t.ex. mina-mallar/.
+      2. Ändra i Word: text, formatmallar, sidhuvud, sidfot. Låt {{ … }} stå kvar.
+      3. beslut templates mina-mallar
+      4. beslut build ÄRENDE --mallar mina-mallar
+    """
+    for path in check_template_dir(mapp):
+        click.echo(f"OK: {path}")
 
 
 @main.command()
@@ -261,7 +311,7 @@ def letters(utskick: Path, organisationer: Path, out: Path, till: tuple[str, ...
 @click.option("--omvandlare", "converters", type=click.IntRange(1, 8), default=1, show_default=True,
               metavar="ANTAL", help="Antal varma LibreOffice-omvandlare (ca 200 MB minne var).")
 @reports_errors
-def web(organisationer: Path, out: Path, content: Path, host: str, port: int, users: Path | None,
+def web(organisationer: Path, out: Path, mallar: Path | None, content: Path, host: str, port: int, users: Path | None,
         trusted_header: str | None, new_user: str | None, converters: int) -> None:
     """Starta webbsidan där handläggare skriver, kontrollerar och skapar ärenden i webbläsaren.
 
@@ -279,23 +329,7 @@ def web(organisationer: Path, out: Path, content: Path, host: str, port: int, us
         click.echo(f"Sparade {new_user} i {users}.")
         return
     serve(content=content, organisationer=organisationer, out=out, host=host, port=port, users=users,
-          trusted_header=trusted_header, converters=converters)
-
-
-def summarise(report) -> int:
-    """Print a batch's summary and failures; return the exit code (1 if any failed)."""
-    for outcome in report.outcomes:
-        for warning in outcome.warnings:
-            click.secho(f"Varning ({outcome.recipient}): {warning}", fg="yellow", err=True)
-    ok = len(report.outcomes) - len(report.failed)
-    files = len(report.files)
-    click.echo(f"Klart: {ok} av {len(report.outcomes)} mottagare, {files} filer. Manifest: {report.manifest}")
-    if report.failed:
-        click.secho(f"{len(report.failed)} misslyckades:", fg="red", err=True)
-        for outcome in report.failed:
-            click.secho(f"  {outcome.recipient} ({outcome.name}): {outcome.error}", fg="red", err=True)
-        return 1
-    return 0
+          trusted_header=trusted_header, converters=converters, templates=mallar)
 
 
 if __name__ == "__main__":

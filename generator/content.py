@@ -7,11 +7,11 @@ exists, every bilaga file is there).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ContentError
-from .model import Arende, Organisation, Organisationer, Utskick, validate_model
+from .model import Arende, Bilaga, Organisation, Organisationer, Utskick, validate_model
 from .yamlfile import YamlDocument, changed_keys, merge_documents, read_yaml
 
 ARENDE_FILE = "arende.yaml"
@@ -28,15 +28,22 @@ class LoadedArende:
     arende: Arende
     organisation: Organisation
     source: Path
-    out_name: Path
-    """Where its documents go below ``out/``: ``<ärende>`` or ``<ärende>/<org-id>``."""
-    overrides: list[str] = field(default_factory=list)
+    """The YAML file it was read from (for a shared ärende: the organisation's override)."""
+    folder: Path
+    """The ärende folder, against which bilaga files are resolved."""
+    shared: bool = False
+    """True for one organisation's instance of a shared ärende."""
+    overrides: tuple[str, ...] = ()
     """For one organisation of a shared ärende: the keys its override file changes."""
 
     @property
     def name(self) -> str:
-        """Return the ärende's folder name."""
-        return self.arende.folder.name
+        """Return the ärende's folder name (its real name, also when given as '.')."""
+        return self.folder.resolve().name
+
+    def bilaga_path(self, bilaga: Bilaga) -> Path:
+        """Return the file of ``bilaga``, relative to the ärende folder."""
+        return self.folder / bilaga.fil
 
 
 def load_organisationer(path: Path) -> Organisationer:
@@ -73,8 +80,8 @@ class LoadedUtskick:
 
     @property
     def name(self) -> str:
-        """Return the utskick's folder name, used for its folder in ``out/``."""
-        return self.source.parent.name
+        """Return the utskick's folder name (its real name, also when given as '.')."""
+        return self.source.parent.resolve().name
 
 
 def load_utskick(path: Path) -> LoadedUtskick:
@@ -82,7 +89,6 @@ def load_utskick(path: Path) -> LoadedUtskick:
     file = resolve_content_file(path, UTSKICK_FILE, "utskickets")
     doc = read_yaml(file)
     utskick = validate_model(Utskick, doc, hint="Jämför med exemplet i content/utskick/.")
-    utskick._folder = file.parent
     return LoadedUtskick(utskick=utskick, source=file, doc=doc)
 
 
@@ -139,10 +145,10 @@ def load_arende(path: Path, organisationer: Organisationer) -> LoadedArende:
     arende = validate_model(
         Arende, doc, hint="Jämför med exemplet i content/arenden/2023-10-handlingsplaner/."
     )
-    arende._folder = file.parent
     organisation = find_organisation(arende.organisation, organisationer, doc)
-    check_bilagor(arende, doc)
-    return LoadedArende(arende=arende, organisation=organisation, source=file, out_name=Path(file.parent.name))
+    loaded = LoadedArende(arende=arende, organisation=organisation, source=file, folder=file.parent)
+    check_bilagor(loaded, doc)
+    return loaded
 
 
 def is_utskick(path: Path) -> bool:
@@ -237,15 +243,16 @@ def _load_instance(
     merged = merge_documents(shared, override)
     merged.data["organisation"] = org_id
     arende = validate_model(Arende, merged, hint=f"(gäller {org_id})")
-    arende._folder = file.parent
-    check_bilagor(arende, merged)
-    return LoadedArende(
+    loaded = LoadedArende(
         arende=arende,
         organisation=organisation,
         source=override_file,
-        out_name=Path(file.parent.name) / org_id,
-        overrides=changed_keys(shared.data, override.data),
+        folder=file.parent,
+        shared=True,
+        overrides=tuple(changed_keys(shared.data, override.data)),
     )
+    check_bilagor(loaded, merged)
+    return loaded
 
 
 def find_organisation(org_id: str, organisationer: Organisationer, doc: YamlDocument) -> Organisation:
@@ -261,10 +268,10 @@ def find_organisation(org_id: str, organisationer: Organisationer, doc: YamlDocu
     )
 
 
-def check_bilagor(arende: Arende, doc: YamlDocument) -> None:
+def check_bilagor(loaded: LoadedArende, doc: YamlDocument) -> None:
     """Check that every bilaga file exists; raise ContentError naming the first missing one."""
-    for index, bilaga in enumerate(arende.bilagor):
-        path = arende.bilaga_path(bilaga)
+    for index, bilaga in enumerate(loaded.arende.bilagor):
+        path = loaded.bilaga_path(bilaga)
         if not path.is_file():
             raise ContentError(
                 f"bilaga {index + 1} "

@@ -1,48 +1,37 @@
 """The template context: what the Word template may use, built from a validated ärende.
 
-The keys here are the only names a template can use; ``render`` renders with a strict
-undefined, and ``templates.check_template`` reports any other name as an error.
+The keys of ``build_context`` are the only names the beslutsunderlag template can use
+(``PAPER_VARIABLES``); ``render`` renders with a strict undefined, and
+``templates.check_template_dir`` reports any other name as an error.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from .bilagor import PlannedBilaga
 from .content import LoadedArende
 from .markdown import MarkdownRenderer
+from .wording import wording_for
+
+PAPER_VARIABLES = frozenset({
+    "dokumenttyp", "avsandare", "organisation", "beslutsinstans", "bedomning_rubrik", "rubrik",
+    "utfardat", "diarienummer", "handlaggare", "forslag_till_beslut", "sammanfattning",
+    "dimensioner", "samverkan", "bilagor", "arendet", "beskrivning", "bedomning", "underskrifter",
+})
+"""The variables the beslutsunderlag template may use."""
 
 
-@dataclass(frozen=True)
-class NumberedBilaga:
-    """A bilaga with its number: the one numbering shared by the paper and the bundle."""
-
-    nummer: int
-    titel: str
-    fil: str
-
-    @property
-    def rubrik(self) -> str:
-        """Return the bilaga's heading, e.g. "Bilaga 1 – Presentationsmaterial"."""
-        return f"Bilaga {self.nummer} – {self.titel}"
-
-
-def number_bilagor(loaded: LoadedArende) -> list[NumberedBilaga]:
-    """Return the ärende's bilagor numbered from 1, in the order they are listed."""
-    return [
-        NumberedBilaga(nummer=i, titel=b.titel, fil=b.fil)
-        for i, b in enumerate(loaded.arende.bilagor, start=1)
-    ]
-
-
-def build_context(loaded: LoadedArende, markdown: MarkdownRenderer) -> dict:
+def build_context(
+    loaded: LoadedArende, bilagor: tuple[PlannedBilaga, ...], markdown: MarkdownRenderer
+) -> dict:
     """Return the context for the beslutsunderlag template."""
     arende, org = loaded.arende, loaded.organisation
+    words = wording_for(org)
     return {
-        "dokumenttyp": org.dokumenttyp,
+        "dokumenttyp": words["dokumenttyp"],
         "avsandare": org.avsandare,
         "organisation": org.namn,
-        "beslutsinstans": org.beslutsinstans,
-        "bedomning_rubrik": org.bedomning_rubrik,
+        "beslutsinstans": words["beslutsinstans"],
+        "bedomning_rubrik": words["bedomning_rubrik"],
         "rubrik": arende.rubrik,
         "utfardat": arende.utfardat.isoformat(),
         "diarienummer": arende.diarienummer or "-",
@@ -59,7 +48,7 @@ def build_context(loaded: LoadedArende, markdown: MarkdownRenderer) -> dict:
             "social": markdown.subdoc(arende.dimensioner.social),
         },
         "samverkan": markdown.subdoc(arende.samverkan),
-        "bilagor": number_bilagor(loaded),
+        "bilagor": list(bilagor),
         "arendet": markdown.subdoc(arende.arendet),
         "beskrivning": markdown.subdoc(arende.beskrivning),
         "bedomning": markdown.subdoc(arende.bedomning),

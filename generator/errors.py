@@ -64,3 +64,26 @@ class BundleError(BeslutError):
     """Raised when a bilaga cannot go into the bundle (missing, broken, encrypted …)."""
 
     exit_code = 6
+
+
+class EnvironmentProblem(BeslutError):
+    """Raised when the machine stops a run: a folder that cannot be written, a full disk …"""
+
+    exit_code = 7
+
+
+def describe_os_error(error: OSError) -> str:
+    """Return what an OSError means for the user, in Swedish, with what to do."""
+    import errno
+
+    reasons = {
+        errno.EACCES: "behörighet saknas. Välj en mapp du får skriva i (--out) eller be IT om behörighet.",
+        errno.EPERM: "behörighet saknas. Välj en mapp du får skriva i (--out) eller be IT om behörighet.",
+        errno.EROFS: "mappen går bara att läsa. Välj en annan mapp med --out.",
+        errno.ENOSPC: "disken är full. Frigör utrymme eller välj en annan mapp med --out.",
+        errno.EDQUOT: "diskkvoten är slut. Frigör utrymme eller välj en annan mapp med --out.",
+        errno.EISDIR: "det finns en mapp med samma namn. Flytta eller byt namn på mappen.",
+        errno.ENOTDIR: "en del av sökvägen är en fil, inte en mapp. Välj en annan mapp med --out.",
+        errno.EEXIST: "det finns redan en fil med det namnet där en mapp behövs.",
+    }
+    return reasons.get(error.errno or 0, f"systemfel ({error.strerror or error}).")

@@ -15,9 +15,8 @@ from .content import LoadedUtskick
 from .errors import ContentError
 from .markdown import MarkdownRenderer
 from .model import Organisation
-from .render import TEMPLATE_DIR, render_docx
-
-FOLJEBREV_TEMPLATE = "foljebrev.docx"
+from .render import render_docx
+from .wording import wording_for
 
 MERGE_FIELD = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
@@ -38,7 +37,7 @@ def merge_values(org: Organisation) -> dict[str, str]:
         "organisation": org.namn,
         "mottagare": org.avsandare,
         "förvaltning": org.avsandare,
-        "beslutsorgan": "styrelsen" if org.is_bolag else "nämnden",
+        "beslutsorgan": wording_for(org)["beslutsorgan"],
         "e-post": org.epost or "",
         "id": org.id,
     }
@@ -85,6 +84,10 @@ def letter_rubrik(loaded: LoadedUtskick, org: Organisation) -> str:
     return MERGE_FIELD.sub(lambda m: values[m.group(1)], loaded.utskick.rubrik)
 
 
+LETTER_VARIABLES = frozenset({"avsandare", "datum", "rubrik", "mottagare_block", "brodtext", "underskrift"})
+"""The variables the följebrev template may use."""
+
+
 def build_letter_context(loaded: LoadedUtskick, org: Organisation, markdown: MarkdownRenderer) -> dict:
     """Return the context for the följebrev template, for one recipient."""
     utskick = loaded.utskick
@@ -99,18 +102,11 @@ def build_letter_context(loaded: LoadedUtskick, org: Organisation, markdown: Mar
     }
 
 
-def letter_path(loaded: LoadedUtskick, org: Organisation, out: Path) -> Path:
-    """Return where the letter to ``org`` is written: ``out/<utskick>/<id>.docx``."""
-    return out / loaded.name / f"{org.id}.docx"
-
-
-def render_letter(
-    loaded: LoadedUtskick, org: Organisation, target: Path, template_dir: Path = TEMPLATE_DIR
-) -> Path:
-    """Render the letter to ``org`` into ``target``; return ``target``."""
+def render_letter(loaded: LoadedUtskick, org: Organisation, target: Path, template: Path) -> Path:
+    """Render the letter to ``org`` with the template at ``template`` into ``target``."""
     utskick = loaded.utskick
     return render_docx(
-        template_dir / FOLJEBREV_TEMPLATE,
+        template,
         lambda markdown: build_letter_context(loaded, org, markdown),
         target,
         title=letter_rubrik(loaded, org),

@@ -35,6 +35,13 @@ HEADING_OFFSET = 2
 """A ``#`` heading inside a field sits below the template's section headings (Heading 2)."""
 
 
+def required_styles(heading_offset: int) -> list[str]:
+    """Return the styles a template must have for Markdown written with ``heading_offset``."""
+    headings = [f"Heading {level}" for level in range(heading_offset + 1, 7)]
+    lists = ["List Bullet", "List Bullet 2", "List Number", "List Number 2", "List Continue"]
+    return ["Normal", *headings, *lists, "Hyperlink"]
+
+
 @dataclass
 class _List:
     ordered: bool

@@ -11,14 +11,12 @@ from __future__ import annotations
 import difflib
 import typing
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -67,26 +65,9 @@ class Organisation(Model):
         return self.typ == "bolag"
 
     @property
-    def dokumenttyp(self) -> str:
-        """Return the document word: Beslutsunderlag for a bolag, Tjänsteutlåtande for a nämnd."""
-        return "Beslutsunderlag" if self.is_bolag else "Tjänsteutlåtande"
-
-    @property
     def avsandare(self) -> str:
         """Return who writes the paper: the bolag itself, or the nämnd's förvaltning."""
         return self.namn if self.is_bolag else str(self.forvaltning)
-
-    @property
-    def beslutsinstans(self) -> str:
-        """Return the line before the proposals: "I styrelsen för X" or "I förskolenämnden"."""
-        if self.is_bolag:
-            return f"I styrelsen för {self.namn}"
-        return f"I {self.namn[0].lower()}{self.namn[1:]}"
-
-    @property
-    def bedomning_rubrik(self) -> str:
-        """Return the heading of the organisation's own assessment."""
-        return "Bolagets bedömning" if self.is_bolag else "Förvaltningens bedömning"
 
 
 class Organisationer(Model):
@@ -191,21 +172,10 @@ class Arende(Model):
     bedomning: Text = Field(alias="bedömning")
     underskrifter: list[Underskrift] = Field(default_factory=list)
 
-    _folder: Path = PrivateAttr(default=Path("."))
-
     @field_validator("forslag_till_beslut", mode="before")
     @classmethod
     def _one_proposal_may_be_plain_text(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
-
-    @property
-    def folder(self) -> Path:
-        """Return the ärende folder, against which bilaga files are resolved."""
-        return self._folder
-
-    def bilaga_path(self, bilaga: Bilaga) -> Path:
-        """Return the file of ``bilaga`` as a path."""
-        return self._folder / bilaga.fil
 
 
 # --- the utskick (a batch of cover letters) ------------------------------------------------
@@ -237,13 +207,6 @@ class Utskick(Model):
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
             raise ValueError(MOTTAGARE_HINT)
         return value
-
-    _folder: Path = PrivateAttr(default=Path("."))
-
-    @property
-    def folder(self) -> Path:
-        """Return the utskick folder; its name names the output folder."""
-        return self._folder
 
 
 # --- Swedish validation messages -----------------------------------------------------------

@@ -3,30 +3,29 @@
 ``render_docx`` loads a template, builds its context, renders it with autoescaping and
 a strict undefined (so content is always data, never template code), sets the document
 properties (title, author, language sv-SE, fixed dates) and writes the file atomically
-and reproducibly. Templates are read from disk and compiled once per process, so a
-batch of hundreds of letters does not parse the same template hundreds of times.
+and reproducibly. Each Jinja part is compiled once per process (keyed by its text, not by
+a file path), so a batch of hundreds of letters does not compile the same template
+hundreds of times, and an edited template is never served from a stale cache.
 """
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-import io
-
 import jinja2
 from docxtpl import DocxTemplate
 
+from .bilagor import PlannedBilaga
 from .content import LoadedArende
 from .context import build_context
 from .errors import TemplateError
 from .files import write_docx
 from .markdown import HEADING_OFFSET, MarkdownRenderer
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "docx"
-BESLUTSUNDERLAG_TEMPLATE = "beslutsunderlag.docx"
 LANGUAGE = "sv-SE"
 
 
@@ -51,18 +50,14 @@ def jinja_environment() -> jinja2.Environment:
     return _Environment()
 
 
-@lru_cache(maxsize=16)
-def _template_bytes(path: Path, mtime_ns: int) -> bytes:
-    return path.read_bytes()
-
-
 def load_template(path: Path) -> DocxTemplate:
     """Open a Word template; raise TemplateError if it is missing or not a .docx."""
     if not path.is_file():
-        raise TemplateError("mallen finns inte. Kontrollera mappen templates/docx/.", file=path)
+        raise TemplateError(
+            "mallen finns inte. Kontrollera mallmappen (--mallar) eller templates/docx/.", file=path
+        )
     try:
-        data = _template_bytes(path.resolve(), path.stat().st_mtime_ns)
-        template = DocxTemplate(io.BytesIO(data))
+        template = DocxTemplate(io.BytesIO(path.read_bytes()))
         template.init_docx()
     except Exception as e:  # python-docx raises several kinds for a broken package
         raise TemplateError(
@@ -129,19 +124,14 @@ def render_docx(
     return target
 
 
-def output_name(loaded: LoadedArende) -> str:
-    """Return the document's file name: beslutsunderlag.docx or tjänsteutlåtande.docx."""
-    return f"{loaded.organisation.dokumenttyp.lower()}.docx"
-
-
 def render_beslutsunderlag(
-    loaded: LoadedArende, target: Path, template_dir: Path = TEMPLATE_DIR
+    loaded: LoadedArende, bilagor: tuple[PlannedBilaga, ...], target: Path, template: Path
 ) -> Path:
-    """Render ``loaded`` into ``target`` (a .docx), atomically; return ``target``."""
+    """Render ``loaded`` with the template at ``template`` into ``target``; return ``target``."""
     arende = loaded.arende
     return render_docx(
-        template_dir / BESLUTSUNDERLAG_TEMPLATE,
-        lambda markdown: build_context(loaded, markdown),
+        template,
+        lambda markdown: build_context(loaded, bilagor, markdown),
         target,
         title=arende.rubrik,
         author=arende.handlaggare.namn,

@@ -15,6 +15,24 @@ ORGANISATIONER = REPO / "content" / "organisationer.yaml"
 SAMPLE = REPO / "content" / "arenden" / "2023-10-handlingsplaner"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+
+def render_paper(arende: Path, out: Path, *, only: list[str] | None = None, pdf: bool = False,
+                 bundle: bool = False, templates: Path | None = None, converter=None):
+    """Plan and run an ärende through the engine, as the CLI does; return the report.
+
+    ``converter``: an open Converter to reuse (tests share one warm LibreOffice).
+    """
+    from contextlib import nullcontext
+
+    from generator import pipeline
+
+    plan = pipeline.plan_arende(arende, ORGANISATIONER, out, only=only, pdf=pdf, bundle=bundle,
+                                templates=templates)
+    factory = (lambda: nullcontext(converter)) if converter is not None else None
+    report = pipeline.run(plan, converter_factory=factory)
+    assert not report.failed, [o.error for o in report.failed]
+    return report
+
 VALID_ARENDE = {
     "organisation": "gota-lejon",
     "rubrik": "Information om handlingsplaner",

@@ -90,16 +90,24 @@ def test_bundle_manifest_lists_pdfs_with_pages(built: Path):
     assert ("forskolenamnden", "forskolenamnden/tjänsteutlåtande.pdf") in entries
 
 
-def test_without_libreoffice_the_docx_is_still_written(arende_dir, tmp_path: Path, monkeypatch):
+def test_without_libreoffice_nothing_half_done_is_written(arende_dir, tmp_path: Path, monkeypatch):
+    folder = arende_dir()
+    out = tmp_path / "out"
+    assert run("render", folder, "--out", out).exit_code == 0
+    before = (out / "arende" / "beslutsunderlag.docx").read_bytes()
+    (folder / "arende.yaml").write_text(
+        (folder / "arende.yaml").read_text(encoding="utf-8").replace("Information om", "Ny rubrik om"),
+        encoding="utf-8")
     empty = tmp_path / "bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    out = tmp_path / "out"
-    result = run("render", arende_dir(), "--out", out, "--pdf")
+    result = run("render", folder, "--out", out, "--pdf")
     assert result.exit_code == 5
     assert "scripts/setup.sh" in result.stderr
-    assert (out / "arende" / "beslutsunderlag.docx").is_file()
+    # The job commits all its files or none: no new .docx beside a missing (or old) PDF.
+    assert (out / "arende" / "beslutsunderlag.docx").read_bytes() == before
     assert not (out / "arende" / "beslutsunderlag.pdf").exists()
+    assert not (out / ".beslut-arbete").exists()
 
 
 def bundle_with_bilaga(tmp_path: Path, source: Path | bytes, name: str):

@@ -9,11 +9,10 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from conftest import FIXTURES, ORGANISATIONER, SAMPLE, docx_lines, normalise
+from conftest import FIXTURES, ORGANISATIONER, SAMPLE, docx_lines, normalise, render_paper
 from generator import pipeline
-from generator.content import load_arende, load_organisationer
 from generator.errors import TemplateError
-from generator.render import BESLUTSUNDERLAG_TEMPLATE, TEMPLATE_DIR, render_beslutsunderlag
+from generator.templates import BESLUTSUNDERLAG, default_template_dir
 
 
 def reference_lines() -> list[str]:
@@ -29,8 +28,7 @@ def reference_lines() -> list[str]:
 @pytest.fixture(scope="module")
 def sample_docx(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("out")
-    loaded = pipeline.validate_all(SAMPLE, ORGANISATIONER, ["gota-lejon"])[0]
-    return pipeline.render(loaded, out).files[0]
+    return render_paper(SAMPLE, out, only=["gota-lejon"]).files[0]
 
 
 def test_sample_reproduces_reference_in_order(sample_docx: Path):
@@ -75,18 +73,16 @@ def test_core_properties_and_language(sample_docx: Path):
 
 
 def test_render_is_byte_identical_when_repeated(tmp_path: Path):
-    loaded = pipeline.validate_all(SAMPLE, ORGANISATIONER, ["gota-lejon"])[0]
-    first = pipeline.render(loaded, tmp_path / "a").files[0].read_bytes()
-    second = pipeline.render(loaded, tmp_path / "b").files[0].read_bytes()
+    first = render_paper(SAMPLE, tmp_path / "a", only=["gota-lejon"]).files[0].read_bytes()
+    second = render_paper(SAMPLE, tmp_path / "b", only=["gota-lejon"]).files[0].read_bytes()
     assert first == second
-    with zipfile.ZipFile(pipeline.render(loaded, tmp_path / "c").files[0]) as z:
+    with zipfile.ZipFile(render_paper(SAMPLE, tmp_path / "c", only=["gota-lejon"]).files[0]) as z:
         assert {info.date_time for info in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
 def test_namnd_gets_a_tjansteutlatande(arende_dir, tmp_path: Path):
     folder = arende_dir(organisation="forskolenamnden", **{"bedömning": "Förvaltningen tillstyrker."})
-    loaded = pipeline.validate_all(folder, ORGANISATIONER)[0]
-    target = pipeline.render(loaded, tmp_path / "out").files[0]
+    target = render_paper(folder, tmp_path / "out").files[0]
     assert target.name == "tjänsteutlåtande.docx"
     lines = docx_lines(target)
     assert lines[0] == "Tjänsteutlåtande"
@@ -100,8 +96,7 @@ def test_namnd_gets_a_tjansteutlatande(arende_dir, tmp_path: Path):
 def test_diarienummer_and_underskrifter(arende_dir, tmp_path: Path):
     folder = arende_dir(diarienummer="0123/23", underskrifter=[
         {"namn": "Anna Andersson", "titel": "VD"}, {"namn": "Bo Berg", "titel": "Ekonomichef"}])
-    loaded = pipeline.validate_all(folder, ORGANISATIONER)[0]
-    lines = docx_lines(pipeline.render(loaded, tmp_path / "out").files[0])
+    lines = docx_lines(render_paper(folder, tmp_path / "out").files[0])
     assert "Diarienummer 0123/23" in lines
     assert lines[-4:] == ["Anna Andersson", "VD", "Bo Berg", "Ekonomichef"]
 
@@ -113,8 +108,7 @@ def test_markdown_becomes_runs_lists_and_links(arende_dir, tmp_path: Path):
         "- punkt med **fetstil**\n"
     )
     folder = arende_dir(beskrivning=text, **{"förslag_till_beslut": ["Beslut ett.", "Beslut två."]})
-    loaded = pipeline.validate_all(folder, ORGANISATIONER)[0]
-    document = docx.Document(str(pipeline.render(loaded, tmp_path / "out").files[0]))
+    document = docx.Document(str(render_paper(folder, tmp_path / "out").files[0]))
     paragraphs = document.paragraphs
     first = next(p for p in paragraphs if p.text.startswith("Ett stycke"))
     assert "*" not in first.text
@@ -137,49 +131,50 @@ def test_markdown_becomes_runs_lists_and_links(arende_dir, tmp_path: Path):
 def test_values_come_out_literally(arende_dir, tmp_path: Path):
     tricky = "Smith & Co <b>fet</b> \"citat\" 'apostrof' {{ rubrik }} {% if true %}x{% endif %}"
     folder = arende_dir(rubrik=tricky, sammanfattning=tricky)
-    loaded = pipeline.validate_all(folder, ORGANISATIONER)[0]
-    target = pipeline.render(loaded, tmp_path / "out").files[0]
+    target = render_paper(folder, tmp_path / "out").files[0]
     lines = docx_lines(target)
     assert lines.count(normalise(tricky)) == 2
     assert docx.Document(str(target)).core_properties.title == tricky
 
 
 def test_rerender_replaces_only_its_document(arende_dir, tmp_path: Path):
-    loaded = pipeline.validate_all(arende_dir(), ORGANISATIONER)[0]
+    folder = arende_dir()
     out = tmp_path / "out"
-    target = pipeline.render(loaded, out).files[0]
+    target = render_paper(folder, out).files[0]
     other = target.parent / "anteckningar.txt"
     other.write_text("egen fil")
     target.write_bytes(b"gammal")
-    pipeline.render(loaded, out)
+    render_paper(folder, out)
     assert target.read_bytes()[:2] == b"PK"
     assert other.read_text() == "egen fil"
-    assert sorted(p.name for p in target.parent.iterdir()) == ["anteckningar.txt", target.name]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["anteckningar.txt", target.name,
+                                                               "manifest.json"]
 
 
 def test_template_uses_only_variables_the_context_provides(sample_docx: Path):
     from docxtpl import DocxTemplate
 
+    from generator.bilagor import plan_bilagor
     from generator.context import build_context
     from generator.markdown import MarkdownRenderer
 
-    template = DocxTemplate(TEMPLATE_DIR / BESLUTSUNDERLAG_TEMPLATE)
-    loaded = pipeline.validate_all(SAMPLE, ORGANISATIONER, ["gota-lejon"])[0]
-    context = build_context(loaded, MarkdownRenderer(template))
+    template = DocxTemplate(default_template_dir() / BESLUTSUNDERLAG)
+    loaded = pipeline.validate_arende(SAMPLE, ORGANISATIONER, ["gota-lejon"])[0]
+    context = build_context(loaded, plan_bilagor(loaded), MarkdownRenderer(template))
     assert template.get_undeclared_template_variables(context=context) == set()
 
 
 def test_unknown_template_variable_is_an_error(arende_dir, tmp_path: Path):
     templates = tmp_path / "mallar"
     templates.mkdir()
-    document = docx.Document(str(TEMPLATE_DIR / BESLUTSUNDERLAG_TEMPLATE))
+    document = docx.Document(str(default_template_dir() / BESLUTSUNDERLAG))
     document.add_paragraph("{{ handlaggare.titel }}")
-    document.save(str(templates / BESLUTSUNDERLAG_TEMPLATE))
-    loaded = load_arende(arende_dir(), load_organisationer(ORGANISATIONER))
-    target = tmp_path / "out" / "beslutsunderlag.docx"
-    with pytest.raises(TemplateError, match="titel"):
-        render_beslutsunderlag(loaded, target, templates)
-    assert not target.parent.exists() or not any(target.parent.iterdir())
+    document.save(str(templates / BESLUTSUNDERLAG))
+    plan = pipeline.plan_arende(arende_dir(), ORGANISATIONER, tmp_path / "out", templates=templates)
+    report = pipeline.run(plan)
+    assert report.exit_code == TemplateError.exit_code
+    assert "titel" in report.failed[0].error
+    assert not plan.jobs[0].outputs.docx.exists()
 
 
 def test_markdown_nested_lists_headings_and_breaks(arende_dir, tmp_path: Path):
@@ -189,8 +184,7 @@ def test_markdown_nested_lists_headings_and_breaks(arende_dir, tmp_path: Path):
         "3. tre\n4. fyra\n\n"
         "<b>inte html</b>\n"
     )
-    loaded = pipeline.validate_all(arende_dir(beskrivning=text), ORGANISATIONER)[0]
-    document = docx.Document(str(pipeline.render(loaded, tmp_path / "out").files[0]))
+    document = docx.Document(str(render_paper(arende_dir(beskrivning=text), tmp_path / "out").files[0]))
     styles = [(p.style.name, p.text) for p in document.paragraphs]
     assert ("Heading 3", "Bakgrund") in styles
     assert ("List Bullet", "yttre") in styles and ("List Bullet 2", "inre") in styles
@@ -205,8 +199,7 @@ def test_markdown_nested_lists_headings_and_breaks(arende_dir, tmp_path: Path):
 
 
 def test_sample_namnd_version_speaks_of_the_namnd_not_a_bolag(tmp_path: Path):
-    loaded = pipeline.validate_all(SAMPLE, ORGANISATIONER, ["forskolenamnden"])[0]
-    text = " ".join(docx_lines(pipeline.render(loaded, tmp_path).files[0]))
+    text = " ".join(docx_lines(render_paper(SAMPLE, tmp_path, only=["forskolenamnden"]).files[0]))
     assert "I förskolenämnden:" in text and "Förvaltningens bedömning" in text
     for bolag_word in ("bolaget", "Bolagets", "Styrelsen", "styrelsen för"):
         assert bolag_word not in text, bolag_word

@@ -9,8 +9,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from conftest import ORGANISATIONER, SAMPLE
-from generator import pipeline
+from conftest import SAMPLE, render_paper
 from generator.bundle import BundlePart, write_bundle
 from generator.convert import Converter
 
@@ -21,9 +20,8 @@ TAGGED_BILAGA = SAMPLE / "bilagor" / "3-plan-tystnadskulturer.pdf"
 @pytest.fixture(scope="module")
 def paper_pdf(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("out")
-    loaded = pipeline.validate_all(SAMPLE, ORGANISATIONER, ["gota-lejon"])[0]
     with Converter() as converter:
-        return pipeline.render(loaded, out, pdf=True, converter=converter).files[-1]
+        return render_paper(SAMPLE, out, only=["gota-lejon"], pdf=True, converter=converter).files[-1]
 
 
 def parts(paper: Path, bilaga: Path) -> list[BundlePart]:

@@ -8,18 +8,19 @@ field); ``parse_problems`` splits their text into one ``Problem`` per field.
 
 from __future__ import annotations
 
-import hashlib
+import io
 import queue
 import re
-import shutil
 import tempfile
+import threading
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .. import batch, pipeline
+from .. import pipeline
+from ..cache import BilagaCache
 from ..content import (
     ARENDE_FILE,
     OVERRIDES_DIR,
@@ -27,8 +28,11 @@ from ..content import (
     LoadedArende,
     load_organisationer,
 )
-from ..errors import BeslutError, BundleError
+from ..errors import BeslutError
+from ..jobs import plan_papers
 from ..model import Organisationer
+from ..runner import Report
+from ..templates import FOLJEBREV, template_path
 
 # --- validation messages -------------------------------------------------------------------
 
@@ -86,7 +90,7 @@ def validate_arende(folder: Path, organisationer_path: Path) -> tuple[list[Loade
     no instances and the problems.
     """
     try:
-        return pipeline.validate_all(folder, organisationer_path), []
+        return pipeline.validate_arende(folder, organisationer_path), []
     except BeslutError as e:
         return [], parse_problems(e)
 
@@ -166,7 +170,7 @@ class ConverterPool:
 
     def warm(self) -> None:
         """Start every converter's LibreOffice now (the first start takes about a second)."""
-        sample = pipeline.TEMPLATE_DIR / "foljebrev.docx"
+        sample = template_path(None, FOLJEBREV)
         taken = [self._free.get() for _ in self._all]
         try:
             with tempfile.TemporaryDirectory(prefix="beslut-web-warm-") as tmp:
@@ -188,48 +192,61 @@ class Busy(Exception):
     """Raised when no converter became free in time (the server is busy)."""
 
 
-class CachedBilagor:
-    """A converter wrapper that reuses bilagor already converted to PDF, by content hash.
+class LentConverter:
+    """A pooled converter lent to one engine run: the run may not close it.
 
-    The paper itself is always converted; a bilaga (``pdfa=False``) whose bytes have been
-    converted before is copied from ``cache`` instead.
+    It counts the PDF/A conversions (one per paper or letter) so the page can show progress.
     """
 
-    def __init__(self, converter, cache: Path):
+    def __init__(self, converter, on_document: Callable[[], None] = lambda: None):
         self.converter = converter
-        self.cache = cache
+        self.on_document = on_document
+
+    def __enter__(self) -> "LentConverter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass  # the pool owns the converter
 
     def to_pdf(self, src: Path, dst: Path, *, pdfa: bool = True, title: str | None = None) -> Path:
+        result = self.converter.to_pdf(src, dst, pdfa=pdfa, title=title)
         if pdfa:
-            return self.converter.to_pdf(src, dst, pdfa=pdfa, title=title)
-        key = hashlib.sha256(Path(src).read_bytes()).hexdigest()
-        cached = self.cache / f"{key}.pdf"
-        if not cached.is_file():
-            self.converter.to_pdf(src, cached, pdfa=False, title=title)
-        Path(dst).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cached, dst)
-        return Path(dst)
+            self.on_document()
+        return result
+
+
+_run_lock = threading.Lock()
+"""The engine stages a run in ``out/.beslut-arbete/<pid>/``: one run at a time per process."""
+
+
+def _run(plan, converter, on_document: Callable[[], None] = lambda: None) -> Report:
+    """Run an engine plan with a pooled converter, one run at a time."""
+    lent = LentConverter(converter, on_document)
+    with _run_lock:
+        return pipeline.run(plan, workers=1, converter_factory=lambda: lent)
+
+
+def report_problems(report: Report) -> list[Problem]:
+    """Return a run's failures as problems (one per failed recipient)."""
+    return [p for o in report.failed for p in parse_problems(BeslutError(o.error or ""))]
 
 
 # --- bilagor -------------------------------------------------------------------------------
 
 
-def check_bilaga(path: Path, converter, cache: Path) -> list[str]:
+def check_bilaga(path: Path, converter, out: Path) -> list[str]:
     """Check an uploaded bilaga as handlingar.pdf will: type, damage, passwords, content.
 
-    Return Swedish warnings; raise ``BeslutError`` (a ConversionError or BundleError with
-    the CLI's message) if the file cannot go into handlingar.pdf.
+    Return Swedish warnings; raise ``BeslutError`` (the CLI's ConversionError or
+    BundleError message) if the file cannot go into handlingar.pdf. A converted file stays
+    in the engine's bilaga cache under ``out``, so the build reuses it.
     """
     from ..bundle import BundlePart, check_pdf
 
-    with tempfile.TemporaryDirectory(prefix="beslut-web-bilaga-") as tmp:
-        pdf = CachedBilagor(converter, cache).to_pdf(path, Path(tmp) / "bilaga.pdf", pdfa=False)
-        part = BundlePart(pdf=pdf, bookmark=path.name, label=None, stamp=None, source=path, nummer=None)
-        try:
-            return check_pdf(part)
-        except BundleError:
-            (cache / f"{hashlib.sha256(path.read_bytes()).hexdigest()}.pdf").unlink(missing_ok=True)
-            raise
+    pdf = path
+    if path.suffix.lower() != ".pdf":
+        pdf = BilagaCache(out).pdf_for(path, lambda src, dst: converter.to_pdf(src, dst, pdfa=False))
+    return check_pdf(BundlePart(pdf=pdf, bookmark=path.name, label=None, stamp=None, source=path))
 
 
 def accepted_suffixes() -> tuple[str, ...]:
@@ -243,67 +260,56 @@ def accepted_suffixes() -> tuple[str, ...]:
 
 
 def preview_candidate(folder: Path, converter, texts: dict[str, str], organisationer_path: Path, org_id: str | None,
-                      cache: Path, handlingar: bool, shown_as: Callable[[str], str]) -> tuple[bytes | None, list[Problem]]:
+                      out: Path, handlingar: bool, templates: Path | None,
+                      shown_as: Callable[[str], str]) -> tuple[bytes | None, list[Problem]]:
     """Return the preview PDF of the ärende as it would be with ``texts`` saved, or its problems.
 
-    ``org_id`` picks one organisation of a shared ärende (default: the first).
+    ``org_id`` picks one organisation of a shared ärende (default: the first). Nothing is
+    written under ``out`` except converted bilagor in the engine's cache.
     """
     with candidate_folder(folder, texts) as copy:
         instances, problems = validate_arende(copy, organisationer_path)
-        if problems:
-            return None, _renamed(problems, copy, folder, shown_as)
-        loaded = next((i for i in instances if i.organisation.id == org_id), instances[0])
-        return preview_pdf(loaded, converter, cache, handlingar=handlingar), []
+        if not problems:
+            loaded = next((i for i in instances if i.organisation.id == org_id), instances[0])
+            pdf, problems = preview_pdf(loaded, converter, out, handlingar=handlingar, templates=templates)
+            if pdf is not None:
+                return pdf, []
+        return None, _renamed(problems, copy, folder, shown_as)
 
 
-def preview_pdf(loaded: LoadedArende, converter, cache: Path, *, handlingar: bool = False) -> bytes:
-    """Return the PDF of the paper (or of handlingar.pdf) for ``loaded``; keep no files."""
+def preview_pdf(loaded: LoadedArende, converter, out: Path, *, handlingar: bool = False,
+                templates: Path | None = None) -> tuple[bytes | None, list[Problem]]:
+    """Return the PDF of the paper (or of handlingar.pdf) for ``loaded``, or the problems."""
     with tempfile.TemporaryDirectory(prefix="beslut-web-preview-") as tmp:
-        conv = CachedBilagor(converter, cache)
-        if handlingar:
-            result = pipeline.bundle(loaded, Path(tmp), converter=conv)
-        else:
-            result = pipeline.render(loaded, Path(tmp), pdf=True, converter=conv)
-        return result.files[-1].read_bytes()
+        preview_out = Path(tmp)
+        (out / ".cache").mkdir(parents=True, exist_ok=True)
+        (preview_out / ".cache").symlink_to((out / ".cache").resolve())  # reuse converted bilagor
+        plan = plan_papers([loaded], preview_out, pdf=True, bundle=handlingar, templates=templates)
+        report = _run(plan, converter)
+        if report.failed:
+            return None, report_problems(report)
+        return report.outcomes[0].files[-1].read_bytes(), []
 
 
-@dataclass
-class BuildResult:
-    """What a build produced: files per organisation id, warnings, and failures."""
+def build_arende(folder: Path, organisationer_path: Path, out: Path, converter, *, templates: Path | None = None,
+                 progress: Callable[[int, int, str], None] = lambda done, total, what: None) -> Report:
+    """Write .docx, PDF/A and handlingar.pdf for the ärende (each organisation's, if shared).
 
-    files: dict[str, list[Path]]
-    warnings: list[str]
-    failures: dict[str, str]
-    manifest: Path | None = None
-
-
-def build_arende(instances: list[LoadedArende], out: Path, converter, cache: Path,
-                 progress: Callable[[int, int, str], None] = lambda done, total, what: None) -> BuildResult:
-    """Write .docx, PDF/A and handlingar.pdf for each instance; a shared ärende gets a manifest.
-
-    One organisation's failure is recorded and the others go on, as in the CLI.
+    One organisation's failure is recorded in the report and manifest; the others go on.
     """
-    conv = CachedBilagor(converter, cache)
-    outcomes = []
-    result = BuildResult(files={}, warnings=[], failures={})
-    for done, loaded in enumerate(instances):
-        org = loaded.organisation
-        progress(done, len(instances), org.namn)
-        outcome = batch.Outcome(recipient=org.id, name=org.namn)
-        try:
-            made = pipeline.bundle(loaded, out, converter=conv)
-            outcome.files, outcome.warnings = made.files, made.warnings
-            result.files[org.id] = made.files
-            result.warnings += made.warnings
-        except BeslutError as e:
-            outcome.error = result.failures[org.id] = e.format()
-        outcomes.append(outcome)
-    progress(len(instances), len(instances), "")
-    if len(instances) > 1 or instances[0].overrides or instances[0].source.parent.name == OVERRIDES_DIR:
-        folder = out / instances[0].out_name.parent
-        result.manifest = batch.write_manifest(batch.BatchReport(outcomes), folder / batch.MANIFEST_NAME,
-                                               title=instances[0].arende.rubrik)
-    return result
+    plan = pipeline.plan_arende(folder, organisationer_path, out, pdf=True, bundle=True, templates=templates)
+    return _run(plan, converter, _counter(len(plan.jobs), progress))
+
+
+def _counter(total: int, progress: Callable[[int, int, str], None]) -> Callable[[], None]:
+    done = [0]
+    progress(0, total, "")
+
+    def advance() -> None:
+        done[0] += 1
+        progress(done[0], total, "")
+
+    return advance
 
 
 def output_folder(folder: Path, out: Path) -> Path:
@@ -313,12 +319,10 @@ def output_folder(folder: Path, out: Path) -> Path:
 
 def zip_folder(folder: Path) -> bytes:
     """Return every file under ``folder`` (documents and manifest) as a zip."""
-    import io
-
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
+            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts):
                 zf.write(path, Path(folder.name) / path.relative_to(folder))
     return buf.getvalue()
 
@@ -332,32 +336,15 @@ def validate_utskick(folder: Path, organisationer_path: Path, till: list[str] | 
 
 
 def run_letters(folder: Path, organisationer_path: Path, out: Path, till: list[str] | None, *, pdf: bool,
-                converter, progress: Callable[[int, int, str], None] = lambda done, total, what: None
-                ) -> batch.BatchReport:
+                converter, templates: Path | None = None,
+                progress: Callable[[int, int, str], None] = lambda done, total, what: None) -> Report:
     """Write one följebrev per recipient (and its PDF/A) and the manifest, reporting progress.
 
     Everything is checked before the first letter is written; one recipient's failure is
     recorded in the manifest and the others go on.
     """
-    from ..letters import letter_path, render_letter
-
-    loaded, recipients = pipeline.validate_utskick(folder, organisationer_path, till)
-    outcomes = []
-    for done, org in enumerate(recipients):
-        progress(done, len(recipients), org.namn)
-        outcome = batch.Outcome(recipient=org.id, name=org.namn)
-        try:
-            docx = render_letter(loaded, org, letter_path(loaded, org, out), pipeline.TEMPLATE_DIR)
-            outcome.files = [docx]
-            if pdf:
-                outcome.files.append(converter.to_pdf(docx, docx.with_suffix(".pdf"), pdfa=True))
-        except BeslutError as e:
-            outcome.error = e.format()
-        outcomes.append(outcome)
-    progress(len(recipients), len(recipients), "")
-    report = batch.BatchReport(outcomes)
-    batch.write_manifest(report, out / loaded.name / batch.MANIFEST_NAME, title=loaded.utskick.rubrik)
-    return report
+    plan = pipeline.plan_utskick(folder, organisationer_path, out, till=till, pdf=pdf, templates=templates)
+    return _run(plan, converter, _counter(len(plan.jobs), progress))
 
 
 # --- new ärende ----------------------------------------------------------------------------

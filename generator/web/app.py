@@ -41,6 +41,8 @@ class WebConfig:
     organisationer: Path
     out: Path
     auth: Auth | None = None
+    templates: Path | None = None
+    """A folder of edited Word templates (``--mallar``); None: the templates that ship."""
     max_file: int = 25 * MB
     """Largest bilaga, in bytes."""
     max_arende: int = 100 * MB
@@ -58,11 +60,6 @@ class WebConfig:
     @property
     def utskick(self) -> Path:
         return self.content / "utskick"
-
-    @property
-    def cache(self) -> Path:
-        """Bilagor converted to PDF, by content hash, reused by previews and builds."""
-        return self.out / ".beslut-web-cache"
 
 
 def make_templates() -> jinja2.Environment:

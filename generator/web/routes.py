@@ -304,7 +304,7 @@ async def _receive_bilagor(request: Request, config: WebConfig, folder: Path, fo
         target.write_bytes(await upload.read())
         try:
             warnings = await run_in_threadpool(with_converter, request, 60, actions.check_bilaga, target,
-                                               config.cache)
+                                               config.out)
         except actions.Busy:
             target.unlink()
             messages.append(f"{upload.filename}: servern är upptagen och kunde inte kontrollera filen. Försök igen.")
@@ -362,7 +362,7 @@ async def preview(request: Request) -> Response:
         flik, texts = await run_in_threadpool(_candidate, config, folder, form)
         pdf, problems = await run_in_threadpool(
             with_converter, request, 30, actions.preview_candidate, folder, texts, config.organisationer,
-            None if flik == SHARED_TAB else flik, config.cache, handlingar, lambda p: shown(config, p))
+            None if flik == SHARED_TAB else flik, config.out, handlingar, config.templates, lambda p: shown(config, p))
     except actions.Busy:
         return error_page(request, 503)
     except BeslutError as e:
@@ -389,7 +389,7 @@ async def build(request: Request) -> Response:
         except forms.Conflict:
             context = await run_in_threadpool(_edit_context, config, folder, flik, state, str(form["version"]))
             return page(request, "edit.html", status=409, notice=None, conflict=True, messages=[], **context)
-    instances, problems = await run_in_threadpool(actions.validate_arende, folder, config.organisationer)
+    _, problems = await run_in_threadpool(actions.validate_arende, folder, config.organisationer)
     if problems:
         context = await run_in_threadpool(_edit_context, config, folder, flik, None, None, problems)
         return page(request, "edit.html", status=422, notice=None, conflict=False,
@@ -398,22 +398,27 @@ async def build(request: Request) -> Response:
     base = f"/arende/{quote(namn)}"
 
     def work(job: Job, converter) -> None:
-        result = actions.build_arende(instances, config.out, converter, config.cache, job.progress)
-        out = actions.output_folder(folder, config.out)
-        job.warnings = result.warnings
-        job.failures = list(result.failures.items())
-        for org_id, files in result.files.items():
-            for f in files:
-                label = f"{f.name}" if len(instances) == 1 else f"{org_id}: {f.name}"
-                job.downloads.append((label, f"{base}/fil/{quote(str(f.relative_to(out)))}"))
-        if result.manifest:
-            job.downloads.append(("manifest.json", f"{base}/fil/{quote(str(result.manifest.relative_to(out)))}"))
-        if len(instances) > 1:
-            job.downloads.append((f"Alla organisationer som zip ({namn}.zip)", f"{base}/zip"))
-        if result.failures and not result.files:
-            job.error = "Inget dokument kunde skapas."
+        report = actions.build_arende(folder, config.organisationer, config.out, converter,
+                                      templates=config.templates, progress=job.progress)
+        _report_to_job(job, report, actions.output_folder(folder, config.out), base)
 
     return _submit(request, f"arende/{namn}", f"Skapar handlingarna för {namn}", work, f"{base}?flik={quote(flik)}")
+
+
+def _report_to_job(job: Job, report, out: Path, base: str) -> None:
+    """Put an engine report on the job page: downloads, warnings, failures."""
+    several = len(report.outcomes) > 1
+    for outcome in report.outcomes:
+        for f in outcome.files:
+            label = f"{outcome.name}: {f.name}" if several else f.name
+            job.downloads.append((label, f"{base}/fil/{quote(str(f.relative_to(out)))}"))
+    if report.manifest:
+        job.downloads.append(("manifest.json", f"{base}/fil/{quote(str(report.manifest.relative_to(out)))}"))
+    job.downloads.append((f"Allt som zip ({out.name}.zip)", f"{base}/zip"))
+    job.warnings = [f"{o.name}: {w}" if several else w for o in report.outcomes for w in o.warnings]
+    job.failures = [(o.name, o.error or "") for o in report.failed]
+    if report.failed and len(report.failed) == len(report.outcomes):
+        job.error = "Inget dokument kunde skapas. Orsaken står under ”Misslyckades”."
 
 
 def _submit(request: Request, key: str, title: str, work, back: str) -> Response:
@@ -516,11 +521,8 @@ async def run_utskick(request: Request) -> Response:
 
     def work(job: Job, converter) -> None:
         report = actions.run_letters(folder, config.organisationer, config.out, till, pdf=pdf, converter=converter,
-                                     progress=job.progress)
-        job.failures = [(o.name, o.error or "") for o in report.failed]
-        job.downloads.append((f"Alla brev och manifest som zip ({namn}.zip)", f"{base}/zip"))
-        if report.failed and len(report.failed) == len(report.outcomes):
-            job.error = "Inget brev kunde skapas."
+                                     templates=config.templates, progress=job.progress)
+        _report_to_job(job, report, actions.output_folder(folder, config.out), base)
 
     return _submit(request, f"utskick/{namn}", f"Skapar följebrev: {namn}", work, base)
 

@@ -11,7 +11,8 @@ from .security import Auth, check_host, read_users
 
 
 def make_config(*, content: Path, organisationer: Path, out: Path, host: str, users: Path | None = None,
-                trusted_header: str | None = None, converters: int = 1) -> WebConfig:
+                trusted_header: str | None = None, converters: int = 1,
+                templates: Path | None = None) -> WebConfig:
     """Return the configuration for serving on ``host``; refuse other hosts without authentication."""
     from ..errors import ContentError
 
@@ -28,16 +29,17 @@ def make_config(*, content: Path, organisationer: Path, out: Path, host: str, us
                            file=content)
     (content / "arenden").mkdir(exist_ok=True)
     return WebConfig(content=content.resolve(), organisationer=organisationer.resolve(), out=out.resolve(),
-                     auth=auth, converters=converters)
+                     auth=auth, converters=converters,
+                     templates=templates.resolve() if templates else None)
 
 
 def serve(*, content: Path, organisationer: Path, out: Path, host: str, port: int, users: Path | None,
-          trusted_header: str | None, converters: int) -> None:
+          trusted_header: str | None, converters: int, templates: Path | None = None) -> None:
     """Serve the application with uvicorn until interrupted."""
     import uvicorn
 
     config = make_config(content=content, organisationer=organisationer, out=out, host=host, users=users,
-                         trusted_header=trusted_header, converters=converters)
+                         trusted_header=trusted_header, converters=converters, templates=templates)
     app = create_app(config)
     click.echo(f"beslut web: http://{host}:{port}/ (avsluta med Ctrl+C)")
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)

@@ -1,0 +1,50 @@
+"""Converted bilagor, kept by content: a bilaga is converted once, not on every build.
+
+A .docx, .pptx, .xlsx (…) bilaga is converted to PDF by LibreOffice, which takes seconds.
+The PDF is kept in ``out/.cache/bilagor/<key>.pdf``, where the key is the sha256 of the
+file's bytes and of the conversion settings (``CONVERSION_KEY``). An edited bilaga has
+another key; a rebuild after editing only the text reuses every PDF. A bilaga that fails
+to convert is not cached. Deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+from pathlib import Path
+
+from .files import atomic_path
+
+CACHE_DIR = Path(".cache") / "bilagor"
+"""The cache folder, relative to ``out/``."""
+
+CONVERSION_KEY = b"beslut-bilaga-pdf-v1"
+"""Part of every key: change it when the way bilagor are converted changes."""
+
+
+class BilagaCache:
+    """The PDFs of converted bilagor under ``out/.cache/bilagor/``; safe to share between threads."""
+
+    def __init__(self, out: Path):
+        self.folder = out / CACHE_DIR
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def pdf_for(self, source: Path, convert) -> Path:
+        """Return the PDF of ``source``: from the cache, or made by ``convert(source, target)``."""
+        key = hashlib.sha256(CONVERSION_KEY + source.read_bytes()).hexdigest()
+        cached = self.folder / f"{key}.pdf"
+        with self._lock(key):
+            if not cached.is_file():
+                with atomic_path(cached) as tmp:
+                    convert(source, tmp)
+        return cached
+
+    def _lock(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def clear(self) -> None:
+        """Remove every cached PDF."""
+        shutil.rmtree(self.folder, ignore_errors=True)

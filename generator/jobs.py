@@ -1,0 +1,191 @@
+"""Planning a run: loaded content becomes jobs, one per organisation or recipient.
+
+Every command plans first and runs after (``runner.run_plan``): a single ärende is a plan
+of one job, a shared ärende one job per organisation, a följebrev batch one per
+recipient. A job is immutable and picklable and carries everything decided once: the
+content itself (workers never re-read YAML by path), the template, the output paths
+(``paper_outputs`` and ``letter_outputs``: the one place that decides the layout of
+``out/``) and, for a paper, its numbered bilagor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from .bilagor import PlannedBilaga, plan_bilagor
+from .content import LoadedArende, LoadedUtskick
+from .model import Organisation
+from .templates import BESLUTSUNDERLAG, FOLJEBREV, template_path
+from .wording import wording_for
+
+BUNDLE_NAME = "handlingar.pdf"
+MANIFEST_NAME = "manifest.json"
+
+
+# --- the layout of out/ --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where one job's files go: the .docx, and optionally its PDF and handlingar.pdf."""
+
+    docx: Path
+    pdf: Path | None = None
+    bundle: Path | None = None
+
+    def files(self) -> list[Path]:
+        """Return the files in the order they are produced."""
+        return [f for f in (self.docx, self.pdf, self.bundle) if f is not None]
+
+
+def arende_folder(out: Path, loaded: LoadedArende) -> Path:
+    """Return the ärende's folder in ``out``: ``out/<ärende>/``."""
+    return out / loaded.name
+
+
+def paper_outputs(out: Path, loaded: LoadedArende, *, pdf: bool, bundle: bool) -> Outputs:
+    """Return where a paper goes: ``out/<ärende>/`` or, in a shared ärende, ``…/<org-id>/``.
+
+    The file is named after the document: beslutsunderlag.docx or tjänsteutlåtande.docx.
+    """
+    folder = arende_folder(out, loaded)
+    if loaded.shared:
+        folder = folder / loaded.organisation.id
+    stem = wording_for(loaded.organisation)["dokumenttyp"].lower()
+    return Outputs(
+        docx=folder / f"{stem}.docx",
+        pdf=folder / f"{stem}.pdf" if (pdf or bundle) else None,
+        bundle=folder / BUNDLE_NAME if bundle else None,
+    )
+
+
+def utskick_folder(out: Path, loaded: LoadedUtskick) -> Path:
+    """Return the utskick's folder in ``out``: ``out/<utskick>/``."""
+    return out / loaded.name
+
+
+def letter_outputs(out: Path, loaded: LoadedUtskick, org: Organisation, *, pdf: bool) -> Outputs:
+    """Return where the letter to ``org`` goes: ``out/<utskick>/<id>.docx`` (and ``.pdf``)."""
+    folder = utskick_folder(out, loaded)
+    return Outputs(docx=folder / f"{org.id}.docx", pdf=folder / f"{org.id}.pdf" if pdf else None)
+
+
+# --- jobs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaperJob:
+    """One beslutsunderlag or tjänsteutlåtande, with its PDF and handlingar.pdf if asked."""
+
+    loaded: LoadedArende
+    bilagor: tuple[PlannedBilaga, ...]
+    template: Path
+    outputs: Outputs
+
+    @property
+    def recipient(self) -> str:
+        return self.loaded.organisation.id
+
+    @property
+    def name(self) -> str:
+        return self.loaded.organisation.namn
+
+    @property
+    def title(self) -> str:
+        return self.loaded.arende.rubrik
+
+    @property
+    def bookmark(self) -> str:
+        """Return the paper's bookmark in handlingar.pdf: "Beslutsunderlag"/"Tjänsteutlåtande"."""
+        return wording_for(self.loaded.organisation)["dokumenttyp"]
+
+
+@dataclass(frozen=True)
+class LetterJob:
+    """One följebrev to one recipient, with its PDF if asked."""
+
+    utskick: LoadedUtskick
+    organisation: Organisation
+    template: Path
+    outputs: Outputs
+
+    @property
+    def recipient(self) -> str:
+        return self.organisation.id
+
+    @property
+    def name(self) -> str:
+        return self.organisation.namn
+
+
+Job = Union[PaperJob, LetterJob]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one command will do: its jobs, where its manifest goes, and whether it is whole.
+
+    A whole plan covers every recipient of its ärende or utskick, so output left from an
+    earlier run for a recipient it no longer has is removed (it is listed, not silent).
+    A plan limited with ``--organisation`` leaves the other organisations' output alone.
+    """
+
+    jobs: tuple[Job, ...]
+    folder: Path
+    """The ärende's or utskick's folder in ``out/``, where the manifest goes."""
+    title: str
+    out: Path
+    whole: bool = True
+
+    @property
+    def manifest(self) -> Path:
+        return self.folder / MANIFEST_NAME
+
+    @property
+    def needs_converter(self) -> bool:
+        return any(job.outputs.pdf is not None for job in self.jobs)
+
+
+def plan_papers(
+    instances: list[LoadedArende],
+    out: Path,
+    *,
+    pdf: bool = False,
+    bundle: bool = False,
+    templates: Path | None = None,
+    whole: bool = True,
+) -> Plan:
+    """Return the plan for the papers of ``instances`` (one ärende, or a shared one's)."""
+    template = template_path(templates, BESLUTSUNDERLAG)
+    jobs = tuple(
+        PaperJob(
+            loaded=loaded,
+            bilagor=plan_bilagor(loaded),
+            template=template,
+            outputs=paper_outputs(out, loaded, pdf=pdf, bundle=bundle),
+        )
+        for loaded in instances
+    )
+    first = instances[0]
+    return Plan(jobs=jobs, folder=arende_folder(out, first), title=first.arende.rubrik, out=out,
+                whole=whole)
+
+
+def plan_letters(
+    loaded: LoadedUtskick,
+    recipients: list[Organisation],
+    out: Path,
+    *,
+    pdf: bool = False,
+    templates: Path | None = None,
+) -> Plan:
+    """Return the plan for one följebrev per recipient."""
+    template = template_path(templates, FOLJEBREV)
+    jobs = tuple(
+        LetterJob(utskick=loaded, organisation=org, template=template,
+                  outputs=letter_outputs(out, loaded, org, pdf=pdf))
+        for org in recipients
+    )
+    return Plan(jobs=jobs, folder=utskick_folder(out, loaded), title=loaded.utskick.rubrik, out=out)

@@ -1,0 +1,384 @@
+"""Running a plan: every job rendered, converted and bundled, then committed; one report.
+
+A run has three phases, each with the parallelism that suits it:
+
+1. **render** the .docx files: CPU-bound Python, in a pool of processes (inline for a
+   few jobs);
+2. **finish**: PDF conversion and handlingar.pdf, which mostly wait on LibreOffice, in a
+   pool of threads that each own one warm ``Converter``;
+3. **commit**: each job's files move from the run's staging folder into ``out/`` only
+   when all of that job succeeded, so a failed rebuild leaves the previous package whole
+   (never a new paper beside an old handlingar.pdf).
+
+The staging folder is ``out/.beslut-arbete/<pid>/``; a run removes it when it ends, and
+the next run removes one left by a run that was killed. A failure of one job is recorded
+and the others go on; ``Report.exit_code`` is the one exit-code rule of every command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from pypdf import PdfReader
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .bundle import BundlePart, write_bundle
+from .cache import BilagaCache
+from .errors import BeslutError, BundleError, ConversionError, EnvironmentProblem, describe_os_error
+from .files import write_bytes
+from .jobs import Job, LetterJob, PaperJob, Plan
+from .letters import render_letter
+from .render import render_beslutsunderlag
+
+STAGING_DIR = ".beslut-arbete"
+"""The folder in ``out/`` where a run writes before it commits (removed when it ends)."""
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_BUG = 0, 1, 70
+
+
+def default_workers() -> int:
+    """Return how many workers a run uses: one per core, at most four."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass
+class Outcome:
+    """What a run produced for one recipient: its files, or why it failed."""
+
+    recipient: str
+    name: str
+    files: list[Path] = field(default_factory=list)
+    error: str | None = None
+    exit_code: int = EXIT_OK
+    """The failing stage's exit code (``BeslutError.exit_code``), 70 for a bug."""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Report:
+    """The outcome of a run: every recipient's files or error, and the manifest."""
+
+    outcomes: list[Outcome]
+    manifest: Path | None = None
+    removed: list[Path] = field(default_factory=list)
+    """Files of an earlier run for recipients this run no longer has, removed by it."""
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def files(self) -> list[Path]:
+        return [f for o in self.outcomes for f in o.files]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for o in self.outcomes for w in o.warnings]
+
+    @property
+    def exit_code(self) -> int:
+        """Return 0 when all succeeded; the stage's code when every failure shares one; else 1.
+
+        So one corrupt bilaga gives 6 whether the ärende is single or shared, and a batch
+        of letters where a few recipients failed gives 1.
+        """
+        codes = {o.exit_code for o in self.failed}
+        if not codes:
+            return EXIT_OK
+        if len(self.failed) == len(self.outcomes) and len(codes) == 1:
+            return codes.pop()
+        return EXIT_SOME_FAILED
+
+
+def run_plan(
+    plan: Plan,
+    *,
+    workers: int | None = None,
+    show_progress: bool = False,
+    converter_factory: Callable | None = None,
+) -> Report:
+    """Run every job of ``plan``, commit what succeeded, write the manifest; return the report.
+
+    ``converter_factory`` returns a new ``Converter`` (one per thread); by default a warm
+    LibreOffice of our own.
+    """
+    workers = workers or default_workers()
+    outcomes = {job.recipient: Outcome(recipient=job.recipient, name=job.name) for job in plan.jobs}
+    jobs = {job.recipient: job for job in plan.jobs}
+    staging = _start_staging(plan.out)
+    try:
+        with ExitStack() as stack:
+            # Worker processes are forked here, before the progress bar starts its thread.
+            rendered = _start_renders(plan.jobs, staging, plan.out, workers, stack)
+            with _progress(show_progress) as progress:
+                task = progress.add_task("Skapar Word-filer", total=len(plan.jobs))
+                for recipient, work in rendered:
+                    _record(outcomes[recipient], work)
+                    progress.advance(task)
+                if plan.needs_converter:
+                    todo = [o for o in outcomes.values() if o.ok]
+                    task = progress.add_task("Skapar PDF", total=len(todo))
+                    cache = BilagaCache(plan.out)
+                    _finish_all(todo, jobs, staging, plan.out, cache, workers,
+                                converter_factory, lambda: progress.advance(task))
+        for recipient, outcome in outcomes.items():
+            if outcome.ok:
+                _record(outcome, lambda job=jobs[recipient]: _commit(job, staging, plan.out))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        _remove_if_empty(staging.parent)
+    report = Report(outcomes=[outcomes[job.recipient] for job in plan.jobs])
+    report.removed = _remove_stale(plan, report)
+    write_manifest(plan, report)
+    return report
+
+
+# --- the three phases ----------------------------------------------------------------------
+
+
+def render_job(job: Job, docx: Path) -> None:
+    """Render the .docx of ``job`` into ``docx`` (runs in a worker process)."""
+    if isinstance(job, PaperJob):
+        render_beslutsunderlag(job.loaded, job.bilagor, docx, job.template)
+    else:
+        render_letter(job.utskick, job.organisation, docx, job.template)
+
+
+def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache) -> list[str]:
+    """Convert ``job``'s .docx to PDF/A and, for a paper with a bundle, write handlingar.pdf.
+
+    Return the Swedish warnings for the user.
+    """
+    docx, pdf = _staged(job.outputs.docx, staging, out), _staged(job.outputs.pdf, staging, out)
+    converter.to_pdf(docx, pdf, pdfa=True)
+    if not isinstance(job, PaperJob) or job.outputs.bundle is None:
+        return []
+    parts = [BundlePart(pdf=pdf, bookmark=job.bookmark, label=None, stamp=None)]
+    for bilaga in job.bilagor:
+        parts.append(BundlePart(
+            pdf=_bilaga_pdf(bilaga, converter, cache),
+            bookmark=bilaga.rubrik,
+            label=bilaga.page_label,
+            stamp=bilaga.name,
+            source=bilaga.source,
+            nummer=bilaga.nummer,
+        ))
+    return write_bundle(parts, _staged(job.outputs.bundle, staging, out), title=job.title)
+
+
+def _bilaga_pdf(bilaga, converter, cache: BilagaCache) -> Path:
+    """Return the bilaga as a PDF: itself, or converted once per content (``cache``)."""
+    if bilaga.source.suffix.lower() == ".pdf":
+        return bilaga.source
+    try:
+        return cache.pdf_for(bilaga.source, lambda src, dst: converter.to_pdf(src, dst, pdfa=False))
+    except ConversionError as e:
+        raise BundleError(
+            f"{bilaga.name.lower()} ('{bilaga.titel}') gick inte att göra om till PDF: {e.message}",
+            file=bilaga.source,
+        ) from e
+
+
+def _commit(job: Job, staging: Path, out: Path) -> list[Path]:
+    """Move the job's staged files into ``out/``; return the final paths."""
+    files = job.outputs.files()
+    for final in files:
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(_staged(final, staging, out), final)
+        except OSError as e:
+            raise EnvironmentProblem(f"filen kan inte skrivas: {describe_os_error(e)}", file=final) from e
+    return files
+
+
+def _staged(final: Path | None, staging: Path, out: Path) -> Path:
+    """Return where ``final`` (a path under ``out``) is written during the run."""
+    assert final is not None
+    return staging / final.relative_to(out)
+
+
+def _render_one(job: Job, staging: Path, out: Path) -> list[Path]:
+    render_job(job, _staged(job.outputs.docx, staging, out))
+    return [job.outputs.docx]
+
+
+def _start_renders(jobs: tuple[Job, ...], staging: Path, out: Path, workers: int, stack: ExitStack):
+    """Start rendering every job; yield (recipient, a function returning its files)."""
+    if workers == 1 or len(jobs) < 4:
+        return ((job.recipient, lambda job=job: _render_one(job, staging, out)) for job in jobs)
+    pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+    futures = {pool.submit(_render_one, job, staging, out): job.recipient for job in jobs}
+    return ((futures[f], f.result) for f in as_completed(futures))
+
+
+def _finish_all(todo: list[Outcome], jobs: dict[str, Job], staging: Path, out: Path,
+                cache: BilagaCache, workers: int, converter_factory, advance) -> None:
+    if converter_factory is None:
+        from .convert import Converter as converter_factory
+
+    local = threading.local()
+    with ExitStack() as stack, ThreadPoolExecutor(max_workers=workers) as pool:
+        lock = threading.Lock()
+
+        def converter():
+            if not hasattr(local, "converter"):
+                with lock:
+                    local.converter = stack.enter_context(converter_factory())
+            return local.converter
+
+        def finish(outcome: Outcome):
+            def work():
+                outcome.warnings += finish_job(jobs[outcome.recipient], staging, out, converter(), cache)
+                return outcome.files
+
+            _record(outcome, work)
+            advance()
+
+        for future in [pool.submit(finish, o) for o in todo]:
+            future.result()
+
+
+def _record(outcome: Outcome, work: Callable[[], list[Path]]) -> None:
+    """Run ``work``; store its files in ``outcome``, or its Swedish error and exit code."""
+    try:
+        outcome.files = work()
+    except BeslutError as e:
+        outcome.files, outcome.error, outcome.exit_code = [], e.format(), e.exit_code
+    except Exception as e:  # one recipient's unexpected failure must not stop the others
+        outcome.error = (f"oväntat fel i beslut ({type(e).__name__}: {e}). Det är ett programfel: "
+                         "rapportera det till förvaltarna av beslut.")
+        outcome.files, outcome.exit_code = [], EXIT_BUG
+
+
+def _progress(show: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=not show,
+        transient=False,
+    )
+
+
+# --- staging --------------------------------------------------------------------------------
+
+
+def _start_staging(out: Path) -> Path:
+    """Return this run's new staging folder; remove those left by runs that were killed."""
+    root = out / STAGING_DIR
+    if root.is_dir():
+        for folder in root.iterdir():
+            if not _pid_alive(folder.name):
+                shutil.rmtree(folder, ignore_errors=True)
+    staging = root / str(os.getpid())
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def _pid_alive(name: str) -> bool:
+    """Return True if ``name`` is the pid of a running process."""
+    if not name.isdigit():
+        return False
+    try:
+        os.kill(int(name), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+# --- manifest -------------------------------------------------------------------------------
+
+
+def _previous_manifest(plan: Plan) -> dict:
+    try:
+        return json.loads(plan.manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _remove_stale(plan: Plan, report: Report) -> list[Path]:
+    """Remove files an earlier run made for recipients a whole plan no longer has.
+
+    Only files that the earlier manifest lists are removed, and only for recipients that
+    are not in this plan (a recipient that failed now keeps its earlier files).
+    """
+    if not plan.whole:
+        return []
+    current = {o.recipient for o in report.outcomes}
+    removed = []
+    for entry in _previous_manifest(plan).get("dokument", []):
+        if entry.get("mottagare") in current or not isinstance(entry.get("fil"), str):
+            continue
+        path = (plan.folder / entry["fil"]).resolve()
+        if path.is_file() and path.is_relative_to(plan.folder.resolve()):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def write_manifest(plan: Plan, report: Report) -> Path:
+    """Write the run's manifest (JSON): every output with pages and sha256, every failure.
+
+    A plan limited to some organisations keeps the other organisations' entries.
+    """
+    base = plan.folder
+    current = {o.recipient for o in report.outcomes}
+    kept = [] if plan.whole else [
+        e for e in _previous_manifest(plan).get("dokument", []) if e.get("mottagare") not in current
+    ]
+    documents = kept + [
+        {
+            "mottagare": outcome.recipient,
+            "namn": outcome.name,
+            "fil": os.path.relpath(file, base),
+            "sidor": _pages(file),
+            "sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
+        }
+        for outcome in report.outcomes
+        for file in outcome.files
+    ]
+    manifest = {
+        "titel": plan.title,
+        "antal_mottagare": len(report.outcomes),
+        "lyckade": len(report.outcomes) - len(report.failed),
+        "misslyckade": len(report.failed),
+        "dokument": documents,
+        "fel": [{"mottagare": o.recipient, "namn": o.name, "orsak": o.error} for o in report.failed],
+        "varningar": [{"mottagare": o.recipient, "varning": w} for o in report.outcomes for w in o.warnings],
+    }
+    write_bytes(plan.manifest, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    report.manifest = plan.manifest
+    return plan.manifest
+
+
+def _pages(file: Path) -> int | None:
+    """Return the page count of a PDF, or None for other files (a .docx has no fixed pages)."""
+    if file.suffix.lower() != ".pdf":
+        return None
+    return len(PdfReader(file).pages)

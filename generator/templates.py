@@ -1,0 +1,157 @@
+"""The Word templates: where they are, and checking a folder of them before it is used.
+
+The city's templates are ordinary .docx files that a non-programmer edits in Word. They
+ship inside the package (``generator.mallar``, from ``templates/docx/`` in the
+repository); ``--mallar MAPP`` points every command at an edited copy, and
+``check_template_dir`` (the ``beslut templates`` command) says what is wrong with one
+before anything is rendered with it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+from .bilagor import PlannedBilaga
+from .content import LoadedArende, LoadedUtskick
+from .context import PAPER_VARIABLES, build_context
+from .errors import TemplateError
+from .letters import LETTER_VARIABLES, build_letter_context
+from .markdown import HEADING_OFFSET, MarkdownRenderer, required_styles
+from .model import Arende, Organisation, Utskick
+from .render import jinja_environment, load_template, render_template
+from .yamlfile import YamlDocument
+
+BESLUTSUNDERLAG = "beslutsunderlag.docx"
+"""The template of a beslutsunderlag (bolag) and a tjänsteutlåtande (nämnd)."""
+FOLJEBREV = "foljebrev.docx"
+"""The template of a följebrev."""
+
+_VARIABLES = {BESLUTSUNDERLAG: PAPER_VARIABLES, FOLJEBREV: LETTER_VARIABLES}
+_HEADING_OFFSETS = {BESLUTSUNDERLAG: HEADING_OFFSET, FOLJEBREV: 1}
+_PAGE_FIELD = re.compile(rb"(instr=\"\s*PAGE\b|<w:instrText[^>]*>\s*PAGE\b)")
+
+
+SOURCE_TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "docx"
+"""The templates in a checkout of the repository (an editable install uses these)."""
+
+
+def default_template_dir() -> Path:
+    """Return the folder of the templates that ship with the package.
+
+    An installed wheel has them in ``generator/mallar/``; a checkout (and an editable
+    install) in ``templates/docx/``.
+    """
+    packaged = Path(str(resources.files("generator"))) / "mallar"
+    return packaged if packaged.is_dir() else SOURCE_TEMPLATES
+
+
+def template_path(folder: Path | None, name: str) -> Path:
+    """Return the template ``name`` in ``folder`` (the shipped templates when None)."""
+    return (folder or default_template_dir()) / name
+
+
+def check_template_dir(folder: Path | None) -> list[Path]:
+    """Check every template in ``folder``; return the checked files or raise TemplateError.
+
+    A template passes when it opens as a Word document, uses only the variables its
+    context has, has the styles the Markdown writer needs and a page number field in its
+    footer, and renders an example without error. All problems are reported together.
+    """
+    folder = folder or default_template_dir()
+    if not folder.is_dir():
+        raise TemplateError("mallmappen finns inte. Ange en mapp med beslutsunderlag.docx och "
+                            "foljebrev.docx.", file=folder)
+    problems: list[str] = []
+    checked = []
+    for name in (BESLUTSUNDERLAG, FOLJEBREV):
+        path = folder / name
+        try:
+            problems += [f"{path}: {p}" for p in _template_problems(path, name)]
+        except TemplateError as e:
+            problems.append(e.format())
+        checked.append(path)
+    if problems:
+        raise TemplateError("\n".join(problems))
+    return checked
+
+
+def _template_problems(path: Path, name: str) -> list[str]:
+    """Return what is wrong with the template at ``path`` (empty when it is fine)."""
+    template = load_template(path)
+    problems = []
+    try:
+        used = template.get_undeclared_template_variables(jinja_environment())
+    except jinja2.TemplateSyntaxError as e:
+        return [f"mallen har ett fel i en tagg: {e.message}. Kontrollera {{{{ }}}} och {{% %}}."]
+    known = _VARIABLES[name]
+    for variable in sorted(set(used) - known):
+        problems.append(
+            f"mallen använder variabeln '{variable}', som inte finns. Variabler som finns: "
+            f"{', '.join(sorted(known))}."
+        )
+    styles = {style.name for style in template.docx.styles}
+    for style in required_styles(_HEADING_OFFSETS[name]):
+        if style not in styles:
+            problems.append(
+                f"formatmallen '{style}' saknas. Markdown-texten behöver den: lägg tillbaka den i "
+                "Word (Format > Formatmallar) eller kopiera den från den ursprungliga mallen."
+            )
+    footers = [rel.target_part.blob for rel in template.docx.part.rels.values() if rel.reltype == RT.FOOTER]
+    if not any(_PAGE_FIELD.search(blob) for blob in footers):
+        problems.append("sidfoten saknar fältet för sidnummer (PAGE). Infoga det i Word: "
+                        "Infoga > Sidnummer.")
+    if not problems:
+        problems += _trial_render(path, name)
+    return problems
+
+
+def _trial_render(path: Path, name: str) -> list[str]:
+    """Render an example into the template in memory; return the problem, if any."""
+    template = load_template(path)
+    markdown = MarkdownRenderer(template, _HEADING_OFFSETS[name])
+    if name == BESLUTSUNDERLAG:
+        context = build_context(_example_arende(), (_example_bilaga(),), markdown)
+    else:
+        utskick = LoadedUtskick(utskick=_EXAMPLE_UTSKICK, source=path, doc=YamlDocument(path, {}))
+        context = build_letter_context(utskick, _EXAMPLE_BOLAG, markdown)
+    try:
+        render_template(template, context, path)
+        template.docx.save(io.BytesIO())
+    except TemplateError as e:
+        return [e.message]
+    except Exception as e:  # python-docx / lxml on a template that renders into broken XML
+        return [f"mallen ger ett trasigt dokument när den fylls i ({type(e).__name__}). "
+                "Kontrollera att varje {%p … %} står ensam i sitt stycke."]
+    return []
+
+
+_EXAMPLE_BOLAG = Organisation.model_validate({"id": "exempel", "namn": "Exempel AB", "typ": "bolag"})
+_TEXT = "Exempeltext med **fet** stil.\n\n- en punkt\n- en till\n\n# Underrubrik\n\n1. ett\n2. två"
+_EXAMPLE_ARENDE = Arende.model_validate({
+    "organisation": "exempel", "rubrik": "Exempel", "utfärdat": "2023-10-02",
+    "handläggare": {"namn": "Anna Exempel", "telefon": "031-00 00 00", "e-post": "anna@example.org"},
+    "förslag_till_beslut": ["Ett.", "Två."], "sammanfattning": _TEXT,
+    "dimensioner": {"ekonomisk": _TEXT, "ekologisk": _TEXT, "social": _TEXT},
+    "samverkan": _TEXT, "ärendet": _TEXT, "beskrivning": _TEXT, "bedömning": _TEXT,
+    "underskrifter": [{"namn": "Anna Exempel", "titel": "VD"}],
+})
+_EXAMPLE_UTSKICK = Utskick.model_validate({
+    "avsändare": "Stadsledningskontoret", "datum": "2023-08-01", "rubrik": "Exempel",
+    "brödtext": _TEXT, "underskrift": {"namn": "Anna Exempel", "titel": "Direktör"},
+    "mottagare": "alla",
+})
+
+
+def _example_arende() -> LoadedArende:
+    return LoadedArende(arende=_EXAMPLE_ARENDE, organisation=_EXAMPLE_BOLAG,
+                        source=Path("exempel.yaml"), folder=Path("."))
+
+
+def _example_bilaga() -> PlannedBilaga:
+    return PlannedBilaga(nummer=1, titel="Exempelbilaga", fil="bilaga.pdf", source=Path("bilaga.pdf"))
