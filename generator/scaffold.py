@@ -1,0 +1,201 @@
+"""Starting a new ärende: a commented ``arende.yaml`` to fill in, that validates as it is.
+
+``create_arende`` writes the folder ``beslut new`` (and the web page) gives the
+handläggare: ``arende.yaml`` with a comment per field saying which heading it becomes,
+placeholders in square brackets (``PLACEHOLDERS``) where the user writes, and a
+``bilagor/`` folder. For two or more organisations the ärende is shared: ``arende.yaml``
+without ``organisation`` plus ``organisationer/<id>.yaml`` per organisation. The texts
+are the Jinja templates in ``skeletons/``; organisation names only ever appear in
+comments (flattened to one line), ids and dates are safe as they are, and every
+placeholder is written as a quoted YAML string or inside a block scalar.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import jinja2
+
+from .content import ARENDE_FILE, OVERRIDES_DIR
+from .errors import ContentError
+from .files import write_bytes
+from .model import Organisation, Organisationer
+
+SKELETON_DIR = Path(__file__).parent / "skeletons"
+BILAGOR_DIR = "bilagor"
+
+PLACEHOLDERS = {
+    "rubrik": "[Skriv rubriken här]",
+    "diarienummer": "[Diarienummer]",
+    "namn": "[Namn Efternamn]",
+    "telefon": "[031-000 00 00]",
+    "epost": "[fornamn.efternamn@goteborg.se]",
+    "forslag": "[Skriv förslaget till beslut här]",
+    "sammanfattning": "[Skriv sammanfattningen här]",
+    "ekonomisk": "[Skriv bedömningen ur ekonomisk dimension här]",
+    "ekologisk": "[Skriv bedömningen ur ekologisk dimension här]",
+    "social": "[Skriv bedömningen ur social dimension här]",
+    "samverkan": "[Skriv hur samverkan har skett, eller att ingen samverkan har skett]",
+    "arendet": "[Skriv vad ärendet gäller och varför det tas upp]",
+    "beskrivning": "[Skriv beskrivningen av ärendet här]",
+    "bedomning_bolag": "[Skriv bolagets bedömning här]",
+    "bedomning_namnd": "[Skriv förvaltningens bedömning här]",
+}
+"""Every placeholder a new ärende contains: text in square brackets the user replaces.
+
+A value that still holds one of these (or any text in square brackets) has not been
+filled in."""
+
+
+def create_arende(folder: Path, org_ids: list[str], organisationer: Organisationer,
+                  *, today: date | None = None) -> list[Path]:
+    """Write a new ärende folder for ``org_ids`` (two or more: shared); return the files.
+
+    Raises ContentError, with nothing written, if ``folder`` exists (unless it is an empty
+    folder) or an id is not in the registry. The folder appears whole or not at all: it
+    is written beside its final place and renamed into it.
+    """
+    folder = Path(folder)
+    if folder.suffix.lower() in (".yaml", ".yml"):
+        raise ContentError(
+            "ange ärendets mapp, t.ex. content/arenden/2024-03-budget, inte en fil: "
+            f"beslut new skapar {ARENDE_FILE} i mappen.",
+            file=folder,
+        )
+    orgs = _find_organisations(list(dict.fromkeys(org_ids)), organisationer)
+    _check_free(folder)
+    texts = _render_texts(folder, orgs, today or date.today())
+    return _write_folder(folder, texts)
+
+
+def _find_organisations(org_ids: list[str], organisationer: Organisationer) -> list[Organisation]:
+    """Return the organisations ``org_ids``; raise ContentError naming every unknown id."""
+    if not org_ids:
+        raise ContentError("ange minst en organisation (--organisation ID).")
+    unknown = [i for i in org_ids if organisationer.find(i) is None]
+    if unknown:
+        raise ContentError("\n".join(
+            f"okänd organisation '{i}'. {organisationer.did_you_mean(i)}" for i in unknown
+        ))
+    return [organisationer.find(i) for i in org_ids]
+
+
+def _check_free(folder: Path) -> None:
+    """Raise ContentError unless ``folder`` does not exist or is an empty folder."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise ContentError(
+            "det finns redan en fil med det namnet. Välj ett annat namn på ärendets mapp; "
+            "beslut new skriver aldrig över något.",
+            file=folder,
+        )
+    if folder.is_dir() and any(folder.iterdir()):
+        raise ContentError(
+            "mappen finns redan och är inte tom. Välj ett nytt namn på ärendets mapp; "
+            "beslut new skriver aldrig över något.",
+            file=folder,
+        )
+
+
+def _render_texts(folder: Path, orgs: list[Organisation], today: date) -> dict[str, str]:
+    """Return each file of the new ärende (path relative to the folder) and its text."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(SKELETON_DIR),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["yaml"] = _yaml_string
+    shared = len(orgs) > 1
+    common = {"p": PLACEHOLDERS, "idag": today.isoformat(), "mapp": _one_line(str(folder))}
+    if shared:
+        values = {
+            "shared": True,
+            "namnlista": _one_line(", ".join(o.namn for o in orgs)),
+            "dokumentord": "dokumentet",
+            "beslutsinstans_rad": '"I styrelsen för …:" eller "I …nämnden:"',
+            "beslutsorgan_exempel": '"Styrelsen …" eller "Nämnden …"',
+            "titel_exempel": "VD",
+        }
+    else:
+        values = {"shared": False, **_organisation_words(orgs[0])}
+    texts = {ARENDE_FILE: env.get_template("arende.yaml.j2").render(**common, **values)}
+    if shared:
+        template = env.get_template("override.yaml.j2")
+        for org in orgs:
+            texts[f"{OVERRIDES_DIR}/{org.id}.yaml"] = template.render(**common, **_organisation_words(org))
+    texts[f"{BILAGOR_DIR}/README.txt"] = (SKELETON_DIR / "bilagor-README.txt").read_text(encoding="utf-8")
+    return texts
+
+
+def _organisation_words(org: Organisation) -> dict[str, str]:
+    """Return the words the comments use for ``org``: its name, document, headings."""
+    namn = _one_line(org.namn)
+    if org.is_bolag:
+        mening = f"ett beslutsunderlag till styrelsen för {namn}"
+        return {
+            "org_id": org.id, "namn": namn, "typ": "bolag", "organisationen": "bolaget",
+            "dokument_mening": mening, "dokumentord": "beslutsunderlaget",
+            "beslutsinstans_rad": f'"{_one_line(org.beslutsinstans)}:"',
+            "beslutsorgan_exempel": '"Styrelsen …"', "beslutsorgan_exempel_text": "Styrelsen",
+            "bedomning_rubrik": org.bedomning_rubrik,
+            "bedomning_platshallare": PLACEHOLDERS["bedomning_bolag"],
+            "titel_exempel": "VD", "diarienummer_exempel": "2024/123",
+        }
+    forvaltning = _one_line(str(org.forvaltning))
+    return {
+        "org_id": org.id, "namn": namn, "typ": "nämnd", "organisationen": "nämnden",
+        "dokument_mening": f"ett tjänsteutlåtande från {forvaltning} till {namn}",
+        "dokumentord": "tjänsteutlåtandet",
+        "beslutsinstans_rad": f'"{_one_line(org.beslutsinstans)}:"',
+        "beslutsorgan_exempel": '"Nämnden …"', "beslutsorgan_exempel_text": "Nämnden",
+        "bedomning_rubrik": org.bedomning_rubrik,
+        "bedomning_platshallare": PLACEHOLDERS["bedomning_namnd"],
+        "titel_exempel": "Förvaltningsdirektör", "diarienummer_exempel": "N123-0456/24",
+    }
+
+
+def _yaml_string(text: str) -> str:
+    """Return ``text`` as a double-quoted YAML scalar (JSON's escapes are YAML's)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _one_line(text: str) -> str:
+    """Return ``text`` on one line, so that it cannot end a YAML comment early."""
+    return " ".join(text.split())
+
+
+def _write_folder(folder: Path, texts: dict[str, str]) -> list[Path]:
+    """Write ``texts`` into a new folder beside ``folder`` and rename it into place.
+
+    An existing (empty) ``folder``, such as the current one, gets the new folder's entries.
+    """
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    except OSError as e:
+        raise ContentError(f"mappen går inte att skapa: {e.strerror}.", file=folder) from e
+    try:
+        for name, text in texts.items():
+            write_bytes(tmp / name, text.encode("utf-8"))
+        if folder.is_dir():  # empty (checked): move the entries in, each one atomically
+            for entry in sorted(tmp.iterdir()):
+                os.rename(entry, folder / entry.name)
+        else:
+            os.chmod(tmp, 0o755)
+            os.rename(tmp, folder)
+    except OSError as e:
+        raise ContentError(
+            f"ärendet gick inte att skriva ({e.strerror}). Inget har skrivits; kontrollera att "
+            "mappen inte har skapats under tiden och att du får skriva där.",
+            file=folder,
+        ) from e
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [folder / name for name in texts]
