@@ -25,6 +25,7 @@ from .content import ARENDE_FILE, OVERRIDES_DIR
 from .errors import ContentError
 from .files import write_bytes
 from .model import Organisation, Organisationer
+from .wording import wording_for
 
 SKELETON_DIR = Path(__file__).parent / "skeletons"
 BILAGOR_DIR = "bilagor"
@@ -137,14 +138,15 @@ def _render_texts(folder: Path, orgs: list[Organisation], today: date) -> dict[s
 def _organisation_words(org: Organisation) -> dict[str, str]:
     """Return the words the comments use for ``org``: its name, document, headings."""
     namn = _one_line(org.namn)
+    words = wording_for(org)
     if org.is_bolag:
         mening = f"ett beslutsunderlag till styrelsen för {namn}"
         return {
             "org_id": org.id, "namn": namn, "typ": "bolag", "organisationen": "bolaget",
             "dokument_mening": mening, "dokumentord": "beslutsunderlaget",
-            "beslutsinstans_rad": f'"{_one_line(org.beslutsinstans)}:"',
+            "beslutsinstans_rad": f'"{_one_line(words['beslutsinstans'])}:"',
             "beslutsorgan_exempel": '"Styrelsen …"', "beslutsorgan_exempel_text": "Styrelsen",
-            "bedomning_rubrik": org.bedomning_rubrik,
+            "bedomning_rubrik": words["bedomning_rubrik"],
             "bedomning_platshallare": PLACEHOLDERS["bedomning_bolag"],
             "titel_exempel": "VD", "diarienummer_exempel": "2024/123",
         }
@@ -153,9 +155,9 @@ def _organisation_words(org: Organisation) -> dict[str, str]:
         "org_id": org.id, "namn": namn, "typ": "nämnd", "organisationen": "nämnden",
         "dokument_mening": f"ett tjänsteutlåtande från {forvaltning} till {namn}",
         "dokumentord": "tjänsteutlåtandet",
-        "beslutsinstans_rad": f'"{_one_line(org.beslutsinstans)}:"',
+        "beslutsinstans_rad": f'"{_one_line(words['beslutsinstans'])}:"',
         "beslutsorgan_exempel": '"Nämnden …"', "beslutsorgan_exempel_text": "Nämnden",
-        "bedomning_rubrik": org.bedomning_rubrik,
+        "bedomning_rubrik": words["bedomning_rubrik"],
         "bedomning_platshallare": PLACEHOLDERS["bedomning_namnd"],
         "titel_exempel": "Förvaltningsdirektör", "diarienummer_exempel": "N123-0456/24",
     }

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from ..content import ARENDE_FILE, OVERRIDES_DIR, UTSKICK_FILE
 from ..errors import BeslutError
+from ..wording import wording_for
 from . import actions, forms
 from .app import MB, WebConfig, error_page
 from .jobs import Job, QueueFull
@@ -203,7 +204,7 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
     for p in plist:
         if p["anchor"]:
             field_errors.setdefault(p["anchor"], []).append(p["message"])
-    bedomning = org.bedomning_rubrik if org else "Bolagets eller förvaltningens bedömning"
+    bedomning = wording_for(org)["bedomning_rubrik"] if org else "Bolagets eller förvaltningens bedömning"
     return {
         "namn": folder.name, "flik": flik or SHARED_TAB, "tabs": tabs, "shared": shared,
         "is_shared_tab": shared and file.name == ARENDE_FILE, "org": org, "inherited": inherited,
@@ -212,7 +213,7 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
         "file_shown": file_shown, "built": last_built(config, folder),
         "bilagor_here": not shared or file.name == ARENDE_FILE or "bilagor" in data,
         "accepted": ", ".join(actions.accepted_suffixes()),
-        "organisation_text": (f"{org.namn} ({org.dokumenttyp.lower()})" if org else
+        "organisation_text": (f"{org.namn} ({wording_for(org)['dokumenttyp'].lower()})" if org else
                               "Gemensamt för: " + ", ".join(t[1] for t in tabs[1:])),
     }
 
