@@ -144,7 +144,7 @@ def _organisation_words(org: Organisation) -> dict[str, str]:
         return {
             "org_id": org.id, "namn": namn, "typ": "bolag", "organisationen": "bolaget",
             "dokument_mening": mening, "dokumentord": "beslutsunderlaget",
-            "beslutsinstans_rad": f'"{_one_line(words['beslutsinstans'])}:"',
+            "beslutsinstans_rad": f'"{_one_line(words["beslutsinstans"])}:"',
             "beslutsorgan_exempel": '"Styrelsen …"', "beslutsorgan_exempel_text": "Styrelsen",
             "bedomning_rubrik": words["bedomning_rubrik"],
             "bedomning_platshallare": PLACEHOLDERS["bedomning_bolag"],
@@ -155,7 +155,7 @@ def _organisation_words(org: Organisation) -> dict[str, str]:
         "org_id": org.id, "namn": namn, "typ": "nämnd", "organisationen": "nämnden",
         "dokument_mening": f"ett tjänsteutlåtande från {forvaltning} till {namn}",
         "dokumentord": "tjänsteutlåtandet",
-        "beslutsinstans_rad": f'"{_one_line(words['beslutsinstans'])}:"',
+        "beslutsinstans_rad": f'"{_one_line(words["beslutsinstans"])}:"',
         "beslutsorgan_exempel": '"Nämnden …"', "beslutsorgan_exempel_text": "Nämnden",
         "bedomning_rubrik": words["bedomning_rubrik"],
         "bedomning_platshallare": PLACEHOLDERS["bedomning_namnd"],
