@@ -9,10 +9,12 @@ field); ``parse_problems`` splits their text into one ``Problem`` per field.
 from __future__ import annotations
 
 import io
+import logging
 import queue
 import re
 import tempfile
 import threading
+import time
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ from ..jobs import plan_papers
 from ..model import Organisationer
 from ..runner import Report
 from ..templates import FOLJEBREV, template_path
+
+log = logging.getLogger("beslut.web")
 
 # --- validation messages -------------------------------------------------------------------
 
@@ -151,6 +155,7 @@ class ConverterPool:
         from ..convert import Converter
 
         self.size = size
+        self._closed = False
         self._free: queue.Queue = queue.Queue()
         self._all = [Converter() for _ in range(size)]
         for conv in self._all:
@@ -175,16 +180,23 @@ class ConverterPool:
         try:
             with tempfile.TemporaryDirectory(prefix="beslut-web-warm-") as tmp:
                 for conv in taken:
-                    conv.to_pdf(sample, Path(tmp) / "warm.pdf", pdfa=False)
-        except BeslutError:
-            pass  # the first real conversion reports the problem in Swedish
+                    if not self._closed:
+                        conv.to_pdf(sample, Path(tmp) / "warm.pdf", pdfa=False)
+        except Exception:  # noqa: BLE001 - the first real conversion reports the problem in Swedish
+            log.warning("LibreOffice kunde inte värmas upp", exc_info=True)
         finally:
             for conv in taken:
                 self._free.put(conv)
 
-    def close(self) -> None:
-        """Stop every converter's LibreOffice."""
+    def close(self, wait: float = 30.0) -> None:
+        """Stop every converter's LibreOffice, after waiting up to ``wait`` s for running work."""
+        self._closed = True
+        deadline = time.monotonic() + wait
         for conv in self._all:
+            try:
+                self._free.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                pass
             conv.close()
 
 

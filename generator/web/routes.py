@@ -64,8 +64,12 @@ def post(path: str, endpoint, name: str | None = None) -> Route:
                 raise HTTPException(413) if "exceeded" in str(e.detail) else e
             token = str(form.get(CSRF_FIELD, ""))
         if not csrf_ok(config.secret, request.cookies.get("beslut_sid"), token):
+            await request.close()
             raise HTTPException(403)
-        return await endpoint(request)
+        try:
+            return await endpoint(request)
+        finally:
+            await request.close()  # uploaded files are temporary files
 
     return Route(path, checked, methods=["POST"], name=name)
 
