@@ -196,7 +196,7 @@ def test_new_tjansteutlatande_filled_previewed_built_and_downloaded(site, page, 
 
 def test_letters_for_two_recipients_downloaded_as_zip(site, page, tmp_path):
     page.goto(site.url + "/utskick/2023-08-handlingsplaner")
-    page.get_by_text("Enskilda organisationer").click()
+    page.get_by_text("Enskilda organisationer", exact=True).click()
     page.get_by_label("Förskolenämnden", exact=True).check()
     page.get_by_label("Försäkrings AB Göta Lejon", exact=True).check()
     page.get_by_role("button", name="Skapa följebrev").click()
@@ -269,11 +269,13 @@ def test_oversized_upload_is_refused(site, page):
     page.goto(f"{site.url}/arende/{SAMPLE}")
     version = page.locator("input[name=version]").get_attribute("value")
     big = {"name": "stor.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n" + b"0" * (3 * MB)}
+    before = (site.content / "arenden" / SAMPLE / "arende.yaml").read_bytes()
     response = page.request.post(f"{site.url}/arende/{SAMPLE}", multipart={
         "csrf": csrf_of(page), "version": version, "flik": "gemensamt", "atgard": "ladda-upp", "filer": big})
     assert response.status == 200
     assert "en bilaga får vara högst 2 MB" in response.text()
     assert not (site.content / "arenden" / SAMPLE / "bilagor" / "stor.pdf").exists()
+    assert (site.content / "arenden" / SAMPLE / "arende.yaml").read_bytes() == before
     huge = dict(big, buffer=b"0" * (8 * MB))
     response = page.request.post(f"{site.url}/arende/{SAMPLE}", multipart={"csrf": csrf_of(page), "filer": huge})
     assert response.status == 413

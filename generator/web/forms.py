@@ -146,14 +146,26 @@ def _clean(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+LISTS_FIELD = "listor"
+"""A hidden field naming the lists the form shows, so an emptied list is told from a missing one."""
+
+
 def state_from_form(form) -> State:
-    """Return the form state a submitted form carries (Starlette ``FormData``)."""
-    state: State = {f.id: _clean(str(form.get(f.id, ""))) for f in FIELDS}
-    state["forslag"] = [_clean(str(v)) for v in form.getlist("forslag")]
-    state["underskrifter"] = [{"namn": _clean(str(n)), "titel": _clean(str(t))}
-                              for n, t in zip(form.getlist("underskrift_namn"), form.getlist("underskrift_titel"))]
-    state["bilagor"] = [{"titel": _clean(str(t)), "fil": _clean(str(f))}
-                        for t, f in zip(form.getlist("bilaga_titel"), form.getlist("bilaga_fil"))]
+    """Return the form state a submitted form carries (Starlette ``FormData``).
+
+    Only what the form has is in the state: a request without a field leaves that value
+    in the file as it is.
+    """
+    state: State = {f.id: _clean(str(form[f.id])) for f in FIELDS if f.id in form}
+    lists = str(form.get(LISTS_FIELD, "")).split()
+    if "forslag" in lists:
+        state["forslag"] = [_clean(str(v)) for v in form.getlist("forslag")]
+    if "underskrifter" in lists:
+        state["underskrifter"] = [{"namn": _clean(str(n)), "titel": _clean(str(t))} for n, t in
+                                  zip(form.getlist("underskrift_namn"), form.getlist("underskrift_titel"))]
+    if "bilagor" in lists:
+        state["bilagor"] = [{"titel": _clean(str(t)), "fil": _clean(str(f))}
+                            for t, f in zip(form.getlist("bilaga_titel"), form.getlist("bilaga_fil"))]
     return state
 
 
@@ -163,6 +175,8 @@ def apply_action(state: State, action: str) -> None:
     if not m:
         return
     key = {"forslag": "forslag", "underskrift": "underskrifter", "bilaga": "bilagor"}[m[1]]
+    if key not in state:
+        return
     items = state[key]
     i = int(m[3]) - 1 if m[3] else -1
     if m[2] == "ny":
@@ -232,23 +246,27 @@ def apply_state(data: CommentedMap, state: State) -> None:
     and in an organisation's file the organisation takes the shared text.
     """
     for f in FIELDS:
-        new, old = state.get(f.id, ""), _get(data, f.path)
+        if f.id not in state:
+            continue
+        new, old = state[f.id], _get(data, f.path)
         if new == _text(old):
             continue
         if new:
             _set(data, f.path, _scalar(f.kind, new))
         else:
             _delete(data, f.path)
+    current = state_from_data(data)
     lists = {
-        "förslag_till_beslut": ([v for v in state["forslag"] if v], state_from_data(data)["forslag"],
-                                lambda items: CommentedSeq(_scalar("markdown", v) for v in items)),
-        "underskrifter": ([u for u in state["underskrifter"] if u["namn"] or u["titel"]],
-                          state_from_data(data)["underskrifter"], lambda items: _mappings(items, ("namn", "titel"))),
-        "bilagor": ([b for b in state["bilagor"] if b["fil"]], state_from_data(data)["bilagor"],
-                    lambda items: _mappings(items, ("titel", "fil"))),
+        "förslag_till_beslut": (None if "forslag" not in state else [v for v in state["forslag"] if v],
+                                current["forslag"], lambda items: CommentedSeq(_scalar("markdown", v) for v in items)),
+        "underskrifter": (None if "underskrifter" not in state else
+                          [u for u in state["underskrifter"] if u["namn"] or u["titel"]],
+                          current["underskrifter"], lambda items: _mappings(items, ("namn", "titel"))),
+        "bilagor": (None if "bilagor" not in state else [b for b in state["bilagor"] if b["fil"]],
+                    current["bilagor"], lambda items: _mappings(items, ("titel", "fil"))),
     }
     for key, (new, old, build) in lists.items():
-        if new == old:
+        if new is None or new == old:
             continue
         if new:
             _insert(data, key, build(new), KEY_ORDER)

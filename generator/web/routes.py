@@ -123,9 +123,10 @@ def last_built(config: WebConfig, folder: Path) -> str | None:
 
 def problem_dicts(problems: list[actions.Problem], file_shown: str | None = None) -> list[dict]:
     """Return problems for a page: message, full text, and the field it belongs to in this form."""
+    unique = list(dict.fromkeys(problems))  # a shared ärende may report one problem per organisation
     return [{"message": p.message, "text": p.text,
              "anchor": forms.field_anchor(p.field) if (file_shown is None or p.file == file_shown) else None}
-            for p in problems]
+            for p in unique]
 
 
 # --- start page ----------------------------------------------------------------------------
@@ -185,8 +186,7 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
     raw = file.read_bytes()
     text = raw.decode("utf-8")
     data = forms.load_data(text, file)
-    if state is None:
-        state = forms.state_from_data(data)
+    state = {**forms.state_from_data(data), **(state or {})}  # what the request lacked, from the file
     shared = (folder / OVERRIDES_DIR).is_dir()
     registry = actions.load_registry(config.organisationer)
     tabs, org, inherited = [], None, None
@@ -246,6 +246,8 @@ async def save(request: Request) -> Response:
     messages: list[str] = []
     removed = _removed_bilaga(state, action)
     if action == "ladda-upp":
+        if "bilagor" not in state:  # a request without the list adds to the file's bilagor
+            state["bilagor"] = forms.state_from_data(forms.load_data(file.read_text(encoding="utf-8"), file))["bilagor"]
         messages = await _receive_bilagor(request, config, folder, form, state)
     forms.apply_action(state, action)
     try:
@@ -265,7 +267,7 @@ async def save(request: Request) -> Response:
 
 def _removed_bilaga(state: forms.State, action: str) -> str | None:
     m = re.fullmatch(r"bilaga-bort-(\d+)", action)
-    if m and 0 < int(m[1]) <= len(state["bilagor"]):
+    if m and "bilagor" in state and 0 < int(m[1]) <= len(state["bilagor"]):
         return state["bilagor"][int(m[1]) - 1]["fil"]
     return None
 
