@@ -11,45 +11,22 @@ import io
 import json
 import re
 import shutil
-import socket
-import threading
-import time
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 from pypdf import PdfReader
 
-from generator.web.app import MB, WebConfig, create_app
+from generator.web.app import MB, WebConfig
 from generator.web.security import AuthError
-from generator.web.server import make_config
+from generator.web.server import make_config, start_in_thread as start_server
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 SAMPLE = "2023-10-handlingsplaner"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(config: WebConfig) -> tuple[uvicorn.Server, threading.Thread, str]:
-    """Start the application with uvicorn in a thread; return it and its URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started:
-        assert time.time() < deadline, "servern startade inte"
-        time.sleep(0.05)
-    return server, thread, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

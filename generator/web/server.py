@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -43,3 +46,24 @@ def serve(*, content: Path, organisationer: Path, out: Path, host: str, port: in
     app = create_app(config)
     click.echo(f"beslut web: http://{host}:{port}/ (avsluta med Ctrl+C)")
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
+
+
+def start_in_thread(config: WebConfig) -> tuple["uvicorn.Server", threading.Thread, str]:
+    """Serve ``config`` on a free port of 127.0.0.1 in a thread (tests, benchmarks); return it and its URL.
+
+    Stop it with ``server.should_exit = True`` and ``thread.join()``.
+    """
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="beslut-web", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("beslut web startade inte")
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
