@@ -434,20 +434,46 @@ def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path) -> None:
     click.echo(f"Byt ut texten inom hakparenteser och kontrollera sedan med: beslut validate {mapp}")
 
 
-def summarise(report) -> int:
-    """Print a batch's summary and failures; return the exit code (1 if any failed)."""
-    for outcome in report.outcomes:
-        for warning in outcome.warnings:
-            click.secho(f"Varning ({outcome.recipient}): {warning}", fg="yellow", err=True)
-    ok = len(report.outcomes) - len(report.failed)
-    files = len(report.files)
-    click.echo(f"Klart: {ok} av {len(report.outcomes)} mottagare, {files} filer. Manifest: {report.manifest}")
-    if report.failed:
-        click.secho(f"{len(report.failed)} misslyckades:", fg="red", err=True)
-        for outcome in report.failed:
-            click.secho(f"  {outcome.recipient} ({outcome.name}): {outcome.error}", fg="red", err=True)
-        return 1
-    return 0
+@main.command()
+@common_options
+@click.option("--innehall", "content", type=click.Path(file_okay=False, path_type=Path), metavar="MAPP",
+              default=None,
+              help="Innehållsmappen med arenden/ och utskick/. Standard: mappen där "
+              "organisationsregistret ligger (content/).")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADRESS",
+              help="Adress att lyssna på. Annat än den egna datorn kräver inloggning.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, metavar="PORT",
+              help="Port att lyssna på.")
+@click.option("--anvandare", "users", type=click.Path(dir_okay=False, path_type=Path), metavar="FIL",
+              help="Användarfil med hashade lösenord (inloggning med användarnamn och lösenord).")
+@click.option("--betrott-huvud", "trusted_header", metavar="NAMN",
+              help="HTTP-huvud där stadens omvända proxy anger inloggad användare, t.ex. X-Remote-User.")
+@click.option("--ny-anvandare", "new_user", metavar="NAMN",
+              help="Lägg till eller byt lösenord för NAMN i --anvandare-filen och avsluta.")
+@click.option("--omvandlare", "converters", type=click.IntRange(1, 8), default=1, show_default=True,
+              metavar="ANTAL", help="Antal varma LibreOffice-omvandlare (ca 200 MB minne var).")
+@reports_errors
+def web(organisationer: Path, out: Path, mallar: Path | None, content: Path | None, host: str, port: int, users: Path | None,
+        trusted_header: str | None, new_user: str | None, converters: int) -> None:
+    """Starta webbsidan där handläggare skriver, kontrollerar och skapar ärenden i webbläsaren.
+
+    Sidan nås på http://ADRESS:PORT/. Som standard lyssnar den bara på den egna datorn;
+    för att andra ska nå den krävs --anvandare eller --betrott-huvud (se docs/web.md).
+    """
+    from .web.server import serve
+
+    content = content or organisationer.parent
+
+    if new_user:
+        from .web.security import add_user
+
+        if users is None:
+            raise click.UsageError("Ange användarfilen med --anvandare FIL.")
+        add_user(users, new_user, click.prompt("Lösenord", hide_input=True, confirmation_prompt="Upprepa lösenordet"))
+        click.echo(f"Sparade {new_user} i {users}.")
+        return
+    serve(content=content, organisationer=organisationer, out=out, host=host, port=port, users=users,
+          trusted_header=trusted_header, converters=converters, templates=mallar)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ APT_PACKAGES=(
   libreoffice-writer-nogui libreoffice-impress-nogui libreoffice-calc-nogui
   qpdf poppler-utils
   fonts-liberation2 fonts-crosextra-carlito fonts-crosextra-caladea
+  chromium  # browser tests of beslut web (Playwright drives Debian's chromium)
 )
 
 missing=()

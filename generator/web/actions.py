@@ -1,0 +1,395 @@
+"""Every call the web application makes into the generator's library, in one place.
+
+The page never loads, renders, converts or bundles by itself: it calls these small
+functions, so the engine behind them can be re-pointed here without touching the routes.
+Errors come back as the library's own ``BeslutError`` (Swedish, with file, line and
+field); ``parse_problems`` splits their text into one ``Problem`` per field.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import queue
+import re
+import os
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .. import pipeline
+from ..cache import BilagaCache
+from ..content import (
+    ARENDE_FILE,
+    OVERRIDES_DIR,
+    UTSKICK_FILE,
+    LoadedArende,
+    load_organisationer,
+)
+from ..errors import BeslutError
+from ..jobs import plan_papers
+from ..model import Organisationer
+from ..runner import Report
+from ..templates import FOLJEBREV, template_path
+
+log = logging.getLogger("beslut.web")
+
+# --- validation messages -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation message: where it is (file, line, field) and what to do."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    field: str | None = None
+    """The field as the CLI names it: ``handläggare.e-post``, ``förslag_till_beslut[2]``."""
+
+    @property
+    def text(self) -> str:
+        """Return the message as the CLI prints it, file and line in front."""
+        where = [w for w in (self.file, f"rad {self.line}" if self.line else None,
+                             f"fält '{self.field}'" if self.field else None) if w]
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+_LOCATED = re.compile(r"^(?P<file>[^,:]+?)(?:, rad (?P<line>\d+))?(?:, fält '(?P<field>[^']+)')?: (?P<msg>.+)$")
+_HEADER = re.compile(r"^\d+ fel i .+:$")
+
+
+def parse_problems(error: BeslutError, rename: Callable[[str], str] = str) -> list[Problem]:
+    """Split a library error's text (as ``format()`` gives it) into one Problem per line.
+
+    ``rename`` maps the file names in the text (e.g. a temporary copy back to the user's file).
+    """
+    problems = []
+    for raw in error.format().splitlines():
+        line = raw.strip()
+        if not line or _HEADER.match(line):
+            continue
+        m = _LOCATED.match(line)
+        if m and (m["line"] or m["field"] or "/" in m["file"]):
+            problems.append(Problem(message=m["msg"], file=rename(m["file"]), line=int(m["line"]) if m["line"] else None,
+                                    field=m["field"]))
+        else:
+            problems.append(Problem(message=line))
+    return problems
+
+
+def load_registry(organisationer_path: Path) -> Organisationer:
+    """Return the organisation registry."""
+    return load_organisationer(organisationer_path)
+
+
+def validate_arende(folder: Path, organisationer_path: Path) -> tuple[list[LoadedArende], list[Problem]]:
+    """Load and check the ärende in ``folder`` as the CLI's validate does.
+
+    Return its instances (one per organisation for a shared ärende) and no problems, or
+    no instances and the problems.
+    """
+    try:
+        return pipeline.validate_arende(folder, organisationer_path), []
+    except BeslutError as e:
+        return [], parse_problems(e)
+
+
+@contextmanager
+def candidate_folder(folder: Path, texts: dict[str, str]) -> Iterator[Path]:
+    """Yield a temporary copy of the ärende ``folder`` with some YAML files replaced.
+
+    ``texts`` maps a file's path relative to the folder (``arende.yaml``,
+    ``organisationer/gota-lejon.yaml``) to its new text. Everything else (bilagor) is
+    hard-linked where the file system allows (copied where not), so checking a form is
+    cheap and writes nothing into the content folder. Not symlinked: a bilaga must be a
+    file inside its ärende, and the check refuses symlinks that lead out.
+    """
+    with tempfile.TemporaryDirectory(prefix="beslut-web-") as tmp:
+        copy = Path(tmp) / folder.name
+        copy.mkdir()
+        for entry in folder.iterdir():
+            if entry.name in (ARENDE_FILE, OVERRIDES_DIR) or entry.is_symlink():
+                continue
+            if entry.is_dir():
+                shutil.copytree(entry, copy / entry.name, copy_function=_link_or_copy, symlinks=True)
+            elif entry.is_file():
+                _link_or_copy(entry, copy / entry.name)
+        for name in [ARENDE_FILE] + [f"{OVERRIDES_DIR}/{p.name}" for p in sorted((folder / OVERRIDES_DIR).glob("*.yaml"))]:
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            text = texts.get(name)
+            (copy / name).write_text(text if text is not None else (folder / name).read_text(encoding="utf-8"),
+                                     encoding="utf-8")
+        yield copy
+
+
+def _link_or_copy(src, dst) -> None:
+    """Hard-link ``src`` to ``dst``, or copy it across file systems."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def validate_candidate(folder: Path, texts: dict[str, str], organisationer_path: Path,
+                       shown_as: Callable[[str], str]) -> list[Problem]:
+    """Check the ärende as it would be with ``texts`` saved; write nothing.
+
+    ``shown_as`` turns a path of the real folder into the name shown to the user.
+    """
+    with candidate_folder(folder, texts) as copy:
+        _, problems = validate_arende(copy, organisationer_path)
+        return _renamed(problems, copy, folder, shown_as)
+
+
+def _renamed(problems: list[Problem], copy: Path, folder: Path, shown_as: Callable[[str], str]) -> list[Problem]:
+    """Return problems found in a candidate ``copy`` as if found in the real ``folder``."""
+    def real(text: str) -> str:
+        return text.replace(str(copy), str(folder))
+
+    return [Problem(real(p.message), shown_as(real(p.file)) if p.file else None, p.line, p.field) for p in problems]
+
+
+# --- converters ----------------------------------------------------------------------------
+
+
+class ConverterPool:
+    """A small, bounded set of warm LibreOffice converters shared by every request.
+
+    ``borrow`` waits up to ``timeout`` seconds for a free converter and raises ``Busy``
+    otherwise, so a page never hangs on a full server.
+    """
+
+    def __init__(self, size: int):
+        from ..convert import Converter
+
+        self.size = size
+        self._closed = False
+        self._free: queue.Queue = queue.Queue()
+        self._all = [Converter() for _ in range(size)]
+        for conv in self._all:
+            self._free.put(conv)
+
+    @contextmanager
+    def borrow(self, timeout: float = 60.0):
+        """Yield a free converter, waiting up to ``timeout`` seconds for one."""
+        try:
+            conv = self._free.get(timeout=timeout)
+        except queue.Empty:
+            raise Busy() from None
+        try:
+            yield conv
+        finally:
+            self._free.put(conv)
+
+    def warm(self) -> None:
+        """Start every converter's LibreOffice now (the first start takes about a second)."""
+        sample = template_path(None, FOLJEBREV)
+        taken = [self._free.get() for _ in self._all]
+        try:
+            with tempfile.TemporaryDirectory(prefix="beslut-web-warm-") as tmp:
+                for conv in taken:
+                    if not self._closed:
+                        conv.to_pdf(sample, Path(tmp) / "warm.pdf", pdfa=False)
+        except Exception:  # noqa: BLE001 - the first real conversion reports the problem in Swedish
+            log.warning("LibreOffice kunde inte värmas upp", exc_info=True)
+        finally:
+            for conv in taken:
+                self._free.put(conv)
+
+    def close(self, wait: float = 30.0) -> None:
+        """Stop every converter's LibreOffice, after waiting up to ``wait`` s for running work."""
+        self._closed = True
+        deadline = time.monotonic() + wait
+        for conv in self._all:
+            try:
+                self._free.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                pass
+            conv.close()
+
+
+class Busy(Exception):
+    """Raised when no converter became free in time (the server is busy)."""
+
+
+class LentConverter:
+    """A pooled converter lent to one engine run: the run may not close it.
+
+    It counts the PDF/A conversions (one per paper or letter) so the page can show progress.
+    """
+
+    def __init__(self, converter, on_document: Callable[[], None] = lambda: None):
+        self.converter = converter
+        self.on_document = on_document
+
+    def __enter__(self) -> "LentConverter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass  # the pool owns the converter
+
+    def to_pdf(self, src: Path, dst: Path, *, pdfa: bool = True, title: str | None = None) -> Path:
+        result = self.converter.to_pdf(src, dst, pdfa=pdfa, title=title)
+        if pdfa:
+            self.on_document()
+        return result
+
+
+_run_lock = threading.Lock()
+"""The engine stages a run in ``out/.beslut-arbete/<pid>/``: one run at a time per process."""
+
+
+def _run(plan, converter, on_document: Callable[[], None] = lambda: None) -> Report:
+    """Run an engine plan with a pooled converter, one run at a time."""
+    lent = LentConverter(converter, on_document)
+    with _run_lock:
+        return pipeline.run(plan, workers=1, converter_factory=lambda: lent)
+
+
+def report_problems(report: Report) -> list[Problem]:
+    """Return a run's failures as problems (one per failed recipient)."""
+    return [p for o in report.failed for p in parse_problems(BeslutError(o.error or ""))]
+
+
+# --- bilagor -------------------------------------------------------------------------------
+
+
+def check_bilaga(path: Path, converter, out: Path) -> list[str]:
+    """Check an uploaded bilaga as handlingar.pdf will: type, damage, passwords, content.
+
+    Return Swedish warnings; raise ``BeslutError`` (the CLI's ConversionError or
+    BundleError message) if the file cannot go into handlingar.pdf. A converted file stays
+    in the engine's bilaga cache under ``out``, so the build reuses it.
+    """
+    from ..bundle import BundlePart, check_pdf
+
+    pdf = path
+    if path.suffix.lower() != ".pdf":
+        pdf = BilagaCache(out).pdf_for(path, lambda src, dst: converter.to_pdf(src, dst, pdfa=False))
+    return check_pdf(BundlePart(pdf=pdf, bookmark=path.name, label=None, stamp=None, source=path))
+
+
+def accepted_suffixes() -> tuple[str, ...]:
+    """Return the file types a bilaga may have (the converter's list)."""
+    from ..convert import ACCEPTED
+
+    return ACCEPTED
+
+
+# --- preview and build ---------------------------------------------------------------------
+
+
+def preview_candidate(folder: Path, converter, texts: dict[str, str], organisationer_path: Path, org_id: str | None,
+                      out: Path, handlingar: bool, templates: Path | None,
+                      shown_as: Callable[[str], str]) -> tuple[bytes | None, list[Problem]]:
+    """Return the preview PDF of the ärende as it would be with ``texts`` saved, or its problems.
+
+    ``org_id`` picks one organisation of a shared ärende (default: the first). Nothing is
+    written under ``out`` except converted bilagor in the engine's cache.
+    """
+    with candidate_folder(folder, texts) as copy:
+        instances, problems = validate_arende(copy, organisationer_path)
+        if not problems:
+            loaded = next((i for i in instances if i.organisation.id == org_id), instances[0])
+            pdf, problems = preview_pdf(loaded, converter, out, handlingar=handlingar, templates=templates)
+            if pdf is not None:
+                return pdf, []
+        return None, _renamed(problems, copy, folder, shown_as)
+
+
+def preview_pdf(loaded: LoadedArende, converter, out: Path, *, handlingar: bool = False,
+                templates: Path | None = None) -> tuple[bytes | None, list[Problem]]:
+    """Return the PDF of the paper (or of handlingar.pdf) for ``loaded``, or the problems."""
+    with tempfile.TemporaryDirectory(prefix="beslut-web-preview-") as tmp:
+        preview_out = Path(tmp)
+        (out / ".cache").mkdir(parents=True, exist_ok=True)
+        (preview_out / ".cache").symlink_to((out / ".cache").resolve())  # reuse converted bilagor
+        plan = plan_papers([loaded], preview_out, pdf=True, bundle=handlingar, templates=templates)
+        report = _run(plan, converter)
+        if report.failed:
+            return None, report_problems(report)
+        return report.outcomes[0].files[-1].read_bytes(), []
+
+
+def build_arende(folder: Path, organisationer_path: Path, out: Path, converter, *, templates: Path | None = None,
+                 progress: Callable[[int, int, str], None] = lambda done, total, what: None) -> Report:
+    """Write .docx, PDF/A and handlingar.pdf for the ärende (each organisation's, if shared).
+
+    One organisation's failure is recorded in the report and manifest; the others go on.
+    """
+    plan = pipeline.plan_arende(folder, organisationer_path, out, pdf=True, bundle=True, templates=templates)
+    return _run(plan, converter, _counter(len(plan.jobs), progress))
+
+
+def _counter(total: int, progress: Callable[[int, int, str], None]) -> Callable[[], None]:
+    done = [0]
+    progress(0, total, "")
+
+    def advance() -> None:
+        done[0] += 1
+        progress(done[0], total, "")
+
+    return advance
+
+
+def output_folder(folder: Path, out: Path) -> Path:
+    """Return where the ärende or utskick in ``folder`` writes its documents."""
+    return out / folder.name
+
+
+def zip_folder(folder: Path) -> bytes:
+    """Return every file under ``folder`` (documents and manifest) as a zip."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts):
+                zf.write(path, Path(folder.name) / path.relative_to(folder))
+    return buf.getvalue()
+
+
+# --- letters -------------------------------------------------------------------------------
+
+
+def validate_utskick(folder: Path, organisationer_path: Path, till: list[str] | None = None):
+    """Return the loaded utskick and its recipients; raise ContentError as the CLI would."""
+    return pipeline.validate_utskick(folder, organisationer_path, till)
+
+
+def run_letters(folder: Path, organisationer_path: Path, out: Path, till: list[str] | None, *, pdf: bool,
+                converter, templates: Path | None = None,
+                progress: Callable[[int, int, str], None] = lambda done, total, what: None) -> Report:
+    """Write one följebrev per recipient (and its PDF/A) and the manifest, reporting progress.
+
+    Everything is checked before the first letter is written; one recipient's failure is
+    recorded in the manifest and the others go on.
+    """
+    plan = pipeline.plan_utskick(folder, organisationer_path, out, till=till, pdf=pdf, templates=templates)
+    return _run(plan, converter, _counter(len(plan.jobs), progress))
+
+
+# --- new ärende ----------------------------------------------------------------------------
+
+
+def create_arende(folder: Path, org_ids: list[str], organisationer_path: Path) -> list[Path]:
+    """Create a new ärende folder with its arende.yaml (and override files), as the CLI does."""
+    from ..scaffold import create_arende as scaffold_arende
+
+    return scaffold_arende(folder, org_ids, load_organisationer(organisationer_path))
+
+
+def is_utskick_folder(folder: Path) -> bool:
+    """Return True if ``folder`` holds an utskick."""
+    return (folder / UTSKICK_FILE).is_file()
+
+
+def is_arende_folder(folder: Path) -> bool:
+    """Return True if ``folder`` holds an ärende."""
+    return (folder / ARENDE_FILE).is_file()
+

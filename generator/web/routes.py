@@ -1,0 +1,607 @@
+"""The pages of ``beslut web``: start page, edit, preview, build, bilagor, letters, new ärende.
+
+Every POST goes through ``post`` (CSRF check); every folder or file named in a URL goes
+through ``security.resolve_under``; every call into the generator goes through ``actions``.
+Slow work (LibreOffice) runs in threads, never in the event loop.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from markdown_it import MarkdownIt
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..content import ARENDE_FILE, OVERRIDES_DIR, UTSKICK_FILE
+from ..errors import BeslutError
+from ..wording import wording_for
+from . import actions, forms
+from .app import MB, WebConfig, error_page
+from .jobs import Job, QueueFull
+from .security import CSRF_FIELD, CSRF_HEADER, SAFE_NAME, csrf_ok, resolve_under, safe_filename
+
+SHARED_TAB = "gemensamt"
+DOWNLOADABLE = (".docx", ".pdf", ".json")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def config_of(request: Request) -> WebConfig:
+    return request.app.state.config
+
+
+def page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    """Render ``template`` with what every page needs (CSRF token, user, limits)."""
+    config = config_of(request)
+    env = request.app.state.templates
+    html = env.get_template(template).render(
+        csrf=request.state.csrf, user=request.state.user, nav=context.pop("nav", ""),
+        max_file_mb=config.max_file // MB, max_arende_mb=config.max_arende // MB, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def post(path: str, endpoint, name: str | None = None) -> Route:
+    """Return a POST route whose requests must carry the session's CSRF token."""
+
+    async def checked(request: Request):
+        config = config_of(request)
+        if "content-length" not in request.headers:
+            raise HTTPException(411)
+        token = request.headers.get(CSRF_HEADER)
+        if token is None:
+            try:
+                form = await request.form(max_files=50, max_part_size=2 * MB)
+            except HTTPException as e:
+                raise HTTPException(413) if "exceeded" in str(e.detail) else e
+            token = str(form.get(CSRF_FIELD, ""))
+        if not csrf_ok(config.secret, request.cookies.get("beslut_sid"), token):
+            await request.close()
+            raise HTTPException(403)
+        try:
+            return await endpoint(request)
+        finally:
+            await request.close()  # uploaded files are temporary files
+
+    return Route(path, checked, methods=["POST"], name=name)
+
+
+def with_converter(request: Request, timeout: float, fn, first, *args):
+    """Call ``fn(first, converter, *args)`` with a converter from the pool (in a worker thread)."""
+    with request.app.state.pool.borrow(timeout=timeout) as converter:
+        return fn(first, converter, *args)
+
+
+def shown(config: WebConfig, path: Path | str) -> str:
+    """Return a path as the user sees it: relative to the folder that holds the content."""
+    try:
+        return str(Path(path).resolve().relative_to(config.content.resolve().parent))
+    except ValueError:
+        return Path(path).name
+
+
+def arende_folder(config: WebConfig, namn: str) -> Path:
+    """Return the ärende folder ``namn``; 404 unless it is one, inside the content folder."""
+    folder = resolve_under(config.arenden, namn) if SAFE_NAME.match(namn) else None
+    if folder is None or folder == config.arenden.resolve() or not actions.is_arende_folder(folder):
+        raise HTTPException(404)
+    return folder
+
+
+def utskick_folder(config: WebConfig, namn: str) -> Path:
+    """Return the utskick folder ``namn``; 404 unless it is one, inside the content folder."""
+    folder = resolve_under(config.utskick, namn) if SAFE_NAME.match(namn) else None
+    if folder is None or folder == config.utskick.resolve() or not actions.is_utskick_folder(folder):
+        raise HTTPException(404)
+    return folder
+
+
+def tab_file(folder: Path, flik: str | None) -> Path:
+    """Return the YAML file a tab edits: arende.yaml, or an organisation's override file."""
+    if not flik or flik == SHARED_TAB:
+        return folder / ARENDE_FILE
+    path = resolve_under(folder / OVERRIDES_DIR, f"{flik}.yaml") if SAFE_NAME.match(flik) else None
+    if path is None or not path.is_file():
+        raise HTTPException(404)
+    return path
+
+
+def last_built(config: WebConfig, folder: Path) -> str | None:
+    """Return when the documents of ``folder`` were last written, as the page shows it."""
+    out = actions.output_folder(folder, config.out)
+    times = [p.stat().st_mtime for p in out.rglob("*") if p.is_file()] if out.is_dir() else []
+    return datetime.fromtimestamp(max(times)).strftime("%Y-%m-%d %H:%M") if times else None
+
+
+def problem_dicts(problems: list[actions.Problem], file_shown: str | None = None) -> list[dict]:
+    """Return problems for a page: message, full text, and the field it belongs to in this form."""
+    unique = list(dict.fromkeys(problems))  # a shared ärende may report one problem per organisation
+    return [{"message": p.message, "text": p.text,
+             "anchor": forms.field_anchor(p.field) if (file_shown is None or p.file == file_shown) else None}
+            for p in unique]
+
+
+# --- start page ----------------------------------------------------------------------------
+
+
+async def index(request: Request) -> HTMLResponse:
+    config = config_of(request)
+    arenden = await run_in_threadpool(_list_arenden, config)
+    utskick = await run_in_threadpool(_list_utskick, config)
+    return page(request, "index.html", arenden=arenden, utskick=utskick, nav="start")
+
+
+def _list_arenden(config: WebConfig) -> list[dict]:
+    items = []
+    folders = sorted(p for p in config.arenden.iterdir() if p.is_dir()) if config.arenden.is_dir() else []
+    for folder in folders:
+        if not actions.is_arende_folder(folder):
+            continue
+        instances, problems = actions.validate_arende(folder, config.organisationer)
+        try:
+            data = forms.load_data((folder / ARENDE_FILE).read_text(encoding="utf-8"), folder / ARENDE_FILE)
+        except (BeslutError, UnicodeDecodeError):
+            data = {}
+        shared = (folder / OVERRIDES_DIR).is_dir()
+        orgs = ([i.organisation.namn for i in instances] if instances else
+                [p.stem for p in sorted((folder / OVERRIDES_DIR).glob("*.yaml"))] if shared
+                else [str(data.get("organisation", "–"))])
+        items.append({"namn": folder.name, "rubrik": str(data.get("rubrik") or "(ingen rubrik)"),
+                      "organisationer": orgs, "gemensamt": shared, "ok": not problems,
+                      "fel": len(problems), "byggt": last_built(config, folder)})
+    return items
+
+
+def _list_utskick(config: WebConfig) -> list[dict]:
+    items = []
+    folders = sorted(p for p in config.utskick.iterdir() if p.is_dir()) if config.utskick.is_dir() else []
+    for folder in folders:
+        if not actions.is_utskick_folder(folder):
+            continue
+        try:
+            loaded, recipients = actions.validate_utskick(folder, config.organisationer)
+            items.append({"namn": folder.name, "rubrik": loaded.utskick.rubrik, "ok": True,
+                          "mottagare": len(recipients), "byggt": last_built(config, folder)})
+        except BeslutError:
+            items.append({"namn": folder.name, "rubrik": folder.name, "ok": False, "mottagare": 0,
+                          "byggt": last_built(config, folder)})
+    return items
+
+
+# --- editing an ärende ---------------------------------------------------------------------
+
+
+def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: forms.State | None = None,
+                  version: str | None = None, problems: list[actions.Problem] | None = None) -> dict:
+    """Return what the edit page shows for the tab ``flik`` of the ärende in ``folder``."""
+    file = tab_file(folder, flik)
+    raw = file.read_bytes()
+    text = raw.decode("utf-8")
+    data = forms.load_data(text, file)
+    state = {**forms.state_from_data(data), **(state or {})}  # what the request lacked, from the file
+    shared = (folder / OVERRIDES_DIR).is_dir()
+    registry = actions.load_registry(config.organisationer)
+    tabs, org, inherited = [], None, None
+    if shared:
+        tabs = [(SHARED_TAB, "Gemensam text")] + [
+            (p.stem, (registry.find(p.stem).namn if registry.find(p.stem) else p.stem))
+            for p in sorted((folder / OVERRIDES_DIR).glob("*.yaml"))]
+        if file.name != ARENDE_FILE:
+            org = registry.find(file.stem)
+            base = forms.load_data((folder / ARENDE_FILE).read_text(encoding="utf-8"), folder / ARENDE_FILE)
+            inherited = forms.state_from_data(base)
+    else:
+        org = registry.find(str(data.get("organisation", "")))
+    if problems is None:
+        _, problems = actions.validate_arende(folder, config.organisationer)
+    file_shown = shown(config, file)
+    plist = problem_dicts(problems, file_shown)
+    field_errors: dict[str, list[str]] = {}
+    for p in plist:
+        if p["anchor"]:
+            field_errors.setdefault(p["anchor"], []).append(p["message"])
+    bedomning = wording_for(org)["bedomning_rubrik"] if org else "Bolagets eller förvaltningens bedömning"
+    return {
+        "namn": folder.name, "flik": flik or SHARED_TAB, "tabs": tabs, "shared": shared,
+        "is_shared_tab": shared and file.name == ARENDE_FILE, "org": org, "inherited": inherited,
+        "fields": forms.FIELDS, "bedomning_label": bedomning, "state": state,
+        "version": version or forms.file_version(raw), "problems": plist, "field_errors": field_errors,
+        "file_shown": file_shown, "built": last_built(config, folder),
+        "bilagor_here": not shared or file.name == ARENDE_FILE or "bilagor" in data,
+        "accepted": ", ".join(actions.accepted_suffixes()),
+        "organisation_text": (f"{org.namn} ({wording_for(org)['dokumenttyp'].lower()})" if org else
+                              "Gemensamt för: " + ", ".join(t[1] for t in tabs[1:])),
+    }
+
+
+async def edit(request: Request) -> HTMLResponse:
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    flik = request.query_params.get("flik")
+    try:
+        context = await run_in_threadpool(_edit_context, config, folder, flik)
+    except BeslutError as e:
+        return error_page(request, 400, e.format())
+    notice = "Sparat." if request.query_params.get("sparat") else None
+    return page(request, "edit.html", notice=notice, conflict=False, messages=[], **context)
+
+
+async def save(request: Request) -> Response:
+    """Save the form (after an upload or a list button, if one was pressed) and show the result."""
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    form = await request.form()
+    flik = str(form.get("flik") or SHARED_TAB)
+    file = tab_file(folder, flik)
+    state = forms.state_from_form(form)
+    action = str(form.get("atgard") or "spara")
+    messages: list[str] = []
+    removed = _removed_bilaga(state, action)
+    if action == "ladda-upp":
+        if "bilagor" not in state:  # a request without the list adds to the file's bilagor
+            state["bilagor"] = forms.state_from_data(forms.load_data(file.read_text(encoding="utf-8"), file))["bilagor"]
+        messages = await _receive_bilagor(request, config, folder, form, state)
+    forms.apply_action(state, action)
+    try:
+        await run_in_threadpool(forms.save_state, file, state, str(form.get("version", "")))
+    except forms.Conflict:
+        context = await run_in_threadpool(_edit_context, config, folder, flik, state, str(form.get("version", "")))
+        return page(request, "edit.html", status=409, notice=None, conflict=True, messages=messages, **context)
+    except BeslutError as e:
+        return error_page(request, 400, e.format())
+    if removed:
+        _delete_unused(folder, removed)
+    if action == "spara":
+        return RedirectResponse(f"/arende/{quote(folder.name)}?flik={quote(flik)}&sparat=1", status_code=303)
+    context = await run_in_threadpool(_edit_context, config, folder, flik, state)
+    return page(request, "edit.html", notice="Sparat.", conflict=False, messages=messages, **context)
+
+
+def _removed_bilaga(state: forms.State, action: str) -> str | None:
+    m = re.fullmatch(r"bilaga-bort-(\d+)", action)
+    if m and "bilagor" in state and 0 < int(m[1]) <= len(state["bilagor"]):
+        return state["bilagor"][int(m[1]) - 1]["fil"]
+    return None
+
+
+def _delete_unused(folder: Path, fil: str) -> None:
+    """Delete a removed bilaga's file if it is in bilagor/ and no YAML file of the ärende names it."""
+    path = resolve_under(folder, *fil.split("/"))
+    if path is None or path.parent != (folder / "bilagor").resolve() or not path.is_file():
+        return
+    texts = [p.read_text(encoding="utf-8") for p in [folder / ARENDE_FILE, *(folder / OVERRIDES_DIR).glob("*.yaml")]
+             if p.is_file()]
+    if not any(fil in t for t in texts):
+        path.unlink()
+
+
+async def _receive_bilagor(request: Request, config: WebConfig, folder: Path, form, state: forms.State) -> list[str]:
+    """Store uploaded bilagor after the CLI's checks; add the good ones to ``state``; return messages."""
+    uploads = [f for f in form.getlist("filer") if isinstance(f, UploadFile) and f.filename]
+    if not uploads:
+        return ["Välj en eller flera filer att ladda upp."]
+    messages = []
+    target_dir = folder / "bilagor"
+    used = sum(p.stat().st_size for p in target_dir.rglob("*") if p.is_file()) if target_dir.is_dir() else 0
+    for upload in uploads:
+        name = safe_filename(upload.filename or "")
+        size = upload.size or 0
+        if Path(name).suffix.lower() not in actions.accepted_suffixes():
+            messages.append(f"{upload.filename}: filformatet kan inte bli en bilaga. Godkända format: "
+                            f"{', '.join(actions.accepted_suffixes())}.")
+            continue
+        if size > config.max_file:
+            messages.append(f"{upload.filename}: filen är {size / MB:.1f} MB, men en bilaga får vara högst "
+                            f"{config.max_file // MB} MB. Minska filen (t.ex. spara bilderna i lägre upplösning).")
+            continue
+        if used + size > config.max_arende:
+            messages.append(f"{upload.filename}: ärendets bilagor får vara högst {config.max_arende // MB} MB "
+                            "tillsammans. Ta bort eller minska andra bilagor först.")
+            continue
+        target_dir.mkdir(exist_ok=True)
+        target = _free_name(target_dir, name)
+        target.write_bytes(await upload.read())
+        try:
+            warnings = await run_in_threadpool(with_converter, request, 60, actions.check_bilaga, target,
+                                               config.out)
+        except actions.Busy:
+            target.unlink()
+            messages.append(f"{upload.filename}: servern är upptagen och kunde inte kontrollera filen. Försök igen.")
+            continue
+        except BeslutError as e:
+            target.unlink()
+            messages.append(f"{upload.filename}: {e.message}")
+            continue
+        used += size
+        title = Path(upload.filename or name).stem.replace("_", " ").strip() or name
+        state["bilagor"].append({"titel": title, "fil": f"bilagor/{target.name}"})
+        messages.append(f"{upload.filename}: uppladdad som bilaga {len(state['bilagor'])}.")
+        messages += warnings
+    return messages
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    stem, suffix = Path(name).stem, Path(name).suffix
+    target, n = folder / name, 2
+    while target.exists():
+        target, n = folder / f"{stem}-{n}{suffix}", n + 1
+    return target
+
+
+def _candidate(config: WebConfig, folder: Path, form) -> tuple[str, dict[str, str]]:
+    """Return the tab and the YAML texts the form would save, for checking and previewing."""
+    flik = str(form.get("flik") or SHARED_TAB)
+    file = tab_file(folder, flik)
+    text = forms.render_text(file.read_text(encoding="utf-8"), forms.state_from_form(form), file)
+    return flik, {str(file.relative_to(folder)): text}
+
+
+async def check(request: Request) -> JSONResponse:
+    """Check the form as it is now (live validation): the CLI's messages, by field."""
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    form = await request.form()
+    try:
+        flik, texts = await run_in_threadpool(_candidate, config, folder, form)
+        problems = await run_in_threadpool(actions.validate_candidate, folder, texts, config.organisationer,
+                                           lambda p: shown(config, p))
+    except BeslutError as e:
+        problems = actions.parse_problems(e, lambda p: shown(config, p))
+        flik = str(form.get("flik") or SHARED_TAB)
+    return JSONResponse({"problems": problem_dicts(problems, shown(config, tab_file(folder, flik)))})
+
+
+async def preview(request: Request) -> Response:
+    """Return the PDF of the paper (or handlingar.pdf) as the form is now, without saving."""
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    form = await request.form()
+    handlingar = request.query_params.get("handlingar") == "1" or form.get("atgard") == "forhandsgranska-handlingar"
+    try:
+        flik, texts = await run_in_threadpool(_candidate, config, folder, form)
+        pdf, problems = await run_in_threadpool(
+            with_converter, request, 30, actions.preview_candidate, folder, texts, config.organisationer,
+            None if flik == SHARED_TAB else flik, config.out, handlingar, config.templates, lambda p: shown(config, p))
+    except actions.Busy:
+        return error_page(request, 503)
+    except BeslutError as e:
+        pdf, problems = None, actions.parse_problems(e, lambda p: shown(config, p))
+    if pdf is None:
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse({"problems": problem_dicts(problems)}, status_code=422)
+        return page(request, "problems.html", status=422, namn=folder.name, problems=problem_dicts(problems),
+                    title="Förhandsgranskningen gick inte att göra")
+    name = "handlingar.pdf" if handlingar else "forhandsgranskning.pdf"
+    return Response(pdf, media_type="application/pdf", headers={"content-disposition": f'inline; filename="{name}"'})
+
+
+async def build(request: Request) -> Response:
+    """Save the form, then queue a build of the whole ärende and show its progress page."""
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    form = await request.form()
+    flik = str(form.get("flik") or SHARED_TAB)
+    if "version" in form:
+        state = forms.state_from_form(form)
+        try:
+            await run_in_threadpool(forms.save_state, tab_file(folder, flik), state, str(form["version"]))
+        except forms.Conflict:
+            context = await run_in_threadpool(_edit_context, config, folder, flik, state, str(form["version"]))
+            return page(request, "edit.html", status=409, notice=None, conflict=True, messages=[], **context)
+    _, problems = await run_in_threadpool(actions.validate_arende, folder, config.organisationer)
+    if problems:
+        context = await run_in_threadpool(_edit_context, config, folder, flik, None, None, problems)
+        return page(request, "edit.html", status=422, notice=None, conflict=False,
+                    messages=["Rätta felen nedan innan du skapar handlingarna."], **context)
+    namn = folder.name
+    base = f"/arende/{quote(namn)}"
+
+    def work(job: Job, converter) -> None:
+        report = actions.build_arende(folder, config.organisationer, config.out, converter,
+                                      templates=config.templates, progress=job.progress)
+        _report_to_job(job, report, actions.output_folder(folder, config.out), base)
+
+    return _submit(request, f"arende/{namn}", f"Skapar handlingarna för {namn}", work, f"{base}?flik={quote(flik)}")
+
+
+def _report_to_job(job: Job, report, out: Path, base: str) -> None:
+    """Put an engine report on the job page: downloads, warnings, failures."""
+    several = len(report.outcomes) > 1
+    for outcome in report.outcomes:
+        for f in outcome.files:
+            label = f"{outcome.name}: {f.name}" if several else f.name
+            job.downloads.append((label, f"{base}/fil/{quote(str(f.relative_to(out)))}"))
+    if report.manifest:
+        job.downloads.append(("manifest.json", f"{base}/fil/{quote(str(report.manifest.relative_to(out)))}"))
+    job.downloads.append((f"Allt som zip ({out.name}.zip)", f"{base}/zip"))
+    job.warnings = [f"{o.name}: {w}" if several else w for o in report.outcomes for w in o.warnings]
+    job.failures = [(o.name, o.error or "") for o in report.failed]
+    if report.failed and len(report.failed) == len(report.outcomes):
+        job.error = "Inget dokument kunde skapas. Orsaken står under ”Misslyckades”."
+
+
+def _submit(request: Request, key: str, title: str, work, back: str) -> Response:
+    try:
+        job = request.app.state.jobs.submit(key, title, work, back)
+    except QueueFull:
+        return error_page(request, 503, "Kön för att skapa dokument är full just nu. Vänta en minut och försök "
+                                        "igen; inget av ditt arbete har gått förlorat.")
+    return RedirectResponse(f"/jobb/{job.id}", status_code=303)
+
+
+def _download(config: WebConfig, folder: Path, relative: str) -> Path:
+    out = actions.output_folder(folder, config.out)
+    path = resolve_under(out, *relative.split("/"))
+    if path is None or not path.is_file() or path.suffix.lower() not in DOWNLOADABLE:
+        raise HTTPException(404)
+    return path
+
+
+async def download_arende(request: Request) -> FileResponse:
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    path = _download(config, folder, request.path_params["fil"])
+    return FileResponse(path, filename=path.name, content_disposition_type="attachment")
+
+
+async def zip_arende(request: Request) -> Response:
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    return _zip(config, folder)
+
+
+def _zip(config: WebConfig, folder: Path) -> Response:
+    out = actions.output_folder(folder, config.out)
+    if not out.is_dir():
+        raise HTTPException(404)
+    return Response(actions.zip_folder(out), media_type="application/zip",
+                    headers={"content-disposition": f'attachment; filename="{folder.name}.zip"'})
+
+
+# --- jobs ----------------------------------------------------------------------------------
+
+
+def _job(request: Request) -> Job:
+    job = request.app.state.jobs.get(request.path_params["id"])
+    if job is None:
+        raise HTTPException(404)
+    return job
+
+
+async def job_page(request: Request) -> HTMLResponse:
+    return page(request, "job.html", job=_job(request))
+
+
+async def job_status(request: Request) -> JSONResponse:
+    return JSONResponse(_job(request).as_json())
+
+
+# --- letters -------------------------------------------------------------------------------
+
+
+async def utskick(request: Request) -> HTMLResponse:
+    config = config_of(request)
+    folder = utskick_folder(config, request.path_params["namn"])
+    return page(request, "utskick.html", **(await run_in_threadpool(_utskick_context, config, folder, None)))
+
+
+def _utskick_context(config: WebConfig, folder: Path, till: list[str] | None, problems=None) -> dict:
+    registry = actions.load_registry(config.organisationer)
+    rubrik, default = folder.name, "–"
+    try:
+        loaded, recipients = actions.validate_utskick(folder, config.organisationer)
+        rubrik = loaded.utskick.rubrik
+        m = loaded.utskick.mottagare
+        default = m if isinstance(m, str) else ", ".join(m)
+        if loaded.utskick.utom:
+            default += " utom " + ", ".join(loaded.utskick.utom)
+        default += f" ({len(recipients)} mottagare)"
+    except BeslutError as e:
+        problems = (problems or []) + actions.parse_problems(e, lambda p: shown(config, p))
+    return {"namn": folder.name, "rubrik": rubrik, "default": default, "till": till or [],
+            "organisationer": registry.organisationer, "problems": problem_dicts(problems or []),
+            "built": last_built(config, folder)}
+
+
+async def run_utskick(request: Request) -> Response:
+    config = config_of(request)
+    folder = utskick_folder(config, request.path_params["namn"])
+    form = await request.form()
+    till = [str(t) for t in form.getlist("till")] or None
+    pdf = form.get("pdf") == "ja"
+    try:
+        await run_in_threadpool(actions.validate_utskick, folder, config.organisationer, till)
+    except BeslutError as e:
+        problems = actions.parse_problems(e, lambda p: shown(config, p))
+        return page(request, "utskick.html", status=422,
+                    **(await run_in_threadpool(_utskick_context, config, folder, till, problems)))
+    namn = folder.name
+    base = f"/utskick/{quote(namn)}"
+
+    def work(job: Job, converter) -> None:
+        report = actions.run_letters(folder, config.organisationer, config.out, till, pdf=pdf, converter=converter,
+                                     templates=config.templates, progress=job.progress)
+        _report_to_job(job, report, actions.output_folder(folder, config.out), base)
+
+    return _submit(request, f"utskick/{namn}", f"Skapar följebrev: {namn}", work, base)
+
+
+async def zip_utskick(request: Request) -> Response:
+    config = config_of(request)
+    return _zip(config, utskick_folder(config, request.path_params["namn"]))
+
+
+# --- new ärende ----------------------------------------------------------------------------
+
+
+async def new_form(request: Request) -> HTMLResponse:
+    config = config_of(request)
+    registry = await run_in_threadpool(actions.load_registry, config.organisationer)
+    return page(request, "new.html", organisationer=registry.organisationer, errors={}, values={"namn": "", "org": []},
+                nav="nytt")
+
+
+async def new_create(request: Request) -> Response:
+    config = config_of(request)
+    form = await request.form()
+    namn = str(form.get("namn", "")).strip()
+    org_ids = [str(o) for o in form.getlist("org")]
+    registry = await run_in_threadpool(actions.load_registry, config.organisationer)
+    errors = {}
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", namn) or len(namn) > 80:
+        errors["namn"] = ("Mappnamnet får bara innehålla små bokstäver a–z, siffror och bindestreck, "
+                          "t.ex. 2024-03-ny-plan.")
+    elif (config.arenden / namn).exists():
+        errors["namn"] = f"Det finns redan ett ärende som heter {namn}. Välj ett annat namn."
+    if not org_ids:
+        errors["org"] = "Välj minst en organisation. Väljer du flera blir det ett gemensamt ärende."
+    elif any(registry.find(o) is None for o in org_ids):
+        errors["org"] = "Okänd organisation. Välj i listan."
+    if not errors:
+        try:
+            await run_in_threadpool(actions.create_arende, config.arenden / namn, org_ids, config.organisationer)
+        except BeslutError as e:
+            errors["namn"] = e.message
+    if errors:
+        return page(request, "new.html", status=422, organisationer=registry.organisationer, errors=errors,
+                    values={"namn": namn, "org": org_ids}, nav="nytt")
+    return RedirectResponse(f"/arende/{quote(namn)}", status_code=303)
+
+
+# --- Markdown preview ----------------------------------------------------------------------
+
+_markdown = MarkdownIt("commonmark", {"html": False})
+
+
+async def markdown_preview(request: Request) -> HTMLResponse:
+    """Return a Markdown text as HTML (raw HTML in the text stays literal text)."""
+    form = await request.form()
+    return HTMLResponse(_markdown.render(str(form.get("text", ""))))
+
+
+ROUTES = [
+    Route("/", index),
+    Route("/arende/{namn}", edit),
+    post("/arende/{namn}", save),
+    post("/arende/{namn}/kontroll", check),
+    post("/arende/{namn}/forhandsgranska", preview),
+    post("/arende/{namn}/bygg", build),
+    Route("/arende/{namn}/fil/{fil:path}", download_arende),
+    Route("/arende/{namn}/zip", zip_arende),
+    Route("/jobb/{id}", job_page),
+    Route("/jobb/{id}/status", job_status),
+    Route("/utskick/{namn}", utskick),
+    post("/utskick/{namn}", run_utskick),
+    Route("/utskick/{namn}/zip", zip_utskick),
+    Route("/nytt", new_form),
+    post("/nytt", new_create),
+    post("/markdown", markdown_preview),
+]

@@ -1,0 +1,69 @@
+"""Running ``beslut web``: checks before listening, then uvicorn."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from .app import WebConfig, create_app
+from .security import Auth, check_host, read_users
+
+
+def make_config(*, content: Path, organisationer: Path, out: Path, host: str, users: Path | None = None,
+                trusted_header: str | None = None, converters: int = 1,
+                templates: Path | None = None) -> WebConfig:
+    """Return the configuration for serving on ``host``; refuse other hosts without authentication."""
+    from ..errors import ContentError
+
+    if users and trusted_header:
+        raise ContentError("ange antingen --anvandare eller --betrott-huvud, inte båda.")
+    auth = None
+    if users:
+        auth = Auth(users=read_users(users))
+    elif trusted_header:
+        auth = Auth(trusted_header=trusted_header.lower())
+    check_host(host, auth)
+    if not (content / "arenden").is_dir() and not (content / "utskick").is_dir():
+        raise ContentError("mappen har varken arenden/ eller utskick/. Ange innehållsmappen med --innehall.",
+                           file=content)
+    (content / "arenden").mkdir(exist_ok=True)
+    return WebConfig(content=content.resolve(), organisationer=organisationer.resolve(), out=out.resolve(),
+                     auth=auth, converters=converters,
+                     templates=templates.resolve() if templates else None)
+
+
+def serve(*, content: Path, organisationer: Path, out: Path, host: str, port: int, users: Path | None,
+          trusted_header: str | None, converters: int, templates: Path | None = None) -> None:
+    """Serve the application with uvicorn until interrupted."""
+    import uvicorn
+
+    config = make_config(content=content, organisationer=organisationer, out=out, host=host, users=users,
+                         trusted_header=trusted_header, converters=converters, templates=templates)
+    app = create_app(config)
+    click.echo(f"beslut web: http://{host}:{port}/ (avsluta med Ctrl+C)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
+
+
+def start_in_thread(config: WebConfig) -> tuple["uvicorn.Server", threading.Thread, str]:
+    """Serve ``config`` on a free port of 127.0.0.1 in a thread (tests, benchmarks); return it and its URL.
+
+    Stop it with ``server.should_exit = True`` and ``thread.join()``.
+    """
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="beslut-web", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("beslut web startade inte")
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"

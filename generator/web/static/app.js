@@ -1,0 +1,130 @@
+// beslut web: a little progressive enhancement. Every page works without this file.
+"use strict";
+(function () {
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+  function post(url, body, accept) {
+    return fetch(url, {method: "POST", body: body, credentials: "same-origin",
+                       headers: {"X-CSRF-Token": csrf, "Accept": accept || "application/json"}});
+  }
+
+  function formData(form, extra) {
+    var data = new FormData(form);
+    data.delete("filer");
+    for (var key in (extra || {})) { data.set(key, extra[key]); }
+    return data;
+  }
+
+  // --- live validation: the CLI's messages at the fields and in the summary ---
+  var form = document.getElementById("arendeformular");
+  if (form) {
+    var timer = null;
+    var summary = document.getElementById("felsammanfattning");
+    var list = document.getElementById("fellista");
+    var heading = document.getElementById("felrubrik");
+    var status = document.getElementById("felstatus");
+
+    function show(problems) {
+      form.querySelectorAll(".field-error").forEach(function (p) {
+        p.hidden = true; p.textContent = "";
+      });
+      form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+      list.textContent = "";
+      problems.forEach(function (p) {
+        var li = document.createElement("li");
+        var target = p.anchor && document.getElementById(p.anchor);
+        if (target) {
+          var a = document.createElement("a");
+          a.href = "#" + p.anchor; a.textContent = p.text; li.appendChild(a);
+          var err = document.getElementById(p.anchor + "-fel");
+          if (err) { err.textContent = (err.textContent ? err.textContent + " " : "") + p.message; err.hidden = false; }
+          target.setAttribute("aria-invalid", "true");
+        } else {
+          li.textContent = p.text;
+        }
+        list.appendChild(li);
+      });
+      summary.classList.toggle("none", problems.length === 0);
+      heading.textContent = problems.length ? "Ärendet har " + problems.length + " fel" : "Inga fel: handlingarna går att skapa";
+      status.textContent = problems.length ? problems.length + " fel i ärendet" : "Inga fel";
+    }
+
+    function check() {
+      post(form.dataset.checkUrl, formData(form)).then(function (r) { return r.json(); })
+        .then(function (data) { if (data.problems) { show(data.problems); } })
+        .catch(function () {});
+    }
+
+    form.addEventListener("input", function (e) {
+      if (e.target.type === "file") { return; }
+      clearTimeout(timer); timer = setTimeout(check, 500);
+    });
+
+    // --- preview in the page instead of a new tab ---
+    var pane = document.getElementById("forhandsgranskning");
+    var frame = document.getElementById("forhandsgranskning-ram");
+    var pstatus = document.getElementById("forhandsgranskning-status");
+    var lastUrl = null;
+    form.querySelectorAll("button.preview").forEach(function (button) {
+      button.addEventListener("click", function (e) {
+        e.preventDefault();
+        pane.hidden = false;
+        pane.parentNode.classList.add("with-preview");
+        pstatus.textContent = "Skapar förhandsgranskningen …";
+        button.disabled = true;
+        post(button.formAction, formData(form, {atgard: button.value}), "application/pdf, application/json")
+          .then(function (r) {
+            if (r.ok) { return r.blob(); }
+            return r.json().then(function (data) {
+              if (data.problems) { show(data.problems); throw new Error("Rätta felen i ärendet först (se listan överst)."); }
+              throw new Error(data.fel || "Förhandsgranskningen gick inte att göra.");
+            });
+          })
+          .then(function (blob) {
+            if (lastUrl) { URL.revokeObjectURL(lastUrl); }
+            lastUrl = URL.createObjectURL(blob);
+            frame.src = lastUrl;
+            frame.dataset.bytes = blob.size;
+            pstatus.textContent = "Förhandsgranskningen är klar (" + (button.value === "forhandsgranska" ? "dokumentet" : "handlingar.pdf") + ").";
+          })
+          .catch(function (err) { pstatus.textContent = err.message; })
+          .finally(function () { button.disabled = false; });
+      });
+    });
+
+    // --- Markdown: show the text as it will be formatted ---
+    form.querySelectorAll("button.md-toggle").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var box = document.getElementById(button.dataset.for + "-visning");
+        if (!box.hidden) { box.hidden = true; button.textContent = "Visa formaterad text"; return; }
+        var data = new FormData();
+        data.set("text", document.getElementById(button.dataset.for).value);
+        post("/markdown", data, "text/html").then(function (r) { return r.text(); }).then(function (html) {
+          box.innerHTML = html; box.hidden = false; button.textContent = "Dölj formaterad text";
+        });
+      });
+    });
+  }
+
+  // --- a job's progress ---
+  var job = document.getElementById("jobb");
+  if (job && job.dataset.finished === "nej") {
+    var bar = document.getElementById("framsteg");
+    var text = document.getElementById("jobbstatus");
+    var poll = function () {
+      fetch(job.dataset.statusUrl, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (s) {
+        if (s.finished) { window.location.reload(); return; }
+        bar.max = s.total || 1; bar.value = s.done;
+        text.textContent = s.state === "väntar" ? "Väntar på en ledig omvandlare …"
+          : s.done + " av " + s.total + " klara" + (s.current ? ": arbetar med " + s.current : "");
+        setTimeout(poll, 600);
+      }).catch(function () { setTimeout(poll, 2000); });
+    };
+    setTimeout(poll, 300);
+  }
+
+  // --- an error summary on load gets the focus, so its links are read first ---
+  var errors = document.querySelector(".error-summary[role=alert][tabindex]");
+  if (errors) { errors.focus(); }
+})();
