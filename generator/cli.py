@@ -27,7 +27,8 @@ Slutkoder:
   3  fel i innehållet (YAML, organisation, bilaga saknas)
   4  fel i en Word-mall
   5  PDF-konverteringen misslyckades (LibreOffice)
-  6  en bilaga går inte att lägga i handlingarna"""
+  6  en bilaga går inte att lägga i handlingarna
+  7  e-post: inställningar saknas, breven saknas eller är inaktuella"""
 
 arende_argument = click.argument("arende", metavar="ÄRENDE", type=click.Path(path_type=Path))
 
@@ -215,10 +216,8 @@ def build(arende: Path, organisationer: Path, out: Path, only: tuple[str, ...], 
 main.add_command(build, name="bundle")
 
 
-@main.command()
-@click.argument("utskick", metavar="UTSKICK", type=click.Path(path_type=Path))
-@common_options
-@click.option(
+utskick_argument = click.argument("utskick", metavar="UTSKICK", type=click.Path(path_type=Path))
+till_option = click.option(
     "--till",
     "till",
     multiple=True,
@@ -226,10 +225,18 @@ main.add_command(build, name="bundle")
     help="Skicka bara till 'bolag', 'nämnder', 'alla' eller angivna id (flaggan kan upprepas). "
     "Utan flaggan gäller utskickets egen 'mottagare'.",
 )
+
+
+@main.command()
+@utskick_argument
+@common_options
+@till_option
 @click.option("--pdf", is_flag=True, help="Skriv också varje brev som PDF/A.")
+@click.option("--eml", is_flag=True, help="Skriv också e-postmeddelandet till varje mottagare (<id>.eml, "
+              "med brevets PDF som bilaga). Kräver --pdf.")
 @workers_option
 @reports_errors
-def letters(utskick: Path, organisationer: Path, out: Path, till: tuple[str, ...], pdf: bool,
+def letters(utskick: Path, organisationer: Path, out: Path, till: tuple[str, ...], pdf: bool, eml: bool,
             workers: int | None) -> None:
     """Skapa ett följebrev per mottagare.
 
@@ -238,9 +245,62 @@ def letters(utskick: Path, organisationer: Path, out: Path, till: tuple[str, ...
     mottagare, antal sidor och kontrollsumma. Om ett brev misslyckas görs de andra
     ändå; felen listas på slutet och slutkoden blir 1.
     """
-    outcome = pipeline.letters(utskick, organisationer, out, till=list(till) or None, pdf=pdf,
+    if eml and not pdf:
+        raise click.UsageError("--eml kräver --pdf: e-postmeddelandet har brevets PDF som bilaga.")
+    outcome = pipeline.letters(utskick, organisationer, out, till=list(till) or None, pdf=pdf, eml=eml,
                                workers=workers, show_progress=sys.stderr.isatty())
     sys.exit(summarise(outcome))
+
+
+@main.command()
+@utskick_argument
+@common_options
+@till_option
+@click.option("--skarpt", is_flag=True, help="Skicka på riktigt. Utan flaggan visas bara vad som skulle skickas.")
+@click.option("--igen", is_flag=True, help="Skicka även till dem som redan fått brevet (använd med --till).")
+@click.option("--smtp-konfig", "smtp_konfig", type=click.Path(dir_okay=False, path_type=Path), metavar="FIL",
+              help="Inställningsfil för e-postservern (TOML). Standard: ~/.config/beslut/smtp.toml.")
+@click.option("--per-minut", type=click.FloatRange(0.1, 10000), metavar="ANTAL",
+              help="Högst så många meddelanden per minut (standard 30).")
+@click.option("--tidsgrans", type=click.FloatRange(1, 600), metavar="SEKUNDER",
+              help="Så länge väntas på varje svar från servern (standard 60).")
+@reports_errors
+def send(utskick: Path, organisationer: Path, out: Path, till: tuple[str, ...], skarpt: bool, igen: bool,
+         smtp_konfig: Path | None, per_minut: float | None, tidsgrans: float | None) -> None:
+    """Skicka följebreven med e-post, ett meddelande per mottagare med brevet som PDF.
+
+    Skickar bara brev som redan skapats med 'beslut letters UTSKICK --pdf'; saknas ett
+    brev eller har något ändrats sedan dess skickas inget. Utan --skarpt visas bara vad
+    som skulle skickas. Varje försök skrivs i OUT/<utskick>/utskick-logg.json, så en ny
+    körning skickar bara till dem som inte redan fått brevet. E-postservern anges i
+    miljövariabler (BESLUT_SMTP_HOST, _PORT, _SAKERHET, _ANVANDARE, _LOSENORD) eller i
+    en inställningsfil, aldrig på kommandoraden.
+    """
+    from . import send as mailing
+
+    plan = mailing.plan_send(utskick, organisationer, out, till=list(till) or None, igen=igen)
+    try:
+        settings, warnings = mailing.load_smtp_settings(smtp_konfig, per_minut=per_minut, tidsgrans=tidsgrans)
+        problem = None
+    except BeslutError as e:
+        if skarpt:
+            raise
+        settings, warnings, problem = None, [], e.message
+    for warning in warnings:
+        click.secho(f"Varning: {warning}", fg="yellow", err=True)
+    for line in mailing.format_plan(plan, settings, problem):
+        click.echo(line)
+    count = len(plan.having(mailing.SKICKA))
+    if not skarpt:
+        click.echo(f"Provkörning: inget skickades. Lägg till --skarpt för att skicka {count} meddelanden.")
+        return
+    report = mailing.run_send(plan, settings, on_attempt=lambda d: click.echo(mailing.format_attempt(d)))
+    lines, errors = mailing.format_report(report)
+    for line in lines:
+        click.echo(line)
+    for line in errors:
+        click.secho(line, fg="red", err=True)
+    sys.exit(1 if errors else 0)
 
 
 def summarise(report) -> int:

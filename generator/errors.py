@@ -64,3 +64,9 @@ class BundleError(BeslutError):
     """Raised when a bilaga cannot go into the bundle (missing, broken, encrypted …)."""
 
     exit_code = 6
+
+
+class SendError(BeslutError):
+    """Raised when letters cannot be e-mailed: SMTP settings, missing letters, the server."""
+
+    exit_code = 7

@@ -9,12 +9,14 @@ and suggest the key that was probably meant.
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -35,6 +37,16 @@ Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 """An organisation id: lower-case ASCII letters and digits joined by hyphens."""
 
 
+def _check_epost(value: str) -> str:
+    if not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+", value):
+        raise ValueError("är ingen e-postadress. Skriv den på formen namn@goteborg.se.")
+    return value
+
+
+Epost = Annotated[Text, AfterValidator(_check_epost)]
+"""One e-mail address (no display name), e.g. ``registrator@goteborg.se``."""
+
+
 class Model(BaseModel):
     """Base of every content model: unknown keys are errors, numbers may stand for text."""
 
@@ -53,7 +65,7 @@ class Organisation(Model):
     namn: Text
     typ: Literal["bolag", "nämnd"]
     forvaltning: Text | None = Field(None, alias="förvaltning")
-    epost: Text | None = Field(None, alias="e-post")
+    epost: Epost | None = Field(None, alias="e-post")
 
     @model_validator(mode="after")
     def _namnd_has_forvaltning(self) -> "Organisation":
@@ -226,6 +238,10 @@ class Utskick(Model):
     underskrift: Underskrift
     mottagare: str | list[str]
     utom: list[Id] = Field(default_factory=list)
+    avsandare_epost: Epost | None = Field(None, alias="avsändare_e-post")
+    """The From address when the letters are e-mailed (``beslut send``, ``letters --eml``)."""
+    svara_till: Epost | None = None
+    """Where replies go (Reply-To), if not to ``avsändare_e-post``."""
 
     @field_validator("mottagare", mode="before")
     @classmethod

@@ -131,21 +131,28 @@ def letters(
     *,
     till: list[str] | None = None,
     pdf: bool = False,
+    eml: bool = False,
     workers: int | None = None,
     show_progress: bool = True,
     template_dir: Path = TEMPLATE_DIR,
 ) -> batch.BatchReport:
     """Write one följebrev per recipient into ``out/<utskick>/``, plus a manifest.
 
+    With ``eml`` (needs ``pdf``) each letter also gets ``<id>.eml``: the e-mail carrying it.
+
     Everything that can be checked for all recipients at once (the utskick, the registry,
     the recipients, the merge fields) is checked before any letter is written.
     """
     loaded, recipients = validate_utskick(utskick_path, organisationer_path, till)
+    if eml:
+        from .mail import check_sender
+
+        check_sender(loaded)
     render = partial(_render_letter, loaded.source, organisationer_path, out, template_dir)
     report = batch.run_batch(
         [(org.id, org.namn) for org in recipients],
         render,
-        _convert_letter if pdf else None,
+        partial(_convert_letter, loaded.source, organisationer_path, eml) if pdf else None,
         workers=workers,
         show_progress=show_progress,
     )
@@ -178,10 +185,18 @@ def _render_letter(utskick_path: Path, organisationer_path: Path, out: Path, tem
     return [render_letter(loaded, org, letter_path(loaded, org, out), template_dir)]
 
 
-def _convert_letter(org_id: str, files: list[Path], converter) -> tuple[list[Path], list[str]]:
-    """Convert one recipient's letter to PDF/A beside its .docx."""
+def _convert_letter(utskick_path: Path, organisationer_path: Path, eml: bool, org_id: str, files: list[Path],
+                    converter) -> tuple[list[Path], list[str]]:
+    """Convert one recipient's letter to PDF/A beside its .docx (and with ``eml`` its e-mail)."""
     docx = files[0]
-    return [converter.to_pdf(docx, docx.with_suffix(".pdf"), pdfa=True)], []
+    pdf = converter.to_pdf(docx, docx.with_suffix(".pdf"), pdfa=True)
+    if not eml:
+        return [pdf], []
+    from .mail import write_letter_eml
+
+    loaded, organisationer = _load_for_batch(utskick_path, organisationer_path)
+    emls, warnings = write_letter_eml(loaded, organisationer.find(org_id), pdf)
+    return [pdf, *emls], warnings
 
 
 # --- a shared ärende: one paper (and bundle) per organisation ------------------------------
