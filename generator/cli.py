@@ -292,7 +292,8 @@ def send(utskick: Path, organisationer: Path, out: Path, till: tuple[str, ...], 
         click.echo(line)
     count = len(plan.having(mailing.SKICKA))
     if not skarpt:
-        click.echo(f"Provkörning: inget skickades. Lägg till --skarpt för att skicka {count} meddelanden.")
+        click.echo(f"Provkörning: inget skickades. Lägg till --skarpt för att skicka "
+                   f"{mailing.count_messages(count)}.")
         return
     report = mailing.run_send(plan, settings, on_attempt=lambda d: click.echo(mailing.format_attempt(d)))
     lines, errors = mailing.format_report(report)

@@ -67,8 +67,9 @@ class SmtpSettings:
 
     def describe(self) -> str:
         """Return the settings as shown to the user (never the password)."""
+        security = {"starttls": "STARTTLS", "ssl": "SSL/TLS", "ingen": "okrypterad"}[self.sakerhet]
         login = f", användare {self.anvandare}, lösenord angivet" if self.anvandare else ", utan inloggning"
-        return (f"{self.host}:{self.port} ({self.sakerhet}{login}), högst {self.per_minut:g} meddelanden "
+        return (f"{self.host}:{self.port} ({security}{login}), högst {self.per_minut:g} meddelanden "
                 f"per minut, tidsgräns {self.tidsgrans:g} s")
 
 
@@ -298,7 +299,6 @@ class SendPlan:
     """What ``beslut send`` will do (or, in a dry run, would do), recipient by recipient."""
 
     loaded: LoadedUtskick
-    sender: str
     deliveries: list[Delivery]
     log: SendLog
 
@@ -316,7 +316,6 @@ def plan_send(utskick_path: Path, organisationer_path: Path, out: Path, *, till:
     from .pipeline import validate_utskick
 
     loaded, recipients = validate_utskick(utskick_path, organisationer_path, till)
-    sender = check_sender(loaded)
     with_address = [org for org in recipients if org.epost]
     letters = check_letters(loaded, with_address, out, template_dir)
     log = SendLog.load(out / loaded.name / LOG_NAME, loaded)
@@ -327,7 +326,7 @@ def plan_send(utskick_path: Path, organisationer_path: Path, out: Path, *, till:
             continue
         letter = letters[org.id]
         deliveries.append(Delivery(org, *_decide(log.attempts(org.id), org, letter, igen), letter=letter))
-    return SendPlan(loaded=loaded, sender=sender, deliveries=deliveries, log=log)
+    return SendPlan(loaded=loaded, deliveries=deliveries, log=log)
 
 
 def _decide(attempts: list[dict], org: Organisation, letter: Letter, igen: bool) -> tuple[str, str]:
@@ -337,9 +336,10 @@ def _decide(attempts: list[dict], org: Organisation, letter: Letter, igen: bool)
     same = [a for a in attempts if a.get("brev_sha256") == letter.fingerprint and a["adress"].lower() == org.epost.lower()]
     if any(a["status"] == SKICKAT for a in same):
         sent = next(a for a in reversed(same) if a["status"] == SKICKAT)
-        return REDAN, f"skickat {sent['tid']}"
+        return REDAN, f"skickat {_shown_time(sent['tid'])}"
     if attempts and attempts[-1]["status"] == SKICKAS:
-        return OSAKERT, (f"en körning stoppades medan brevet skickades {attempts[-1]['tid']}; kontrollera med "
+        return OSAKERT, (f"en körning stoppades medan brevet skickades {_shown_time(attempts[-1]['tid'])}; "
+                         "det kan ha kommit fram. Kontrollera med "
                          f"mottagaren och skicka med --igen --till {org.id} om det behövs")
     if not attempts:
         return SKICKA, "ny"
@@ -348,12 +348,25 @@ def _decide(attempts: list[dict], org: Organisation, letter: Letter, igen: bool)
     return SKICKA, "förra försöket misslyckades"
 
 
+def _shown_time(stamp: str) -> str:
+    """Return a log time as shown to the user: 2023-08-21 14:05."""
+    return stamp[:16].replace("T", " ")
+
+
+def count_messages(n: int) -> str:
+    """Return "1 meddelande" or "N meddelanden"."""
+    return "1 meddelande" if n == 1 else f"{n} meddelanden"
+
+
 def format_plan(plan: SendPlan, settings: SmtpSettings | None, settings_problem: str | None) -> list[str]:
     """Return the plan as the lines shown to the user, before sending or as a dry run."""
     utskick = plan.loaded.utskick
-    sender = str(Address(utskick.avsandare, addr_spec=plan.sender))
-    lines = [f"Utskick: {plan.loaded.name} – {utskick.rubrik}",
-             f"Från: {sender}" + (f", svar till {utskick.svara_till}" if utskick.svara_till else "")]
+    lines = [f"Utskick: {plan.loaded.name} – {utskick.rubrik}"]
+    if utskick.avsandare_epost:
+        sender = str(Address(utskick.avsandare, addr_spec=utskick.avsandare_epost))
+        lines.append(f"Från: {sender}" + (f", svar till {utskick.svara_till}" if utskick.svara_till else ""))
+    else:
+        lines.append(f"Från: saknas. Lägg till 'avsändare_e-post' i {plan.loaded.source}.")
     lines.append(f"Server: {settings.describe()}" if settings else f"Server: inte inställd: {settings_problem}")
     sections = [
         (SKICKA, "Skickas"),
@@ -367,15 +380,19 @@ def format_plan(plan: SendPlan, settings: SmtpSettings | None, settings_problem:
             continue
         lines.append(f"{title} ({len(group)}):")
         width = max(len(d.org.id) for d in group)
+        address_width = max(len(d.org.epost or "") for d in group)
         for d in group:
             if action == UTAN_ADRESS:
                 lines.append(f"  {d.org.id:<{width}}  {d.org.namn}")
             elif action == SKICKA:
                 size = d.letter.pdf.stat().st_size
-                lines.append(f"  {d.org.id:<{width}}  {d.org.epost}  {attachment_name(d.org)} "
+                lines.append(f"  {d.org.id:<{width}}  {d.org.epost:<{address_width}}  {attachment_name(d.org)} "
                              f"({_kilobytes(size)}){'' if d.why == 'ny' else f'  [{d.why}]'}")
             else:
-                lines.append(f"  {d.org.id:<{width}}  {d.org.epost}  {d.why}")
+                lines.append(f"  {d.org.id:<{width}}  {d.org.epost:<{address_width}}  {d.why}")
+    if all(d.action == UTAN_ADRESS for d in plan.deliveries):
+        lines.append("Ingen mottagare har en e-postadress. Lägg till 'e-post' (kontrollerade "
+                     "funktionsbrevlådor) i organisationsregistret och kör beslut letters igen.")
     return lines
 
 
@@ -415,6 +432,7 @@ def run_send(plan: SendPlan, settings: SmtpSettings, *, on_attempt: Callable[[De
     """
     report = SendReport(plan)
     todo = plan.having(SKICKA)
+    sender = check_sender(plan.loaded) if todo else ""
     interval = 60.0 / settings.per_minut
     with _locked(plan.log.path), _Connection(settings) as connection:
         last_start = None
@@ -427,12 +445,12 @@ def run_send(plan: SendPlan, settings: SmtpSettings, *, on_attempt: Callable[[De
                 report.stopped = e.message
                 break
             last_start = time.monotonic()
-            delivery.attempt = _send_one(plan, delivery, connection)
+            delivery.attempt = _send_one(plan, sender, delivery, connection)
             on_attempt(delivery)
     return report
 
 
-def _send_one(plan: SendPlan, delivery: Delivery, connection: "_Connection") -> dict:
+def _send_one(plan: SendPlan, sender: str, delivery: Delivery, connection: "_Connection") -> dict:
     """Send one letter; return the attempt as recorded in the log."""
     org, letter = delivery.org, delivery.letter
     now = datetime.now().astimezone()
@@ -447,7 +465,7 @@ def _send_one(plan: SendPlan, delivery: Delivery, connection: "_Connection") -> 
         "brev_sha256": letter.fingerprint,
     }
     plan.log.record(org, attempt)
-    ok, code, text, reason = connection.send(plan.sender, org.epost, msg.as_bytes(policy=POLICY))
+    ok, code, text, reason = connection.send(sender, org.epost, msg.as_bytes(policy=POLICY))
     attempt = {**attempt, "status": SKICKAT if ok else MISSLYCKAT,
                "svar": {"kod": code, "text": text} if code else None,
                "tid": datetime.now().astimezone().isoformat(timespec="seconds")}

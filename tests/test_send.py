@@ -384,3 +384,23 @@ def test_without_settings_the_dry_run_says_so_and_skarpt_refuses(out: Path, smtp
     real = send(out, "--skarpt")
     assert real.exit_code == 7
     assert "ingen e-postserver är inställd" in real.output
+
+
+def test_the_log_decides_who_gets_a_message(out: Path, smtp: Handler):
+    assert send(out, "--skarpt").exit_code == 0
+    path = out / NAME / "utskick-logg.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    # As if liseberg's letter had been sent in an earlier version of its text …
+    data["mottagare"]["liseberg"]["brev_sha256"] = "0" * 64
+    # … and a run had been stopped while sending to kulturnamnden, outcome unknown.
+    data["mottagare"]["kulturnamnden"].update(status="skickas", svar=None)
+    data["mottagare"]["kulturnamnden"]["tidigare"] = []
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    result = send(out, "--skarpt")
+    assert result.exit_code == 0, result.output
+    assert len(smtp.received) == 6 and smtp.received[-1][1] == ["info@liseberg.example.com"]
+    assert "[brevet eller adressen har ändrats sedan det skickades]" in result.output
+    assert "Osäkra, skickas inte igen (1):" in result.output
+    assert "det kan ha kommit fram" in result.output and "--igen --till kulturnamnden" in result.output
+    assert log_of(out)["kulturnamnden"]["status"] == "skickas"  # left for the user to decide
