@@ -239,17 +239,20 @@ def check_letters(loaded: LoadedUtskick, recipients: list[Organisation], out: Pa
 class SendLog:
     """``out/<utskick>/utskick-logg.json``: per recipient the latest attempt and those before it."""
 
-    def __init__(self, path: Path, data: dict):
+    def __init__(self, path: Path, data: dict, raw: bytes | None = None):
         self.path = path
         self.data = data
+        self.raw = raw
+        """The file's bytes when it was read (None: there was none), to notice another run."""
 
     @classmethod
     def load(cls, path: Path, loaded: LoadedUtskick) -> "SendLog":
         """Read the log at ``path``, or start an empty one."""
         if not path.is_file():
             return cls(path, {"utskick": loaded.name, "mottagare": {}})
+        raw = path.read_bytes()
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(raw.decode("utf-8"))
             assert isinstance(data.get("mottagare"), dict)
         except (ValueError, AssertionError, AttributeError) as e:
             raise SendError(
@@ -257,7 +260,11 @@ class SendLog:
                 "redan fått brevet. Återställ filen (den skrivs bara av beslut send).",
                 file=path,
             ) from e
-        return cls(path, data)
+        return cls(path, data, raw)
+
+    def unchanged_on_disk(self) -> bool:
+        """Return True if the file is as it was read (no other run wrote it since)."""
+        return (self.path.read_bytes() if self.path.is_file() else None) == self.raw
 
     def attempts(self, recipient: str) -> list[dict]:
         """Return every recorded attempt to send to ``recipient``, the latest last."""
@@ -274,7 +281,8 @@ class SendLog:
             earlier.pop()
         self.data["mottagare"][org.id] = {"namn": org.namn, **attempt, "tidigare": earlier}
         self.data["uppdaterad"] = attempt["tid"]
-        write_bytes(self.path, (json.dumps(self.data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        self.raw = (json.dumps(self.data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        write_bytes(self.path, self.raw)
 
 
 # --- the plan ------------------------------------------------------------------------------
@@ -435,6 +443,9 @@ def run_send(plan: SendPlan, settings: SmtpSettings, *, on_attempt: Callable[[De
     sender = check_sender(plan.loaded) if todo else ""
     interval = 60.0 / settings.per_minut
     with _locked(plan.log.path), _Connection(settings) as connection:
+        if not plan.log.unchanged_on_disk():
+            raise SendError("en annan körning har skickat det här utskicket sedan planen gjordes. Kör "
+                            "kommandot igen för att se vad som återstår.", file=plan.log.path)
         last_start = None
         for delivery in todo:
             if last_start is not None:

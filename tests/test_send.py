@@ -404,3 +404,16 @@ def test_the_log_decides_who_gets_a_message(out: Path, smtp: Handler):
     assert "Osäkra, skickas inte igen (1):" in result.output
     assert "det kan ha kommit fram" in result.output and "--igen --till kulturnamnden" in result.output
     assert log_of(out)["kulturnamnden"]["status"] == "skickas"  # left for the user to decide
+
+
+def test_a_plan_made_before_another_run_sent_is_not_sent(out: Path, smtp: Handler, smtp_env):
+    from generator import send as mailing
+    from generator.errors import SendError
+
+    first = mailing.plan_send(UTSKICK, REGISTRY, out)
+    second = mailing.plan_send(UTSKICK, REGISTRY, out)
+    settings, _ = mailing.load_smtp_settings()
+    assert len(mailing.run_send(first, settings).sent) == 5
+    with pytest.raises(SendError, match="en annan körning har skickat det här utskicket"):
+        mailing.run_send(second, settings)
+    assert len(smtp.received) == 5
