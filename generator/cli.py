@@ -36,6 +36,7 @@ Slutkoder:
   6  en bilaga går inte att lägga i handlingarna
   7  datorn stoppade körningen (mappen går inte att skriva i, disken är full)
   8  granskningen hittade stopp (review; build och render utan --utkast)
+  9  e-post: inställningar saknas, breven saknas eller är inaktuella, servern svarar inte
   70 ett programfel i beslut (rapportera det)
   130 avbrutet (Ctrl-C)"""
 
@@ -102,8 +103,8 @@ def reports_errors(command):
         debug = click.get_current_context().find_root().params.get("debug")
         try:
             return command(*args, **kwargs)
-        except click.exceptions.Exit:
-            raise
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # click reports these itself (a usage error is exit 2)
         except BeslutError as e:
             if debug:
                 raise
@@ -354,10 +355,8 @@ def print_review(loaded, findings) -> None:
 main.add_command(build, name="bundle")
 
 
-@main.command()
-@click.argument("utskick", metavar="UTSKICK", type=click.Path(path_type=Path))
-@common_options
-@click.option(
+utskick_argument = click.argument("utskick", metavar="UTSKICK", type=click.Path(path_type=Path))
+till_option = click.option(
     "--till",
     "till",
     multiple=True,
@@ -365,11 +364,19 @@ main.add_command(build, name="bundle")
     help="Skicka bara till 'bolag', 'nämnder', 'alla' eller angivna id (flaggan kan upprepas). "
     "Utan flaggan gäller utskickets egen 'mottagare'.",
 )
+
+
+@main.command()
+@utskick_argument
+@common_options
+@till_option
 @click.option("--pdf", is_flag=True, help="Skriv också varje brev som PDF/A.")
+@click.option("--eml", is_flag=True, help="Skriv också e-postmeddelandet till varje mottagare (<id>.eml, "
+              "med brevets PDF som bilaga). Kräver --pdf.")
 @workers_option
 @reports_errors
 def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
-            till: tuple[str, ...], pdf: bool, workers: int | None) -> None:
+            till: tuple[str, ...], pdf: bool, eml: bool, workers: int | None) -> None:
     """Skapa ett följebrev per mottagare.
 
     UTSKICK är utskickets mapp eller dess utskick.yaml. Breven skrivs till
@@ -379,8 +386,10 @@ def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
     listas). Om ett brev misslyckas görs de andra ändå; felen listas på slutet och
     slutkoden blir 1.
     """
+    if eml and not pdf:
+        raise click.UsageError("--eml kräver --pdf: e-postmeddelandet har brevets PDF som bilaga.")
     plan = pipeline.plan_utskick(utskick, organisationer, out, till=list(till) or None, pdf=pdf,
-                                 templates=mallar)
+                                 eml=eml, templates=mallar)
     sys.exit(report(pipeline.run(plan, workers=workers, show_progress=sys.stderr.isatty())))
 
 
@@ -474,6 +483,60 @@ def web(organisationer: Path, out: Path, mallar: Path | None, content: Path | No
         return
     serve(content=content, organisationer=organisationer, out=out, host=host, port=port, users=users,
           trusted_header=trusted_header, converters=converters, templates=mallar)
+
+
+@main.command()
+@utskick_argument
+@common_options
+@till_option
+@click.option("--skarpt", is_flag=True, help="Skicka på riktigt. Utan flaggan visas bara vad som skulle skickas.")
+@click.option("--igen", is_flag=True, help="Skicka även till dem som redan fått brevet (använd med --till).")
+@click.option("--smtp-konfig", "smtp_konfig", type=click.Path(dir_okay=False, path_type=Path), metavar="FIL",
+              help="Inställningsfil för e-postservern (TOML). Standard: ~/.config/beslut/smtp.toml.")
+@click.option("--per-minut", type=click.FloatRange(0.1, 10000), metavar="ANTAL",
+              help="Högst så många meddelanden per minut (standard 30).")
+@click.option("--tidsgrans", type=click.FloatRange(1, 600), metavar="SEKUNDER",
+              help="Så länge väntas på varje svar från servern (standard 60).")
+@reports_errors
+def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, till: tuple[str, ...],
+         skarpt: bool, igen: bool,
+         smtp_konfig: Path | None, per_minut: float | None, tidsgrans: float | None) -> None:
+    """Skicka följebreven med e-post, ett meddelande per mottagare med brevet som PDF.
+
+    Skickar bara brev som redan skapats med 'beslut letters UTSKICK --pdf'; saknas ett
+    brev eller har något ändrats sedan dess skickas inget. Utan --skarpt visas bara vad
+    som skulle skickas. Varje försök skrivs i OUT/<utskick>/utskick-logg.json, så en ny
+    körning skickar bara till dem som inte redan fått brevet. E-postservern anges i
+    miljövariabler (BESLUT_SMTP_HOST, _PORT, _SAKERHET, _ANVANDARE, _LOSENORD) eller i
+    en inställningsfil, aldrig på kommandoraden.
+    """
+    from . import send as mailing
+
+    plan = mailing.plan_send(utskick, organisationer, out, till=list(till) or None, igen=igen,
+                             templates=mallar)
+    try:
+        settings, warnings = mailing.load_smtp_settings(smtp_konfig, per_minut=per_minut, tidsgrans=tidsgrans)
+        problem = None
+    except BeslutError as e:
+        if skarpt:
+            raise
+        settings, warnings, problem = None, [], e.message
+    for warning in warnings:
+        click.secho(f"Varning: {warning}", fg="yellow", err=True)
+    for line in mailing.format_plan(plan, settings, problem):
+        click.echo(line)
+    count = len(plan.having(mailing.SKICKA))
+    if not skarpt:
+        click.echo(f"Provkörning: inget skickades. Lägg till --skarpt för att skicka "
+                   f"{mailing.count_messages(count)}.")
+        return
+    report = mailing.run_send(plan, settings, on_attempt=lambda d: click.echo(mailing.format_attempt(d)))
+    lines, errors = mailing.format_report(report)
+    for line in lines:
+        click.echo(line)
+    for line in errors:
+        click.secho(line, fg="red", err=True)
+    sys.exit(1 if errors else 0)
 
 
 if __name__ == "__main__":

@@ -99,3 +99,9 @@ def describe_os_error(error: OSError) -> str:
         errno.EEXIST: "det finns redan en fil med det namnet där en mapp behövs.",
     }
     return reasons.get(error.errno or 0, f"systemfel ({error.strerror or error}).")
+
+
+class SendError(BeslutError):
+    """Raised when letters cannot be e-mailed: SMTP settings, missing letters, the server."""
+
+    exit_code = 9

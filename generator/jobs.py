@@ -36,10 +36,12 @@ class Outputs:
     docx: Path
     pdf: Path | None = None
     bundle: Path | None = None
+    eml: Path | None = None
+    """A letter's e-mail (RFC 5322, the PDF attached), for ``beslut send`` or a mail client."""
 
     def files(self) -> list[Path]:
         """Return the files in the order they are produced."""
-        return [f for f in (self.docx, self.pdf, self.bundle) if f is not None]
+        return [f for f in (self.docx, self.pdf, self.bundle, self.eml) if f is not None]
 
 
 def arende_folder(out: Path, loaded: LoadedArende) -> Path:
@@ -68,10 +70,15 @@ def utskick_folder(out: Path, loaded: LoadedUtskick) -> Path:
     return out / loaded.name
 
 
-def letter_outputs(out: Path, loaded: LoadedUtskick, org: Organisation, *, pdf: bool) -> Outputs:
-    """Return where the letter to ``org`` goes: ``out/<utskick>/<id>.docx`` (and ``.pdf``)."""
+def letter_outputs(out: Path, loaded: LoadedUtskick, org: Organisation, *, pdf: bool,
+                   eml: bool = False) -> Outputs:
+    """Return where the letter to ``org`` goes: ``out/<utskick>/<id>.docx`` (``.pdf``, ``.eml``).
+
+    Only a recipient with an e-mail address in the registry gets an ``.eml``.
+    """
     folder = utskick_folder(out, loaded)
-    return Outputs(docx=folder / f"{org.id}.docx", pdf=folder / f"{org.id}.pdf" if pdf else None)
+    return Outputs(docx=folder / f"{org.id}.docx", pdf=folder / f"{org.id}.pdf" if pdf else None,
+                   eml=folder / f"{org.id}.eml" if (pdf and eml and org.epost) else None)
 
 
 def check_out_folder(out: Path, *inputs: Path) -> None:
@@ -207,14 +214,17 @@ def plan_letters(
     out: Path,
     *,
     pdf: bool = False,
+    eml: bool = False,
     templates: Path | None = None,
 ) -> Plan:
-    """Return the plan for one följebrev per recipient."""
+    """Return the plan for one följebrev per recipient (with ``eml``, also its e-mail)."""
     template = template_path(templates, FOLJEBREV)
     warnings = tuple(table_warnings(loaded.utskick))
+    no_address = ("ingen e-postadress ('e-post') i registret, så inget .eml skrevs.",)
     jobs = tuple(
         LetterJob(utskick=loaded, organisation=org, template=template,
-                  outputs=letter_outputs(out, loaded, org, pdf=pdf), warnings=warnings)
+                  outputs=letter_outputs(out, loaded, org, pdf=pdf, eml=eml),
+                  warnings=warnings + (no_address if eml and not org.epost else ()))
         for org in recipients
     )
     return Plan(jobs=jobs, folder=utskick_folder(out, loaded), title=loaded.utskick.rubrik, out=out)

@@ -18,6 +18,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -56,6 +57,16 @@ Datum = Annotated[date, BeforeValidator(parse_date)]
 """A date written ``ÅÅÅÅ-MM-DD`` that exists (``2023-02-30`` is refused)."""
 
 
+def _check_epost(value: str) -> str:
+    if not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+", value):
+        raise ValueError("är ingen e-postadress. Skriv den på formen namn@goteborg.se.")
+    return value
+
+
+Epost = Annotated[Text, AfterValidator(_check_epost)]
+"""One e-mail address (no display name), e.g. ``registrator@goteborg.se``."""
+
+
 class Model(BaseModel):
     """Base of every content model: unknown keys are errors, values are text as written."""
 
@@ -72,7 +83,7 @@ class Organisation(Model):
     namn: Text
     typ: Literal["bolag", "nämnd"]
     forvaltning: Text | None = Field(None, alias="förvaltning")
-    epost: Text | None = Field(None, alias="e-post")
+    epost: Epost | None = Field(None, alias="e-post")
 
     @model_validator(mode="after")
     def _namnd_has_forvaltning(self) -> "Organisation":
@@ -257,6 +268,10 @@ class Utskick(Model):
     underskrift: Underskrift
     mottagare: str | list[str]
     utom: list[Id] = Field(default_factory=list)
+    avsandare_epost: Epost | None = Field(None, alias="avsändare_e-post")
+    """The From address when the letters are e-mailed (``beslut send``, ``letters --eml``)."""
+    svara_till: Epost | None = None
+    """Where replies go (Reply-To), if not to ``avsändare_e-post``."""
 
     @field_validator("mottagare", mode="before")
     @classmethod

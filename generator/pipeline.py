@@ -24,6 +24,7 @@ from .content import (
     select_mottagare,
 )
 from .jobs import Plan, check_out_folder, plan_letters, plan_papers
+from .mail import check_sender
 from .model import Organisation
 from .review import check_publishable, review_arende
 from .runner import Report, run_plan
@@ -79,12 +80,19 @@ def plan_utskick(
     *,
     till: list[str] | None = None,
     pdf: bool = False,
+    eml: bool = False,
     templates: Path | None = None,
 ) -> Plan:
-    """Load and check an utskick (recipients, merge fields), then plan one letter each."""
+    """Load and check an utskick (recipients, merge fields), then plan one letter each.
+
+    With ``eml`` (needs ``pdf``) each letter also gets its e-mail, ``<id>.eml``; the
+    utskick must then name its sender (``avsändare_e-post``).
+    """
     loaded, recipients = validate_utskick(utskick_path, organisationer_path, till)
     check_out_folder(out, *_input_folders(loaded.source.parent, organisationer_path))
-    return plan_letters(loaded, recipients, out, pdf=pdf, templates=templates)
+    if eml:
+        check_sender(loaded)
+    return plan_letters(loaded, recipients, out, pdf=pdf, eml=eml, templates=templates)
 
 
 def _input_folders(folder: Path, organisationer_path: Path) -> list[Path]:

@@ -40,6 +40,7 @@ from .errors import BeslutError, BundleError, ConversionError, EnvironmentProble
 from .files import write_bytes
 from .jobs import Job, LetterJob, PaperJob, Plan
 from .letters import render_letter
+from .mail import write_eml
 from .render import render_beslutsunderlag
 
 STAGING_DIR = ".beslut-arbete"
@@ -175,7 +176,11 @@ def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache
     """
     docx, pdf = _staged(job.outputs.docx, staging, out), _staged(job.outputs.pdf, staging, out)
     converter.to_pdf(docx, pdf, pdfa=True)
-    if not isinstance(job, PaperJob) or job.outputs.bundle is None:
+    if isinstance(job, LetterJob):
+        if job.outputs.eml is not None:
+            write_eml(job.utskick, job.organisation, pdf, _staged(job.outputs.eml, staging, out))
+        return []
+    if job.outputs.bundle is None:
         return []
     parts = [BundlePart(pdf=pdf, bookmark=job.bookmark, label=None, stamp=None)]
     for bilaga in job.bilagor:
