@@ -227,8 +227,8 @@ def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
     kopplingsfält.
     """
     if is_utskick(arende):
-        loaded, recipients = pipeline.validate_utskick(arende, organisationer)
-        click.echo(f"OK: {loaded.source} (följebrev till {len(recipients)} mottagare).")
+        utskick, recipients = pipeline.validate_utskick(arende, organisationer)
+        click.echo(f"OK: {utskick.source} (följebrev till {len(recipients)} mottagare).")
         return
     for loaded in pipeline.validate_arende(arende, organisationer, list(only) or None):
         kind = wording_for(loaded.organisation)["dokumenttyp"].lower()
@@ -530,6 +530,7 @@ def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, ti
         click.echo(f"Provkörning: inget skickades. Lägg till --skarpt för att skicka "
                    f"{mailing.count_messages(count)}.")
         return
+    assert settings is not None  # with --skarpt a settings problem was raised above
     report = mailing.run_send(plan, settings, on_attempt=lambda d: click.echo(mailing.format_attempt(d)))
     lines, errors = mailing.format_report(report)
     for line in lines:

@@ -130,7 +130,7 @@ def select_mottagare(
     """
     utskick, doc = loaded.utskick, loaded.doc
     if till:
-        choice, where = list(till), ()
+        choice, where = list(till), tuple[str, ...]()
     else:
         mottagare = utskick.mottagare
         choice, where = ([mottagare] if isinstance(mottagare, str) else mottagare), ("mottagare",)
@@ -233,17 +233,18 @@ def load_arenden(
                 f"ärendet har ingen fil för '{org_id}'. Finns: {', '.join(sorted(wanted))}.",
                 file=file.parent / OVERRIDES_DIR,
             )
-    loaded, problems = [], []
+    instances: list[LoadedArende] = []
+    problems: list[str] = []
     for override_file in override_files:
         if only and override_file.stem not in only:
             continue
         try:
-            loaded.append(_load_instance(file, shared, override_file, organisationer))
+            instances.append(_load_instance(file, shared, override_file, organisationer))
         except ContentError as e:
             problems.append(e.format())
     if problems:
         raise ContentError("\n".join(problems))
-    return loaded
+    return instances
 
 
 def _override_files(folder: Path) -> list[Path]:

@@ -41,7 +41,7 @@ Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 DATE_FORMAT = "ska vara ett datum på formen ÅÅÅÅ-MM-DD, t.ex. 2023-10-02."
 
 
-def parse_date(value: Any) -> date:
+def parse_date(value: Any) -> date | None:
     """Return ``value`` (text ``ÅÅÅÅ-MM-DD``, or a date) as a date; raise a Swedish ValueError."""
     if value is None or isinstance(value, date):
         return value  # None: the field is empty, reported as such

@@ -27,6 +27,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -148,7 +149,7 @@ def run_plan(
                     _finish_all(todo, jobs, staging, plan.out, cache, workers, converter_factory, advance)
         for recipient, outcome in outcomes.items():
             if outcome.ok:
-                _record(outcome, lambda job=jobs[recipient]: _commit(job, staging, plan.out))
+                _record(outcome, partial(_commit, jobs[recipient], staging, plan.out))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_if_empty(staging.parent)

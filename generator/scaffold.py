@@ -83,7 +83,7 @@ def _find_organisations(org_ids: list[str], organisationer: Organisationer) -> l
         raise ContentError("\n".join(
             f"okänd organisation '{i}'. {organisationer.did_you_mean(i)}" for i in unknown
         ))
-    return [organisationer.find(i) for i in org_ids]
+    return [org for org in map(organisationer.find, org_ids) if org is not None]
 
 
 def _check_free(folder: Path) -> None:

@@ -138,6 +138,7 @@ def _quoted(lines: list[str], index: int) -> str:
         prefix, value = match.group(1) + match.group(2) + ": ", line[match.end():]
     else:
         dash = re.match(r"^\s*(-\s+)?", line)
+        assert dash is not None  # the pattern matches any line
         prefix, value = (dash.group(1) or ""), line[dash.end():]
     value = value.strip().replace("'", "''")
     return f"{prefix.strip()} '{value}'".strip() if prefix.strip() else f"'{value}'"

@@ -224,7 +224,7 @@ def _record_lines(node: yaml.Node, loc: Loc, doc: YamlDocument) -> None:
 
 def _check_text(text: str, loc: Loc, line: int, doc: YamlDocument) -> None:
     """Refuse ``text`` if it is too long or holds a character Word cannot hold."""
-    where = {"file": doc.path, "line": line, "field": field_name(loc) or None}
+    where: dict[str, Any] = {"file": doc.path, "line": line, "field": field_name(loc) or None}
     if len(text) > MAX_TEXT_CHARS:
         raise ContentError(
             f"texten är {_number(len(text))} tecken; ett fält får ha högst "
