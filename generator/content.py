@@ -7,11 +7,12 @@ exists, every bilaga file is there).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ContentError, UsageProblem
-from .model import Arende, Bilaga, Organisation, Organisationer, Utskick, validate_model
+from .model import MOTTAGARGRUPPER, Arende, Bilaga, Organisation, Organisationer, Utskick, validate_model
 from .yamlfile import YamlDocument, changed_keys, merge_documents, read_yaml
 
 ARENDE_FILE = "arende.yaml"
@@ -155,7 +156,9 @@ def _known_id(org_id: str, organisationer: Organisationer, doc: YamlDocument, wh
     """Return ``org_id`` if the registry has it; else raise ContentError with suggestions."""
     if organisationer.find(org_id) is not None:
         return org_id
-    advice = organisationer.did_you_mean(org_id)
+    group = difflib.get_close_matches(org_id.lower(), MOTTAGARGRUPPER, n=1, cutoff=0.6)
+    advice = (f"Menade du gruppen '{group[0]}'? Grupper: {', '.join(MOTTAGARGRUPPER)}." if group
+              else organisationer.did_you_mean(org_id))
     if not where:
         raise UsageProblem(f"okänd mottagare '{org_id}' i --till. {advice}")
     raise ContentError(

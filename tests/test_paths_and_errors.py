@@ -177,3 +177,9 @@ def test_ctrl_c_prints_avbrutet_and_exits_130_without_tracebacks(tmp_path: Path)
     assert "Avbrutet." in stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
     assert not (tmp_path / "out" / ".beslut-arbete").exists()
+
+
+def test_misspelt_group_in_till_suggests_the_group(tmp_path: Path):
+    utskick = REPO / "content" / "utskick" / "2023-08-handlingsplaner"
+    result = run("letters", utskick, "--out", tmp_path, "--till", "namnder")
+    assert_refused(result, 2, "Menade du gruppen 'nämnder'?")
