@@ -170,30 +170,24 @@ class Converter:
             return dst
         # All the work in the run's temporary folder: a killed run leaves nothing beside dst.
         with tempfile.TemporaryDirectory(prefix="doc-", dir=self._base_dir()) as work:
-            made = Path(work) / "made.pdf"
+            made, final = Path(work) / "made.pdf", Path(work) / "final.pdf"
             if ext in _IMAGES:
                 _image_to_pdf(src, made, title or src.stem)
             else:
                 self._office_to_pdf(src, Path(work), made, _OFFICE[ext], pdfa)
             _check_pdf(made, src)
-            finish_converted(made, dst, src=src, conform=pdfa and ext in _OFFICE, title=title, when=when)
+            finish_pdf(made, final, title=title, when=document_time(src, when), src=src)
+            if pdfa and ext in _OFFICE:
+                make_conformant(final)  # PDF/A-2a and PDF/UA-1 where the validator agrees
+            with atomic_path(dst) as tmp:
+                shutil.copyfile(final, tmp)
         return dst
 
-    def export_pdf(self, src: Path, out: Path, *, pdfa: bool = True, options: tuple[str, ...] = ()) -> Path:
-        """Write the office document ``src`` as LibreOffice exports it to ``out`` (tagged; not finished).
-
-        ``options`` are extra export filter options ("Name=value"). For a document made by
-        beslut itself that is finished in pieces (``letterbatch``); anything else goes
-        through ``to_pdf``.
-        """
-        src, out = Path(src), Path(out)
-        with tempfile.TemporaryDirectory(prefix="doc-", dir=self._base_dir()) as work:
-            self._office_to_pdf(src, Path(work), out, _OFFICE[src.suffix.lower()], pdfa, options)
-        _check_pdf(out, src)
-        return out
-
     def start(self) -> None:
-        """Start LibreOffice now (it otherwise starts with the first office document), e.g. while .docx files render."""
+        """Start LibreOffice now, e.g. while the .docx files render (it otherwise starts with the first office document).
+
+        Does nothing where LibreOffice is not installed (``to_pdf`` then says so per document).
+        """
         if libreoffice_available() and not self._server_alive():
             self._stop_server()
             self._start_server(Path("."))
@@ -204,8 +198,7 @@ class Converter:
         self._workdir.mkdir(parents=True, exist_ok=True)
         return self._workdir
 
-    def _office_to_pdf(self, src: Path, work: Path, out: Path, fmt: _OfficeFormat, pdfa: bool,
-                       options: tuple[str, ...] = ()) -> None:
+    def _office_to_pdf(self, src: Path, work: Path, out: Path, fmt: _OfficeFormat, pdfa: bool) -> None:
         """Convert a copy of ``src`` without outside links; retry once on a fresh LibreOffice."""
         _check_container(src, fmt)
         copy = work / f"bilaga{src.suffix.lower()}"  # LibreOffice never sees (or locks) the original
@@ -213,7 +206,7 @@ class Converter:
         failure: Exception | None = None
         for _ in range(2):
             try:
-                self._convert_once(copy, out, fmt, pdfa, src, options)
+                self._convert_once(copy, out, fmt, pdfa, src)
                 return
             except (_LibreOfficeDied, _LibreOfficeHung) as e:
                 failure = e  # the server is gone: the next attempt gets a fresh LibreOffice
@@ -227,8 +220,7 @@ class Converter:
             f"troligen skadad, eller behöver mer än {self.memory_limit / 1024**3:g} GiB minne. {RESAVE_HINT}",
             file=src) from failure
 
-    def _convert_once(self, src: Path, out: Path, fmt: _OfficeFormat, pdfa: bool, user_file: Path,
-                      extra: tuple[str, ...] = ()) -> None:
+    def _convert_once(self, src: Path, out: Path, fmt: _OfficeFormat, pdfa: bool, user_file: Path) -> None:
         """Convert on the running server (started if need be); raise _LibreOfficeDied/_LibreOfficeHung."""
         if self._conversions >= self.restart_after:
             self._stop_server()
@@ -237,7 +229,7 @@ class Converter:
             self._start_server(user_file)
         self._conversions += 1
         client = UnoClient(server="127.0.0.1", port=str(self._port), host_location="local")
-        options = ["UseTaggedPDF=true"] + (["SelectPdfVersion=2"] if pdfa else []) + list(extra)
+        options = ["UseTaggedPDF=true"] + (["SelectPdfVersion=2"] if pdfa else [])
         try:
             _run_with_timeout(lambda: client.convert(
                 inpath=str(src), outpath=str(out), convert_to="pdf",
@@ -330,21 +322,6 @@ class Converter:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
-
-
-def finish_converted(made: Path, dst: Path, *, src: Path, conform: bool, title: str | None = None,
-                     when: date | None = None) -> None:
-    """Write the PDF LibreOffice ``made`` of ``src`` to ``dst``: dated, /ID from content, and conforming.
-
-    ``conform`` adds PDF/A-2a and PDF/UA-1 where the validator agrees (``make_conformant``).
-    """
-    with tempfile.TemporaryDirectory(prefix="fin-", dir=made.parent) as work:
-        final = Path(work) / "final.pdf"
-        finish_pdf(made, final, title=title, when=document_time(src, when), src=src)
-        if conform:
-            make_conformant(final)  # PDF/A-2a and PDF/UA-1 where the validator agrees
-        with atomic_path(dst) as tmp:
-            shutil.copyfile(final, tmp)
 
 
 PROFILE_SETTINGS = {
