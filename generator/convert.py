@@ -183,6 +183,15 @@ class Converter:
                 shutil.copyfile(final, tmp)
         return dst
 
+    def start(self) -> None:
+        """Start LibreOffice now, e.g. while the .docx files render (it otherwise starts with the first office document).
+
+        Does nothing where LibreOffice is not installed (``to_pdf`` then says so per document).
+        """
+        if libreoffice_available() and not self._server_alive():
+            self._stop_server()
+            self._start_server(Path("."))
+
     def _base_dir(self) -> Path:
         if self._workdir is None:
             return run_dir()

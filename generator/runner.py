@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import shutil
 import signal
 import tempfile
 import threading
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
@@ -137,6 +138,9 @@ def run_plan(
         with ExitStack() as stack:
             # Worker processes are forked here, before the progress bar starts its thread.
             rendered = _start_renders(plan.jobs, staging, plan.out, workers, stack)
+            # LibreOffice starts while the .docx files render (about 1 s saved on a cold start).
+            finishers = stack.enter_context(_Finishers(min(workers, len(plan.jobs)), converter_factory)) \
+                if plan.needs_converter else None
             with _progress(show_progress) as progress:
                 advance = _advancer(progress, "docx", "Skapar Word-filer", len(plan.jobs), on_progress)
                 for recipient, work in rendered:
@@ -146,7 +150,7 @@ def run_plan(
                     todo = [o for o in outcomes.values() if o.ok]
                     advance = _advancer(progress, "pdf", "Skapar PDF", len(todo), on_progress)
                     cache = BilagaCache(plan.out)
-                    _finish_all(todo, jobs, staging, plan.out, cache, workers, converter_factory, advance)
+                    _finish_all(todo, jobs, staging, plan.out, cache, finishers, advance)
         for recipient, outcome in outcomes.items():
             if outcome.ok:
                 _record(outcome, partial(_commit, jobs[recipient], staging, plan.out))
@@ -247,32 +251,80 @@ def _ignore_interrupts() -> None:
 
 
 def _finish_all(todo: list[Outcome], jobs: dict[str, Job], staging: Path, out: Path,
-                cache: BilagaCache, workers: int, converter_factory, advance) -> None:
-    if converter_factory is None:
-        from .convert import Converter as converter_factory
+                cache: BilagaCache, finishers: "_Finishers", advance) -> None:
+    def finish(outcome: Outcome, converter):
+        def work():
+            warnings = finish_job(jobs[outcome.recipient], staging, out, converter, cache)
+            outcome.warnings += warnings
+            outcome.cleaned += getattr(warnings, "cleaned", [])
+            return outcome.files
 
-    local = threading.local()
-    with ExitStack() as stack, ThreadPoolExecutor(max_workers=workers) as pool:
-        lock = threading.Lock()
+        _record(outcome, work)
+        advance()
 
-        def converter():
-            if not hasattr(local, "converter"):
-                with lock:
-                    local.converter = stack.enter_context(converter_factory())
-            return local.converter
+    finishers.run([lambda converter, o=o: finish(o, converter) for o in todo])
 
-        def finish(outcome: Outcome):
-            def work():
-                warnings = finish_job(jobs[outcome.recipient], staging, out, converter(), cache)
-                outcome.warnings += warnings
-                outcome.cleaned += getattr(warnings, "cleaned", [])
-                return outcome.files
 
-            _record(outcome, work)
-            advance()
+class _Finishers:
+    """Threads that each own one converter, started before the .docx files are rendered.
 
-        for future in [pool.submit(finish, o) for o in todo]:
-            future.result()
+    Each thread makes its converter, starts LibreOffice at once (so it warms up while
+    the render phase runs), then runs the work it is given with that converter; the
+    converter is closed by the thread that started it (LibreOffice dies with that thread).
+    """
+
+    def __init__(self, count: int, factory: Callable | None):
+        if factory is None:
+            from .convert import Converter as factory
+        self._factory = factory
+        self._queue: queue.Queue = queue.Queue()
+        self._threads = [threading.Thread(target=self._serve, daemon=True) for _ in range(max(1, count))]
+
+    def __enter__(self) -> "_Finishers":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        while True:  # interrupted: what has not started is not started
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[1].set()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def run(self, work: list[Callable]) -> None:
+        """Run every ``work(converter)`` on the threads; return when all are done."""
+        done = [threading.Event() for _ in work]
+        for item, event in zip(work, done):
+            self._queue.put((item, event))
+        for event in done:
+            event.wait()
+
+    def _serve(self) -> None:
+        with ExitStack() as stack:
+            converter = None
+            try:
+                converter = stack.enter_context(self._factory())
+                if hasattr(converter, "start"):
+                    converter.start()
+            except Exception:  # noqa: BLE001: the first job meets the same problem and reports it
+                pass
+            while (item := self._queue.get()) is not None:
+                work, event = item
+                try:
+                    if converter is None:
+                        converter = stack.enter_context(self._factory())
+                    work(converter)
+                except Exception:  # noqa: BLE001: work records its own errors (``_record``)
+                    pass
+                finally:
+                    event.set()
 
 
 def _record(outcome: Outcome, work: Callable[[], list[Path]]) -> None:
