@@ -468,3 +468,41 @@ def test_every_real_world_sample_passes_check(name):
     warnings = check_pdf(bilaga(sample(name), 1))
     assert len(warnings) == (name in cleaned)
     assert all(w.startswith(f"Bilaga 1 – {Path(name).stem} ({sample(name)}): {cleaned[name]}") for w in warnings)
+
+
+# --- every page A4 -------------------------------------------------------------------------
+
+
+def test_every_page_is_a4_in_its_own_orientation(tmp_path):
+    made = make_pdf(
+        tmp_path / "sizes.pdf",
+        [
+            {"size": letter},
+            {"size": landscape(letter)},
+            {"size": letter, "rotate": 90},
+            {"size": A3},
+            {"size": A4, "cropbox": [100, 150, 450, 650]},
+        ],
+    )
+    parts = [beslutsunderlag(), bilaga(made, 1), bilaga(sample("habibi-rotated.pdf"), 2),
+             bilaga(sample("pdflatex-outline.pdf"), 3)]
+    out = tmp_path / "handlingar.pdf"
+    write_bundle(parts, out, title="T")
+
+    reader = PdfReader(out)
+    shown = []
+    for page in reader.pages:
+        box = page.cropbox
+        size = (round(float(box.width)), round(float(box.height)))
+        shown.append(size[::-1] if page.rotation % 180 else size)
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == size
+    assert set(shown) <= {(595, 842), (842, 595)}
+    # orientation kept: letter portrait, letter landscape, letter shown landscape by /Rotate 90
+    assert shown[1:4] == [(595, 842), (842, 595), (842, 595)]
+    assert_stamp_top_right(out, 2, "Bilaga 1")  # stamped after scaling
+    assert_stamp_top_right(out, 4, "Bilaga 1")
+    # links move with the content: every link rectangle still lies on its (A4) page
+    for page in reader.pages[10:]:
+        for annot in page.get("/Annots") or []:
+            x0, y0, x1, y1 = (float(v) for v in annot.get_object()["/Rect"])
+            assert 0 <= min(x0, x1) and max(x0, x1) <= 595.3 and 0 <= min(y0, y1) and max(y0, y1) <= 841.9
