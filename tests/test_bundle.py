@@ -484,6 +484,11 @@ def test_every_page_is_a4_in_its_own_orientation(tmp_path):
             {"size": A4, "cropbox": [100, 150, 450, 650]},
         ],
     )
+    with pikepdf.open(made, allow_overwriting_input=True) as pdf:  # a link at the letter page's top right
+        pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[512, 692, 612, 792], Border=[0, 0, 0],
+            A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://goteborg.se"))))]))
+        pdf.save(made)
     parts = [beslutsunderlag(), bilaga(made, 1), bilaga(sample("habibi-rotated.pdf"), 2),
              bilaga(sample("pdflatex-outline.pdf"), 3)]
     out = tmp_path / "handlingar.pdf"
@@ -501,8 +506,12 @@ def test_every_page_is_a4_in_its_own_orientation(tmp_path):
     assert shown[1:4] == [(595, 842), (842, 595), (842, 595)]
     assert_stamp_top_right(out, 2, "Bilaga 1")  # stamped after scaling
     assert_stamp_top_right(out, 4, "Bilaga 1")
-    # links move with the content: every link rectangle still lies on its (A4) page
-    for page in reader.pages[10:]:
+    # links move with the content: scaled by 841.89/792 would overflow, so by 595.276/612, centred
+    scale = 595.276 / 612
+    dy = (841.89 - 792 * scale) / 2
+    rect = [float(v) for v in reader.pages[1]["/Annots"][0].get_object()["/Rect"]]
+    assert rect == pytest.approx([512 * scale, 692 * scale + dy, 595.276, 792 * scale + dy], abs=0.01)
+    for page in reader.pages:
         for annot in page.get("/Annots") or []:
             x0, y0, x1, y1 = (float(v) for v in annot.get_object()["/Rect"])
             assert 0 <= min(x0, x1) and max(x0, x1) <= 595.3 and 0 <= min(y0, y1) and max(y0, y1) <= 841.9
