@@ -5,8 +5,15 @@ so a broken bilaga stops the run before anything is written, then appends the pa
 gives each one an outline item, page labels ("Bilaga 1:1", "Bilaga 1:2" …) and a small stamp
 ("Bilaga 1") at the visual top right of every page, and writes the file atomically.
 
+Every page is A4 (``fit_to_a4``): a page of another size (US Letter, a slide, A3) is
+scaled to fit A4 in its own orientation, portrait into 595 x 842 pt, landscape into
+842 x 595, centred, before it is stamped; its links move with it.
+
 When every part is tagged, so is the bundle (``tags.BundleStructure``); the stamps are
-marked as pagination artifacts.
+pagination artifacts drawn into each page's content stream (no marked content, no shared
+Form XObject). The bundle gets XMP metadata with its title and claims PDF/UA-1 only when
+``page-validation`` passes it (``conformance.claim_pdfua``); ``accessibility`` explains
+why it does not.
 
 The bundle makes no PDF/A claim, even when the first part is PDF/A: the bilagor appended to it
 are arbitrary PDFs (untagged, fonts not necessarily embedded), so a claim would be false. The
@@ -28,11 +35,22 @@ from typing import NamedTuple
 
 import pikepdf
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
-from pypdf.generic import ArrayObject, BooleanObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    ByteStringObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    TextStringObject,
+)
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from .conformance import claim_pdfua
 from .errors import BundleError
 from .files import atomic_path
 from .pdfmeta import content_id, document_time, pdf_date
@@ -51,6 +69,10 @@ STAMP_MARGIN = 28.35
 """Distance of the stamp's box from the top and right edges of the page (1 cm)."""
 STAMP_PADDING = 3.0
 """White space between the stamp text and its box."""
+A4 = (595.276, 841.89)
+"""Width and height of an A4 page in points."""
+A4_TOLERANCE = 2.0
+"""Pages within this many points of A4 are left as they are."""
 
 Overlays = dict[tuple[float, float, str], PageObject]
 """Stamp overlays made so far, by (visual width, visual height, text)."""
@@ -109,6 +131,10 @@ class BundleWarnings(list):
 
     cleaned: list[dict]
     """One entry per part that had active content removed: {'del', 'fil', 'borttaget', …}."""
+    pdfua: bool = False
+    """True when handlingar.pdf passed PDF/UA-1 and claims it."""
+    failures: list[tuple[str, str]]
+    """The PDF/UA-1 rules handlingar.pdf fails (rule id, message); [] when it passes."""
 
 
 def read_part(part: BundlePart) -> CheckedPart:
@@ -250,9 +276,11 @@ def write_bundle(
     if structure is not None:
         structure.finish(language)
     set_document_info(writer, title, language, bundle_date(checked[0].reader, when))
+    keep_marked_forms_apart(writer)
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
-    write_atomically(writer, out_path)
+    failures = write_atomically(writer, out_path, title)
     warnings = BundleWarnings(warning for c in checked for warning in c.warnings)
+    warnings.pdfua, warnings.failures = not failures, failures
     warnings.cleaned = [{"del": part.name, "fil": str(part.user_file), **c.cleaned.as_dict()}
                         for part, c in zip(parts, checked) if c.cleaned]
     untagged = [part.bookmark for part, c in zip(parts, checked) if not is_tagged(c.reader)]
@@ -273,9 +301,72 @@ def append_part(writer: PdfWriter, part: BundlePart, reader: PdfReader, overlays
     last = len(writer.pages) - 1
     writer.add_outline_item(title=part.bookmark, page_number=first)
     writer.set_page_label(first, last, style="/D", prefix=part.label, start=1)
-    if part.stamp:
-        for page in writer.pages[first : last + 1]:
+    for page in writer.pages[first : last + 1]:
+        fit_to_a4(page)
+        if part.stamp:
             stamp_page(page, part.stamp, overlays)
+
+
+def fit_to_a4(page: PageObject) -> None:
+    """Scale ``page`` to fit A4 in its visual orientation, centred; leave an A4 page alone.
+
+    What the viewer showed (the cropbox) is clipped, scaled and centred on a new A4
+    mediabox; /Rotate stays, so a page shown landscape is still shown landscape. Link and
+    other annotation rectangles move with the content.
+    """
+    left, bottom, right, top = get_visible_box(page)
+    width, height = right - left, top - bottom
+    rotated = (round(page.rotation / 90) % 2) == 1
+    visual_landscape = (height > width) if rotated else (width > height)
+    target = (A4[1], A4[0]) if visual_landscape else A4
+    if rotated:
+        target = (target[1], target[0])  # the unrotated page is the other way round
+    if abs(width - target[0]) <= A4_TOLERANCE and abs(height - target[1]) <= A4_TOLERANCE and left == bottom == 0:
+        return
+    scale = min(target[0] / width, target[1] / height)
+    dx = (target[0] - width * scale) / 2 - left * scale
+    dy = (target[1] - height * scale) / 2 - bottom * scale
+    detach_contents(page)
+    contents = page.get_contents()
+    if contents is not None:
+        prefix = (f"q {scale:.6f} 0 0 {scale:.6f} {dx:.4f} {dy:.4f} cm "
+                  f"{left:.4f} {bottom:.4f} {width:.4f} {height:.4f} re W n\n").encode()
+        contents.set_data(prefix + contents.get_data() + b"\nQ\n")
+        page.replace_contents(contents)
+    box = ArrayObject([NumberObject(0), NumberObject(0), FloatObject(round(target[0], 3)),
+                       FloatObject(round(target[1], 3))])
+    page[NameObject("/MediaBox")] = box
+    for key in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox"):
+        page.pop(NameObject(key), None)
+
+    def move(values):
+        return [FloatObject(round(float(v) * scale + (dx if i % 2 == 0 else dy), 4)) for i, v in enumerate(values)]
+
+    for ref in page.get("/Annots") or []:
+        annot = ref.get_object()
+        if isinstance(annot, DictionaryObject) and "/Rect" in annot:
+            annot[NameObject("/Rect")] = ArrayObject(move(annot["/Rect"]))
+            if "/QuadPoints" in annot:
+                annot[NameObject("/QuadPoints")] = ArrayObject(move(annot["/QuadPoints"]))
+
+
+def keep_marked_forms_apart(writer: PdfWriter) -> None:
+    """Mark each Form XObject with marked content as its own, so deduplication keeps it apart.
+
+    LibreOffice Impress draws each slide's pictures through Form XObjects holding an MCID;
+    byte-identical ones on different slides would otherwise be merged into one object used
+    on many pages, which PDF/UA forbids (its place in the structure tree is not unique).
+    """
+    number = 0
+    for page in writer.pages:
+        resources = page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources is not None else None
+        for ref in (xobjects.get_object().values() if xobjects is not None else []):
+            form = ref.get_object()
+            if (isinstance(form, StreamObject) and form.get("/Subtype") == "/Form"
+                    and "/BeslutForm" not in form and b"/MCID" in form.get_data()):
+                number += 1
+                form[NameObject("/BeslutForm")] = NumberObject(number)
 
 
 def resolve_named_links(reader: PdfReader) -> None:
@@ -370,7 +461,23 @@ def make_overlay(width: float, height: float, text: str) -> PageObject:
     c.addLiteral("EMC")
     c.showPage()
     c.save()
-    return PdfReader(out).pages[0]
+    overlay = PdfReader(out).pages[0]
+    for font in overlay["/Resources"]["/Font"].values():
+        drop_null_unicode(font.get_object())
+    return overlay
+
+
+def drop_null_unicode(font: DictionaryObject) -> None:
+    """Remove the ToUnicode entries reportlab maps to U+0000 (codes 0-31), which PDF/UA forbids."""
+    cmap = font.get("/ToUnicode")
+    if cmap is None:
+        return
+    cmap = cmap.get_object()
+    lines = cmap.get_data().decode("latin-1").splitlines()
+    kept = [line for line in lines if not re.fullmatch(r"<[0-9A-Fa-f]+> <0000>", line.strip())]
+    removed = len(lines) - len(kept)
+    text = re.sub(r"(\d+) beginbfchar", lambda m: f"{int(m[1]) - removed} beginbfchar", "\n".join(kept), count=1)
+    cmap.set_data(text.encode("latin-1"))
 
 
 @functools.cache
@@ -436,11 +543,15 @@ def with_content_id(writer: PdfWriter) -> bytes:
     return head + sep + trailer.replace(placeholder, digest)
 
 
-def write_atomically(writer: PdfWriter, out_path: Path) -> None:
-    """Write the bundle to a temporary file beside ``out_path`` and rename it into place."""
+def write_atomically(writer: PdfWriter, out_path: Path, title: str) -> list[tuple[str, str]]:
+    """Write the bundle beside ``out_path``, claim PDF/UA-1 if it passes, and rename it into place.
+
+    Return the PDF/UA-1 failures ([] when it passes and claims it).
+    """
     try:
         with atomic_path(out_path) as tmp:
             tmp.write_bytes(with_content_id(writer))
+            return claim_pdfua(tmp, title=title)
     except OSError as e:
         raise BundleError(
             "handlingar.pdf kunde inte skrivas. Kontrollera att mappen finns och "

@@ -19,7 +19,7 @@ from .files import atomic_path
 CACHE_DIR = Path(".cache") / "bilagor"
 """The cache folder, relative to ``out/``."""
 
-CONVERSION_KEY = b"beslut-bilaga-pdf-v1"
+CONVERSION_KEY = b"beslut-bilaga-pdf-v2-a4-sheets"
 """Part of every key: change it when the way bilagor are converted changes."""
 
 

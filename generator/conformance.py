@@ -232,8 +232,35 @@ def _pdfa_level(pdf: pikepdf.Pdf) -> str | None:
     return f"{part}{conformance.lower()}" if part and conformance else None
 
 
-def _write_claims(pdf: pikepdf.Pdf, *, conformance: str, pdfua: bool, title: str | None) -> None:
-    """Rewrite the XMP's PDF/A and PDF/UA identification (and dc:title if given or missing)."""
+def claim_pdfua(path: Path, *, title: str) -> list[tuple[str, str]]:
+    """Give a tagged PDF (handlingar.pdf) XMP with ``title`` and claim PDF/UA-1 only if it passes.
+
+    The file is changed in place: XMP metadata with dc:title, ``/DisplayDocTitle``, and
+    ``pdfuaid:part`` 1 with its extension schema. It is then checked with ``page-validation``;
+    if it fails, the claim is taken out again. Return the failures ([] when it passes).
+    No PDF/A claim is made (see ``bundle``).
+    """
+    path = Path(path)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        prefs = pdf.Root.get("/ViewerPreferences")
+        if not isinstance(prefs, pikepdf.Dictionary):
+            prefs = pdf.Root.ViewerPreferences = pikepdf.Dictionary()
+        prefs.DisplayDocTitle = True
+        _write_claims(pdf, conformance=None, pdfua=True, title=title)
+        pdf.save(path, deterministic_id=True)
+    failures = validate_pdf(path, "ua1")
+    if failures:
+        with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+            _write_claims(pdf, conformance=None, pdfua=False, title=title)
+            pdf.save(path, deterministic_id=True)
+    return failures
+
+
+def _write_claims(pdf: pikepdf.Pdf, *, conformance: str | None, pdfua: bool, title: str | None) -> None:
+    """Rewrite the XMP's PDF/A and PDF/UA identification (and dc:title if given or missing).
+
+    ``conformance`` None leaves PDF/A out: no pdfaid is written.
+    """
     if title:
         pdf.docinfo["/Title"] = title
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
@@ -241,7 +268,8 @@ def _write_claims(pdf: pikepdf.Pdf, *, conformance: str, pdfua: bool, title: str
             meta["dc:title"] = title
         elif not meta.get("dc:title") and pdf.docinfo.get("/Title"):
             meta["dc:title"] = str(pdf.docinfo.Title)
-        meta["pdfaid:conformance"] = conformance
+        if conformance is not None:
+            meta["pdfaid:conformance"] = conformance
         if "pdfuaid:part" in meta:
             del meta["pdfuaid:part"]
     xmp = etree.fromstring(pdf.Root.Metadata.read_bytes())

@@ -23,6 +23,8 @@ from .templates import BESLUTSUNDERLAG, FOLJEBREV, template_path
 from .wording import wording_for
 
 BUNDLE_NAME = "handlingar.pdf"
+REPORT_STEM = "tillganglighetsrapport"
+"""The tillgänglighetsrapport's name beside handlingar.pdf (``.txt`` and ``.json``)."""
 MANIFEST_NAME = "manifest.json"
 
 
@@ -38,10 +40,15 @@ class Outputs:
     bundle: Path | None = None
     eml: Path | None = None
     """A letter's e-mail (RFC 5322, the PDF attached), for ``beslut send`` or a mail client."""
+    report: Path | None = None
+    """The tillgänglighetsrapport beside handlingar.pdf, for people (``accessibility``)."""
+    report_json: Path | None = None
+    """The same report for tools."""
 
     def files(self) -> list[Path]:
         """Return the files in the order they are produced."""
-        return [f for f in (self.docx, self.pdf, self.bundle, self.eml) if f is not None]
+        return [f for f in (self.docx, self.pdf, self.bundle, self.eml, self.report, self.report_json)
+                if f is not None]
 
 
 def arende_folder(out: Path, loaded: LoadedArende) -> Path:
@@ -62,6 +69,8 @@ def paper_outputs(out: Path, loaded: LoadedArende, *, pdf: bool, bundle: bool) -
         docx=folder / f"{stem}.docx",
         pdf=folder / f"{stem}.pdf" if (pdf or bundle) else None,
         bundle=folder / BUNDLE_NAME if bundle else None,
+        report=folder / f"{REPORT_STEM}.txt" if bundle else None,
+        report_json=folder / f"{REPORT_STEM}.json" if bundle else None,
     )
 
 

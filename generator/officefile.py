@@ -8,7 +8,8 @@ Two jobs, both before LibreOffice or any parser of ours reads the file:
   packed size. Office files compress about 3-20 times (XML) or not at all (images); a zip
   bomb compresses hundreds of times. Office files nested inside (embedded workbooks) are
   checked the same way.
-- ``copy_office_file``: a copy for LibreOffice without links to the outside world. In
+- ``copy_office_file``: a copy for LibreOffice without links to the outside world, and with
+  spreadsheets set up to print on A4 (``fit_sheet_to_a4``). In
   OOXML every relationship with ``TargetMode="External"`` other than a hyperlink (linked
   images, linked OLE objects, linked workbooks, attached templates, frames) is removed;
   in ODF every ``xlink:href`` to an absolute URL or path outside the package (linked
@@ -26,6 +27,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from lxml import etree
+
 from .errors import ConversionError
 
 MAX_ENTRIES = 10_000
@@ -36,6 +39,8 @@ MAX_RATIO = 100
 """Largest unpacked/packed ratio of one entry above ``RATIO_FLOOR``."""
 RATIO_FLOOR = 1024 * 1024
 """Entries smaller than this (1 MiB unpacked) may compress any amount."""
+MAX_SHEET_EDIT = 64 * 1024 * 1024
+"""Worksheets larger than this (unpacked) keep their own page setup (too big to print anyway)."""
 NESTED_SUFFIXES = (".docx", ".xlsx", ".pptx", ".docm", ".xlsm", ".pptm", ".odt", ".ods", ".odp", ".zip")
 """Embedded files that are zip containers themselves and get the same check."""
 
@@ -48,6 +53,14 @@ _EXTERNAL = re.compile(rb"""\bTargetMode\s*=\s*["']External["']""")
 _HREF = re.compile(rb"""<([\w.-]+:[\w.-]+)[^>]*?:href\s*=[^>]*>""", re.S)
 _HREF_ATTR = re.compile(rb"""([\w.-]+:href\s*=\s*)(["'])(.*?)\2""", re.S)
 _ODF_HYPERLINKS = {b"text:a", b"draw:a", b"form:button"}
+_SHEET_PART = re.compile(r"xl/worksheets/sheet\d+\.xml")
+_SML = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_BEFORE_PAGE_SETUP = {f"{_SML}{name}" for name in (
+    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
+    "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate",
+    "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting", "dataValidations",
+    "hyperlinks", "printOptions", "pageMargins")}
+"""The worksheet elements that come before pageSetup (ECMA-376, CT_Worksheet)."""
 
 
 def check_office_zip(path: Path, data: bytes | None = None, *, _depth: int = 0) -> None:
@@ -119,7 +132,9 @@ def copy_office_file(src: Path, dst: Path) -> int:
                 stored = info.compress_type == zipfile.ZIP_STORED
                 out_info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
                 name = info.filename.lower()
-                if name.endswith(".xml" if odf else ".rels"):
+                if not odf and _SHEET_PART.fullmatch(name) and info.file_size <= MAX_SHEET_EDIT:
+                    zout.writestr(out_info, fit_sheet_to_a4(zin.read(info)), compresslevel=1)
+                elif name.endswith(".xml" if odf else ".rels"):
                     data = zin.read(info)
                     data, n = _strip_odf_links(data) if odf else _strip_relationships(data)
                     removed += n
@@ -133,6 +148,79 @@ def copy_office_file(src: Path, dst: Path) -> int:
             "Filen är skadad: en del av den stämmer inte med sin egen innehållsförteckning. "
             "Öppna den i Word eller LibreOffice, spara den igen och försök på nytt.", file=src) from e
     return removed
+
+
+def fit_sheet_to_a4(data: bytes) -> bytes:
+    """Return an OOXML worksheet part set up to print on A4, one page wide.
+
+    Paper size A4, fit to 1 page wide and as many tall as needed, landscape when the used
+    range is wider than tall (estimated from column widths and row heights). Gridlines,
+    row and column headings and print areas stay as the file says. A part that is not
+    well-formed XML is returned as it was (LibreOffice then reports it).
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        return data
+    if root.tag != f"{_SML}worksheet":
+        return data
+    sheet_pr = root.find(f"{_SML}sheetPr")
+    if sheet_pr is None:
+        sheet_pr = etree.Element(f"{_SML}sheetPr")
+        root.insert(0, sheet_pr)
+    setup_pr = sheet_pr.find(f"{_SML}pageSetUpPr")
+    if setup_pr is None:
+        setup_pr = etree.SubElement(sheet_pr, f"{_SML}pageSetUpPr")  # last child by the schema
+    setup_pr.set("fitToPage", "1")
+    setup = root.find(f"{_SML}pageSetup")
+    if setup is None:
+        setup = etree.Element(f"{_SML}pageSetup")
+        after = [child for child in root if child.tag in _BEFORE_PAGE_SETUP]
+        root.insert(root.index(after[-1]) + 1 if after else len(root), setup)
+    width, height = _used_size(root)
+    for key in list(setup.attrib):
+        if key.startswith("{"):  # r:id of printer settings made for another paper
+            del setup.attrib[key]
+    setup.set("paperSize", "9")
+    setup.set("fitToWidth", "1")
+    setup.set("fitToHeight", "0")
+    setup.set("orientation", "landscape" if width > height else "portrait")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _used_size(root) -> tuple[float, float]:
+    """Return the used range's estimated (width, height) in points, from its dimension and sizes."""
+    dimension = root.find(f"{_SML}dimension")
+    ref = dimension.get("ref", "A1") if dimension is not None else "A1"
+    cells = re.findall(r"([A-Z]+)(\d+)", ref.upper())
+    if not cells:
+        return 0.0, 0.0
+    cols = [_column_number(c) for c, _ in cells]
+    rows = [int(r) for _, r in cells]
+    first_col, last_col = min(cols), max(cols)
+    fmt = root.find(f"{_SML}sheetFormatPr")
+    default_width = float(fmt.get("defaultColWidth", fmt.get("baseColWidth", 8.43))) if fmt is not None else 8.43
+    default_height = float(fmt.get("defaultRowHeight", 15)) if fmt is not None else 15.0
+    widths = {}
+    for col in root.iterfind(f"{_SML}cols/{_SML}col"):
+        try:
+            lo, hi, w = int(col.get("min")), int(col.get("max")), float(col.get("width", default_width))
+        except (TypeError, ValueError):
+            continue
+        for n in range(max(lo, first_col), min(hi, last_col) + 1):
+            widths[n] = 0.0 if col.get("hidden") in ("1", "true") else w
+    chars = sum(widths.get(n, default_width) for n in range(first_col, last_col + 1))
+    width = chars * 7 * 0.75  # about 7 pixels per character, 0.75 pt per pixel
+    height = (max(rows) - min(rows) + 1) * default_height
+    return width, height
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
 
 
 def _strip_relationships(data: bytes) -> tuple[bytes, int]:

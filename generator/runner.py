@@ -36,6 +36,7 @@ from pypdf import PdfReader
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .accessibility import check_parts, write_report
 from .bundle import BundlePart, write_bundle
 from .cache import BilagaCache
 from .errors import BeslutError, BundleError, ConversionError, EnvironmentProblem, describe_os_error
@@ -197,7 +198,15 @@ def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache
             source=bilaga.source,
             nummer=bilaga.nummer,
         ))
-    return write_bundle(parts, _staged(job.outputs.bundle, staging, out), title=job.title)
+    warnings = write_bundle(parts, _staged(job.outputs.bundle, staging, out), title=job.title)
+    if job.outputs.report is not None:
+        summary = write_report(
+            check_parts(parts, warnings.failures), pdfua=warnings.pdfua, title=job.title, bundle_failures=warnings.failures,
+            text_path=_staged(job.outputs.report, staging, out),
+            json_path=_staged(job.outputs.report_json, staging, out))
+        if summary:
+            warnings.append(summary)
+    return warnings
 
 
 def _bilaga_pdf(bilaga, converter, cache: BilagaCache) -> Path:

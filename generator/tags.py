@@ -6,6 +6,10 @@ pypdf copies pages but not the document's structure tree, and drops each page's
 of each part are shifted so they stay unique. A screen reader then reads the paper and
 every bilaga in order, with their headings, lists, tables and links.
 
+One heading scheme: PDF/UA-1 forbids the unnumbered ``/H`` (LibreOffice Impress writes one
+per slide title) beside ``/H1``–``/H6`` (Writer's headings), and more than one ``/H`` in
+an element. Every ``/H`` of a part, and every RoleMap entry to ``/H``, becomes ``/H1``.
+
 This is only done when every part is tagged: in a tagged PDF, content outside the
 structure tree is skipped by assistive technology, so one untagged bilaga in a document
 that claims to be tagged would become unreadable to exactly the readers tags are for.
@@ -63,6 +67,7 @@ class BundleStructure:
         for kid in _top_elements(source):
             clone = kid.clone(self.writer)
             clone.get_object()[NameObject("/P")] = part_ref
+            number_headings(clone.get_object())
             kids.append(_reference(clone))
         part[NameObject("/K")] = kids
         self.parts.append(part_ref)
@@ -81,6 +86,8 @@ class BundleStructure:
                     annot[NameObject("/StructParent")] = NumberObject(annot["/StructParent"] + offset)
         self.next_key = offset + highest + 1
         for key, value in (source.get("/RoleMap") or {}).items():
+            if value == "/H":
+                value = NameObject("/H1")
             if value != key:  # /H1 /H1 counts as a circular mapping (PDF/UA, PDF/A-2a)
                 self.role_map[NameObject(key)] = value.clone(self.writer)
         for key, value in (source.get("/ClassMap") or {}).items():
@@ -104,6 +111,24 @@ class BundleStructure:
         catalog[NameObject("/MarkInfo")] = DictionaryObject({NameObject("/Marked"): BooleanObject(True)})
         for page in self.writer.pages:
             page[NameObject("/Tabs")] = NameObject("/S")  # tab through links in reading order
+
+
+def number_headings(element: DictionaryObject) -> None:
+    """Turn every unnumbered heading ``/H`` in ``element`` and below it into ``/H1``."""
+    stack, seen = [element], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or not isinstance(node, DictionaryObject):
+            continue
+        seen.add(id(node))
+        if node.get("/S") == "/H":
+            node[NameObject("/S")] = NameObject("/H1")
+        kids = node.get("/K")
+        kids = kids.get_object() if isinstance(kids, IndirectObject) else kids
+        for kid in kids if isinstance(kids, ArrayObject) else [kids]:
+            kid = kid.get_object() if isinstance(kid, IndirectObject) else kid
+            if isinstance(kid, DictionaryObject) and "/S" in kid:
+                stack.append(kid)
 
 
 def _element(kind: str, parent: PdfObject) -> DictionaryObject:

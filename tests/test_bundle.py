@@ -198,8 +198,10 @@ def test_bundle_makes_no_pdfa_claim_from_first_part(tmp_path):
     write_bundle([beslutsunderlag(pdfa), bilaga(sample("minimal-document.pdf"), 1)], out, title="T")
 
     root = PdfReader(out).trailer["/Root"]
-    assert "/Metadata" not in root and "/OutputIntents" not in root
+    assert "/OutputIntents" not in root
     assert b"pdfaid" not in out.read_bytes()
+    with pikepdf.open(out) as pdf:  # XMP only for the title (and PDF/UA when it passes)
+        assert pdf.open_metadata()["dc:title"] == "T"
 
 
 def test_same_input_gives_identical_bundle(tmp_path):
@@ -466,3 +468,50 @@ def test_every_real_world_sample_passes_check(name):
     warnings = check_pdf(bilaga(sample(name), 1))
     assert len(warnings) == (name in cleaned)
     assert all(w.startswith(f"Bilaga 1 – {Path(name).stem} ({sample(name)}): {cleaned[name]}") for w in warnings)
+
+
+# --- every page A4 -------------------------------------------------------------------------
+
+
+def test_every_page_is_a4_in_its_own_orientation(tmp_path):
+    made = make_pdf(
+        tmp_path / "sizes.pdf",
+        [
+            {"size": letter},
+            {"size": landscape(letter)},
+            {"size": letter, "rotate": 90},
+            {"size": A3},
+            {"size": A4, "cropbox": [100, 150, 450, 650]},
+        ],
+    )
+    with pikepdf.open(made, allow_overwriting_input=True) as pdf:  # a link at the letter page's top right
+        pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[512, 692, 612, 792], Border=[0, 0, 0],
+            A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://goteborg.se"))))]))
+        pdf.save(made)
+    parts = [beslutsunderlag(), bilaga(made, 1), bilaga(sample("habibi-rotated.pdf"), 2),
+             bilaga(sample("pdflatex-outline.pdf"), 3)]
+    out = tmp_path / "handlingar.pdf"
+    write_bundle(parts, out, title="T")
+
+    reader = PdfReader(out)
+    shown = []
+    for page in reader.pages:
+        box = page.cropbox
+        size = (round(float(box.width)), round(float(box.height)))
+        shown.append(size[::-1] if page.rotation % 180 else size)
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == size
+    assert set(shown) <= {(595, 842), (842, 595)}
+    # orientation kept: letter portrait, letter landscape, letter shown landscape by /Rotate 90
+    assert shown[1:4] == [(595, 842), (842, 595), (842, 595)]
+    assert_stamp_top_right(out, 2, "Bilaga 1")  # stamped after scaling
+    assert_stamp_top_right(out, 4, "Bilaga 1")
+    # links move with the content: scaled by 841.89/792 would overflow, so by 595.276/612, centred
+    scale = 595.276 / 612
+    dy = (841.89 - 792 * scale) / 2
+    rect = [float(v) for v in reader.pages[1]["/Annots"][0].get_object()["/Rect"]]
+    assert rect == pytest.approx([512 * scale, 692 * scale + dy, 595.276, 792 * scale + dy], abs=0.01)
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            x0, y0, x1, y1 = (float(v) for v in annot.get_object()["/Rect"])
+            assert 0 <= min(x0, x1) and max(x0, x1) <= 595.3 and 0 <= min(y0, y1) and max(y0, y1) <= 841.9
