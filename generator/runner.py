@@ -42,6 +42,7 @@ from .jobs import Job, LetterJob, PaperJob, Plan
 from .letters import render_letter
 from .mail import write_eml
 from .render import render_beslutsunderlag
+from .watermark import convert_draft
 
 STAGING_DIR = ".beslut-arbete"
 """The folder in ``out/`` where a run writes before it commits (removed when it ends)."""
@@ -175,7 +176,10 @@ def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache
     Return the Swedish warnings for the user.
     """
     docx, pdf = _staged(job.outputs.docx, staging, out), _staged(job.outputs.pdf, staging, out)
-    converter.to_pdf(docx, pdf, pdfa=True)
+    if isinstance(job, PaperJob) and job.utkast:
+        convert_draft(converter, docx, pdf)  # the watermark stamped diagonally, not LibreOffice's
+    else:
+        converter.to_pdf(docx, pdf, pdfa=True)
     if isinstance(job, LetterJob):
         if job.outputs.eml is not None:
             write_eml(job.utskick, job.organisation, pdf, _staged(job.outputs.eml, staging, out))
