@@ -17,8 +17,10 @@ and the others go on; ``Report.exit_code`` is the one exit-code rule of every co
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -245,8 +247,21 @@ def _start_renders(jobs: tuple[Job, ...], staging: Path, out: Path, workers: int
 
 
 def _ignore_interrupts() -> None:
-    """Let Ctrl-C reach only the main process, which reports it once (no worker tracebacks)."""
+    """Let Ctrl-C reach only the main process, which reports it once; die with the main process.
+
+    PR_SET_PDEATHSIG has the kernel SIGKILL the worker when the thread that started it ends
+    (the thread calling ``run_plan``, which outlives the pool), the whole process with it,
+    SIGKILL included; the check of the parent covers one that died before the request.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+"""From <linux/prctl.h>."""
 
 
 def _finish_all(todo: list[Outcome], jobs: dict[str, Job], staging: Path, out: Path,
