@@ -49,8 +49,16 @@ def _default_registry(ctx, param, value: Path | None) -> Path:
 
 
 def _default_out(ctx, param, value: Path | None) -> Path:
-    """Return --out, or out/ beside the content/ folder found from here upwards."""
-    return value if value is not None else find_registry(Path(".")).parent.parent / "out"
+    """Return --out, or out/ beside the registry's folder (content/, found from here upwards).
+
+    The registry is the one in use: --organisationer when given (click handles it first),
+    so a content folder of another name, or the current folder, gets its out/ beside it,
+    never inside it.
+    """
+    if value is not None:
+        return value
+    registry = ctx.params.get("organisationer") or find_registry(Path("."))
+    return Path(os.path.relpath(registry.resolve().parent.parent / "out"))
 
 
 registry_option = click.option(
@@ -82,7 +90,7 @@ def common_options(command):
         metavar="MAPP",
         callback=_default_out,
         help="Mapp där dokumenten skrivs. Varje ärende och utskick får en egen undermapp. "
-        "Standard: out/ bredvid mappen content/.",
+        "Standard: out/ bredvid mappen content/ (den mapp där organisationsregistret ligger).",
     )(command)
     return registry_option(command)
 

@@ -10,6 +10,7 @@ content itself (workers never re-read YAML by path), the template, the output pa
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -99,9 +100,10 @@ def check_out_folder(out: Path, *inputs: Path) -> None:
     target = out.resolve()
     for folder in inputs:
         if target.is_relative_to(folder.resolve()):
+            outside = min((f.resolve() for f in inputs), key=lambda f: len(f.parts)).parent / "out"
             raise UsageProblem(
                 f"utmappen ({out}) ligger i innehållsmappen {folder}. Genererade filer får inte "
-                "hamna bland det du skrivit: välj en mapp utanför, t.ex. --out out.",
+                f"hamna bland det du skrivit: välj en mapp utanför, t.ex. --out {os.path.relpath(outside)}.",
             )
 
 

@@ -147,12 +147,3 @@ def write_eml(loaded: LoadedUtskick, org: Organisation, pdf_path: Path, target: 
     write_bytes(target, msg.as_bytes(policy=POLICY))
     return target
 
-
-def write_letter_eml(loaded: LoadedUtskick, org: Organisation, pdf_path: Path) -> tuple[list[Path], list[str]]:
-    """Write ``<id>.eml`` beside the letter's PDF; return (files, warnings) for a batch.
-
-    A recipient without an address in the registry gets no .eml, and a warning.
-    """
-    if not org.epost:
-        return [], ["ingen e-postadress ('e-post') i registret, så inget .eml skrevs."]
-    return [write_eml(loaded, org, pdf_path, pdf_path.with_suffix(".eml"))], []

@@ -15,12 +15,15 @@ Two jobs, both before LibreOffice or any parser of ours reads the file:
   in ODF every ``xlink:href`` to an absolute URL or path outside the package (linked
   images, sections, tables, objects) is emptied, except in hyperlinks (``text:a``,
   ``draw:a``). Linked content then shows as missing, never as whatever the link pointed
-  to. The copy is written entry by entry through ``zipfile``, which stops at each entry's
-  declared size and checks its CRC, so a container that lies about its sizes fails here.
+  to. Word fields that pull in another file (INCLUDEPICTURE, INCLUDETEXT, LINK, DDE) lose
+  their instruction and keep their last result as text (``neutralise_fields``). The copy
+  is written entry by entry through ``zipfile``, which stops at each entry's declared size
+  and checks its CRC, so a container that lies about its sizes fails here.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import zipfile
@@ -61,6 +64,17 @@ _BEFORE_PAGE_SETUP = {f"{_SML}{name}" for name in (
     "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting", "dataValidations",
     "hyperlinks", "printOptions", "pageMargins")}
 """The worksheet elements that come before pageSetup (ECMA-376, CT_Worksheet)."""
+LINKING_FIELDS = frozenset({"INCLUDEPICTURE", "INCLUDETEXT", "INCLUDE", "IMPORT", "LINK", "DDE", "DDEAUTO"})
+"""Word fields that read another file or program (INCLUDE and IMPORT are old names)."""
+_ATTRS = rb"""(?:[^>"']|"[^"]*"|'[^']*')*?"""  # attributes, whose values may hold '>'
+_FIELD_TOKEN = re.compile(
+    rb"(?P<char><(?:\w+:)?fldChar\b" + _ATTRS + rb"(?:/>|>.*?</(?:\w+:)?fldChar>))"
+    rb"|(?P<instr><(?:\w+:)?instrText\b" + _ATTRS + rb"(?:/>|>(?P<instrtext>.*?)</(?:\w+:)?instrText>))"
+    rb"|<(?:\w+:)?fldSimple\b(?P<simple>" + _ATTRS + rb")>"
+    rb"|</(?:\w+:)?fldSimple\s*>",
+    re.S)
+_FIELD_CHAR_TYPE = re.compile(rb"""fldCharType\s*=\s*["'](\w+)["']""")
+_INSTR_ATTR = re.compile(rb"""\binstr\s*=\s*(["'])(.*?)\1""", re.S)
 
 
 def check_office_zip(path: Path, data: bytes | None = None, *, _depth: int = 0) -> None:
@@ -132,11 +146,13 @@ def copy_office_file(src: Path, dst: Path) -> int:
                 stored = info.compress_type == zipfile.ZIP_STORED
                 out_info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
                 name = info.filename.lower()
+                word_part = not odf and name.startswith("word/") and name.endswith(".xml")
                 if not odf and _SHEET_PART.fullmatch(name) and info.file_size <= MAX_SHEET_EDIT:
                     zout.writestr(out_info, fit_sheet_to_a4(zin.read(info)), compresslevel=1)
-                elif name.endswith(".xml" if odf else ".rels"):
+                elif name.endswith(".xml" if odf else ".rels") or word_part:
                     data = zin.read(info)
-                    data, n = _strip_odf_links(data) if odf else _strip_relationships(data)
+                    data, n = (_strip_odf_links(data) if odf else neutralise_fields(data) if word_part
+                               else _strip_relationships(data))
                     removed += n
                     zout.writestr(out_info, data, compresslevel=1)
                 else:
@@ -221,6 +237,68 @@ def _column_number(letters: str) -> int:
     for letter in letters:
         number = number * 26 + ord(letter) - ord("A") + 1
     return number
+
+
+def neutralise_fields(data: bytes) -> tuple[bytes, int]:
+    """Remove the Word fields that pull in other files from one WordprocessingML part.
+
+    Return the new part and the number of fields removed. A field whose instruction
+    starts with one of ``LINKING_FIELDS`` loses its markers (``w:fldChar`` begin, separate
+    and end, its ``w:instrText``; a ``w:fldSimple`` its start and end tags) and keeps its
+    cached result as plain runs, so LibreOffice shows what Word last showed and has no
+    file name or URL to follow. Other fields (PAGE, HYPERLINK, TOC) are left as they are.
+    """
+    if b"instrText" not in data and b"fldSimple" not in data:
+        return data, 0
+    cut: list[tuple[int, int]] = []
+    fields: list[tuple[list[tuple[int, int]], list[bytes]]] = []  # open complex fields: spans, instruction
+    simple: list[tuple[tuple[int, int], bool]] = []  # open w:fldSimple: start tag span, linking?
+    removed = 0
+    for m in _FIELD_TOKEN.finditer(data):
+        if m.group("char") is not None:
+            kind = _FIELD_CHAR_TYPE.search(m.group("char"))
+            kind = kind.group(1) if kind else b""
+            if kind == b"begin":
+                fields.append(([m.span()], []))
+            elif fields:
+                fields[-1][0].append(m.span())
+                if kind == b"end":
+                    spans, instruction = fields.pop()
+                    if _links_out(b"".join(instruction)):
+                        cut += spans
+                        removed += 1
+        elif m.group("instr") is not None:
+            if fields:
+                fields[-1][0].append(m.span())
+                fields[-1][1].append(m.group("instrtext") or b"")
+        elif m.group("simple") is not None:
+            attr = _INSTR_ATTR.search(m.group("simple"))
+            linking = bool(attr) and _links_out(attr.group(2))
+            if m.group("simple").rstrip().endswith(b"/"):
+                if linking:
+                    cut.append(m.span())
+                    removed += 1
+            else:
+                simple.append((m.span(), linking))
+        elif simple:
+            start, linking = simple.pop()
+            if linking:
+                cut += [start, m.span()]
+                removed += 1
+    if not cut:
+        return data, 0
+    pieces, last = [], 0
+    for start, end in sorted(cut):
+        pieces.append(data[last:start])
+        last = end
+    pieces.append(data[last:])
+    return b"".join(pieces), removed
+
+
+def _links_out(instruction: bytes) -> bool:
+    """Return True if a field instruction (XML text) starts with a field name in ``LINKING_FIELDS``."""
+    name = re.match(r"\s*([A-Za-z]+)", html.unescape(instruction.decode("utf-8", "replace")))
+    return bool(name) and name.group(1).upper() in LINKING_FIELDS
 
 
 def _strip_relationships(data: bytes) -> tuple[bytes, int]:

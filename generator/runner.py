@@ -17,8 +17,10 @@ and the others go on; ``Report.exit_code`` is the one exit-code rule of every co
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
+import multiprocessing
 import os
 import queue
 import shutil
@@ -45,6 +47,7 @@ from .jobs import Job, LetterJob, PaperJob, Plan
 from .letters import render_letter
 from .mail import write_eml
 from .render import render_beslutsunderlag
+from .watermark import convert_draft
 
 STAGING_DIR = ".beslut-arbete"
 """The folder in ``out/`` where a run writes before it commits (removed when it ends)."""
@@ -181,7 +184,10 @@ def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache
     Return the Swedish warnings for the user.
     """
     docx, pdf = _staged(job.outputs.docx, staging, out), _staged(job.outputs.pdf, staging, out)
-    converter.to_pdf(docx, pdf, pdfa=True)
+    if isinstance(job, PaperJob) and job.utkast:
+        convert_draft(converter, docx, pdf)  # the watermark stamped diagonally, not LibreOffice's
+    else:
+        converter.to_pdf(docx, pdf, pdfa=True)
     if isinstance(job, LetterJob):
         if job.outputs.eml is not None:
             write_eml(job.utskick, job.organisation, pdf, _staged(job.outputs.eml, staging, out))
@@ -255,8 +261,21 @@ def _start_renders(jobs: tuple[Job, ...], staging: Path, out: Path, workers: int
 
 
 def _ignore_interrupts() -> None:
-    """Let Ctrl-C reach only the main process, which reports it once (no worker tracebacks)."""
+    """Let Ctrl-C reach only the main process, which reports it once; die with the main process.
+
+    PR_SET_PDEATHSIG has the kernel SIGKILL the worker when the thread that started it ends
+    (the thread calling ``run_plan``, which outlives the pool), the whole process with it,
+    SIGKILL included; the check of the parent covers one that died before the request.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+"""From <linux/prctl.h>."""
 
 
 def _finish_all(todo: list[Outcome], jobs: dict[str, Job], staging: Path, out: Path,

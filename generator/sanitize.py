@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pikepdf
-from pikepdf import Array, Dictionary, Name
+from pikepdf import Array, Dictionary
 
 SAFE_URI_SCHEMES = ("http:", "https:", "mailto:")
 """URI link targets that stay; anything else (file:, javascript:, smb: …) is removed."""

@@ -48,7 +48,6 @@ def describe_yaml_error(error: yaml.YAMLError, text: str) -> tuple[str, int | No
     if mark is None:
         return _syntax("YAML kan inte läsa filen. Kontrollera indrag, kolon och citattecken."), None
     row = mark.line + 1
-    line_text = lines[mark.line] if mark.line < len(lines) else ""
 
     if "'\\t'" in problem or "tab character" in problem:
         advice = ("raden har ett tabbtecken där YAML kräver mellanslag: använd mellanslag för "

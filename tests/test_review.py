@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from pypdf import PdfReader
 from conftest import ORGANISATIONER, SAMPLE, VALID_ARENDE, write_arende
 from generator import pipeline
 from generator.cli import main
+from generator.conformance import validate_pdf
 from generator.errors import ReviewError
 from generator.readability import find_myndighetsord, lix, lix_label
 from generator.review import (
@@ -359,10 +361,13 @@ def test_build_refuses_a_personnummer_and_builds_it_as_utkast(tmp_path: Path):
     pages = subprocess.run(["pdftotext", paper, "-"], capture_output=True, text=True, check=True).stdout.split("\f")
     pages = [p for p in pages if p.strip()]
     assert len(pages) >= 2
-    assert all(WATERMARK_TEXT in p for p in pages)
+    assert all(p.count(WATERMARK_TEXT) == 1 for p in pages), "stamped once; the header text box is not converted"
     assert WATERMARK_TEXT in docx.Document(str(out / "pnr" / "beslutsunderlag.docx")).sections[0].header._element.xml
     for page in PdfReader(paper).pages:
         assert _marked_content_of(page, WATERMARK_TEXT) == ["/Artifact"]
+        assert 0.5 < _text_angle(page, WATERMARK_TEXT) / 45 < 1.5, "diagonal, not horizontal"
+        assert b"/MCID" not in page.get_contents().get_data().split(b"/Artifact", 1)[1].split(b"EMC", 1)[0]
+    assert validate_pdf(paper, "2a") == [] and validate_pdf(paper, "ua1") == []
     bundle = subprocess.run(["pdftotext", out / "pnr" / "handlingar.pdf", "-"], capture_output=True, text=True,
                             check=True).stdout
     assert bundle.count(WATERMARK_TEXT) == len(pages)
@@ -376,6 +381,28 @@ def test_build_without_stopp_has_no_watermark(tmp_path: Path):
     assert "Granskning: 0 stopp" in result.stderr
     header = docx.Document(str(out / "ren" / "beslutsunderlag.docx")).sections[0].header._element.xml
     assert WATERMARK_TEXT not in header
+
+
+def _text_angle(page, text: str) -> float:
+    """Return the angle in degrees (counter-clockwise) at which ``text`` is drawn on ``page``.
+
+    pypdf reports text inside a Form XObject in the form's own space, so the matrix in
+    force where the page draws the form (``Do``) is turned by as well.
+    """
+    angles, outer = [], [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+
+    def before(op, args, cm, tm):
+        if op == b"Do":
+            outer[:] = cm
+
+    def visit(t, cm, tm, font, size):
+        if text in t:
+            local = math.atan2(tm[0] * cm[1] + tm[1] * cm[3], tm[0] * cm[0] + tm[1] * cm[2])
+            angles.append(math.degrees(local + math.atan2(outer[1], outer[0])))
+
+    page.extract_text(visitor_operand_before=before, visitor_text=visit)
+    assert angles, f"{text} not on the page"
+    return angles[0]
 
 
 def _marked_content_of(page, text: str) -> list[str]:

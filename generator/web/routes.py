@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..content import ARENDE_FILE, OVERRIDES_DIR, UTSKICK_FILE
+from ..content import ARENDE_FILE, OVERRIDES_DIR
 from ..errors import BeslutError
 from ..wording import wording_for
 from . import actions, forms
