@@ -470,8 +470,8 @@ def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path) -> None:
 @click.option("--omvandlare", "converters", type=click.IntRange(1, 8), default=1, show_default=True,
               metavar="ANTAL", help="Antal varma LibreOffice-omvandlare (ca 200 MB minne var).")
 @reports_errors
-def web(organisationer: Path, out: Path, mallar: Path | None, content: Path | None, host: str, port: int, users: Path | None,
-        trusted_header: str | None, new_user: str | None, converters: int) -> None:
+def web(organisationer: Path, out: Path, mallar: Path | None, content: Path | None, host: str, port: int,
+        users: Path | None, trusted_header: str | None, new_user: str | None, converters: int) -> None:
     """Starta webbsidan där handläggare skriver, kontrollerar och skapar ärenden i webbläsaren.
 
     Sidan nås på http://ADRESS:PORT/. Som standard lyssnar den bara på den egna datorn;

@@ -150,8 +150,8 @@ def install() -> None:
     """Make click speak Swedish in every module that has user-visible strings."""
     for module in MODULES:
         if hasattr(module, "_"):
-            module._ = _
+            vars(module)["_"] = _
         if hasattr(module, "ngettext"):
-            module.ngettext = ngettext
+            vars(module)["ngettext"] = ngettext
     for cls, name in TYPE_NAMES.items():
         cls.name = name

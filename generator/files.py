@@ -11,10 +11,12 @@ import io
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import cast
 
+from docx.opc.phys_pkg import PhysPkgWriter
 from docx.opc.pkgwriter import PackageWriter
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -70,7 +72,9 @@ def docx_bytes(document) -> bytes:
         part.before_marshal()
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zip_file:
-        writer = _FixedTimeZipWriter(zip_file)
+        # PackageWriter only calls write(); python-docx's PhysPkgWriter cannot be subclassed
+        # (its __new__ always makes a _ZipPkgWriter), so ours is cast to the annotated type.
+        writer = cast(PhysPkgWriter, _FixedTimeZipWriter(zip_file))
         PackageWriter._write_content_types_stream(writer, parts)
         PackageWriter._write_pkg_rels(writer, package.rels)
         PackageWriter._write_parts(writer, parts)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 from .bilagor import PlannedBilaga, plan_bilagor
 from .content import LoadedArende, LoadedUtskick
@@ -160,7 +159,7 @@ class LetterJob:
         return self.organisation.namn
 
 
-Job = Union[PaperJob, LetterJob]
+Job = PaperJob | LetterJob
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def sha256_file(path: Path) -> str:
 
 def message_id(loaded: LoadedUtskick, org: Organisation, fingerprint: str) -> str:
     """Return the stable Message-ID of the letter to ``org``: same letter, same id."""
-    digest = hashlib.sha256(f"{loaded.name}\n{org.id}\n{fingerprint}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{loaded.name}\n{org.id}\n{fingerprint}".encode()).hexdigest()
     domain = check_sender(loaded).rsplit("@", 1)[1].encode("idna").decode("ascii")
     return f"<{digest[:32]}.{org.id}@{domain}>"
 

@@ -28,6 +28,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from .errors import ContentError
 from .yamlfile import Loc, YamlDocument, field_name
@@ -86,7 +87,7 @@ class Organisation(Model):
     epost: Epost | None = Field(None, alias="e-post")
 
     @model_validator(mode="after")
-    def _namnd_has_forvaltning(self) -> "Organisation":
+    def _namnd_has_forvaltning(self) -> Organisation:
         if self.typ == "nämnd" and not self.forvaltning:
             raise ValueError("en nämnd måste ha 'förvaltning' (t.ex. 'förvaltning: Förskoleförvaltningen').")
         return self
@@ -375,7 +376,7 @@ def _locate(doc: YamlDocument, loc: Loc, text: str) -> str:
     return ", ".join(parts) + ": " + text
 
 
-def _is_empty(err: dict) -> bool:
+def _is_empty(err: ErrorDetails) -> bool:
     """Return True if ``err`` says a field is missing, empty, only spaces or an empty list."""
     kind = err["type"]
     if kind in ("missing", "string_too_short", "too_short"):

@@ -17,7 +17,7 @@ import os
 import re
 import struct
 import zipfile
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pikepdf
@@ -44,14 +44,14 @@ def document_time(src: Path, when: date | datetime | None = None) -> datetime:
     if when is None:
         when = office_date(src)
     if when is None and os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
-        when = datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), timezone.utc)
+        when = datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), UTC)
     if when is None:
-        when = datetime.fromtimestamp(int(src.stat().st_mtime), timezone.utc)
+        when = datetime.fromtimestamp(int(src.stat().st_mtime), UTC)
     if not isinstance(when, datetime):
         when = datetime.combine(when, time(0, 0))
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).replace(microsecond=0)
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).replace(microsecond=0)
 
 
 def office_date(src: Path) -> datetime | None:
@@ -78,7 +78,7 @@ def office_date(src: Path) -> datetime | None:
 
 def pdf_date(when: datetime) -> str:
     """Return ``when`` (UTC) as a PDF date string: D:20231002000000+00'00'."""
-    return when.astimezone(timezone.utc).strftime("D:%Y%m%d%H%M%S+00'00'")
+    return when.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
 
 
 def content_id(data: bytes) -> bytes:
@@ -121,8 +121,9 @@ def finish_pdf(made: Path, dst: Path, *, title: str | None, when: datetime, src:
                 if key in pdf.trailer:  # qpdf would keep the first half of the old /ID
                     del pdf.trailer[key]
             for intent in pdf.Root.get("/OutputIntents", []):
-                if "/DestOutputProfile" in intent:
-                    date_icc_profile(intent.DestOutputProfile, when)
+                profile = intent.get("/DestOutputProfile")
+                if isinstance(profile, pikepdf.Stream):
+                    date_icc_profile(profile, when)
             pdf.save(dst, deterministic_id=True)
     except pikepdf.PasswordError as e:
         raise ConversionError(

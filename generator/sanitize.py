@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import cast
 
 import pikepdf
 from pikepdf import Array, Dictionary
@@ -107,7 +108,7 @@ def join_swedish(items: list[str]) -> str:
 def sanitize_pdf(pdf: pikepdf.Pdf) -> Cleaned:
     """Remove active content and embedded files from ``pdf`` in place; return what was removed."""
     cleaned = Cleaned()
-    root = pdf.Root
+    root = cast(Dictionary, pdf.Root)  # pikepdf types it Object; a catalog is a dictionary
     clean_document(root, cleaned)
     for page in pdf.pages:
         obj = page.obj
@@ -179,11 +180,11 @@ def clean_annotations(page: Dictionary, cleaned: Cleaned) -> None:
         page.Annots = kept
 
 
-def action_is_safe(action: Dictionary, cleaned: Cleaned) -> bool:
+def action_is_safe(action: pikepdf.Object, cleaned: Cleaned) -> bool:
     """Return True if ``action`` and every action chained after it (/Next) is safe; count the rest."""
     safe = True
     seen: set = set()
-    todo = [action]
+    todo: list[pikepdf.Object] = [action]
     while todo:
         act = todo.pop()
         if not isinstance(act, Dictionary) or (act.is_indirect and act.objgen in seen):

@@ -23,17 +23,17 @@ import ssl
 import tempfile
 import time
 import tomllib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from pathlib import Path
-from typing import Callable, Iterator
 
-from .jobs import MANIFEST_NAME, utskick_folder
 from .content import LoadedUtskick
 from .errors import SendError
 from .files import write_bytes
+from .jobs import MANIFEST_NAME, utskick_folder
 from .letters import render_letter
 from .mail import POLICY, attachment_name, build_message, check_sender, sha256_file
 from .model import Organisation
@@ -120,7 +120,8 @@ def load_smtp_settings(config: Path | None = None, environ=os.environ, **overrid
         tidsgrans=_number(values, where, "tidsgrans", float, 60.0, 1, 600),
     )
     if settings.anvandare and not settings.losenord:
-        raise SendError(f"användare är angiven men inget lösenord: ange {ENV_PREFIX}LOSENORD eller 'losenord' i {path}.")
+        raise SendError(f"användare är angiven men inget lösenord: ange {ENV_PREFIX}LOSENORD eller 'losenord' "
+                        f"i {path}.")
     if settings.losenord and settings.sakerhet == "ingen" and not _is_loopback(settings.host):
         raise SendError(
             "lösenordet skulle skickas okrypterat. Sätt 'sakerhet' till starttls eller ssl "
@@ -200,7 +201,8 @@ def check_letters(loaded: LoadedUtskick, recipients: list[Organisation], out: Pa
     if not manifest_path.is_file():
         raise SendError(f"det finns inga brev att skicka i {folder} (manifest.json saknas). {again}")
     try:
-        listed = {(d["mottagare"], Path(d["fil"]).suffix): d for d in json.loads(manifest_path.read_text("utf-8"))["dokument"]}
+        listed = {(d["mottagare"], Path(d["fil"]).suffix): d
+                  for d in json.loads(manifest_path.read_text("utf-8"))["dokument"]}
     except (ValueError, KeyError, TypeError) as e:
         raise SendError(f"manifestet går inte att läsa ({e}). {again}", file=manifest_path) from e
     letters, problems = {}, []
@@ -246,7 +248,7 @@ class SendLog:
         """The file's bytes when it was read (None: there was none), to notice another run."""
 
     @classmethod
-    def load(cls, path: Path, loaded: LoadedUtskick) -> "SendLog":
+    def load(cls, path: Path, loaded: LoadedUtskick) -> SendLog:
         """Read the log at ``path``, or start an empty one."""
         if not path.is_file():
             return cls(path, {"utskick": loaded.name, "mottagare": {}})
@@ -298,8 +300,8 @@ class Delivery:
     action: str
     why: str = ""
     letter: Letter | None = None
-    attempt: dict | None = None
-    """After ``run_send``: the attempt made this run, if any."""
+    attempt: dict = field(default_factory=dict)
+    """After ``run_send``: the attempt made this run (empty if none)."""
 
 
 @dataclass
@@ -341,7 +343,8 @@ def _decide(attempts: list[dict], org: Organisation, letter: Letter, igen: bool)
     """Return (action, why) for one recipient with an address, from its earlier attempts."""
     if igen:
         return SKICKA, "--igen" if attempts else "ny"
-    same = [a for a in attempts if a.get("brev_sha256") == letter.fingerprint and a["adress"].lower() == org.epost.lower()]
+    address = (org.epost or "").lower()
+    same = [a for a in attempts if a.get("brev_sha256") == letter.fingerprint and a["adress"].lower() == address]
     if any(a["status"] == SKICKAT for a in same):
         sent = next(a for a in reversed(same) if a["status"] == SKICKAT)
         return REDAN, f"skickat {_shown_time(sent['tid'])}"
@@ -393,6 +396,7 @@ def format_plan(plan: SendPlan, settings: SmtpSettings | None, settings_problem:
             if action == UTAN_ADRESS:
                 lines.append(f"  {d.org.id:<{width}}  {d.org.namn}")
             elif action == SKICKA:
+                assert d.letter is not None, "plan_send gives every delivery to send its letter"
                 size = d.letter.pdf.stat().st_size
                 lines.append(f"  {d.org.id:<{width}}  {d.org.epost:<{address_width}}  {attachment_name(d.org)} "
                              f"({_kilobytes(size)}){'' if d.why == 'ny' else f'  [{d.why}]'}")
@@ -420,7 +424,7 @@ class SendReport:
 
     @property
     def attempted(self) -> list[Delivery]:
-        return [d for d in self.plan.deliveries if d.attempt is not None]
+        return [d for d in self.plan.deliveries if d.attempt]
 
     @property
     def sent(self) -> list[Delivery]:
@@ -431,7 +435,8 @@ class SendReport:
         return [d for d in self.attempted if d.attempt["status"] != SKICKAT]
 
 
-def run_send(plan: SendPlan, settings: SmtpSettings, *, on_attempt: Callable[[Delivery], None] = lambda d: None) -> SendReport:
+def run_send(plan: SendPlan, settings: SmtpSettings, *,
+             on_attempt: Callable[[Delivery], None] = lambda d: None) -> SendReport:
     """Send every delivery of ``plan`` marked SKICKA, recording each attempt in the log.
 
     A refused address or a broken connection fails that one recipient and the others go
@@ -461,14 +466,15 @@ def run_send(plan: SendPlan, settings: SmtpSettings, *, on_attempt: Callable[[De
     return report
 
 
-def _send_one(plan: SendPlan, sender: str, delivery: Delivery, connection: "_Connection") -> dict:
+def _send_one(plan: SendPlan, sender: str, delivery: Delivery, connection: _Connection) -> dict:
     """Send one letter; return the attempt as recorded in the log."""
-    org, letter = delivery.org, delivery.letter
+    org, letter, address = delivery.org, delivery.letter, delivery.org.epost
+    assert letter is not None and address, "plan_send gives every delivery to send its letter and address"
     now = datetime.now().astimezone()
     msg = build_message(plan.loaded, org, letter.pdf, when=now)
     attempt = {
         "status": SKICKAS,
-        "adress": org.epost,
+        "adress": address,
         "message_id": msg["Message-ID"],
         "tid": now.isoformat(timespec="seconds"),
         "svar": None,
@@ -476,7 +482,7 @@ def _send_one(plan: SendPlan, sender: str, delivery: Delivery, connection: "_Con
         "brev_sha256": letter.fingerprint,
     }
     plan.log.record(org, attempt)
-    ok, code, text, reason = connection.send(sender, org.epost, msg.as_bytes(policy=POLICY))
+    ok, code, text, reason = connection.send(sender, address, msg.as_bytes(policy=POLICY))
     attempt = {**attempt, "status": SKICKAT if ok else MISSLYCKAT,
                "svar": {"kod": code, "text": text} if code else None,
                "tid": datetime.now().astimezone().isoformat(timespec="seconds")}
@@ -493,7 +499,7 @@ class _Connection:
         self.settings = settings
         self.smtp: smtplib.SMTP | None = None
 
-    def __enter__(self) -> "_Connection":
+    def __enter__(self) -> _Connection:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -509,6 +515,7 @@ class _Connection:
             return
         s = self.settings
         context = ssl.create_default_context()
+        smtp: smtplib.SMTP
         try:
             if s.sakerhet == "ssl":
                 smtp = smtplib.SMTP_SSL(s.host, s.port, local_hostname=socket.gethostname(),
@@ -524,6 +531,7 @@ class _Connection:
                     smtp.starttls(context=context)
                     smtp.ehlo()
                 if s.anvandare:
+                    assert s.losenord is not None, "load_smtp_settings requires a password with a user"
                     _login(smtp, s.anvandare, s.losenord)
             except BaseException:
                 smtp.close()
@@ -541,6 +549,7 @@ class _Connection:
     def send(self, sender: str, recipient: str, data: bytes) -> tuple[bool, int | None, str | None, str | None]:
         """Send one message; return (ok, SMTP code, SMTP text, Swedish reason if not ok)."""
         smtp = self.smtp
+        assert smtp is not None, "run_send opens the connection before sending"
         step = "MAIL FROM"
         try:
             options = [f"SIZE={len(data)}"] if smtp.has_extn("size") else []
@@ -560,13 +569,15 @@ class _Connection:
             return False, code, _text(reply), f"servern avböjde vid {step}: {code} {_text(reply)}"
         except smtplib.SMTPResponseException as e:  # e.g. DATA not accepted (not 354)
             self._after_error(e.smtp_code)
-            return False, e.smtp_code, _text(e.smtp_error), f"servern avböjde vid {step}: {e.smtp_code} {_text(e.smtp_error)}"
+            reason = f"servern avböjde vid {step}: {e.smtp_code} {_text(e.smtp_error)}"
+            return False, e.smtp_code, _text(e.smtp_error), reason
         except (OSError, smtplib.SMTPException) as e:
             self.close()
-            return False, None, None, f"anslutningen till {self.where} bröts vid {step}: {_describe(e, self.settings.tidsgrans)}"
+            reason = f"anslutningen till {self.where} bröts vid {step}: {_describe(e, self.settings.tidsgrans)}"
+            return False, None, None, reason
 
     def _after_error(self, code: int) -> None:
-        if code == 421:
+        if code == 421 or self.smtp is None:
             self.close()
             return
         try:
@@ -598,7 +609,7 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
         if not smtp.has_extn("auth") or "PLAIN" not in smtp.esmtp_features["auth"].upper().split():
             raise SendError("användare eller lösenord har tecken utanför ASCII, och servern erbjuder inte "
                             "AUTH PLAIN som klarar dem.")
-        token = base64.b64encode(f"\0{user}\0{password}".encode("utf-8")).decode("ascii")
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
         code, reply = smtp.docmd("AUTH", "PLAIN " + token)
         if code != 235:
             raise smtplib.SMTPAuthenticationError(code, reply)
@@ -645,7 +656,8 @@ def format_attempt(delivery: Delivery) -> str:
     """Return the line shown as soon as one message has been sent (or has failed)."""
     attempt = delivery.attempt
     if attempt["status"] == SKICKAT:
-        return f"Skickat: {delivery.org.id} <{delivery.org.epost}> ({attempt['svar']['kod']} {attempt['svar']['text']})"
+        reply = attempt["svar"]
+        return f"Skickat: {delivery.org.id} <{delivery.org.epost}> ({reply['kod']} {reply['text']})"
     return f"Misslyckades: {delivery.org.id} <{delivery.org.epost}>: {attempt['orsak']}"
 
 

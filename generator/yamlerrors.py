@@ -44,9 +44,9 @@ def describe_yaml_error(error: yaml.YAMLError, text: str) -> tuple[str, int | No
     problem = error.problem or ""
     context = error.context or ""
     mark = error.problem_mark or error.context_mark
-    opened = error.context_mark or mark
     if mark is None:
         return _syntax("YAML kan inte läsa filen. Kontrollera indrag, kolon och citattecken."), None
+    opened = error.context_mark or mark
     row = mark.line + 1
 
     if "'\\t'" in problem or "tab character" in problem:
