@@ -29,7 +29,7 @@ import io
 import os
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -262,7 +262,7 @@ def write_bundle(
     writer = PdfWriter()
     structure = BundleStructure(writer) if all(is_tagged(c.reader) for c in checked) else None
     overlays: Overlays = {}
-    for part, (reader, _, _) in zip(parts, checked):
+    for part, (reader, _, _) in zip(parts, checked, strict=True):
         try:
             first = len(writer.pages)
             append_part(writer, part, reader, overlays)
@@ -282,8 +282,8 @@ def write_bundle(
     warnings = BundleWarnings(warning for c in checked for warning in c.warnings)
     warnings.pdfua, warnings.failures = not failures, failures
     warnings.cleaned = [{"del": part.name, "fil": str(part.user_file), **c.cleaned.as_dict()}
-                        for part, c in zip(parts, checked) if c.cleaned]
-    untagged = [part.bookmark for part, c in zip(parts, checked) if not is_tagged(c.reader)]
+                        for part, c in zip(parts, checked, strict=True) if c.cleaned]
+    untagged = [part.bookmark for part, c in zip(parts, checked, strict=True) if not is_tagged(c.reader)]
     if untagged:
         warnings.append(
             "handlingar.pdf blir inte taggad (läsbar för skärmläsare), eftersom dessa delar saknar "
@@ -504,7 +504,7 @@ def bundle_date(first: PdfReader, when: date | None) -> str | None:
     if isinstance(created, str) and re.fullmatch(r"D:\d{14}.*", created):
         return created
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return pdf_date(datetime.fromtimestamp(int(epoch), timezone.utc)) if epoch.isdigit() else None
+    return pdf_date(datetime.fromtimestamp(int(epoch), UTC)) if epoch.isdigit() else None
 
 
 def set_document_info(writer: PdfWriter, title: str, language: str, created: str | None = None) -> None:

@@ -31,9 +31,10 @@ import warnings
 import xmlrpc.client
 import zipfile
 import zlib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from unoserver.client import UnoClient
 
@@ -124,7 +125,7 @@ class Converter:
         self.starts = 0
         """How many LibreOffice servers this converter has started (for tests and benchmarks)."""
 
-    def __enter__(self) -> "Converter":
+    def __enter__(self) -> Converter:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -184,7 +185,9 @@ class Converter:
         return dst
 
     def start(self) -> None:
-        """Start LibreOffice now, e.g. while the .docx files render (it otherwise starts with the first office document).
+        """Start LibreOffice now, e.g. while the .docx files render.
+
+        Without this it starts with the first office document.
 
         Does nothing where LibreOffice is not installed (``to_pdf`` then says so per document).
         """
@@ -554,8 +557,8 @@ def _serve(port: str, uno_port: str, profile: str, soffice: str, parent: str, me
     """
     _die_with_parent(int(parent))
     resource.setrlimit(resource.RLIMIT_AS, (int(memory_limit), int(memory_limit)))
-    from unoserver import converter, server  # imports uno, which enables com.sun.star imports
     from com.sun.star.beans import PropertyValue
+    from unoserver import converter, server  # imports uno, which enables com.sun.star imports
 
     class HiddenDesktop:
         """The LibreOffice desktop, loading every document hidden."""

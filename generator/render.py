@@ -11,10 +11,10 @@ hundreds of times, and an edited template is never served from a stale cache.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import jinja2
 from docxtpl import DocxTemplate

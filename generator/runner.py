@@ -27,12 +27,12 @@ import shutil
 import signal
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
 from pypdf import PdfReader
 from rich.console import Console
@@ -207,7 +207,8 @@ def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache
     warnings = write_bundle(parts, _staged(job.outputs.bundle, staging, out), title=job.title)
     if job.outputs.report is not None:
         summary = write_report(
-            check_parts(parts, warnings.failures), pdfua=warnings.pdfua, title=job.title, bundle_failures=warnings.failures,
+            check_parts(parts, warnings.failures), pdfua=warnings.pdfua, title=job.title,
+            bundle_failures=warnings.failures,
             text_path=_staged(job.outputs.report, staging, out),
             json_path=_staged(job.outputs.report_json, staging, out))
         if summary:
@@ -279,7 +280,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _finish_all(todo: list[Outcome], jobs: dict[str, Job], staging: Path, out: Path,
-                cache: BilagaCache, finishers: "_Finishers", advance) -> None:
+                cache: BilagaCache, finishers: _Finishers, advance) -> None:
     def finish(outcome: Outcome, converter):
         def work():
             warnings = finish_job(jobs[outcome.recipient], staging, out, converter, cache)
@@ -308,7 +309,7 @@ class _Finishers:
         self._queue: queue.Queue = queue.Queue()
         self._threads = [threading.Thread(target=self._serve, daemon=True) for _ in range(max(1, count))]
 
-    def __enter__(self) -> "_Finishers":
+    def __enter__(self) -> _Finishers:
         for thread in self._threads:
             thread.start()
         return self
@@ -329,7 +330,7 @@ class _Finishers:
     def run(self, work: list[Callable]) -> None:
         """Run every ``work(converter)`` on the threads; return when all are done."""
         done = [threading.Event() for _ in work]
-        for item, event in zip(work, done):
+        for item, event in zip(work, done, strict=True):
             self._queue.put((item, event))
         for event in done:
             event.wait()
@@ -341,7 +342,7 @@ class _Finishers:
                 converter = stack.enter_context(self._factory())
                 if hasattr(converter, "start"):
                     converter.start()
-            except Exception:  # noqa: BLE001: the first job meets the same problem and reports it
+            except Exception:  # noqa: BLE001 -- the first job meets the same problem and reports it
                 pass
             while (item := self._queue.get()) is not None:
                 work, event = item
@@ -349,7 +350,7 @@ class _Finishers:
                     if converter is None:
                         converter = stack.enter_context(self._factory())
                     work(converter)
-                except Exception:  # noqa: BLE001: work records its own errors (``_record``)
+                except Exception:  # noqa: BLE001 -- work records its own errors (``_record``)
                     pass
                 finally:
                     event.set()

@@ -75,7 +75,8 @@ _PARAGRAPH = """<w:p {ns}><w:pPr><w:pStyle w:val="Header"/></w:pPr><w:r><w:rPr><
     <w:r><w:rPr><w:rFonts w:ascii="Liberation Sans" w:hAnsi="Liberation Sans" w:cs="Liberation Sans"/>
      <w:b/><w:color w:val="BFBFBF"/><w:sz w:val="192"/><w:szCs w:val="192"/></w:rPr><w:t>{text}</w:t></w:r>
    </w:p></w:txbxContent></wps:txbx>
-   <wps:bodyPr rot="0" vert="horz" wrap="none" lIns="0" tIns="0" rIns="0" bIns="0" anchor="ctr"><a:noAutofit/></wps:bodyPr>
+   <wps:bodyPr rot="0" vert="horz" wrap="none" lIns="0" tIns="0" rIns="0" bIns="0" anchor="ctr">
+    <a:noAutofit/></wps:bodyPr>
   </wps:wsp>
  </a:graphicData></a:graphic>
 </wp:anchor>
