@@ -154,21 +154,25 @@ def review_problems(instances: list[LoadedArende]) -> list[Problem]:
     return sorted(dict.fromkeys(found), key=lambda p: p.severity != STOPP)
 
 
-def check_arende(folder: Path, organisationer_path: Path) -> tuple[list[Problem], list[Problem]]:
-    """Return the ärende's validation problems and, when it has none, the review's findings."""
+def check_arende(folder: Path, organisationer_path: Path,
+                 org_id: str | None = None) -> tuple[list[Problem], list[Problem]]:
+    """Return the ärende's validation problems and, when it has none, the review's findings.
+
+    ``org_id`` limits the review to one organisation's version of a shared ärende.
+    """
     instances, problems = validate_arende(folder, organisationer_path)
-    return problems, review_problems(instances)
+    return problems, review_problems([i for i in instances if i.organisation.id == org_id] or instances)
 
 
 def check_candidate(folder: Path, texts: dict[str, str], organisationer_path: Path,
-                    shown_as: Callable[[str], str]) -> tuple[list[Problem], list[Problem]]:
+                    shown_as: Callable[[str], str], org_id: str | None = None) -> tuple[list[Problem], list[Problem]]:
     """Check and review the ärende as it would be with ``texts`` saved; write nothing.
 
-    Return (validation problems, review findings). ``shown_as`` turns a path of the real
-    folder into the name shown to the user.
+    Return (validation problems, review findings of ``org_id``'s version, or of all).
+    ``shown_as`` turns a path of the real folder into the name shown to the user.
     """
     with candidate_folder(folder, texts) as copy:
-        problems, findings = check_arende(copy, organisationer_path)
+        problems, findings = check_arende(copy, organisationer_path, org_id)
         return _renamed(problems, copy, folder, shown_as), _renamed(findings, copy, folder, shown_as)
 
 

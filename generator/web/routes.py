@@ -255,7 +255,8 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
     else:
         org = registry.find(str(data.get("organisation", "")))
     if problems is None:
-        problems, findings = actions.check_arende(folder, config.organisationer)
+        problems, findings = actions.check_arende(folder, config.organisationer,
+                                                  None if file.name == ARENDE_FILE else file.stem)
         findings = [replace(f, file=shown(config, f.file)) if f.file else f for f in findings]
     file_shown = shown(config, file)
     tabs_by_file = tab_urls(folder, config)
@@ -412,7 +413,7 @@ async def check(request: Request) -> JSONResponse:
     try:
         flik, texts = await run_in_threadpool(_candidate, config, folder, form)
         problems, findings = await run_in_threadpool(actions.check_candidate, folder, texts, config.organisationer,
-                                                     lambda p: shown(config, p))
+                                                     lambda p: shown(config, p), None if flik == SHARED_TAB else flik)
     except BeslutError as e:
         problems = actions.parse_problems(e, lambda p: shown(config, p))
         flik = str(form.get("flik") or SHARED_TAB)

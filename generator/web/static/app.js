@@ -103,6 +103,7 @@
         });
       }
       summary.classList.toggle("none", problems.length === 0);
+      if (findings) { summary.classList.toggle("held", problems.length === 0 && stopp > 0); }
       heading.textContent = problems.length ? "Ärendet har " + problems.length + " fel"
         : stopp ? "Inga fel i fälten, men granskningen har stopp" : "Inga fel: handlingarna går att skapa";
       status.textContent = (problems.length ? problems.length + " fel i ärendet" : "Inga fel")
