@@ -385,9 +385,13 @@ def test_review_findings_at_fields_and_in_summary_follow_the_live_check(site, pa
 
 def test_review_of_an_override_links_to_the_shared_tab(site, page):
     page.goto(f"{site.url}/arende/{SAMPLE}?flik=forskolenamnden")
-    shared = page.locator("#granskningslista a[href$='flik=gemensamt#dimensioner-social']")
-    expect(shared).to_contain_text("Bedömning ur social dimension, fliken Gemensam text, rad 18:")
-    expect(page.locator("#dimensioner-social-granskning")).to_be_hidden()  # not a field of this tab
+    shared = page.locator("#granskningslista a[href$='flik=gemensamt#dimensioner-ekonomisk']")
+    expect(shared).to_contain_text("Bedömning ur ekonomisk dimension, fliken Gemensam text, rad 16:")
+    expect(page.locator("#dimensioner-ekonomisk-granskning")).to_be_hidden()  # not a field of this tab
+    own = page.locator("#forslag-granskning")  # this organisation's own förslag till beslut
+    expect(own).to_contain_text("texten är mycket svår att läsa (LIX 77")
+    page.goto(f"{site.url}/arende/{SAMPLE}?flik=gota-lejon")  # another organisation's findings are not shown
+    expect(page.locator("#granskningslista")).not_to_contain_text("Förskolenämnden")
 
 
 def test_build_with_stopp_explains_and_offers_a_draft(site, page, tmp_path):
