@@ -180,8 +180,9 @@ def test_letters_for_two_recipients_downloaded_as_zip(site, page, tmp_path):
     expect(page.locator("#jobb")).to_be_visible()
     status_url = site.url + page.locator("#jobb").get_attribute("data-status-url")
     expect(page.get_by_text("Klart.")).to_be_visible(timeout=120_000)
+    # The engine's progress: two stages (Word, then PDF) of two letters each, on one bar.
     assert json.loads(page.request.get(status_url).text()) == {
-        "state": "klar", "done": 2, "total": 2, "current": "", "finished": True}
+        "state": "klar", "done": 4, "total": 4, "current": "Skapar PDF: 2 av 2 klara", "finished": True}
     with page.expect_download() as info:
         page.get_by_role("link", name=re.compile("Allt som zip")).click()
     names = zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes())).namelist()
@@ -317,7 +318,7 @@ def test_keyboard_only_new_arende(site, page):
 def test_pages_have_no_axe_violations(site, page):
     axe = Axe()
     paths = ["/", "/nytt", f"/arende/{SAMPLE}", f"/arende/{SAMPLE}?flik=forskolenamnden",
-             "/utskick/2023-08-handlingsplaner", "/finns-inte"]
+             "/utskick/2023-08-handlingsplaner", "/utskick/2023-08-handlingsplaner/skicka", "/finns-inte"]
     for path in paths:
         page.goto(site.url + path)
         results = axe.run(page)
@@ -340,3 +341,186 @@ def test_focus_is_visible(site, page):
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert page.evaluate("document.activeElement.textContent") == "Hoppa till innehållet"
     assert outline == "solid"
+
+
+# --- the review (granskning) in the page ---------------------------------------------------
+
+
+def test_review_findings_at_fields_and_in_summary_follow_the_live_check(site, page):
+    page.goto(f"{site.url}/arende/{SAMPLE}")
+    before = (site.content / "arenden" / SAMPLE / "arende.yaml").read_bytes()
+    # Server-rendered: the sample's varningar (the CLI's review), each at its field, and LIX.
+    expect(page.locator("#granskningsrubrik")).to_have_text(re.compile(r"^Granskningen: \d+ varningar$"))
+    expect(page.locator("#dimensioner-ekonomisk-granskning")).to_have_text(
+        "Varning: 'ej' är ett myndighetsord; skriv hellre 'inte'.")
+    assert "dimensioner-ekonomisk-granskning" in page.get_by_label(
+        "Bedömning ur ekonomisk dimension").get_attribute("aria-describedby")
+    expect(page.locator("#granskningslista a[href='#dimensioner-ekonomisk']")).to_contain_text(
+        "Bedömning ur ekonomisk dimension, rad 16: 'ej' är ett myndighetsord")
+    expect(page.locator("#sammanfattning-lix")).to_have_text("Läsbarhet: LIX 64, mycket svår")
+    expect(page.locator("#forslag-granskning")).to_contain_text("texten är mycket svår att läsa (LIX 77")
+    # A placeholder typed into a field: a stopp appears at the field and in the summary.
+    summary = page.get_by_label("Sammanfattning", exact=True)
+    original = summary.input_value()
+    summary.fill("Styrelsen får information om planerna. Beloppet är XXX kronor för hela året.")
+    note = page.locator("#sammanfattning-granskning")
+    expect(note).to_contain_text("Stopp: platshållaren 'XXX' står kvar. Skriv den riktiga texten.")
+    expect(summary).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#granskningslista li.stopp a[href='#sammanfattning']")).to_contain_text(
+        "Sammanfattning, rad ")
+    expect(page.locator("#granskningsrubrik")).to_have_text(re.compile(r"^Granskningen: 1 stopp och \d+ varningar$"))
+    expect(page.locator("#felrubrik")).to_have_text("Inga fel i fälten, men granskningen har stopp")
+    expect(page.locator("#sammanfattning-lix")).to_have_text(re.compile(r"^Läsbarhet: LIX \d+, "))
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+    # Fixed: the stopp goes; too short a text to rate gets no LIX.
+    summary.fill("Styrelsen får information.")
+    expect(note).to_be_hidden()
+    expect(page.locator("#sammanfattning-lix")).to_be_hidden()
+    expect(summary).not_to_have_attribute("aria-invalid", "true")
+    summary.fill(original)
+    expect(page.locator("#sammanfattning-lix")).to_have_text("Läsbarhet: LIX 64, mycket svår")
+    assert (site.content / "arenden" / SAMPLE / "arende.yaml").read_bytes() == before  # checking saves nothing
+
+
+def test_review_of_an_override_links_to_the_shared_tab(site, page):
+    page.goto(f"{site.url}/arende/{SAMPLE}?flik=forskolenamnden")
+    shared = page.locator("#granskningslista a[href$='flik=gemensamt#dimensioner-ekonomisk']")
+    expect(shared).to_contain_text("Bedömning ur ekonomisk dimension, fliken Gemensam text, rad 16:")
+    expect(page.locator("#dimensioner-ekonomisk-granskning")).to_be_hidden()  # not a field of this tab
+    own = page.locator("#forslag-granskning")  # this organisation's own förslag till beslut
+    expect(own).to_contain_text("texten är mycket svår att läsa (LIX 77")
+    page.goto(f"{site.url}/arende/{SAMPLE}?flik=gota-lejon")  # another organisation's findings are not shown
+    expect(page.locator("#granskningslista")).not_to_contain_text("Förskolenämnden")
+
+
+def test_build_with_stopp_explains_and_offers_a_draft(site, page, tmp_path):
+    page.goto(site.url + "/nytt")
+    page.get_by_label("Mappnamn").fill("2026-04-utkast")
+    page.get_by_label("Förskolenämnden").check()
+    page.get_by_role("button", name="Skapa ärendet").click()
+    expect(page.locator("#rubrik-granskning")).to_contain_text("Stopp: platshållaren '[Skriv rubriken här]'")
+    page.get_by_role("button", name="Spara och skapa handlingarna").click()
+
+    expect(page.get_by_role("heading", name="Handlingarna skapades inte")).to_be_visible()
+    expect(page.locator("#stopprubrik")).to_have_text(re.compile(r"^Granskningen hittade \d+ stopp$"))
+    expect(page.locator("#felsammanfattning a[href='/arende/2026-04-utkast?flik=gemensamt#rubrik']")).to_contain_text(
+        "Rubrik, rad ")
+    expect(page.get_by_role("link", name="Tillbaka till ärendet och rätta")).to_have_class(re.compile("primary"))
+    draft = page.get_by_role("button", name="Skapa utkast")
+    expect(draft).not_to_have_class(re.compile("primary"))  # the secondary action
+    assert not (site.out / "2026-04-utkast").exists()  # nothing was written
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+    draft.click()
+    expect(page.get_by_text("Klart.")).to_be_visible(timeout=120_000)
+    expect(page.locator(".draft-note")).to_contain_text("utkast")
+    labels = page.locator("ul.downloads a").all_inner_texts()
+    assert "tjänsteutlåtande.pdf (utkast)" in labels and "handlingar.pdf (utkast)" in labels
+    with page.expect_download() as info:
+        page.get_by_role("link", name="tjänsteutlåtande.pdf (utkast)").click()
+    paper = tmp_path / "utkast.pdf"
+    info.value.save_as(paper)
+    reader = PdfReader(paper)
+    assert all("UTKAST" in p.extract_text() for p in reader.pages)
+    assert Axe().run(page).violations_count == 0
+
+
+# --- letters as e-mail, and the dry run of beslut send ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def send_site(tmp_path_factory):
+    """A second server whose registry has e-mail addresses (the send fixture's)."""
+    root = tmp_path_factory.mktemp("web-send")
+    content = root / "content"
+    (content / "utskick" / "handlingsplaner").mkdir(parents=True)
+    shutil.copy(REPO / "tests" / "fixtures" / "send" / "organisationer.yaml", content / "organisationer.yaml")
+    shutil.copy(REPO / "tests" / "fixtures" / "send" / "handlingsplaner" / "utskick.yaml",
+                content / "utskick" / "handlingsplaner" / "utskick.yaml")
+    config = WebConfig(content=content, organisationer=content / "organisationer.yaml", out=root / "out")
+    server, thread, url = start_server(config)
+    yield SimpleNamespace(url=url, out=root / "out", root=root)
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+def test_letters_with_eml_zipped_and_send_dry_run(send_site, page, tmp_path):
+    from email import policy
+    from email.parser import BytesParser
+
+    page.goto(send_site.url + "/utskick/handlingsplaner")
+    expect(page.locator("#eml-hint")).to_contain_text("(5 av 7)")
+    page.get_by_role("link", name="Visa vad som skulle skickas nu (provkörning)").click()
+    expect(page.locator("#felsammanfattning")).to_contain_text("manifest.json saknas")
+    assert str(send_site.root) not in page.content()  # no server paths in the page
+    page.get_by_role("link", name="Tillbaka till utskicket").click()
+
+    page.get_by_label("Skapa också PDF/A av varje brev").uncheck()
+    page.get_by_label("Skapa också e-postmeddelanden (.eml)").check()
+    page.get_by_role("button", name="Skapa följebrev").click()  # e-mail needs the PDF
+    expect(page.locator("#felsammanfattning")).to_contain_text("kryssa också i ”Skapa också PDF/A av varje brev”")
+    expect(page.get_by_label("Skapa också e-postmeddelanden (.eml)")).to_be_checked()
+    page.get_by_label("Skapa också PDF/A av varje brev").check()
+    page.get_by_role("button", name="Skapa följebrev").click()
+    expect(page.get_by_text("Klart.")).to_be_visible(timeout=120_000)
+    expect(page.locator("ul.warnings")).to_contain_text("Valnämnden: ingen e-postadress")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Förskolenämnden: forskolenamnden.eml").click()
+    assert info.value.suggested_filename == "forskolenamnden.eml"
+    with page.expect_download() as info:
+        page.get_by_role("link", name=re.compile("Allt som zip")).click()
+    archive = zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes()))
+    ids = ["forskolenamnden", "kulturnamnden", "valnamnden", "gota-lejon", "liseberg", "goteborg-co", "higab"]
+    with_address = [i for i in ids if i not in ("valnamnden", "higab")]
+    assert sorted(archive.namelist()) == sorted(
+        [f"handlingsplaner/{i}.{kind}" for i in ids for kind in ("docx", "pdf")]
+        + [f"handlingsplaner/{i}.eml" for i in with_address] + ["handlingsplaner/manifest.json"])
+    message = BytesParser(policy=policy.default).parsebytes(archive.read("handlingsplaner/forskolenamnden.eml"))
+    assert message["To"].addresses[0].addr_spec == "forskola@example.org"
+    attachment = next(message.iter_attachments())
+    assert attachment.get_filename() == "Följebrev – Förskolenämnden.pdf"
+    assert attachment.get_content() == archive.read("handlingsplaner/forskolenamnden.pdf")
+
+    # The dry run of beslut send, read-only: who would get a letter; nothing is sent.
+    page.goto(send_site.url + "/utskick/handlingsplaner")
+    page.get_by_role("link", name="Visa vad som skulle skickas nu (provkörning)").click()
+    plan = page.locator("pre.plan")
+    expect(plan).to_contain_text("Från: Stadsledningskontoret <utskick@stadshuset.example.org>")
+    expect(plan).to_contain_text("Skickas (5):")
+    expect(plan).to_contain_text(re.compile(r"forskolenamnden +forskola@example.org +Följebrev – Förskolenämnden.pdf"))
+    expect(plan).to_contain_text("Utan e-postadress i registret, hoppas över (2):")
+    expect(plan).to_contain_text(re.compile(r"valnamnden +Valnämnden"))
+    assert "Server:" not in plan.inner_text()
+    assert not (send_site.out / "handlingsplaner" / "utskick-logg.json").exists()
+    assert Axe().run(page).violations_count == 0
+
+
+def test_letters_without_pdf_show_progress(send_site, page):
+    page.goto(send_site.url + "/utskick/handlingsplaner")
+    page.get_by_label("Skapa också PDF/A av varje brev").uncheck()
+    page.get_by_role("button", name="Skapa följebrev").click()
+    status_url = send_site.url + page.locator("#jobb").get_attribute("data-status-url")
+    expect(page.get_by_text("Klart.")).to_be_visible(timeout=120_000)
+    assert json.loads(page.request.get(status_url).text()) == {
+        "state": "klar", "done": 7, "total": 7, "current": "Skapar Word-filer: 7 av 7 klara", "finished": True}
+
+
+def test_stage_progress_is_one_bar_over_the_engine_stages(site, tmp_path):
+    from generator.web import actions
+
+    seen = []
+    report = actions.run_letters(site.content / "utskick" / "2023-08-handlingsplaner", site.config.organisationer,
+                                 tmp_path / "out", ["gota-lejon", "liseberg", "higab"], pdf=False, converter=None,
+                                 progress=lambda done, total, what: seen.append((done, total, what)))
+    assert not report.failed
+    assert seen[0] == (0, 3, "Skapar Word-filer: 0 av 3 klara")
+    assert seen[-1] == (3, 3, "Skapar Word-filer: 3 av 3 klara")
+    assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)
+    two = []
+    on_progress = actions.stage_progress(lambda *a: two.append(a), stages=2)
+    for stage, done in [("docx", 0), ("docx", 2), ("pdf", 0), ("pdf", 1), ("pdf", 2)]:
+        on_progress(stage, done, 2)
+    assert [(d, t) for d, t, _ in two] == [(0, 4), (2, 4), (2, 4), (3, 4), (4, 4)]
+    assert two[-1][2] == "Skapar PDF: 2 av 2 klara"

@@ -35,7 +35,11 @@ from ..content import (
 from ..errors import BeslutError
 from ..jobs import plan_papers
 from ..model import Organisationer
+from ..mail import check_sender
+from ..readability import lix, lix_label
+from ..review import LIX_MIN_WORDS, STOPP, review_arende
 from ..runner import Report
+from ..send import format_plan, plan_send
 from ..templates import FOLJEBREV, template_path
 
 log = logging.getLogger("beslut.web")
@@ -52,6 +56,8 @@ class Problem:
     line: int | None = None
     field: str | None = None
     """The field as the CLI names it: ``handläggare.e-post``, ``förslag_till_beslut[2]``."""
+    severity: str = "fel"
+    """``fel`` (the ärende cannot be read), or the review's ``stopp`` or ``varning``."""
 
     @property
     def text(self) -> str:
@@ -137,15 +143,47 @@ def _link_or_copy(src, dst) -> None:
         shutil.copy2(src, dst)
 
 
-def validate_candidate(folder: Path, texts: dict[str, str], organisationer_path: Path,
-                       shown_as: Callable[[str], str]) -> list[Problem]:
-    """Check the ärende as it would be with ``texts`` saved; write nothing.
+def review_problems(instances: list[LoadedArende]) -> list[Problem]:
+    """Return the review's findings (``beslut review``) for an ärende's instances, stopp first.
 
+    A finding in the shared text of a shared ärende is found once per organisation and
+    returned once.
+    """
+    found = [Problem(f.message, str(f.file) if f.file else None, f.line, f.field, f.severity)
+             for loaded in instances for f in review_arende(loaded)]
+    return sorted(dict.fromkeys(found), key=lambda p: p.severity != STOPP)
+
+
+def check_arende(folder: Path, organisationer_path: Path,
+                 org_id: str | None = None) -> tuple[list[Problem], list[Problem]]:
+    """Return the ärende's validation problems and, when it has none, the review's findings.
+
+    ``org_id`` limits the review to one organisation's version of a shared ärende.
+    """
+    instances, problems = validate_arende(folder, organisationer_path)
+    return problems, review_problems([i for i in instances if i.organisation.id == org_id] or instances)
+
+
+def check_candidate(folder: Path, texts: dict[str, str], organisationer_path: Path,
+                    shown_as: Callable[[str], str], org_id: str | None = None) -> tuple[list[Problem], list[Problem]]:
+    """Check and review the ärende as it would be with ``texts`` saved; write nothing.
+
+    Return (validation problems, review findings of ``org_id``'s version, or of all).
     ``shown_as`` turns a path of the real folder into the name shown to the user.
     """
     with candidate_folder(folder, texts) as copy:
-        _, problems = validate_arende(copy, organisationer_path)
-        return _renamed(problems, copy, folder, shown_as)
+        problems, findings = check_arende(copy, organisationer_path, org_id)
+        return _renamed(problems, copy, folder, shown_as), _renamed(findings, copy, folder, shown_as)
+
+
+def readability_of(texts: dict[str, str]) -> dict[str, str]:
+    """Return "LIX 42, medelsvår" for each text with enough words to rate (the review's rule)."""
+    rated = {}
+    for key, text in texts.items():
+        value, words = lix(text)
+        if words >= LIX_MIN_WORDS:
+            rated[key] = f"LIX {value}, {lix_label(value)}"
+    return rated
 
 
 def _renamed(problems: list[Problem], copy: Path, folder: Path, shown_as: Callable[[str], str]) -> list[Problem]:
@@ -153,7 +191,8 @@ def _renamed(problems: list[Problem], copy: Path, folder: Path, shown_as: Callab
     def real(text: str) -> str:
         return text.replace(str(copy), str(folder))
 
-    return [Problem(real(p.message), shown_as(real(p.file)) if p.file else None, p.line, p.field) for p in problems]
+    return [Problem(real(p.message), shown_as(real(p.file)) if p.file else None, p.line, p.field, p.severity)
+            for p in problems]
 
 
 # --- converters ----------------------------------------------------------------------------
@@ -220,14 +259,10 @@ class Busy(Exception):
 
 
 class LentConverter:
-    """A pooled converter lent to one engine run: the run may not close it.
+    """A pooled converter lent to one engine run: the run may not close it."""
 
-    It counts the PDF/A conversions (one per paper or letter) so the page can show progress.
-    """
-
-    def __init__(self, converter, on_document: Callable[[], None] = lambda: None):
+    def __init__(self, converter):
         self.converter = converter
-        self.on_document = on_document
 
     def __enter__(self) -> "LentConverter":
         return self
@@ -236,21 +271,44 @@ class LentConverter:
         pass  # the pool owns the converter
 
     def to_pdf(self, src: Path, dst: Path, *, pdfa: bool = True, title: str | None = None) -> Path:
-        result = self.converter.to_pdf(src, dst, pdfa=pdfa, title=title)
-        if pdfa:
-            self.on_document()
-        return result
+        return self.converter.to_pdf(src, dst, pdfa=pdfa, title=title)
 
 
 _run_lock = threading.Lock()
 """The engine stages a run in ``out/.beslut-arbete/<pid>/``: one run at a time per process."""
 
 
-def _run(plan, converter, on_document: Callable[[], None] = lambda: None) -> Report:
-    """Run an engine plan with a pooled converter, one run at a time."""
-    lent = LentConverter(converter, on_document)
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, what)``: how far a job has come, for its page."""
+
+STAGES = {"docx": "Skapar Word-filer", "pdf": "Skapar PDF"}
+"""The engine's stages (``on_progress``) as the job page names them."""
+
+
+def _run(plan, converter, progress: Progress | None = None) -> Report:
+    """Run an engine plan with a pooled converter, one run at a time, reporting progress."""
+    lent = LentConverter(converter)
+    on_progress = None if progress is None else stage_progress(progress, 2 if plan.needs_converter else 1)
     with _run_lock:
-        return pipeline.run(plan, workers=1, converter_factory=lambda: lent)
+        return pipeline.run(plan, workers=1, converter_factory=lambda: lent, on_progress=on_progress)
+
+
+def stage_progress(progress: Progress, stages: int) -> Callable[[str, int, int], None]:
+    """Return an engine ``on_progress(stage, done, total)`` that reports one bar over all stages.
+
+    The bar counts every job once per stage (Word, then PDF); the text names the stage:
+    "Skapar PDF: 2 av 5 klara".
+    """
+    first_total = [0]
+
+    def on_progress(stage: str, done: int, total: int) -> None:
+        index = list(STAGES).index(stage) if stage in STAGES else 0
+        if index == 0:
+            first_total[0] = total
+        per_stage = first_total[0] or total
+        progress(index * per_stage + done, stages * per_stage, f"{STAGES.get(stage, stage)}: {done} av {total} klara")
+
+    return on_progress
 
 
 def report_problems(report: Report) -> list[Problem]:
@@ -319,24 +377,16 @@ def preview_pdf(loaded: LoadedArende, converter, out: Path, *, handlingar: bool 
 
 
 def build_arende(folder: Path, organisationer_path: Path, out: Path, converter, *, templates: Path | None = None,
-                 progress: Callable[[int, int, str], None] = lambda done, total, what: None) -> Report:
+                 utkast: bool = False, progress: Progress = lambda done, total, what: None) -> Report:
     """Write .docx, PDF/A and handlingar.pdf for the ärende (each organisation's, if shared).
 
-    One organisation's failure is recorded in the report and manifest; the others go on.
+    A stopp-finding of the review refuses the build (``ReviewError``) unless ``utkast``,
+    which marks every page of the paper UTKAST. One organisation's failure is recorded in
+    the report and manifest; the others go on.
     """
-    plan = pipeline.plan_arende(folder, organisationer_path, out, pdf=True, bundle=True, templates=templates)
-    return _run(plan, converter, _counter(len(plan.jobs), progress))
-
-
-def _counter(total: int, progress: Callable[[int, int, str], None]) -> Callable[[], None]:
-    done = [0]
-    progress(0, total, "")
-
-    def advance() -> None:
-        done[0] += 1
-        progress(done[0], total, "")
-
-    return advance
+    plan = pipeline.plan_arende(folder, organisationer_path, out, pdf=True, bundle=True, templates=templates,
+                                utkast=utkast)
+    return _run(plan, converter, progress)
 
 
 def output_folder(folder: Path, out: Path) -> Path:
@@ -357,21 +407,38 @@ def zip_folder(folder: Path) -> bytes:
 # --- letters -------------------------------------------------------------------------------
 
 
-def validate_utskick(folder: Path, organisationer_path: Path, till: list[str] | None = None):
-    """Return the loaded utskick and its recipients; raise ContentError as the CLI would."""
-    return pipeline.validate_utskick(folder, organisationer_path, till)
+def validate_utskick(folder: Path, organisationer_path: Path, till: list[str] | None = None, *, eml: bool = False):
+    """Return the loaded utskick and its recipients; raise ContentError as the CLI would.
+
+    With ``eml`` the utskick must also name its sender (``avsändare_e-post``).
+    """
+    loaded, recipients = pipeline.validate_utskick(folder, organisationer_path, till)
+    if eml:
+        check_sender(loaded)
+    return loaded, recipients
 
 
 def run_letters(folder: Path, organisationer_path: Path, out: Path, till: list[str] | None, *, pdf: bool,
-                converter, templates: Path | None = None,
-                progress: Callable[[int, int, str], None] = lambda done, total, what: None) -> Report:
-    """Write one följebrev per recipient (and its PDF/A) and the manifest, reporting progress.
+                converter, eml: bool = False, templates: Path | None = None,
+                progress: Progress = lambda done, total, what: None) -> Report:
+    """Write one följebrev per recipient (its PDF/A, its .eml) and the manifest, reporting progress.
 
     Everything is checked before the first letter is written; one recipient's failure is
-    recorded in the manifest and the others go on.
+    recorded in the manifest and the others go on. ``eml`` needs ``pdf``.
     """
-    plan = pipeline.plan_utskick(folder, organisationer_path, out, till=till, pdf=pdf, templates=templates)
-    return _run(plan, converter, _counter(len(plan.jobs), progress))
+    plan = pipeline.plan_utskick(folder, organisationer_path, out, till=till, pdf=pdf, eml=eml, templates=templates)
+    return _run(plan, converter, progress)
+
+
+def send_dry_run(folder: Path, organisationer_path: Path, out: Path, templates: Path | None = None) -> list[str]:
+    """Return what ``beslut send`` (without ``--skarpt``) would print for the utskick; send nothing.
+
+    The SMTP settings are not read: the web server neither holds nor needs them (sending
+    is done from the command line). Raises SendError when letters are missing or out of
+    date, ContentError when the utskick is wrong.
+    """
+    plan = plan_send(folder, organisationer_path, out, templates=templates)
+    return [line for line in format_plan(plan, None, None) if not line.startswith("Server:")]
 
 
 # --- new ärende ----------------------------------------------------------------------------

@@ -332,3 +332,26 @@ def field_anchor(name: str | None) -> str | None:
             if f.path[:depth] == tuple(keys[:depth]):
                 return f.id
     return None
+
+
+def field_label(name: str | None, bedomning_label: str = "Bedömning") -> str | None:
+    """Return what the form calls a field the review names (``dimensioner.social``,
+    ``förslag_till_beslut[2]``, ``bilagor[1].titel``): its label, not its YAML key."""
+    if not name:
+        return None
+    keys = [t for t in re.findall(r"[^.\[\]]+", name) if not t.isdigit()]
+    number = next(iter(re.findall(r"\[(\d+)\]", name)), None)
+    if not keys:
+        return None
+    if keys[0] == "förslag_till_beslut":
+        return f"Beslutspunkt {number}" if number else "Förslag till beslut"
+    if keys[0] == "underskrifter":
+        return f"Underskrift {number}" if number else "Underskrifter"
+    if keys[0] == "bilagor":
+        return f"Bilaga {number}" if number else "Bilagor"
+    if keys[0] == "bedömning":
+        return bedomning_label
+    for f in FIELDS:
+        if f.path == tuple(keys):
+            return f.label
+    return name

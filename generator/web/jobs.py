@@ -45,6 +45,8 @@ class Job:
     downloads: list[tuple[str, str]] = field(default_factory=list)
     """(label, url) of what can be downloaded when the job is done."""
     back: str = "/"
+    draft: bool = False
+    """An UTKAST build: the review's stopp are still in it."""
     finished_at: float | None = None
 
     def progress(self, done: int, total: int, current: str) -> None:
@@ -80,12 +82,12 @@ class JobQueue:
         for t in self._threads:
             t.start()
 
-    def submit(self, key: str, title: str, work: Work, back: str) -> Job:
+    def submit(self, key: str, title: str, work: Work, back: str, draft: bool = False) -> Job:
         """Queue ``work`` for ``key``; return the job (the running one if ``key`` has one)."""
         with self._lock:
             if key in self._active:
                 return self._active[key]
-            job = Job(id=secrets.token_urlsafe(12), key=key, title=title, back=back)
+            job = Job(id=secrets.token_urlsafe(12), key=key, title=title, back=back, draft=draft)
             try:
                 self._queue.put_nowait((job, work))
             except queue.Full:

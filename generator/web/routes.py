@@ -8,6 +8,7 @@ Slow work (LibreOffice) runs in threads, never in the event loop.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -20,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..content import ARENDE_FILE, OVERRIDES_DIR
-from ..errors import BeslutError
+from ..content import ARENDE_FILE, OVERRIDES_DIR, UTSKICK_FILE
+from ..errors import BeslutError, ContentError
 from ..wording import wording_for
 from . import actions, forms
 from .app import MB, WebConfig, error_page
@@ -29,7 +30,8 @@ from .jobs import Job, QueueFull
 from .security import CSRF_FIELD, CSRF_HEADER, SAFE_NAME, csrf_ok, resolve_under, safe_filename
 
 SHARED_TAB = "gemensamt"
-DOWNLOADABLE = (".docx", ".pdf", ".json")
+DOWNLOADABLE = (".docx", ".pdf", ".json", ".eml")
+SEVERITY_LABEL = {"fel": "Fel", "stopp": "Stopp", "varning": "Varning"}
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -121,12 +123,63 @@ def last_built(config: WebConfig, folder: Path) -> str | None:
     return datetime.fromtimestamp(max(times)).strftime("%Y-%m-%d %H:%M") if times else None
 
 
-def problem_dicts(problems: list[actions.Problem], file_shown: str | None = None) -> list[dict]:
-    """Return problems for a page: message, full text, and the field it belongs to in this form."""
+def problem_dicts(problems: list[actions.Problem], file_shown: str | None = None,
+                  other_tabs: dict[str, str] | None = None, labels: str | None = None) -> list[dict]:
+    """Return problems for a page: message, full text, and where it is.
+
+    ``anchor`` is the id of its field in this form (the file ``file_shown``); ``href`` links
+    to it, here or in the tab (``other_tabs``: file shown -> tab URL) whose file it is in.
+    With ``labels`` (the label of the bedömning field) the text names the field by its
+    label in the form, and the file only when it is not ``file_shown`` (review findings);
+    without, the text is the CLI's (validation errors).
+    """
     unique = list(dict.fromkeys(problems))  # a shared ärende may report one problem per organisation
-    return [{"message": p.message, "text": p.text,
-             "anchor": forms.field_anchor(p.field) if (file_shown is None or p.file == file_shown) else None}
-            for p in unique]
+    dicts = []
+    for p in unique:
+        field = "forslag" if labels is not None and p.field == "förslag_till_beslut" else forms.field_anchor(p.field)
+        here = file_shown is None or p.file == file_shown
+        tab, tab_label = (other_tabs or {}).get(p.file or "", (None, None))
+        href = (f"#{field}" if here else f"{tab}#{field}" if tab else None) if field else None
+        text = p.text
+        if labels is not None:
+            elsewhere = f"fliken {tab_label}" if tab_label else None if tab else p.file
+            where = [forms.field_label(p.field, labels), None if here else elsewhere,
+                     f"rad {p.line}" if p.line else None]
+            text = f"{', '.join(w for w in where if w)}: {p.message}"
+        dicts.append({"message": p.message, "text": text, "anchor": field if here else None, "href": href,
+                      "severity": p.severity, "label": SEVERITY_LABEL.get(p.severity, p.severity)})
+    return dicts
+
+
+def review_context(findings: list[dict]) -> dict:
+    """Return what the page shows of the review: findings per field, and the counts."""
+    field_review: dict[str, list[dict]] = {}
+    for f in findings:
+        if f["anchor"]:
+            field_review.setdefault(f["anchor"], []).append(f)
+    return {"findings": findings, "field_review": field_review,
+            "stopp": sum(f["severity"] == "stopp" for f in findings),
+            "varningar": sum(f["severity"] == "varning" for f in findings)}
+
+
+def readability(state: forms.State) -> dict[str, str]:
+    """Return LIX per text area of the form, and of the förslag till beslut as one text."""
+    texts = {f.id: state.get(f.id, "") for f in forms.FIELDS if f.kind == "markdown"}
+    texts["forslag"] = "\n".join(state.get("forslag", []))
+    return actions.readability_of(texts)
+
+
+def tab_urls(folder: Path, config: WebConfig) -> dict[str, tuple[str, str | None]]:
+    """Return file shown -> (URL, name) of the tab that edits it, for every YAML file of the ärende."""
+    base = f"/arende/{quote(folder.name)}?flik="
+    if not (folder / OVERRIDES_DIR).is_dir():
+        return {shown(config, folder / ARENDE_FILE): (base + SHARED_TAB, None)}
+    registry = actions.load_registry(config.organisationer)
+    urls = {shown(config, folder / ARENDE_FILE): (base + SHARED_TAB, "Gemensam text")}
+    for p in sorted((folder / OVERRIDES_DIR).glob("*.yaml")):
+        org = registry.find(p.stem)
+        urls[shown(config, p)] = (base + quote(p.stem), org.namn if org else p.stem)
+    return urls
 
 
 # --- start page ----------------------------------------------------------------------------
@@ -180,7 +233,8 @@ def _list_utskick(config: WebConfig) -> list[dict]:
 
 
 def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: forms.State | None = None,
-                  version: str | None = None, problems: list[actions.Problem] | None = None) -> dict:
+                  version: str | None = None, problems: list[actions.Problem] | None = None,
+                  findings: list[actions.Problem] | None = None) -> dict:
     """Return what the edit page shows for the tab ``flik`` of the ärende in ``folder``."""
     file = tab_file(folder, flik)
     raw = file.read_bytes()
@@ -201,8 +255,11 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
     else:
         org = registry.find(str(data.get("organisation", "")))
     if problems is None:
-        _, problems = actions.validate_arende(folder, config.organisationer)
+        problems, findings = actions.check_arende(folder, config.organisationer,
+                                                  None if file.name == ARENDE_FILE else file.stem)
+        findings = [replace(f, file=shown(config, f.file)) if f.file else f for f in findings]
     file_shown = shown(config, file)
+    tabs_by_file = tab_urls(folder, config)
     plist = problem_dicts(problems, file_shown)
     field_errors: dict[str, list[str]] = {}
     for p in plist:
@@ -215,6 +272,9 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
         "fields": forms.FIELDS, "bedomning_label": bedomning, "state": state,
         "version": version or forms.file_version(raw), "problems": plist, "field_errors": field_errors,
         "file_shown": file_shown, "built": last_built(config, folder),
+        **review_context(problem_dicts(findings or [], file_shown, tabs_by_file, bedomning)),
+        "lix": readability(state),
+        "reviewed": not problems,
         "bilagor_here": not shared or file.name == ARENDE_FILE or "bilagor" in data,
         "accepted": ", ".join(actions.accepted_suffixes()),
         "organisation_text": (f"{org.namn} ({wording_for(org)['dokumenttyp'].lower()})" if org else
@@ -349,14 +409,19 @@ async def check(request: Request) -> JSONResponse:
     config = config_of(request)
     folder = arende_folder(config, request.path_params["namn"])
     form = await request.form()
+    findings: list[actions.Problem] = []
     try:
         flik, texts = await run_in_threadpool(_candidate, config, folder, form)
-        problems = await run_in_threadpool(actions.validate_candidate, folder, texts, config.organisationer,
-                                           lambda p: shown(config, p))
+        problems, findings = await run_in_threadpool(actions.check_candidate, folder, texts, config.organisationer,
+                                                     lambda p: shown(config, p), None if flik == SHARED_TAB else flik)
     except BeslutError as e:
         problems = actions.parse_problems(e, lambda p: shown(config, p))
         flik = str(form.get("flik") or SHARED_TAB)
-    return JSONResponse({"problems": problem_dicts(problems, shown(config, tab_file(folder, flik)))})
+    file_shown = shown(config, tab_file(folder, flik))
+    return JSONResponse({"problems": problem_dicts(problems, file_shown), "reviewed": not problems,
+                         "findings": problem_dicts(findings, file_shown, tab_urls(folder, config),
+                                                   str(form.get("bedomning_label") or "Bedömning")),
+                         "lix": readability(forms.state_from_form(form))})
 
 
 async def preview(request: Request) -> Response:
@@ -396,28 +461,37 @@ async def build(request: Request) -> Response:
         except forms.Conflict:
             context = await run_in_threadpool(_edit_context, config, folder, flik, state, str(form["version"]))
             return page(request, "edit.html", status=409, notice=None, conflict=True, messages=[], **context)
-    _, problems = await run_in_threadpool(actions.validate_arende, folder, config.organisationer)
+    problems, findings = await run_in_threadpool(actions.check_arende, folder, config.organisationer)
     if problems:
         context = await run_in_threadpool(_edit_context, config, folder, flik, None, None, problems)
         return page(request, "edit.html", status=422, notice=None, conflict=False,
                     messages=["Rätta felen nedan innan du skapar handlingarna."], **context)
     namn = folder.name
     base = f"/arende/{quote(namn)}"
+    utkast = form.get("utkast") == "ja"
+    stopp = [f for f in findings if f.severity == "stopp"]
+    if stopp and not utkast:
+        stopp = [replace(f, file=shown(config, f.file)) if f.file else f for f in stopp]
+        return page(request, "stopp.html", status=422, namn=namn, flik=flik,
+                    stopp=problem_dicts(stopp, "", tab_urls(folder, config), "Bedömning"))
 
     def work(job: Job, converter) -> None:
         report = actions.build_arende(folder, config.organisationer, config.out, converter,
-                                      templates=config.templates, progress=job.progress)
+                                      templates=config.templates, utkast=utkast, progress=job.progress)
         _report_to_job(job, report, actions.output_folder(folder, config.out), base)
 
-    return _submit(request, f"arende/{namn}", f"Skapar handlingarna för {namn}", work, f"{base}?flik={quote(flik)}")
+    title = f"Utkast av handlingarna: {namn}" if utkast else f"Handlingarna: {namn}"
+    return _submit(request, f"arende/{namn}", title, work, f"{base}?flik={quote(flik)}", draft=utkast)
 
 
 def _report_to_job(job: Job, report, out: Path, base: str) -> None:
-    """Put an engine report on the job page: downloads, warnings, failures."""
+    """Put an engine report on the job page: downloads (a draft's marked), warnings, failures."""
     several = len(report.outcomes) > 1
     for outcome in report.outcomes:
         for f in outcome.files:
             label = f"{outcome.name}: {f.name}" if several else f.name
+            if job.draft and f.suffix in (".docx", ".pdf"):
+                label += " (utkast)"
             job.downloads.append((label, f"{base}/fil/{quote(str(f.relative_to(out)))}"))
     if report.manifest:
         job.downloads.append(("manifest.json", f"{base}/fil/{quote(str(report.manifest.relative_to(out)))}"))
@@ -428,9 +502,9 @@ def _report_to_job(job: Job, report, out: Path, base: str) -> None:
         job.error = "Inget dokument kunde skapas. Orsaken står under ”Misslyckades”."
 
 
-def _submit(request: Request, key: str, title: str, work, back: str) -> Response:
+def _submit(request: Request, key: str, title: str, work, back: str, draft: bool = False) -> Response:
     try:
-        job = request.app.state.jobs.submit(key, title, work, back)
+        job = request.app.state.jobs.submit(key, title, work, back, draft=draft)
     except QueueFull:
         return error_page(request, 503, "Kön för att skapa dokument är full just nu. Vänta en minut och försök "
                                         "igen; inget av ditt arbete har gått förlorat.")
@@ -493,12 +567,14 @@ async def utskick(request: Request) -> HTMLResponse:
     return page(request, "utskick.html", **(await run_in_threadpool(_utskick_context, config, folder, None)))
 
 
-def _utskick_context(config: WebConfig, folder: Path, till: list[str] | None, problems=None) -> dict:
+def _utskick_context(config: WebConfig, folder: Path, till: list[str] | None, problems=None, pdf: bool = True,
+                     eml: bool = False) -> dict:
     registry = actions.load_registry(config.organisationer)
-    rubrik, default = folder.name, "–"
+    rubrik, default, sender, with_address, count = folder.name, "–", None, 0, 0
     try:
         loaded, recipients = actions.validate_utskick(folder, config.organisationer)
-        rubrik = loaded.utskick.rubrik
+        rubrik, sender = loaded.utskick.rubrik, loaded.utskick.avsandare_epost
+        with_address, count = sum(1 for r in recipients if r.epost), len(recipients)
         m = loaded.utskick.mottagare
         default = m if isinstance(m, str) else ", ".join(m)
         if loaded.utskick.utom:
@@ -508,7 +584,9 @@ def _utskick_context(config: WebConfig, folder: Path, till: list[str] | None, pr
         problems = (problems or []) + actions.parse_problems(e, lambda p: shown(config, p))
     return {"namn": folder.name, "rubrik": rubrik, "default": default, "till": till or [],
             "organisationer": registry.organisationer, "problems": problem_dicts(problems or []),
-            "built": last_built(config, folder)}
+            "built": last_built(config, folder), "sender": sender, "with_address": with_address,
+            "count": count, "file_shown": shown(config, folder / UTSKICK_FILE), "folder_shown": shown(config, folder),
+            "pdf": pdf, "eml": eml}
 
 
 async def run_utskick(request: Request) -> Response:
@@ -516,22 +594,53 @@ async def run_utskick(request: Request) -> Response:
     folder = utskick_folder(config, request.path_params["namn"])
     form = await request.form()
     till = [str(t) for t in form.getlist("till")] or None
-    pdf = form.get("pdf") == "ja"
+    pdf, eml = form.get("pdf") == "ja", form.get("eml") == "ja"
     try:
-        await run_in_threadpool(actions.validate_utskick, folder, config.organisationer, till)
+        if eml and not pdf:
+            raise ContentError("e-postmeddelandena får breven som PDF-bilaga: kryssa också i ”Skapa också PDF/A "
+                               "av varje brev”.")
+        await run_in_threadpool(lambda: actions.validate_utskick(folder, config.organisationer, till, eml=eml))
     except BeslutError as e:
         problems = actions.parse_problems(e, lambda p: shown(config, p))
         return page(request, "utskick.html", status=422,
-                    **(await run_in_threadpool(_utskick_context, config, folder, till, problems)))
+                    **(await run_in_threadpool(_utskick_context, config, folder, till, problems, pdf, eml)))
     namn = folder.name
     base = f"/utskick/{quote(namn)}"
 
     def work(job: Job, converter) -> None:
-        report = actions.run_letters(folder, config.organisationer, config.out, till, pdf=pdf, converter=converter,
-                                     templates=config.templates, progress=job.progress)
+        report = actions.run_letters(folder, config.organisationer, config.out, till, pdf=pdf, eml=eml,
+                                     converter=converter, templates=config.templates, progress=job.progress)
         _report_to_job(job, report, actions.output_folder(folder, config.out), base)
 
-    return _submit(request, f"utskick/{namn}", f"Skapar följebrev: {namn}", work, base)
+    return _submit(request, f"utskick/{namn}", f"Följebrev: {namn}", work, base)
+
+
+async def send_preview(request: Request) -> HTMLResponse:
+    """Show what ``beslut send`` would send now (its dry run); nothing is sent from the page."""
+    config = config_of(request)
+    folder = utskick_folder(config, request.path_params["namn"])
+    lines, problems = [], []
+    try:
+        lines = await run_in_threadpool(actions.send_dry_run, folder, config.organisationer, config.out,
+                                        config.templates)
+    except BeslutError as e:
+        problems = [line.strip() for line in e.format().splitlines() if line.strip()]
+    roots = {str(config.content.resolve().parent) + "/", str(config.out.resolve().parent) + "/"}
+
+    def unrooted(text: str) -> str:  # no server paths in the page
+        for root in roots:
+            text = text.replace(root, "")
+        return text
+
+    return page(request, "skicka.html", namn=folder.name, folder_shown=shown(config, folder),
+                problems=[unrooted(p) for p in problems], lines=[unrooted(line) for line in lines])
+
+
+async def download_utskick(request: Request) -> FileResponse:
+    config = config_of(request)
+    folder = utskick_folder(config, request.path_params["namn"])
+    path = _download(config, folder, request.path_params["fil"])
+    return FileResponse(path, filename=path.name, content_disposition_type="attachment")
 
 
 async def zip_utskick(request: Request) -> Response:
@@ -601,6 +710,8 @@ ROUTES = [
     Route("/utskick/{namn}", utskick),
     post("/utskick/{namn}", run_utskick),
     Route("/utskick/{namn}/zip", zip_utskick),
+    Route("/utskick/{namn}/fil/{fil:path}", download_utskick),
+    Route("/utskick/{namn}/skicka", send_preview),
     Route("/nytt", new_form),
     post("/nytt", new_create),
     post("/markdown", markdown_preview),

@@ -24,34 +24,95 @@
     var heading = document.getElementById("felrubrik");
     var status = document.getElementById("felstatus");
 
-    function show(problems) {
+    var reviewList = document.getElementById("granskningslista");
+    var reviewHeading = document.getElementById("granskningsrubrik");
+    var reviewBox = document.getElementById("granskning");
+
+    function entry(p, prefix) {
+      var li = document.createElement("li");
+      if (prefix) {
+        li.className = p.severity;
+        var strong = document.createElement("strong");
+        strong.textContent = p.label + ":";
+        li.appendChild(strong); li.appendChild(document.createTextNode(" "));
+      }
+      var href = p.href || (p.anchor && document.getElementById(p.anchor) ? "#" + p.anchor : null);
+      if (href) {
+        var a = document.createElement("a");
+        a.href = href; a.textContent = p.text; li.appendChild(a);
+      } else {
+        li.appendChild(document.createTextNode(p.text));
+      }
+      return li;
+    }
+
+    function reviewTitle(reviewed, stopp, varningar) {
+      if (!reviewed) { return "Granskningen görs när felen ovan är rättade"; }
+      if (!stopp && !varningar) { return "Granskningen hittade inget att ändra"; }
+      var parts = [];
+      if (stopp) { parts.push(stopp + " stopp"); }
+      if (varningar) { parts.push(varningar + (varningar === 1 ? " varning" : " varningar")); }
+      return "Granskningen: " + parts.join(" och ");
+    }
+
+    function show(problems, findings, reviewed, lix) {
       form.querySelectorAll(".field-error").forEach(function (p) {
         p.hidden = true; p.textContent = "";
+      });
+      form.querySelectorAll(".field-review").forEach(function (ul) {
+        ul.hidden = true; ul.textContent = "";
       });
       form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
       list.textContent = "";
       problems.forEach(function (p) {
-        var li = document.createElement("li");
         var target = p.anchor && document.getElementById(p.anchor);
         if (target) {
-          var a = document.createElement("a");
-          a.href = "#" + p.anchor; a.textContent = p.text; li.appendChild(a);
           var err = document.getElementById(p.anchor + "-fel");
           if (err) { err.textContent = (err.textContent ? err.textContent + " " : "") + p.message; err.hidden = false; }
           target.setAttribute("aria-invalid", "true");
-        } else {
-          li.textContent = p.text;
         }
-        list.appendChild(li);
+        list.appendChild(entry(p, false));
       });
+      var stopp = 0, varningar = 0;
+      if (findings) {
+        reviewList.textContent = "";
+        findings.forEach(function (f) {
+          if (f.severity === "stopp") { stopp++; } else { varningar++; }
+          reviewList.appendChild(entry(f, true));
+          var target = f.anchor && document.getElementById(f.anchor);
+          var here = f.anchor && document.getElementById(f.anchor + "-granskning");
+          if (here) {
+            var li = document.createElement("li");
+            li.className = f.severity;
+            var strong = document.createElement("strong");
+            strong.textContent = f.label + ":";
+            li.appendChild(strong); li.appendChild(document.createTextNode(" " + f.message));
+            here.appendChild(li); here.hidden = false;
+          }
+          if (target && f.severity === "stopp" && target.matches("input, textarea")) { target.setAttribute("aria-invalid", "true"); }
+        });
+        reviewHeading.textContent = reviewTitle(reviewed, stopp, varningar);
+        reviewBox.classList.toggle("has-stopp", stopp > 0);
+        reviewBox.classList.toggle("has-varning", stopp === 0 && varningar > 0);
+      }
+      if (lix) {
+        form.querySelectorAll("p.lix").forEach(function (p) {
+          var id = p.id.replace(/-lix$/, "");
+          p.textContent = lix[id] ? "Läsbarhet: " + lix[id] : "";
+          p.hidden = !lix[id];
+        });
+      }
       summary.classList.toggle("none", problems.length === 0);
-      heading.textContent = problems.length ? "Ärendet har " + problems.length + " fel" : "Inga fel: handlingarna går att skapa";
-      status.textContent = problems.length ? problems.length + " fel i ärendet" : "Inga fel";
+      if (findings) { summary.classList.toggle("held", problems.length === 0 && stopp > 0); }
+      heading.textContent = problems.length ? "Ärendet har " + problems.length + " fel"
+        : stopp ? "Inga fel i fälten, men granskningen har stopp" : "Inga fel: handlingarna går att skapa";
+      status.textContent = (problems.length ? problems.length + " fel i ärendet" : "Inga fel")
+        + (findings ? ". " + reviewTitle(reviewed, stopp, varningar) : "");
     }
 
     function check() {
       post(form.dataset.checkUrl, formData(form)).then(function (r) { return r.json(); })
-        .then(function (data) { if (data.problems) { show(data.problems); } })
+        .then(function (data) { if (data.problems) { show(data.problems, data.findings, data.reviewed, data.lix); } })
         .catch(function () {});
     }
 
@@ -116,8 +177,7 @@
       fetch(job.dataset.statusUrl, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (s) {
         if (s.finished) { window.location.reload(); return; }
         bar.max = s.total || 1; bar.value = s.done;
-        text.textContent = s.state === "väntar" ? "Väntar på en ledig omvandlare …"
-          : s.done + " av " + s.total + " klara" + (s.current ? ": arbetar med " + s.current : "");
+        text.textContent = s.state === "väntar" ? "Väntar på en ledig omvandlare …" : (s.current || "Startar …");
         setTimeout(poll, 600);
       }).catch(function () { setTimeout(poll, 2000); });
     };
