@@ -557,9 +557,10 @@ def _serve(port: str, uno_port: str, profile: str, soffice: str, parent: str, me
     """
     _die_with_parent(int(parent))
     resource.setrlimit(resource.RLIMIT_AS, (int(memory_limit), int(memory_limit)))
-    # isort: off -- unoserver imports uno, which is what makes com.sun.star importable
-    from com.sun.star.beans import PropertyValue
+    # unoserver imports uno, which is what makes com.sun.star importable: keep this order.
+    # isort: off
     from unoserver import converter, server
+    from com.sun.star.beans import PropertyValue
     # isort: on
 
     class HiddenDesktop:
