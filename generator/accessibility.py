@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -172,7 +172,7 @@ def count_figures_without_alt(pdf_path: Path) -> int:
                     if kid.objgen in seen:
                         continue
                     seen.add(kid.objgen)
-                kind = role_map.get(kid.S, kid.S)
+                kind = role_map.get(kid.S, kid.S) if isinstance(kid.S, pikepdf.Name) else kid.S
                 if kind == "/Figure" and not str(kid.get("/Alt", "")).strip() \
                         and not str(kid.get("/ActualText", "")).strip():
                     count += 1
@@ -231,7 +231,7 @@ def _join(names: list[str]) -> str:
 
 
 def render_text(reports: list[PartReport], pdfua: bool, title: str,
-                bundle_failures: list[tuple[str, str]] = ()) -> str:
+                bundle_failures: Sequence[tuple[str, str]] = ()) -> str:
     """Return the report for people: a verdict, then per part what fails and what to do."""
     lines = ["Tillgänglighetsrapport för handlingar.pdf", f"Ärende: {title}", ""]
     if pdfua:
@@ -259,7 +259,7 @@ def render_text(reports: list[PartReport], pdfua: bool, title: str,
 
 
 def render_json(reports: list[PartReport], pdfua: bool, title: str,
-                bundle_failures: list[tuple[str, str]] = ()) -> dict:
+                bundle_failures: Sequence[tuple[str, str]] = ()) -> dict:
     """Return the report for tools: the verdict, each part with its problems, the bundle's failed rules."""
     return {
         "dokument": "handlingar.pdf",
@@ -272,7 +272,7 @@ def render_json(reports: list[PartReport], pdfua: bool, title: str,
 
 
 def write_report(reports: list[PartReport], *, pdfua: bool, title: str, text_path: Path, json_path: Path,
-                 bundle_failures: list[tuple[str, str]] = ()) -> str:
+                 bundle_failures: Sequence[tuple[str, str]] = ()) -> str:
     """Write the report as text and JSON (atomically); return the one-line summary ("" if it passes)."""
     write_bytes(text_path, render_text(reports, pdfua, title, bundle_failures).encode("utf-8"))
     data = render_json(reports, pdfua, title, bundle_failures)

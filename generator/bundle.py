@@ -31,10 +31,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import pikepdf
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+from pypdf.constants import PageLabelStyle
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
@@ -300,7 +301,7 @@ def append_part(writer: PdfWriter, part: BundlePart, reader: PdfReader, overlays
     writer.append(reader, import_outline=False)
     last = len(writer.pages) - 1
     writer.add_outline_item(title=part.bookmark, page_number=first)
-    writer.set_page_label(first, last, style="/D", prefix=part.label, start=1)
+    writer.set_page_label(first, last, style=PageLabelStyle.DECIMAL, prefix=part.label, start=1)
     for page in writer.pages[first : last + 1]:
         fit_to_a4(page)
         if part.stamp:
@@ -440,7 +441,7 @@ def detach_contents(page: PageObject) -> None:
 def make_overlay(width: float, height: float, text: str) -> PageObject:
     """Return a transparent page of the given size with ``text`` in a white box at the top right."""
     font = register_stamp_font()
-    face = pdfmetrics.getFont(font).face
+    face = cast(TTFont, pdfmetrics.getFont(font)).face  # registered as a TTFont; the stubs say Font
     ascent, descent = face.ascent * STAMP_SIZE / 1000, face.descent * STAMP_SIZE / 1000
     text_width = pdfmetrics.stringWidth(text, font, STAMP_SIZE)
     box_width = text_width + 2 * STAMP_PADDING
@@ -462,7 +463,8 @@ def make_overlay(width: float, height: float, text: str) -> PageObject:
     c.showPage()
     c.save()
     overlay = PdfReader(out).pages[0]
-    for font in overlay["/Resources"]["/Font"].values():
+    resources = cast(DictionaryObject, overlay["/Resources"])  # pypdf types every value as PdfObject
+    for font in cast(DictionaryObject, resources["/Font"]).values():
         drop_null_unicode(font.get_object())
     return overlay
 
@@ -500,7 +502,8 @@ def bundle_date(first: PdfReader, when: date | None) -> str | None:
     """Return the bundle's PDF date: ``when``, the first part's creation date, or SOURCE_DATE_EPOCH."""
     if when is not None:
         return pdf_date(document_time(Path("."), when))
-    created = (first.metadata or {}).get("/CreationDate")
+    metadata = first.metadata
+    created = metadata.get("/CreationDate") if metadata is not None else None
     if isinstance(created, str) and re.fullmatch(r"D:\d{14}.*", created):
         return created
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()

@@ -132,9 +132,9 @@ def fix_structure(pdf: pikepdf.Pdf) -> None:
     prefs.DisplayDocTitle = True
     for pg in pdf.pages:
         pg.obj.Tabs = pikepdf.Name.S
-    role_map = struct_root.get("/RoleMap") or {}
+    roles = struct_root.get("/RoleMap") or pikepdf.Dictionary()  # read again: the loop above may have removed it
     for table in _elements(struct_root, "/Table"):
-        if _is_layout_table(table, role_map):
+        if _is_layout_table(table, roles):
             _retag(table, "/Div")
     tag_footnotes(pdf)
 

@@ -138,7 +138,7 @@ class Converter:
     @property
     def profile_dir(self) -> Path | None:
         """Return the LibreOffice profile of the running server (None when not running)."""
-        return self._tmp / "profile" if self._proc is not None else None
+        return self._tmp / "profile" if self._proc is not None and self._tmp is not None else None
 
     @property
     def server_pgid(self) -> int | None:
@@ -255,7 +255,8 @@ class Converter:
         return self._proc is not None and self._proc.poll() is None and _alive(self._office_pid)
 
     def _start_server(self, src: Path) -> None:
-        if not libreoffice_available():
+        soffice = shutil.which("soffice")
+        if soffice is None or not libreoffice_available():
             raise ConversionError(
                 "LibreOffice behövs för att göra om filen till PDF men är inte installerat "
                 f"(soffice eller Pythons uno-modul saknas). {SETUP_HINT}", file=src)
@@ -263,7 +264,7 @@ class Converter:
         log = self._tmp / "server.log"
         port, uno_port = _free_ports(2)
         cmd = [sys.executable, "-m", __name__, str(port), str(uno_port), str(self._tmp / "profile"),
-               shutil.which("soffice"), str(os.getpid()), str(self.memory_limit)]
+               soffice, str(os.getpid()), str(self.memory_limit)]
         scratch = self._tmp / "tmp"  # LibreOffice's own temporary files, removed with the profile
         scratch.mkdir()
         write_profile_settings(self._tmp / "profile")
@@ -378,15 +379,18 @@ def _image_to_pdf(src: Path, dst: Path, title: str) -> None:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(src)  # reads the header only
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
-        side = int(Image.MAX_IMAGE_PIXELS ** 0.5)
+        limit = Image.MAX_IMAGE_PIXELS
+        assert limit is not None, "Pillow warns of a decompression bomb only when it has a limit"
+        side = int(limit ** 0.5)
         raise ConversionError(
-            f"Bilden är för stor: den har fler än {Image.MAX_IMAGE_PIXELS / 1e6:.0f} miljoner bildpunkter, "
+            f"Bilden är för stor: den har fler än {limit / 1e6:.0f} miljoner bildpunkter, "
             f"som är gränsen (till exempel {side} × {side}). Så stora bilder kan vara gjorda för att "
             "överbelasta datorn, och de blir ändå inte skarpare på en A4-sida. Minska bilden i ett "
             "bildprogram (till exempel till 4000 bildpunkter på längsta sidan) och försök igen.",
             file=src) from e
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise _unreadable_image(src) from e
+    image: str | ImageReader
     try:
         with im:
             if im.format == "JPEG" and im.getexif().get(ExifTags.Base.Orientation, 1) == 1:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from docx.blkcntnr import BlockItemContainer
 from docx.opc.constants import RELATIONSHIP_TYPE
@@ -31,6 +32,10 @@ from lxml import etree
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
+
+if TYPE_CHECKING:
+    from docx.oxml.xmlchemy import BaseOxmlElement
+    from docx.text.paragraph import Paragraph
 
 _PARSER = (MarkdownIt("commonmark", {"html": False, "linkify": False})
            .disable("image").enable("table").use(footnote_plugin))
@@ -77,7 +82,7 @@ def find_stray_table_lines(text: str) -> list[int]:
     markdown-it prints a malformed pipe table (no delimiter row, or a different number of
     columns) as plain text with its pipes; the handläggare is warned instead.
     """
-    covered = set()
+    covered: set[int] = set()
     for token in parse_markdown(text or ""):
         if token.type in ("table_open", "fence", "code_block") and token.map:
             covered.update(range(*token.map))
@@ -130,7 +135,7 @@ class MarkdownRenderer:
         self.document = template.get_docx()
         self.heading_offset = heading_offset
         self._style_ids: dict[str, str] = {}
-        self._footnotes = None  # the footnotes part's XML, parsed when a footnote comes
+        self._footnotes: Any = None  # the footnotes part's XML (an lxml element), parsed when a footnote comes
         self._next_footnote = 1
 
     def subdoc(self, text: str) -> MarkdownBlock:
@@ -168,8 +173,9 @@ class MarkdownRenderer:
     def new_footnote_id(self) -> int:
         """Return the id of a new footnote, unique in the document."""
         if self._footnotes is None:
-            self._footnotes = etree.fromstring(self._footnotes_part().blob)
-            ids = [int(f.get(qn("w:id"))) for f in self._footnotes.iter(qn("w:footnote"))]
+            footnotes = etree.fromstring(self._footnotes_part().blob)
+            ids = [int(f.get(qn("w:id"))) for f in footnotes.iter(qn("w:footnote"))]
+            self._footnotes = footnotes
             self._next_footnote = max([0, *ids]) + 1
         number, self._next_footnote = self._next_footnote, self._next_footnote + 1
         return number
@@ -227,11 +233,11 @@ class _Writer:
         self.renderer = renderer
         self.container = container
         self.lists: list[_List] = []
-        self.paragraph = None
+        self.paragraph: Paragraph | None = None
         self.first_in_item = False
-        self.previous = None  # the last top-level paragraph written
-        self.table = None  # the w:tbl being written, with its row and column count
-        self.row = None
+        self.previous: Paragraph | None = None  # the last top-level paragraph written
+        self.table: BaseOxmlElement | None = None  # the w:tbl being written, with its row and column count
+        self.row: BaseOxmlElement | None = None
         self.in_head = False
         self.footnote_ids = {} if footnote_ids is None else footnote_ids
 
@@ -244,6 +250,11 @@ class _Writer:
         else:
             self.previous = paragraph
         return paragraph
+
+    def current_paragraph(self) -> Paragraph:
+        """Return the paragraph inline content goes into: markdown-it opens one before any inline token."""
+        assert self.paragraph is not None, "inline Markdown outside a paragraph"
+        return self.paragraph
 
     def write(self, tokens) -> None:
         tokens = list(tokens)
@@ -290,7 +301,7 @@ class _Writer:
             self.footnote_ids[key] = self.renderer.new_footnote_id()
         run = _reference_run(self.renderer, "w:footnoteReference")
         run[-1].set(qn("w:id"), str(self.footnote_ids[key]))
-        self.paragraph._p.append(run)
+        self.current_paragraph()._p.append(run)
 
     # --- tables ---
     def _table_open(self, token: Token) -> None:
@@ -307,6 +318,7 @@ class _Writer:
         self.previous = None
 
     def _table_close(self, token: Token) -> None:
+        assert self.table is not None, "table_close without table_open"
         grid = self.table.find(qn("w:tblGrid"))
         width = TEXT_WIDTH_TWIPS // max(self.columns, 1)
         for _ in range(self.columns):
@@ -324,13 +336,14 @@ class _Writer:
         self.in_head = False
 
     def _tr_open(self, token: Token) -> None:
-        self.row = OxmlElement("w:tr")
+        assert self.table is not None, "tr_open outside a table"
+        self.row = row = OxmlElement("w:tr")
         tr_pr = OxmlElement("w:trPr")
         tr_pr.append(OxmlElement("w:cantSplit"))
         if self.in_head:
             tr_pr.append(OxmlElement("w:tblHeader"))  # repeated on every page; TH in the PDF
-        self.row.append(tr_pr)
-        self.table.append(self.row)
+        row.append(tr_pr)
+        self.table.append(row)
         self.cells = 0
 
     def _tr_close(self, token: Token) -> None:
@@ -342,6 +355,7 @@ class _Writer:
         p = OxmlElement("w:p")
         p.style = self.renderer.style_id(CELL_STYLE)
         tc.append(p)
+        assert self.row is not None, "td_open outside a table row"
         self.row.append(tc)
         self.cells += 1
         from docx.text.paragraph import Paragraph
@@ -442,7 +456,7 @@ class _Writer:
             elif kind in ("softbreak",):
                 self._add_run(" ", bold, italic, hyperlink)
             elif kind == "hardbreak":
-                self.paragraph.add_run().add_break()
+                self.current_paragraph().add_run().add_break()
             elif kind in ("text", "code_inline", "html_inline"):
                 self._add_run(child.content, bold, italic, hyperlink)
             elif kind == "footnote_ref":
@@ -451,13 +465,13 @@ class _Writer:
     def _open_hyperlink(self, url: str):
         element = OxmlElement("w:hyperlink")
         element.set(qn("r:id"), self.renderer.link_rid(url))
-        self.paragraph._p.append(element)
+        self.current_paragraph()._p.append(element)
         return element
 
     def _add_run(self, text: str, bold: bool, italic: bool, hyperlink) -> None:
         if not text:
             return
-        run = self.paragraph.add_run()
+        run = self.current_paragraph().add_run()
         run._r.add_t(text)
         run.bold = bold or None
         run.italic = italic or None

@@ -256,8 +256,8 @@ def neutralise_fields(data: bytes) -> tuple[bytes, int]:
     removed = 0
     for m in _FIELD_TOKEN.finditer(data):
         if m.group("char") is not None:
-            kind = _FIELD_CHAR_TYPE.search(m.group("char"))
-            kind = kind.group(1) if kind else b""
+            found = _FIELD_CHAR_TYPE.search(m.group("char"))
+            kind = found.group(1) if found else b""
             if kind == b"begin":
                 fields.append(([m.span()], []))
             elif fields:
@@ -273,7 +273,7 @@ def neutralise_fields(data: bytes) -> tuple[bytes, int]:
                 fields[-1][1].append(m.group("instrtext") or b"")
         elif m.group("simple") is not None:
             attr = _INSTR_ATTR.search(m.group("simple"))
-            linking = bool(attr) and _links_out(attr.group(2))
+            linking = attr is not None and _links_out(attr.group(2))
             if m.group("simple").rstrip().endswith(b"/"):
                 if linking:
                     cut.append(m.span())
@@ -281,9 +281,9 @@ def neutralise_fields(data: bytes) -> tuple[bytes, int]:
             else:
                 simple.append((m.span(), linking))
         elif simple:
-            start, linking = simple.pop()
+            start_tag, linking = simple.pop()
             if linking:
-                cut += [start, m.span()]
+                cut += [start_tag, m.span()]
                 removed += 1
     if not cut:
         return data, 0
@@ -298,7 +298,7 @@ def neutralise_fields(data: bytes) -> tuple[bytes, int]:
 def _links_out(instruction: bytes) -> bool:
     """Return True if a field instruction (XML text) starts with a field name in ``LINKING_FIELDS``."""
     name = re.match(r"\s*([A-Za-z]+)", html.unescape(instruction.decode("utf-8", "replace")))
-    return bool(name) and name.group(1).upper() in LINKING_FIELDS
+    return name is not None and name.group(1).upper() in LINKING_FIELDS
 
 
 def _strip_relationships(data: bytes) -> tuple[bytes, int]:

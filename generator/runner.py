@@ -150,7 +150,7 @@ def run_plan(
                 for recipient, work in rendered:
                     _record(outcomes[recipient], work)
                     advance()
-                if plan.needs_converter:
+                if finishers is not None:  # the plan needs a converter
                     todo = [o for o in outcomes.values() if o.ok]
                     advance = _advancer(progress, "pdf", "Skapar PDF", len(todo), on_progress)
                     cache = BilagaCache(plan.out)
@@ -304,8 +304,10 @@ class _Finishers:
 
     def __init__(self, count: int, factory: Callable | None):
         if factory is None:
-            from .convert import Converter as factory
-        self._factory = factory
+            from .convert import Converter
+
+            factory = Converter
+        self._factory: Callable = factory
         self._queue: queue.Queue = queue.Queue()
         self._threads = [threading.Thread(target=self._serve, daemon=True) for _ in range(max(1, count))]
 

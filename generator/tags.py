@@ -17,6 +17,8 @@ that claims to be tagged would become unreadable to exactly the readers tags are
 
 from __future__ import annotations
 
+from typing import cast
+
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -59,15 +61,16 @@ class BundleStructure:
         through pypdf's object map, so their page and annotation references land on the
         bundle's copies of those pages and annotations.
         """
-        source = reader.root_object["/StructTreeRoot"]
+        source = cast(DictionaryObject, reader.root_object["/StructTreeRoot"])  # pypdf says PdfObject
         part = _element("/Part", self.document_ref)
         part[NameObject("/T")] = TextStringObject(title)
         part_ref = self.writer._add_object(part)
         kids = ArrayObject()
         for kid in _top_elements(source):
             clone = kid.clone(self.writer)
-            clone.get_object()[NameObject("/P")] = part_ref
-            number_headings(clone.get_object())
+            element = cast(DictionaryObject, clone.get_object())  # a structure element is a dictionary
+            element[NameObject("/P")] = part_ref
+            number_headings(element)
             kids.append(_reference(clone))
         part[NameObject("/K")] = kids
         self.parts.append(part_ref)
@@ -79,7 +82,7 @@ class BundleStructure:
         for index, page in enumerate(reader.pages):
             target = self.writer.pages[first_page + index]
             if "/StructParents" in page:
-                target[NameObject("/StructParents")] = NumberObject(page["/StructParents"] + offset)
+                target[NameObject("/StructParents")] = NumberObject(cast(int, page["/StructParents"]) + offset)
             for annot in target.get("/Annots") or []:
                 annot = annot.get_object()
                 if "/StructParent" in annot:
@@ -148,7 +151,7 @@ def _top_elements(struct_tree_root: DictionaryObject) -> list[PdfObject]:
         inner = kids[0].get_object()
         nested = inner.raw_get("/K") if "/K" in inner else ArrayObject()
         nested = nested.get_object() if isinstance(nested, IndirectObject) else nested
-        return list(nested) if isinstance(nested, ArrayObject) else [nested]
+        return list(nested) if isinstance(nested, ArrayObject) else [nested] if nested is not None else []
     return kids
 
 

@@ -22,12 +22,14 @@ import math
 import re
 import tempfile
 from pathlib import Path
+from typing import cast
 
 import docx
 import pikepdf
 from docx.enum.section import WD_HEADER_FOOTER
 from docx.oxml import parse_xml
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from .bundle import register_stamp_font
@@ -183,13 +185,14 @@ def stamp_watermark(pdf_path: Path, text: str = WATERMARK_TEXT) -> None:
 def _word_form(pdf: pikepdf.Pdf, text: str) -> pikepdf.Object:
     """Return a Form XObject in ``pdf`` with ``text`` in grey, its box tight around the word."""
     font = register_stamp_font()
-    face = pdfmetrics.getFont(font).face
+    face = cast(TTFont, pdfmetrics.getFont(font)).face  # registered as a TTFont; the stubs say Font
     descent = face.descent * WATERMARK_SIZE / 1000
     width = pdfmetrics.stringWidth(text, font, WATERMARK_SIZE)
     height = (face.ascent - face.descent) * WATERMARK_SIZE / 1000
     out = io.BytesIO()
     c = canvas.Canvas(out, pagesize=(width, height), invariant=1, pageCompression=1,
-                      initialFontName=font, initialFontSize=WATERMARK_SIZE)  # no unembedded Helvetica
+                      # no unembedded Helvetica; the stubs type initialFontName as a float, it is a name
+                      initialFontName=font, initialFontSize=WATERMARK_SIZE)  # type: ignore[arg-type]
     c.setFillColorRGB(WATERMARK_GREY, WATERMARK_GREY, WATERMARK_GREY)
     c.setFont(font, WATERMARK_SIZE)
     c.drawString(0, -descent, text)
@@ -202,7 +205,7 @@ def _word_form(pdf: pikepdf.Pdf, text: str) -> pikepdf.Object:
     return form
 
 
-def _drop_null_mappings(cmap: pikepdf.Stream) -> None:
+def _drop_null_mappings(cmap: pikepdf.Object) -> None:
     """Remove the codes reportlab maps to U+0000 from a ToUnicode CMap (PDF/A-2a forbids them)."""
     head, rest = re.split(rb"\d+ beginbfchar", cmap.read_bytes(), maxsplit=1)
     body, tail = rest.split(b"endbfchar", 1)

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import queue
 import re
-import os
 import shutil
 import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .. import pipeline
 from ..cache import BilagaCache
@@ -34,8 +34,8 @@ from ..content import (
 )
 from ..errors import BeslutError
 from ..jobs import plan_papers
-from ..model import Organisationer
 from ..mail import check_sender
+from ..model import Organisationer
 from ..readability import lix, lix_label
 from ..review import LIX_MIN_WORDS, STOPP, review_arende
 from ..runner import Report
@@ -83,8 +83,8 @@ def parse_problems(error: BeslutError, rename: Callable[[str], str] = str) -> li
             continue
         m = _LOCATED.match(line)
         if m and (m["line"] or m["field"] or "/" in m["file"]):
-            problems.append(Problem(message=m["msg"], file=rename(m["file"]), line=int(m["line"]) if m["line"] else None,
-                                    field=m["field"]))
+            problems.append(Problem(message=m["msg"], file=rename(m["file"]),
+                                    line=int(m["line"]) if m["line"] else None, field=m["field"]))
         else:
             problems.append(Problem(message=line))
     return problems
@@ -127,7 +127,8 @@ def candidate_folder(folder: Path, texts: dict[str, str]) -> Iterator[Path]:
                 shutil.copytree(entry, copy / entry.name, copy_function=_link_or_copy, symlinks=True)
             elif entry.is_file():
                 _link_or_copy(entry, copy / entry.name)
-        for name in [ARENDE_FILE] + [f"{OVERRIDES_DIR}/{p.name}" for p in sorted((folder / OVERRIDES_DIR).glob("*.yaml"))]:
+        overrides = sorted((folder / OVERRIDES_DIR).glob("*.yaml"))
+        for name in [ARENDE_FILE] + [f"{OVERRIDES_DIR}/{p.name}" for p in overrides]:
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             text = texts.get(name)
             (copy / name).write_text(text if text is not None else (folder / name).read_text(encoding="utf-8"),
@@ -264,7 +265,7 @@ class LentConverter:
     def __init__(self, converter):
         self.converter = converter
 
-    def __enter__(self) -> "LentConverter":
+    def __enter__(self) -> LentConverter:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -294,7 +295,7 @@ def _run(plan, converter, progress: Progress | None = None) -> Report:
 
 
 def stage_progress(progress: Progress, stages: int) -> Callable[[str, int, int], None]:
-    """Return an engine ``on_progress(stage, done, total)`` that reports one bar over all stages.
+    """Return a progress callback for ``runner.run_plan`` (stage, done, total): one bar over all stages.
 
     The bar counts every job once per stage (Word, then PDF); the text names the stage:
     "Skapar PDF: 2 av 5 klara".

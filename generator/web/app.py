@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -79,7 +79,8 @@ ERROR_TEXTS = {
     401: ("Inloggning krävs", "Logga in med ditt användarnamn och lösenord."),
     403: ("Åtgärden nekades", "Formuläret saknade en giltig säkerhetskod, eller så har du inte behörighet. "
           "Ladda om sidan och försök igen."),
-    404: ("Sidan finns inte", "Det finns ingen sida eller fil med den adressen. Gå till startsidan och välj ärende där."),
+    404: ("Sidan finns inte", "Det finns ingen sida eller fil med den adressen. "
+          "Gå till startsidan och välj ärende där."),
     405: ("Fel metod", "Adressen kan inte användas på det sättet. Gå till startsidan."),
     413: ("Filen är för stor", "Det du skickade är större än vad servern tar emot. Se gränserna på sidan."),
     500: ("Något gick fel", "Ett oväntat fel inträffade i servern. Inget av ditt arbete har skrivits över. "
@@ -88,8 +89,8 @@ ERROR_TEXTS = {
 }
 
 
-def error_page(request: Request, status: int, detail: str | None = None) -> HTMLResponse:
-    """Return the Swedish error page for ``status`` (never a stack trace)."""
+def error_page(request: Request, status: int, detail: str | None = None) -> Response:
+    """Return the Swedish error page for ``status`` (never a stack trace); JSON when asked for."""
     title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"fel": detail or text}, status_code=status)
@@ -101,12 +102,13 @@ def error_page(request: Request, status: int, detail: str | None = None) -> HTML
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
-async def http_error(request: Request, exc: HTTPException) -> HTMLResponse:
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)  # the handler for HTTPException only (see create_app)
     detail = exc.detail if exc.detail not in (None, "") and not exc.detail.isascii() else None
     return error_page(request, exc.status_code, detail)
 
 
-async def server_error(request: Request, exc: Exception) -> HTMLResponse:
+async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("oväntat fel för %s %s", request.method, request.url.path, exc_info=exc)
     return error_page(request, 500)
 

@@ -162,10 +162,11 @@ def state_from_form(form) -> State:
         state["forslag"] = [_clean(str(v)) for v in form.getlist("forslag")]
     if "underskrifter" in lists:
         state["underskrifter"] = [{"namn": _clean(str(n)), "titel": _clean(str(t))} for n, t in
-                                  zip(form.getlist("underskrift_namn"), form.getlist("underskrift_titel"))]
+                                  zip(form.getlist("underskrift_namn"), form.getlist("underskrift_titel"),
+                                      strict=False)]
     if "bilagor" in lists:
         state["bilagor"] = [{"titel": _clean(str(t)), "fil": _clean(str(f))}
-                            for t, f in zip(form.getlist("bilaga_titel"), form.getlist("bilaga_fil"))]
+                            for t, f in zip(form.getlist("bilaga_titel"), form.getlist("bilaga_fil"), strict=False)]
     return state
 
 
@@ -227,7 +228,7 @@ def _set(data: CommentedMap, path: tuple[str, ...], value: Any) -> None:
 
 
 def _delete(data: CommentedMap, path: tuple[str, ...]) -> None:
-    parents = [data]
+    parents: list[dict] = [data]
     for key in path[:-1]:
         child = parents[-1].get(key)
         if not isinstance(child, dict):

@@ -13,8 +13,8 @@ import queue
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..errors import BeslutError
 from .actions import ConverterPool

@@ -8,6 +8,7 @@ Slow work (LibreOffice) runs in threads, never in the event loop.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -63,7 +64,9 @@ def post(path: str, endpoint, name: str | None = None) -> Route:
             try:
                 form = await request.form(max_files=50, max_part_size=2 * MB)
             except HTTPException as e:
-                raise HTTPException(413) if "exceeded" in str(e.detail) else e
+                if "exceeded" in str(e.detail):
+                    raise HTTPException(413) from e
+                raise
             token = str(form.get(CSRF_FIELD, ""))
         if not csrf_ok(config.secret, request.cookies.get("beslut_sid"), token):
             await request.close()
@@ -124,11 +127,12 @@ def last_built(config: WebConfig, folder: Path) -> str | None:
 
 
 def problem_dicts(problems: list[actions.Problem], file_shown: str | None = None,
-                  other_tabs: dict[str, str] | None = None, labels: str | None = None) -> list[dict]:
+                  other_tabs: Mapping[str, tuple[str, str | None]] | None = None,
+                  labels: str | None = None) -> list[dict]:
     """Return problems for a page: message, full text, and where it is.
 
     ``anchor`` is the id of its field in this form (the file ``file_shown``); ``href`` links
-    to it, here or in the tab (``other_tabs``: file shown -> tab URL) whose file it is in.
+    to it, here or in the tab (``other_tabs``: file shown -> (tab URL, name)) whose file it is in.
     With ``labels`` (the label of the bedömning field) the text names the field by its
     label in the form, and the file only when it is not ``file_shown`` (review findings);
     without, the text is the CLI's (validation errors).
@@ -175,7 +179,8 @@ def tab_urls(folder: Path, config: WebConfig) -> dict[str, tuple[str, str | None
     if not (folder / OVERRIDES_DIR).is_dir():
         return {shown(config, folder / ARENDE_FILE): (base + SHARED_TAB, None)}
     registry = actions.load_registry(config.organisationer)
-    urls = {shown(config, folder / ARENDE_FILE): (base + SHARED_TAB, "Gemensam text")}
+    urls: dict[str, tuple[str, str | None]] = {
+        shown(config, folder / ARENDE_FILE): (base + SHARED_TAB, "Gemensam text")}
     for p in sorted((folder / OVERRIDES_DIR).glob("*.yaml")):
         org = registry.find(p.stem)
         urls[shown(config, p)] = (base + quote(p.stem), org.namn if org else p.stem)
@@ -200,7 +205,7 @@ def _list_arenden(config: WebConfig) -> list[dict]:
             continue
         instances, problems = actions.validate_arende(folder, config.organisationer)
         try:
-            data = forms.load_data((folder / ARENDE_FILE).read_text(encoding="utf-8"), folder / ARENDE_FILE)
+            data: dict = forms.load_data((folder / ARENDE_FILE).read_text(encoding="utf-8"), folder / ARENDE_FILE)
         except (BeslutError, UnicodeDecodeError):
             data = {}
         shared = (folder / OVERRIDES_DIR).is_dir()
@@ -246,7 +251,7 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
     tabs, org, inherited = [], None, None
     if shared:
         tabs = [(SHARED_TAB, "Gemensam text")] + [
-            (p.stem, (registry.find(p.stem).namn if registry.find(p.stem) else p.stem))
+            (p.stem, (found.namn if (found := registry.find(p.stem)) else p.stem))
             for p in sorted((folder / OVERRIDES_DIR).glob("*.yaml"))]
         if file.name != ARENDE_FILE:
             org = registry.find(file.stem)
@@ -282,7 +287,7 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
     }
 
 
-async def edit(request: Request) -> HTMLResponse:
+async def edit(request: Request) -> Response:
     config = config_of(request)
     folder = arende_folder(config, request.path_params["namn"])
     flik = request.query_params.get("flik")

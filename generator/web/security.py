@@ -137,7 +137,9 @@ def csrf_token(secret: bytes, session: str) -> str:
 
 def csrf_ok(secret: bytes, session: str | None, token: str | None) -> bool:
     """Return True if ``token`` is the CSRF token of ``session``."""
-    return bool(session and token) and hmac.compare_digest(csrf_token(secret, session), token)
+    if not session or not token:
+        return False
+    return hmac.compare_digest(csrf_token(secret, session), token)
 
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")

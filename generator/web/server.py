@@ -6,11 +6,15 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .app import WebConfig, create_app
 from .security import Auth, check_host, read_users
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def make_config(*, content: Path, organisationer: Path, out: Path, host: str, users: Path | None = None,
@@ -48,7 +52,7 @@ def serve(*, content: Path, organisationer: Path, out: Path, host: str, port: in
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
 
 
-def start_in_thread(config: WebConfig) -> tuple["uvicorn.Server", threading.Thread, str]:
+def start_in_thread(config: WebConfig) -> tuple[uvicorn.Server, threading.Thread, str]:
     """Serve ``config`` on a free port of 127.0.0.1 in a thread (tests, benchmarks); return it and its URL.
 
     Stop it with ``server.should_exit = True`` and ``thread.join()``.
