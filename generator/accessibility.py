@@ -28,7 +28,7 @@ from pathlib import Path
 import pikepdf
 
 from .bundle import BundlePart
-from .conformance import validate_pdf
+from .conformance import iter_struct_elements, validate_pdf
 from .files import write_bytes
 from .jobs import REPORT_STEM
 
@@ -161,22 +161,12 @@ def count_figures_without_alt(pdf_path: Path) -> int:
         if root is None:
             return 0
         role_map = root.get("/RoleMap") or pikepdf.Dictionary()
-        count, stack, seen = 0, [root], set()
-        while stack:
-            node = stack.pop()
-            kids = node.get("/K")
-            for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
-                if not isinstance(kid, pikepdf.Dictionary) or "/S" not in kid:
-                    continue
-                if kid.is_indirect:
-                    if kid.objgen in seen:
-                        continue
-                    seen.add(kid.objgen)
-                kind = role_map.get(kid.S, kid.S) if isinstance(kid.S, pikepdf.Name) else kid.S
-                if kind == "/Figure" and not str(kid.get("/Alt", "")).strip() \
-                        and not str(kid.get("/ActualText", "")).strip():
-                    count += 1
-                stack.append(kid)
+        count = 0
+        for element in iter_struct_elements(root):
+            kind = role_map.get(element.S, element.S) if isinstance(element.S, pikepdf.Name) else element.S
+            if kind == "/Figure" and not str(element.get("/Alt", "")).strip() \
+                    and not str(element.get("/ActualText", "")).strip():
+                count += 1
         return count
 
 

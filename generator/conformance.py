@@ -180,8 +180,8 @@ def tag_footnotes(pdf: pikepdf.Pdf) -> None:
     struct_root.ParentTreeNextKey = next_key
 
 
-def _elements(node, kind: str):
-    """Yield the structure elements of type ``kind`` below ``node``."""
+def iter_struct_elements(node):
+    """Yield every structure element below ``node`` (a StructTreeRoot or element), each once."""
     stack = [node]
     seen = set()
     while stack:
@@ -196,9 +196,13 @@ def _elements(node, kind: str):
                 if kid.objgen in seen:
                     continue
                 seen.add(kid.objgen)
-            if kid.S == kind:
-                yield kid
+            yield kid
             stack.append(kid)
+
+
+def _elements(node, kind: str):
+    """Yield the structure elements of type ``kind`` below ``node``."""
+    return (element for element in iter_struct_elements(node) if element.S == kind)
 
 
 def _is_layout_table(table, role_map) -> bool:
