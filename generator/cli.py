@@ -360,7 +360,8 @@ def print_review(loaded, findings) -> None:
     click.echo(f"  Summa: {stopp} stopp, {len(findings) - stopp} varningar.\n")
 
 
-main.add_command(build, name="bundle")
+main.add_command(SwedishCommand("bundle", callback=build.callback, params=build.params, help=build.help,
+                                hidden=True))  # the old name of build, kept working but not listed
 
 
 utskick_argument = click.argument("utskick", metavar="UTSKICK", type=click.Path(path_type=Path))
