@@ -13,8 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import PDF_SAMPLES, VALID_ARENDE, render_paper, write_arende
+
 from generator.convert import Converter
 
 BILAGOR = [{"titel": f"Bilaga nummer {i}", "fil": f"bilaga{i}.pdf"} for i in range(1, 5)]
@@ -56,6 +56,17 @@ def pdf_pages(pdf: Path) -> list[str]:
                            check=True, capture_output=True, text=True).stdout for n in range(1, pages + 1)]
 
 
+HEADINGS = {"Förslag till beslut", "Sammanfattning", "Bedömning ur ekonomisk dimension",
+            "Bedömning ur ekologisk dimension", "Bedömning ur social dimension", "Samverkan",
+            "Bilagor", "Ärendet", "Beskrivning av ärendet", "Bolagets bedömning"}
+"""The template's section headings (bolag)."""
+
+
+def last_lines(pages: list[str]) -> list[str]:
+    """Return the last line of body text on each page (the line above the footer)."""
+    return [[line for line in page.splitlines() if line.strip()][-2] for page in pages]
+
+
 def pages_of(pages: list[str], texts: list[str]) -> list[list[int]]:
     """Return, for each of ``texts``, the numbers of the pages it is printed on."""
     return [[n for n, page in enumerate(pages, 1) if text in page] for text in texts]
@@ -65,7 +76,9 @@ def test_bilagor_heading_and_list_are_never_split(render_pages):
     block = ["Bilagor"] + [bilaga["titel"] for bilaga in BILAGOR]
     seen = set()
     for lines in range(7, 12):
-        found = pages_of(render_pages(samverkan=padding(lines)), block)
+        pages = render_pages(samverkan=padding(lines))
+        assert not HEADINGS & set(last_lines(pages)), (lines, last_lines(pages))
+        found = pages_of(pages, block)
         assert all(len(where) == 1 for where in found), (lines, found)
         assert len({where[0] for where in found}) == 1, (lines, found)
         seen.add(found[0][0])
@@ -76,7 +89,10 @@ def test_signatures_are_never_split(render_pages):
     block = [text for underskrift in UNDERSKRIFTER for text in underskrift.values()]
     seen = set()
     for lines in range(22, 27):
-        found = pages_of(render_pages(bedömning=padding(lines)), block)
+        pages = render_pages(bedömning=padding(lines))
+        # The old template also left "Bolagets bedömning" alone at the bottom of page 1 here.
+        assert not HEADINGS & set(last_lines(pages)), (lines, last_lines(pages))
+        found = pages_of(pages, block)
         assert all(len(where) == 1 for where in found), (lines, found)
         assert len({where[0] for where in found}) == 1, (lines, found)
         seen.add(found[0][0])
@@ -88,7 +104,9 @@ def test_list_intro_and_short_list_are_never_split(render_pages):
     seen = set()
     for lines in range(8, 12):
         text = padding(lines) + "\n\nStyrelsen ska göra följande:\n\n- punkt alfa\n- punkt beta\n- punkt gamma\n"
-        found = pages_of(render_pages(samverkan=text), block)
+        pages = render_pages(samverkan=text)
+        assert not HEADINGS & set(last_lines(pages)), (lines, last_lines(pages))
+        found = pages_of(pages, block)
         assert all(where == found[0] for where in found) and len(found[0]) == 1, (lines, found)
         seen.add(found[0][0])
     assert seen == {1, 2}
