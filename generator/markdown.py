@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from docx.blkcntnr import BlockItemContainer
 from docx.opc.constants import RELATIONSHIP_TYPE
-from docx.oxml import OxmlElement
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from lxml import etree
@@ -50,6 +50,31 @@ SHORT_LIST = 6
 """Lists with at most this many items are kept together on one page."""
 _FOOTNOTES_RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
 _ALIGN = {"text-align:left": "left", "text-align:right": "right", "text-align:center": "center"}
+
+
+def keep_on_one_page(elements: list) -> BaseOxmlElement:
+    """Move consecutive body paragraphs into an unbreakable block; return its w:tbl.
+
+    The block is a borderless one-cell table without cell margins (it looks like the
+    paragraphs alone) whose row may not break across pages (``w:cantSplit``): LibreOffice
+    honours that, where it drops keep-with-next chains longer than about two paragraphs.
+    The PDF step tags a one-cell table as layout, not as a data table (conformance.py).
+    """
+    nil = "".join(f'<w:{edge} w:val="nil"/>' for edge in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    zero = "".join(f'<w:{edge} w:w="0" w:type="dxa"/>' for edge in ("top", "left", "bottom", "right"))
+    tbl = parse_xml(
+        f'<w:tbl xmlns:w="{_W}"><w:tblPr><w:tblW w:w="{TEXT_WIDTH_TWIPS}" w:type="dxa"/>'
+        f'<w:tblBorders>{nil}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+        f'<w:tblCellMar>{zero}</w:tblCellMar><w:tblLook w:val="0000"/></w:tblPr>'
+        f'<w:tblGrid><w:gridCol w:w="{TEXT_WIDTH_TWIPS}"/></w:tblGrid>'
+        '<w:tr><w:trPr><w:cantSplit/></w:trPr>'
+        f'<w:tc><w:tcPr><w:tcW w:w="{TEXT_WIDTH_TWIPS}" w:type="dxa"/></w:tcPr></w:tc></w:tr></w:tbl>')
+    elements[0].addprevious(tbl)
+    cell = tbl.find(f"{qn('w:tr')}/{qn('w:tc')}")
+    for element in elements:
+        cell.append(element)
+    return tbl
+
 
 @lru_cache(maxsize=256)
 def parse_markdown(text: str) -> tuple[Token, ...]:
@@ -229,8 +254,9 @@ class _Writer:
     """Walk markdown-it tokens and append paragraphs and runs to one sub-document."""
 
     def __init__(self, renderer: MarkdownRenderer, container: BlockItemContainer,
-                 footnote_ids: dict[int, int] | None = None):
+                 footnote_ids: dict[int, int] | None = None, *, in_footnote: bool = False):
         self.renderer = renderer
+        self.in_footnote = in_footnote  # a footnote holds paragraphs only: no unbreakable blocks
         self.container = container
         self.lists: list[_List] = []
         self.paragraph: Paragraph | None = None
@@ -280,7 +306,7 @@ class _Writer:
 
     def _fill_footnote(self, number: int, tokens: list[Token]) -> None:
         body = OxmlElement("w:body")
-        writer = _Writer(self.renderer, BlockItemContainer(body, self.renderer.document), {})
+        writer = _Writer(self.renderer, BlockItemContainer(body, self.renderer.document), {}, in_footnote=True)
         writer.write(tokens)
         paragraphs = [p for p in body if p.tag == qn("w:p")] or [OxmlElement("w:p")]
         for p in paragraphs:
@@ -412,9 +438,13 @@ class _Writer:
         done = self.lists.pop()
         if self.lists:
             self.lists[-1].paragraphs += done.paragraphs
-        elif done.items_seen <= SHORT_LIST:
-            for paragraph in done.paragraphs[:-1]:
-                paragraph.paragraph_format.keep_with_next = True
+        elif done.items_seen <= SHORT_LIST and not self.in_footnote:
+            # LibreOffice does not honour keep-with-next over more than about two
+            # paragraphs: a short list and its intro go into one unbreakable table row.
+            intro = self.previous if self.previous is not None and self.previous.text.rstrip().endswith(":") else None
+            if intro is not None:
+                intro.paragraph_format.keep_with_next = None
+            keep_on_one_page([p._p for p in ([intro] if intro is not None else []) + done.paragraphs])
         if not self.lists:
             self.previous = None
 

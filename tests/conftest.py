@@ -82,16 +82,14 @@ def block_texts(container) -> list[str]:
     """
     lines = []
     bilaga = 0
-    for element in container.iterchildren():
-        if element.tag == qn("w:p"):
-            style = element.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+    for element in container.iterchildren(qn("w:p"), qn("w:tbl")):
+        for para in [element] if element.tag == qn("w:p") else element.iter(qn("w:p")):
+            style = para.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
             if style is not None and style.get(qn("w:val")) == "Bilagelista":
                 bilaga += 1
-                lines.append(f"{bilaga}. " + paragraph_text(element))
-                continue
-            lines.append(paragraph_text(element))
-        elif element.tag == qn("w:tbl"):
-            lines += [paragraph_text(para) for para in element.iter(qn("w:p"))]
+                lines.append(f"{bilaga}. " + paragraph_text(para))
+            else:
+                lines.append(paragraph_text(para))
     return [normalise(line) for line in lines if line.strip()]
 
 
@@ -111,3 +109,14 @@ def docx_lines(path: Path) -> list[str]:
 def normalise(text: str) -> str:
     """Fold all white space to single spaces."""
     return re.sub(r"\s+", " ", text).strip()
+
+
+def all_paragraphs(document) -> list:
+    """Return every body paragraph of a python-docx Document in order, table cells included.
+
+    Short lists, the Bilagor list and the signatures sit in one-cell tables
+    (``markdown.keep_on_one_page``), which ``document.paragraphs`` does not see.
+    """
+    from docx.text.paragraph import Paragraph
+
+    return [Paragraph(p, document._body) for p in document.element.body.iter(qn("w:p"))]

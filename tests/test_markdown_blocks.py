@@ -12,7 +12,7 @@ import pytest
 from docx.oxml.ns import qn
 from lxml import etree
 
-from conftest import VALID_ARENDE, render_paper, write_arende
+from conftest import VALID_ARENDE, all_paragraphs, render_paper, write_arende
 from generator.conformance import validate_pdf
 from generator.markdown import find_stray_table_lines
 
@@ -38,7 +38,7 @@ def rendered(tmp_path_factory) -> tuple[Path, Path, list[str]]:
 
 def test_pipe_table_is_a_word_table_with_repeated_header(rendered):
     document = docx.Document(str(rendered[0]))
-    table = document.tables[-1]
+    table = next(t for t in document.tables if t.style.name == "Tabell")
     assert table.style.name == "Tabell"
     assert len(table.rows) == 45 and len(table.columns) == 3
     assert [c.text for c in table.rows[0].cells] == ["Post", "Belopp", "Status"]
@@ -101,20 +101,27 @@ def test_malformed_table_gets_a_warning_with_its_line(rendered):
 
 def test_list_intros_short_lists_and_bilagor_keep_together(rendered):
     document = docx.Document(str(rendered[0]))
-    paragraphs = document.paragraphs
-    intro = next(p for p in paragraphs if p.text == "Styrelsen ska göra följande:")
-    assert intro.paragraph_format.keep_with_next is True
+    paragraphs = all_paragraphs(document)
     table_intro = next(p for p in paragraphs if p.text.startswith("Kostnaderna per post"))
     assert table_intro.paragraph_format.keep_with_next is True
+    # A short list and its intro share one cell of a table whose row may not break.
+    intro = next(p for p in paragraphs if p.text == "Styrelsen ska göra följande:")
     items = [p for p in paragraphs if p.style.name == "List Bullet" and p.text in ("ett", "två", "tre")]
-    assert [p.paragraph_format.keep_with_next for p in items] == [True, True, None]
-    bilagor = [p for p in paragraphs if p.style.name == "Bilagelista"]
-    assert bilagor and bilagor[0].style.paragraph_format.keep_with_next is True
-    assert bilagor[-1].paragraph_format.keep_with_next is False  # the last item may end the page
+    cell = intro._p.getparent()
+    assert cell.tag == qn("w:tc") and [p._p.getparent() for p in items] == [cell] * 3
+    assert len(cell) == 5 and cell.getparent().find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None
+    # The Bilagor list is in a one-cell table whose row may not break across pages.
+    heading = next(p for p in paragraphs if p.text == "Bilagor")
+    assert heading.paragraph_format.keep_with_next or heading.style.paragraph_format.keep_with_next
+    block = heading._p.getnext()
+    assert block.tag == qn("w:tbl") and block.find(f".//{qn('w:cantSplit')}") is not None
+    cell_styles = {p.find(f".//{qn('w:pStyle')}").get(qn("w:val")) for p in block.iter(qn("w:p"))}
+    assert cell_styles == {"Bilagelista"}
 
 
 def test_long_lists_may_break(tmp_path: Path):
     folder = write_arende(tmp_path / "a", {**VALID_ARENDE, "beskrivning": "\n".join(f"- punkt {i}" for i in range(8))})
     document = docx.Document(str(render_paper(folder, tmp_path / "out").files[0]))
-    items = [p for p in document.paragraphs if p.text.startswith("punkt ")]
+    items = [p for p in all_paragraphs(document) if p.text.startswith("punkt ")]
     assert len(items) == 8 and not any(p.paragraph_format.keep_with_next for p in items)
+    assert all(p._p.getparent().tag == qn("w:body") for p in items)  # not in an unbreakable block

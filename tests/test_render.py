@@ -9,7 +9,7 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from conftest import FIXTURES, ORGANISATIONER, SAMPLE, docx_lines, normalise, render_paper
+from conftest import FIXTURES, ORGANISATIONER, SAMPLE, all_paragraphs, docx_lines, normalise, render_paper
 from generator import pipeline
 from generator.errors import TemplateError
 from generator.templates import BESLUTSUNDERLAG, default_template_dir
@@ -52,14 +52,14 @@ def test_sample_is_a_beslutsunderlag_with_city_header_and_footer(sample_docx: Pa
 
 def test_sections_use_real_heading_styles(sample_docx: Path):
     document = docx.Document(str(sample_docx))
-    headings = {p.text: p.style.name for p in document.paragraphs if p.style.name.startswith("Heading")}
+    headings = {p.text: p.style.name for p in all_paragraphs(document) if p.style.name.startswith("Heading")}
     assert headings["Information om handlingsplaner"] == "Heading 1"
     for name in ("Förslag till beslut", "Sammanfattning", "Bedömning ur ekonomisk dimension",
                  "Samverkan", "Bilagor", "Ärendet", "Beskrivning av ärendet", "Bolagets bedömning"):
         assert headings[name] == "Heading 2"
-    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    bullets = [p.text for p in all_paragraphs(document) if p.style.name == "List Bullet"]
     assert "Motverka tystnadskulturer i stadens verksamheter." in bullets
-    assert not any(p.text.lstrip().startswith(("- ", "* ")) for p in document.paragraphs)
+    assert not any(p.text.lstrip().startswith(("- ", "* ")) for p in all_paragraphs(document))
 
 
 def test_core_properties_and_language(sample_docx: Path):
@@ -109,7 +109,7 @@ def test_markdown_becomes_runs_lists_and_links(arende_dir, tmp_path: Path):
     )
     folder = arende_dir(beskrivning=text, **{"förslag_till_beslut": ["Beslut ett.", "Beslut två."]})
     document = docx.Document(str(render_paper(folder, tmp_path / "out").files[0]))
-    paragraphs = document.paragraphs
+    paragraphs = all_paragraphs(document)
     first = next(p for p in paragraphs if p.text.startswith("Ett stycke"))
     assert "*" not in first.text
     assert [r.text for r in first.runs if r.bold] == ["fet"]
@@ -185,13 +185,13 @@ def test_markdown_nested_lists_headings_and_breaks(arende_dir, tmp_path: Path):
         "<b>inte html</b>\n"
     )
     document = docx.Document(str(render_paper(arende_dir(beskrivning=text), tmp_path / "out").files[0]))
-    styles = [(p.style.name, p.text) for p in document.paragraphs]
+    styles = [(p.style.name, p.text) for p in all_paragraphs(document)]
     assert ("Heading 3", "Bakgrund") in styles
     assert ("List Bullet", "yttre") in styles and ("List Bullet 2", "inre") in styles
     assert ("List Bullet", "yttre igen") in styles
-    breaks = next(p for p in document.paragraphs if p.text.startswith("Rad ett"))
+    breaks = next(p for p in all_paragraphs(document) if p.text.startswith("Rad ett"))
     assert breaks._p.xpath(".//w:br") and breaks.text == "Rad ett\nrad två"
-    three = next(p for p in document.paragraphs if p.text == "tre")
+    three = next(p for p in all_paragraphs(document) if p.text == "tre")
     num_id = three._p.pPr.numPr.numId.val
     num = document.part.numbering_part.element.num_having_numId(num_id)
     assert num.xpath("./w:lvlOverride/w:startOverride/@w:val") == ["3"]

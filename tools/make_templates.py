@@ -31,6 +31,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from generator.files import write_docx  # noqa: E402
+from generator.markdown import keep_on_one_page  # noqa: E402
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "docx"
 
@@ -123,7 +124,6 @@ def style_document(doc) -> None:
     bilaga.paragraph_format.left_indent = Cm(0.8)
     bilaga.paragraph_format.first_line_indent = Cm(-0.8)
     bilaga.paragraph_format.space_after = Pt(2)
-    bilaga.paragraph_format.keep_with_next = True  # the list is not split over pages
     set_numbered(doc, bilaga, indent=Cm(0.8))
 
     signature = styles.add_style("Underskrift", WD_STYLE_TYPE.PARAGRAPH)
@@ -352,12 +352,11 @@ def build_beslutsunderlag() -> Document:
         doc.add_paragraph(f"{{{{p {tag} }}}}")
 
     doc.add_paragraph("{%p if bilagor %}")
-    doc.add_paragraph("Bilagor", style="Heading 2")
-    # A numbered list kept on one page: every item but the last keeps with the next.
-    doc.add_paragraph("{%p for bilaga in bilagor[:-1] %}")
-    doc.add_paragraph("{{ bilaga.titel }}", style="Bilagelista")
-    doc.add_paragraph("{%p endfor %}")
-    doc.add_paragraph("{{ bilagor[-1].titel }}", style="Bilagelista").paragraph_format.keep_with_next = False
+    doc.add_paragraph("Bilagor", style="Heading 2")  # keeps with the table below
+    # The numbered list in one unbreakable block (a table row): never split over pages.
+    keep_on_one_page([doc.add_paragraph("{%p for bilaga in bilagor %}")._p,
+                      doc.add_paragraph("{{ bilaga.titel }}", style="Bilagelista")._p,
+                      doc.add_paragraph("{%p endfor %}")._p])
     doc.add_paragraph("{%p endif %}")
 
     for heading, tag in (
@@ -368,10 +367,13 @@ def build_beslutsunderlag() -> Document:
         doc.add_paragraph(heading, style="Heading 2")
         doc.add_paragraph(f"{{{{p {tag} }}}}")
 
-    doc.add_paragraph("{%p for underskrift in underskrifter %}")
-    doc.add_paragraph("{{ underskrift.namn }}", style="Underskrift")
-    doc.add_paragraph("{{ underskrift.titel }}")
-    doc.add_paragraph("{%p endfor %}")
+    # The signatures, all in one unbreakable block.
+    doc.add_paragraph("{%p if underskrifter %}")
+    keep_on_one_page([doc.add_paragraph("{%p for underskrift in underskrifter %}")._p,
+                      doc.add_paragraph("{{ underskrift.namn }}", style="Underskrift")._p,
+                      doc.add_paragraph("{{ underskrift.titel }}")._p,
+                      doc.add_paragraph("{%p endfor %}")._p])
+    doc.add_paragraph("{%p endif %}")
     return doc
 
 
