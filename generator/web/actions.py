@@ -15,7 +15,6 @@ import queue
 import re
 import shutil
 import tempfile
-import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -275,10 +274,6 @@ class LentConverter:
         return self.converter.to_pdf(src, dst, pdfa=pdfa, title=title)
 
 
-_run_lock = threading.Lock()
-"""The engine stages a run in ``out/.beslut-arbete/<pid>/``: one run at a time per process."""
-
-
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, what)``: how far a job has come, for its page."""
 
@@ -287,11 +282,13 @@ STAGES = {"docx": "Skapar Word-filer", "pdf": "Skapar PDF"}
 
 
 def _run(plan, converter, progress: Progress | None = None) -> Report:
-    """Run an engine plan with a pooled converter, one run at a time, reporting progress."""
+    """Run an engine plan with a pooled converter, reporting progress.
+
+    Runs may overlap (each stages in its own folder); the job queue keeps one per ärende.
+    """
     lent = LentConverter(converter)
     on_progress = None if progress is None else stage_progress(progress, 2 if plan.needs_converter else 1)
-    with _run_lock:
-        return pipeline.run(plan, workers=1, converter_factory=lambda: lent, on_progress=on_progress)
+    return pipeline.run(plan, workers=1, converter_factory=lambda: lent, on_progress=on_progress)
 
 
 def stage_progress(progress: Progress, stages: int) -> Callable[[str, int, int], None]:
