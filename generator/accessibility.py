@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pikepdf
 
+from .bilagor import bilaga_name
 from .bundle import BundlePart
 from .conformance import iter_struct_elements, validate_pdf
 from .files import write_bytes
@@ -120,7 +121,7 @@ def check_part(part: BundlePart, bundle_failures: list[tuple[str, str]] | None =
     paper's level-1 heading. An untagged bundle fails every structure rule at once, so then
     each part is held to all of them.
     """
-    short = f"Bilaga {part.nummer}" if part.nummer is not None else part.bookmark
+    short = bilaga_name(part.nummer) if part.nummer is not None else part.bookmark
     report = PartReport(del_=part.name, kort=short, fil=part.user_file.name)
     suffix = part.user_file.suffix.lower()
     failures = [(rule, message) for rule, message in validate_pdf(part.pdf, "ua1")

@@ -51,6 +51,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from .bilagor import bilaga_name
 from .conformance import claim_pdfua
 from .errors import BundleError
 from .files import atomic_path
@@ -93,9 +94,9 @@ class BundlePart:
     @property
     def name(self) -> str:
         """Return how messages name this part, e.g. 'Bilaga 1 – Presentationsmaterial'."""
-        prefix = f"Bilaga {self.nummer}"
-        if self.nummer is None or self.bookmark.startswith(prefix):
+        if self.nummer is None or self.bookmark.startswith(bilaga_name(self.nummer)):
             return self.bookmark
+        prefix = bilaga_name(self.nummer)
         return f"{prefix} – {self.bookmark}"
 
     @property
@@ -472,14 +473,24 @@ def make_overlay(width: float, height: float, text: str) -> PageObject:
 def drop_null_unicode(font: DictionaryObject) -> None:
     """Remove the ToUnicode entries reportlab maps to U+0000 (codes 0-31), which PDF/UA forbids."""
     cmap = font.get("/ToUnicode")
-    if cmap is None:
-        return
-    cmap = cmap.get_object()
-    lines = cmap.get_data().decode("latin-1").splitlines()
-    kept = [line for line in lines if not re.fullmatch(r"<[0-9A-Fa-f]+> <0000>", line.strip())]
-    removed = len(lines) - len(kept)
-    text = re.sub(r"(\d+) beginbfchar", lambda m: f"{int(m[1]) - removed} beginbfchar", "\n".join(kept), count=1)
-    cmap.set_data(text.encode("latin-1"))
+    if cmap is not None:
+        cmap = cmap.get_object()
+        cmap.set_data(without_null_mappings(cmap.get_data()))
+
+
+def without_null_mappings(cmap: bytes) -> bytes:
+    """Return a ToUnicode CMap without the codes mapped to U+0000 (PDF/A-2a and PDF/UA forbid them).
+
+    reportlab maps the unused codes 0-31 of its font subsets that way; the stamp and the
+    UTKAST watermark both go through here.
+    """
+    parts = re.split(rb"\d+ beginbfchar", cmap, maxsplit=1)
+    if len(parts) != 2 or b"endbfchar" not in parts[1]:
+        return cmap
+    head, rest = parts
+    body, tail = rest.split(b"endbfchar", 1)
+    pairs = [line for line in body.split(b"\n") if line.strip() and not line.strip().endswith(b"<0000>")]
+    return head + b"%d beginbfchar\n" % len(pairs) + b"\n".join(pairs) + b"\nendbfchar" + tail
 
 
 @functools.cache

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import tempfile
 from pathlib import Path
 from typing import cast
@@ -32,7 +31,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from .bundle import register_stamp_font
+from .bundle import register_stamp_font, without_null_mappings
 from .runtemp import run_dir
 
 WATERMARK_TEXT = "UTKAST"
@@ -201,13 +200,5 @@ def _word_form(pdf: pikepdf.Pdf, text: str) -> pikepdf.Object:
     with pikepdf.open(io.BytesIO(out.getvalue())) as word:
         form = pdf.copy_foreign(word.pages[0].as_form_xobject())
     for subset in form.Resources.Font.values():
-        _drop_null_mappings(subset.ToUnicode)
+        subset.ToUnicode.write(without_null_mappings(subset.ToUnicode.read_bytes()))
     return form
-
-
-def _drop_null_mappings(cmap: pikepdf.Object) -> None:
-    """Remove the codes reportlab maps to U+0000 from a ToUnicode CMap (PDF/A-2a forbids them)."""
-    head, rest = re.split(rb"\d+ beginbfchar", cmap.read_bytes(), maxsplit=1)
-    body, tail = rest.split(b"endbfchar", 1)
-    pairs = [line for line in body.split(b"\n") if line.strip() and not line.strip().endswith(b"<0000>")]
-    cmap.write(head + b"%d beginbfchar\n" % len(pairs) + b"\n".join(pairs) + b"\nendbfchar" + tail)

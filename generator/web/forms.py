@@ -22,6 +22,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from ..bilagor import bilaga_name
 from ..errors import ContentError
 from ..files import write_bytes
 
@@ -349,7 +350,7 @@ def field_label(name: str | None, bedomning_label: str = "Bedömning") -> str | 
     if keys[0] == "underskrifter":
         return f"Underskrift {number}" if number else "Underskrifter"
     if keys[0] == "bilagor":
-        return f"Bilaga {number}" if number else "Bilagor"
+        return bilaga_name(number) if number else "Bilagor"
     if keys[0] == "bedömning":
         return bedomning_label
     for f in FIELDS:
