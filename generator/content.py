@@ -237,16 +237,16 @@ def load_arenden(
                 file=file.parent / OVERRIDES_DIR,
             )
     instances: list[LoadedArende] = []
-    problems: list[str] = []
+    problems: list[ContentError] = []
     for override_file in override_files:
         if only and override_file.stem not in only:
             continue
         try:
             instances.append(_load_instance(file, shared, override_file, organisationer))
         except ContentError as e:
-            problems.append(e.format())
+            problems.append(e)
     if problems:
-        raise ContentError("\n".join(problems))
+        raise ContentError("\n".join(p.format() for p in problems), parts=problems)
     return instances
 
 

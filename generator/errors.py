@@ -6,6 +6,7 @@ Every message is Swedish and written for the handläggare: it names the file, th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -22,12 +23,23 @@ class BeslutError(Exception):
         file: Path | str | None = None,
         line: int | None = None,
         field: str | None = None,
+        parts: Sequence[BeslutError] = (),
     ):
         self.message = message
         self.file = Path(file) if file is not None else None
         self.line = line
         self.field = field
+        self.parts = list(parts)
+        """The errors this one reports together (e.g. every field of a file), if any."""
         super().__init__(self.format())
+
+    def located(self) -> list[BeslutError]:
+        """Return the single errors this one is made of, each with its own file, line and field.
+
+        For tools that show each problem where it belongs (the web page puts it at its field)
+        rather than re-reading the text of ``format``.
+        """
+        return [single for part in self.parts for single in part.located()] if self.parts else [self]
 
     def format(self) -> str:
         """Return the message with the file and field in front, as shown to the user."""

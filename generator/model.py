@@ -317,15 +317,15 @@ def validate_model(model_cls: type[Model], doc: YamlDocument, hint: str = "") ->
         return model_cls.model_validate(data)
     except ValidationError as e:
         problems = _describe_errors(e, model_cls, doc)
-    message = "\n".join(problems)
+    message = "\n".join(problem.format() for problem in problems)
     if hint:
         message += f"\n{hint}"
     if len(problems) == 1:
-        raise ContentError(message)
-    raise ContentError(f"{len(problems)} fel i {doc.path}:\n{message}")
+        raise ContentError(message, parts=problems)
+    raise ContentError(f"{len(problems)} fel i {doc.path}:\n{message}", parts=problems)
 
 
-def _describe_errors(error: ValidationError, model_cls: type[Model], doc: YamlDocument) -> list[str]:
+def _describe_errors(error: ValidationError, model_cls: type[Model], doc: YamlDocument) -> list[ContentError]:
     errors = error.errors()
     unknown = [err for err in errors if err["type"] == "extra_forbidden"]
     missing = {tuple(err["loc"]) for err in errors if err["type"] == "missing"}
@@ -351,7 +351,7 @@ def _describe_errors(error: ValidationError, model_cls: type[Model], doc: YamlDo
             text = _empty_message(model_cls, loc, required=kind != "string_too_short"
                                   or _is_required(model_cls, loc))
             if kind == "missing" and len(loc) == 1:
-                problems.append(f"{doc.path}, fält '{field_name(loc)}': {text}")
+                problems.append(ContentError(text, file=doc.path, field=field_name(loc)))
                 continue
         elif kind == "value_error":
             text = str(err.get("ctx", {}).get("error", err["msg"]))  # our validators speak Swedish
@@ -365,15 +365,9 @@ def _describe_errors(error: ValidationError, model_cls: type[Model], doc: YamlDo
     return problems
 
 
-def _locate(doc: YamlDocument, loc: Loc, text: str) -> str:
-    """Return ``text`` prefixed by the file, line and field of ``loc``."""
-    parts = [str(doc.file_of(loc))]
-    line = doc.line_of(loc)
-    if line:
-        parts.append(f"rad {line}")
-    if loc:
-        parts.append("fält '" + field_name(loc) + "'")
-    return ", ".join(parts) + ": " + text
+def _locate(doc: YamlDocument, loc: Loc, text: str) -> ContentError:
+    """Return ``text`` as an error at the file, line and field of ``loc``."""
+    return ContentError(text, file=doc.file_of(loc), line=doc.line_of(loc), field=field_name(loc) or None)
 
 
 def _is_empty(err: ErrorDetails) -> bool:

@@ -136,3 +136,18 @@ def test_usage_errors_are_swedish(args):
     result = run(*args)
     assert result.exit_code == 2
     assert "Fel:" in result.output
+
+
+def test_every_problem_is_also_a_located_error(arende_dir):
+    """The web page shows each problem at its field from the error's parts, not from its text."""
+    from generator import pipeline
+    from generator.errors import ContentError
+
+    folder = arende_dir(samverkan=None, rubrik="  ", **{"utfärdat": "2023-02-30"})
+    with pytest.raises(ContentError) as caught:
+        pipeline.validate_arende(folder, ORGANISATIONER)
+    located = caught.value.located()
+    assert sorted(e.field for e in located) == ["rubrik", "samverkan", "utfärdat"]
+    assert all(e.file == folder / "arende.yaml" for e in located)
+    assert all(e.line for e in located if e.field != "samverkan")
+    assert "\n".join(e.format() for e in located) in caught.value.format()

@@ -3,7 +3,7 @@
 The page never loads, renders, converts or bundles by itself: it calls these small
 functions, so the engine behind them can be re-pointed here without touching the routes.
 Errors come back as the library's own ``BeslutError`` (Swedish, with file, line and
-field); ``parse_problems`` splits their text into one ``Problem`` per field.
+field); ``parse_problems`` turns each single error (``BeslutError.located``) into a ``Problem``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import io
 import logging
 import os
 import queue
-import re
 import shutil
 import tempfile
 import time
@@ -66,26 +65,19 @@ class Problem:
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
-_LOCATED = re.compile(r"^(?P<file>[^,:]+?)(?:, rad (?P<line>\d+))?(?:, fält '(?P<field>[^']+)')?: (?P<msg>.+)$")
-_HEADER = re.compile(r"^\d+ fel i .+:$")
-
-
 def parse_problems(error: BeslutError, rename: Callable[[str], str] = str) -> list[Problem]:
-    """Split a library error's text (as ``format()`` gives it) into one Problem per line.
+    """Return one Problem per single error in ``error`` (``BeslutError.located``).
 
-    ``rename`` maps the file names in the text (e.g. a temporary copy back to the user's file).
+    ``rename`` maps the file names (e.g. a temporary copy back to the user's file). An error
+    without a place gives one Problem per line of its message.
     """
     problems = []
-    for raw in error.format().splitlines():
-        line = raw.strip()
-        if not line or _HEADER.match(line):
-            continue
-        m = _LOCATED.match(line)
-        if m and (m["line"] or m["field"] or "/" in m["file"]):
-            problems.append(Problem(message=m["msg"], file=rename(m["file"]),
-                                    line=int(m["line"]) if m["line"] else None, field=m["field"]))
+    for single in error.located():
+        if single.file is None and single.line is None and single.field is None:
+            problems += [Problem(message=line.strip()) for line in single.message.splitlines() if line.strip()]
         else:
-            problems.append(Problem(message=line))
+            problems.append(Problem(message=single.message, file=rename(str(single.file)) if single.file else None,
+                                    line=single.line, field=single.field))
     return problems
 
 
