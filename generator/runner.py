@@ -10,7 +10,7 @@ A run has three phases, each with the parallelism that suits it:
    when all of that job succeeded, so a failed rebuild leaves the previous package whole
    (never a new paper beside an old handlingar.pdf).
 
-The staging folder is ``out/.beslut-arbete/<pid>-<random>/``, one per run; a run removes it when it ends, and
+The staging folder is ``out/.beslut-arbete/<pid>-<start>-<random>/``, one per run; a run removes it when it ends, and
 the next run removes one left by a run that was killed. A failure of one job is recorded
 and the others go on; ``Report.exit_code`` is the one exit-code rule of every command.
 """
@@ -25,7 +25,6 @@ import os
 import queue
 import shutil
 import signal
-import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -47,6 +46,7 @@ from .jobs import Job, LetterJob, PaperJob, Plan
 from .letters import render_letter
 from .mail import write_eml
 from .render import render_beslutsunderlag
+from .runtemp import process_folder
 from .watermark import convert_draft
 
 STAGING_DIR = ".beslut-arbete"
@@ -405,30 +405,12 @@ def _progress(show: bool) -> Progress:
 
 
 def _start_staging(out: Path) -> Path:
-    """Return this run's new staging folder ``<pid>-<n>``; remove those of runs that were killed.
+    """Return this run's new staging folder; remove those of runs that were killed.
 
-    Runs in one process (the web page builds while it previews) each get their own folder.
+    Runs in one process (the web page builds while it previews) each get their own folder
+    (``runtemp.process_folder``, the same naming and cleaning as the run's temporary folder).
     """
-    root = out / STAGING_DIR
-    if root.is_dir():
-        for folder in root.iterdir():
-            if not _pid_alive(folder.name.split("-", 1)[0]):
-                shutil.rmtree(folder, ignore_errors=True)
-    root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
-
-
-def _pid_alive(name: str) -> bool:
-    """Return True if ``name`` is the pid of a running process."""
-    if not name.isdigit():
-        return False
-    try:
-        os.kill(int(name), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return process_folder(out / STAGING_DIR)
 
 
 def _remove_if_empty(folder: Path) -> None:

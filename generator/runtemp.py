@@ -34,9 +34,7 @@ def run_dir() -> Path:
     global _run, _owner
     with _lock:
         if _run is None or _owner != os.getpid() or not _run.is_dir():
-            base = Path(tempfile.gettempdir())
-            clean_stale_run_dirs(base)
-            _run = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-{process_start(os.getpid())}-", dir=base))
+            _run = process_folder(Path(tempfile.gettempdir()), PREFIX)
             _owner = os.getpid()
             atexit.register(remove_run_dir)
             _install_sigterm_handler()
@@ -69,12 +67,23 @@ def unregister_group(pgid: int) -> None:
     _groups.discard(pgid)
 
 
-def clean_stale_run_dirs(base: Path) -> list[Path]:
-    """Remove the run folders in ``base`` whose process is gone; return them."""
+def process_folder(base: Path, prefix: str = "") -> Path:
+    """Return a new folder in ``base`` named for this process: ``<prefix><pid>-<start>-XXXX``.
+
+    The folders in ``base`` of processes that are gone (killed, crashed) are removed first.
+    Used for the run's temporary folder and for the engine's staging folders in ``out/``.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    clean_stale_run_dirs(base, prefix)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-{process_start(os.getpid())}-", dir=base))
+
+
+def clean_stale_run_dirs(base: Path, prefix: str = PREFIX) -> list[Path]:
+    """Remove the folders ``<prefix><pid>-<start>-…`` in ``base`` whose process is gone; return them."""
     removed = []
-    for folder in base.glob(f"{PREFIX}*"):
+    for folder in base.glob(f"{prefix}*"):
         try:
-            pid, start = folder.name[len(PREFIX):].split("-")[:2]
+            pid, start = folder.name[len(prefix):].split("-")[:2]
             mine = folder.stat().st_uid == os.getuid()
         except (ValueError, OSError):
             continue

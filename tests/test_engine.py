@@ -146,7 +146,7 @@ def test_limited_shared_run_keeps_the_other_organisations(tmp_path: Path):
 
 def test_stale_staging_of_a_killed_run_is_removed(tmp_path: Path):
     out = tmp_path / "out"
-    dead = out / ".beslut-arbete" / "999999999"
+    dead = out / ".beslut-arbete" / "999999999-1-abc"  # <pid>-<start>-…: a process that is gone
     dead.mkdir(parents=True)
     (dead / ".halvfärdig.pdf").write_bytes(b"%PDF-trunk")
     folder = write_arende(tmp_path / "arende", dict(VALID_ARENDE))
