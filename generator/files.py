@@ -7,6 +7,7 @@ previous output as it was.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
@@ -38,6 +39,11 @@ def atomic_path(target: Path) -> Iterator[Path]:
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex sha256 of a file's bytes (the manifest's and the send log's checksum)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def write_bytes(target: Path, data: bytes) -> None:

@@ -26,7 +26,7 @@ from pypdf import PdfReader
 
 from .content import LoadedUtskick
 from .errors import ContentError
-from .files import write_bytes
+from .files import sha256_file, write_bytes
 from .letters import letter_rubrik
 from .model import Organisation
 
@@ -65,11 +65,6 @@ def letter_fingerprint(pdf_path: Path) -> str:
     """
     docx = pdf_path.with_suffix(".docx")
     return sha256_file(docx if docx.is_file() else pdf_path)
-
-
-def sha256_file(path: Path) -> str:
-    """Return the hex sha256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def message_id(loaded: LoadedUtskick, org: Organisation, fingerprint: str) -> str:

@@ -18,7 +18,6 @@ and the others go on; ``Report.exit_code`` is the one exit-code rule of every co
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import multiprocessing
 import os
@@ -41,7 +40,7 @@ from .accessibility import check_parts, write_report
 from .bundle import BundlePart, write_bundle
 from .cache import BilagaCache
 from .errors import BeslutError, BundleError, ConversionError, EnvironmentProblem, describe_os_error
-from .files import write_bytes
+from .files import sha256_file, write_bytes
 from .jobs import Job, LetterJob, PaperJob, Plan
 from .letters import render_letter
 from .mail import write_eml
@@ -466,7 +465,7 @@ def write_manifest(plan: Plan, report: Report) -> Path:
             "namn": outcome.name,
             "fil": os.path.relpath(file, base),
             "sidor": _pages(file),
-            "sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
+            "sha256": sha256_file(file),
         }
         for outcome in report.outcomes
         for file in outcome.files

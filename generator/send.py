@@ -32,10 +32,10 @@ from pathlib import Path
 
 from .content import LoadedUtskick
 from .errors import SendError
-from .files import write_bytes
+from .files import sha256_file, write_bytes
 from .jobs import MANIFEST_NAME, utskick_folder
 from .letters import render_letter
-from .mail import POLICY, attachment_name, build_message, check_sender, sha256_file
+from .mail import POLICY, attachment_name, build_message, check_sender
 from .model import Organisation
 from .templates import FOLJEBREV, template_path
 
