@@ -171,18 +171,29 @@ class Converter:
             return dst
         # All the work in the run's temporary folder: a killed run leaves nothing beside dst.
         with tempfile.TemporaryDirectory(prefix="doc-", dir=self._base_dir()) as work:
-            made, final = Path(work) / "made.pdf", Path(work) / "final.pdf"
+            made = Path(work) / "made.pdf"
             if ext in _IMAGES:
                 _image_to_pdf(src, made, title or src.stem)
             else:
                 self._office_to_pdf(src, Path(work), made, _OFFICE[ext], pdfa)
             _check_pdf(made, src)
-            finish_pdf(made, final, title=title, when=document_time(src, when), src=src)
-            if pdfa and ext in _OFFICE:
-                make_conformant(final)  # PDF/A-2a and PDF/UA-1 where the validator agrees
-            with atomic_path(dst) as tmp:
-                shutil.copyfile(final, tmp)
+            finish_converted(made, dst, src=src, conform=pdfa and ext in _OFFICE, title=title, when=when)
         return dst
+
+    def export_pdf(self, src: Path, out: Path, *, options: tuple[str, ...] = ()) -> Path:
+        """Write the .docx ``src`` as LibreOffice exports it (tagged PDF/A-2b, not finished) to ``out``.
+
+        ``options`` are extra export filter options ("Name=value"). For a document beslut
+        made itself and finishes in pieces (``letterbatch``); anything else goes through
+        ``to_pdf``. Such a document has no table of contents or other index to update
+        (unoserver's update lays the whole document out twice more).
+        """
+        src, out = Path(src), Path(out)
+        with tempfile.TemporaryDirectory(prefix="doc-", dir=self._base_dir()) as work:
+            self._office_to_pdf(src, Path(work), out, _OFFICE[src.suffix.lower()], True, options,
+                                update_index=False)
+        _check_pdf(out, src)
+        return out
 
     def start(self) -> None:
         """Start LibreOffice now, e.g. while the .docx files render.
@@ -201,7 +212,8 @@ class Converter:
         self._workdir.mkdir(parents=True, exist_ok=True)
         return self._workdir
 
-    def _office_to_pdf(self, src: Path, work: Path, out: Path, fmt: _OfficeFormat, pdfa: bool) -> None:
+    def _office_to_pdf(self, src: Path, work: Path, out: Path, fmt: _OfficeFormat, pdfa: bool,
+                       options: tuple[str, ...] = (), update_index: bool = True) -> None:
         """Convert a copy of ``src`` without outside links; retry once on a fresh LibreOffice."""
         _check_container(src, fmt)
         copy = work / f"bilaga{src.suffix.lower()}"  # LibreOffice never sees (or locks) the original
@@ -209,7 +221,7 @@ class Converter:
         failure: Exception | None = None
         for _ in range(2):
             try:
-                self._convert_once(copy, out, fmt, pdfa, src)
+                self._convert_once(copy, out, fmt, pdfa, src, options, update_index)
                 return
             except (_LibreOfficeDied, _LibreOfficeHung) as e:
                 failure = e  # the server is gone: the next attempt gets a fresh LibreOffice
@@ -223,7 +235,8 @@ class Converter:
             f"troligen skadad, eller behöver mer än {self.memory_limit / 1024**3:g} GiB minne. {RESAVE_HINT}",
             file=src) from failure
 
-    def _convert_once(self, src: Path, out: Path, fmt: _OfficeFormat, pdfa: bool, user_file: Path) -> None:
+    def _convert_once(self, src: Path, out: Path, fmt: _OfficeFormat, pdfa: bool, user_file: Path,
+                      extra: tuple[str, ...] = (), update_index: bool = True) -> None:
         """Convert on the running server (started if need be); raise _LibreOfficeDied/_LibreOfficeHung."""
         if self._conversions >= self.restart_after:
             self._stop_server()
@@ -232,11 +245,11 @@ class Converter:
             self._start_server(user_file)
         self._conversions += 1
         client = UnoClient(server="127.0.0.1", port=str(self._port), host_location="local")
-        options = ["UseTaggedPDF=true"] + (["SelectPdfVersion=2"] if pdfa else [])
+        options = ["UseTaggedPDF=true"] + (["SelectPdfVersion=2"] if pdfa else []) + list(extra)
         try:
             _run_with_timeout(lambda: client.convert(
-                inpath=str(src), outpath=str(out), convert_to="pdf",
-                infiltername=fmt.import_filter, filter_options=options), self.timeout)
+                inpath=str(src), outpath=str(out), convert_to="pdf", infiltername=fmt.import_filter,
+                filter_options=options, update_index=update_index), self.timeout)
         except TimeoutError:
             self._stop_server()
             raise _LibreOfficeHung() from None
@@ -326,6 +339,21 @@ class Converter:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+
+def finish_converted(made: Path, dst: Path, *, src: Path, conform: bool, title: str | None = None,
+                     when: date | None = None) -> None:
+    """Write the PDF LibreOffice ``made`` of ``src`` to ``dst``: dated, /ID from content, and conforming.
+
+    ``conform`` adds PDF/A-2a and PDF/UA-1 where the validator agrees (``make_conformant``).
+    """
+    with tempfile.TemporaryDirectory(prefix="fin-", dir=made.parent) as work:
+        final = Path(work) / "final.pdf"
+        finish_pdf(made, final, title=title, when=document_time(src, when), src=src)
+        if conform:
+            make_conformant(final)  # PDF/A-2a and PDF/UA-1 where the validator agrees
+        with atomic_path(dst) as tmp:
+            shutil.copyfile(final, tmp)
 
 
 PROFILE_SETTINGS = {
@@ -578,7 +606,9 @@ def _serve(port: str, uno_port: str, profile: str, soffice: str, parent: str, me
 
         def loadComponentFromURL(self, url, target, flags, props):  # noqa: N802 (UNO's name)
             hidden = PropertyValue(Name="Hidden", Value=True)
-            return self._desktop.loadComponentFromURL(url, target, flags, (*props, hidden))
+            document = self._desktop.loadComponentFromURL(url, target, flags, (*props, hidden))
+            _one_footnote_line(document)
+            return document
 
     unpatched_init = converter.UnoConverter.__init__
 
@@ -600,6 +630,38 @@ def _serve(port: str, uno_port: str, profile: str, soffice: str, parent: str, me
                                   uno_interface="127.0.0.1", uno_port=uno_port)
     uno_server.libreoffice_process = office
     uno_server.serve()  # connects to LibreOffice, then serves until killed
+
+
+FOOTNOTE_LINE = ("FootnoteLineWeight", "FootnoteLineRelativeWidth", "FootnoteLineStyle", "FootnoteLineColor",
+                 "FootnoteLineAdjust", "FootnoteLineTextDistance", "FootnoteLineDistance")
+"""A page style's footnote separator, as LibreOffice's API names its parts."""
+
+
+def _one_footnote_line(document) -> None:
+    """Give every page style in use the footnote separator of the first page (runs in the server).
+
+    A .docx has one footnote separator for the whole document, but LibreOffice 7.4 sets it
+    only on the page style of the first section: footnotes in later sections (e.g. the
+    letters of a composed batch, ``letterbatch``) would have no line above them.
+    Documents without page styles (spreadsheets, slides) are left as they are.
+    """
+    try:
+        styles = document.StyleFamilies.getByName("PageStyles")
+        first = document.Text.createEnumeration().nextElement().PageDescName or "Standard"
+        source = styles.getByName(first)
+        line = [(name, source.getPropertyValue(name)) for name in FOOTNOTE_LINE]
+        document.lockControllers()  # one layout after all changes, not one per change (~10x faster)
+        try:
+            for name in styles.ElementNames:
+                style = styles.getByName(name)
+                if name != first and style.isInUse():
+                    for prop, value in line:
+                        if style.getPropertyValue(prop) != value:
+                            style.setPropertyValue(prop, value)
+        finally:
+            document.unlockControllers()
+    except Exception:  # noqa: BLE001 -- not a text document; a layout fix-up never stops a conversion
+        return
 
 
 def _die_with_parent(parent: int) -> None:

@@ -24,6 +24,7 @@ import os
 import queue
 import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -42,10 +43,11 @@ from .cache import BilagaCache
 from .errors import BeslutError, BundleError, ConversionError, EnvironmentProblem, describe_os_error
 from .files import sha256_file, write_bytes
 from .jobs import Job, LetterJob, PaperJob, Plan
+from .letterbatch import convert_letters
 from .letters import render_letter
 from .mail import write_eml
 from .render import render_beslutsunderlag
-from .runtemp import process_folder
+from .runtemp import process_folder, run_dir
 from .watermark import convert_draft
 
 STAGING_DIR = ".beslut-arbete"
@@ -290,7 +292,50 @@ def _finish_all(todo: list[Outcome], jobs: dict[str, Job], staging: Path, out: P
         _record(outcome, work)
         advance()
 
-    finishers.run([lambda converter, o=o: finish(o, converter) for o in todo])
+    letters = [o for o in todo if _in_letter_batch(jobs[o.recipient])] if len(todo) >= MIN_LETTER_BATCH else []
+    work = [lambda converter, o=o: finish(o, converter) for o in todo if o not in letters]
+    for chunk in (letters[i::finishers.count] for i in range(finishers.count)):
+        if chunk:
+            work.append(lambda converter, chunk=chunk: _finish_letters(chunk, jobs, staging, out, converter, advance))
+    finishers.run(work)
+
+
+MIN_LETTER_BATCH = 4
+"""Fewer letters than this are converted one by one (composing them would gain nothing)."""
+
+
+def _in_letter_batch(job: Job) -> bool:
+    return isinstance(job, LetterJob) and job.outputs.pdf is not None
+
+
+def _finish_letters(letters: list[Outcome], jobs: dict[str, Job], staging: Path, out: Path, converter,
+                    advance) -> None:
+    """Convert letters to PDF/A in one go (``letterbatch``), then finish and record each one."""
+    staged: dict[Path, tuple[Outcome, LetterJob]] = {}
+    for outcome in letters:
+        job = jobs[outcome.recipient]
+        assert isinstance(job, LetterJob)
+        staged[_staged(job.outputs.docx, staging, out)] = (outcome, job)
+
+    def finish(docx: Path, error: Exception | None = None) -> None:
+        outcome, job = staged[docx]
+
+        def work():
+            if error is not None:
+                raise error
+            if job.outputs.eml is not None:
+                write_eml(job.utskick, job.organisation, _staged(job.outputs.pdf, staging, out),
+                          _staged(job.outputs.eml, staging, out))
+            return outcome.files
+
+        _record(outcome, work)
+        advance()
+
+    with tempfile.TemporaryDirectory(prefix="brev-", dir=run_dir()) as work:
+        result = convert_letters(converter, [(docx, _staged(job.outputs.pdf, staging, out))
+                                             for docx, (_, job) in staged.items()], Path(work), finish)
+    for docx, error in result.failed.items():
+        finish(docx, error)
 
 
 class _Finishers:
@@ -309,6 +354,8 @@ class _Finishers:
         self._factory: Callable = factory
         self._queue: queue.Queue = queue.Queue()
         self._threads = [threading.Thread(target=self._serve, daemon=True) for _ in range(max(1, count))]
+        self.count = len(self._threads)
+        """How many threads (and converters) there are."""
 
     def __enter__(self) -> _Finishers:
         for thread in self._threads:

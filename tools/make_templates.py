@@ -390,7 +390,31 @@ def build_foljebrev() -> Document:
     doc.add_paragraph("{{p brodtext }}")
     doc.add_paragraph("{{ underskrift.namn }}", style="Underskrift")
     doc.add_paragraph("{{ underskrift.titel }}")
+    add_top_line(doc)
     return doc
+
+
+def add_top_line(doc) -> None:
+    """Start the body with an empty 1 pt paragraph, before the header block's table.
+
+    LibreOffice puts an empty paragraph of its own (23 pt) above a table that starts a
+    .docx, but not above one that starts a later section. With this line the header
+    block sits at the top margin, as in Word, both in a letter converted alone and in
+    a letter of a composed batch (``generator/letterbatch.py``).
+    """
+    line = OxmlElement("w:p")
+    doc.element.body.insert(0, line)
+    ppr = line.get_or_add_pPr()
+    spacing = OxmlElement("w:spacing")
+    for name, value in (("w:before", "0"), ("w:after", "0"), ("w:line", "20"), ("w:lineRule", "exact")):
+        spacing.set(qn(name), value)
+    ppr.append(spacing)
+    rpr = OxmlElement("w:rPr")
+    for name in ("w:sz", "w:szCs"):
+        size = OxmlElement(name)
+        size.set(qn("w:val"), "2")
+        rpr.append(size)
+    ppr.append(rpr)
 
 
 UNUSED_STYLE_PREFIXES = ("Light ", "Medium ", "Dark ", "Colorful ")
