@@ -52,39 +52,55 @@ def write_bytes(target: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-class _FixedTimeZipWriter:
-    """The writer python-docx's PackageWriter writes parts to, with a fixed date per entry."""
+class _PartRecorder:
+    """The writer python-docx's PackageWriter writes parts to: keeps each zip entry's name and bytes."""
 
-    def __init__(self, zip_file: zipfile.ZipFile):
-        self.zip_file = zip_file
+    def __init__(self):
+        self.entries: list[tuple[str, bytes]] = []
 
     def write(self, pack_uri, blob: bytes) -> None:
-        info = zipfile.ZipInfo(pack_uri.membername, date_time=ZIP_EPOCH)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        self.zip_file.writestr(info, blob)
+        self.entries.append((pack_uri.membername, blob))
 
 
-def docx_bytes(document) -> bytes:
-    """Return a python-docx or docxtpl document as .docx bytes with fixed zip timestamps.
+def docx_entries(document) -> list[tuple[str, bytes]]:
+    """Return the zip entries (name, bytes) of a python-docx or docxtpl document, in file order.
 
-    python-docx stamps every zip entry with the current time; writing the entries with a
-    fixed date instead makes the same input give a byte-identical file. This is
-    ``OpcPackage.save`` with our own zip writer.
+    This is ``OpcPackage.save`` with our own writer, which keeps the entries instead of
+    zipping them (``zip_entries`` zips them).
     """
     package = document.part.package
     parts = list(package.parts)
     for part in parts:
         part.before_marshal()
+    # PackageWriter only calls write(); python-docx's PhysPkgWriter cannot be subclassed
+    # (its __new__ always makes a _ZipPkgWriter), so ours is cast to the annotated type.
+    recorder = _PartRecorder()
+    writer = cast(PhysPkgWriter, recorder)
+    PackageWriter._write_content_types_stream(writer, parts)
+    PackageWriter._write_pkg_rels(writer, package.rels)
+    PackageWriter._write_parts(writer, parts)
+    return recorder.entries
+
+
+def zip_entries(entries) -> bytes:
+    """Return ``entries`` (name, bytes) as a zip file with a fixed date on every entry.
+
+    python-docx stamps every zip entry with the current time; a fixed date instead makes
+    the same input give a byte-identical file.
+    """
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zip_file:
-        # PackageWriter only calls write(); python-docx's PhysPkgWriter cannot be subclassed
-        # (its __new__ always makes a _ZipPkgWriter), so ours is cast to the annotated type.
-        writer = cast(PhysPkgWriter, _FixedTimeZipWriter(zip_file))
-        PackageWriter._write_content_types_stream(writer, parts)
-        PackageWriter._write_pkg_rels(writer, package.rels)
-        PackageWriter._write_parts(writer, parts)
+        for name, blob in entries:
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zip_file.writestr(info, blob)
     return out.getvalue()
+
+
+def docx_bytes(document) -> bytes:
+    """Return a python-docx or docxtpl document as reproducible .docx bytes (fixed zip timestamps)."""
+    return zip_entries(docx_entries(document))
 
 
 def write_docx(document, target: Path) -> None:
