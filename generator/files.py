@@ -8,12 +8,14 @@ previous output as it was.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import cast
 
@@ -52,39 +54,75 @@ def write_bytes(target: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-class _FixedTimeZipWriter:
-    """The writer python-docx's PackageWriter writes parts to, with a fixed date per entry."""
+class _PartRecorder:
+    """The writer python-docx's PackageWriter writes parts to: keeps each zip entry's name and bytes."""
 
-    def __init__(self, zip_file: zipfile.ZipFile):
-        self.zip_file = zip_file
+    def __init__(self):
+        self.entries: list[tuple[str, bytes]] = []
 
     def write(self, pack_uri, blob: bytes) -> None:
-        info = zipfile.ZipInfo(pack_uri.membername, date_time=ZIP_EPOCH)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        self.zip_file.writestr(info, blob)
+        self.entries.append((pack_uri.membername, blob))
 
 
-def docx_bytes(document) -> bytes:
-    """Return a python-docx or docxtpl document as .docx bytes with fixed zip timestamps.
+def docx_entries(document) -> list[tuple[str, bytes]]:
+    """Return the zip entries (name, bytes) of a python-docx or docxtpl document, in file order.
 
-    python-docx stamps every zip entry with the current time; writing the entries with a
-    fixed date instead makes the same input give a byte-identical file. This is
-    ``OpcPackage.save`` with our own zip writer.
+    This is ``OpcPackage.save`` with our own writer, which keeps the entries instead of
+    zipping them (``zip_entries`` zips them).
     """
     package = document.part.package
     parts = list(package.parts)
     for part in parts:
         part.before_marshal()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zip_file:
-        # PackageWriter only calls write(); python-docx's PhysPkgWriter cannot be subclassed
-        # (its __new__ always makes a _ZipPkgWriter), so ours is cast to the annotated type.
-        writer = cast(PhysPkgWriter, _FixedTimeZipWriter(zip_file))
-        PackageWriter._write_content_types_stream(writer, parts)
-        PackageWriter._write_pkg_rels(writer, package.rels)
-        PackageWriter._write_parts(writer, parts)
-    return out.getvalue()
+    # PackageWriter only calls write(); python-docx's PhysPkgWriter cannot be subclassed
+    # (its __new__ always makes a _ZipPkgWriter), so ours is cast to the annotated type.
+    recorder = _PartRecorder()
+    writer = cast(PhysPkgWriter, recorder)
+    PackageWriter._write_content_types_stream(writer, parts)
+    PackageWriter._write_pkg_rels(writer, package.rels)
+    PackageWriter._write_parts(writer, parts)
+    return recorder.entries
+
+
+def zip_entries(entries) -> bytes:
+    """Return ``entries`` (name, bytes) as a zip file with a fixed date on every entry.
+
+    python-docx stamps every zip entry with the current time; a fixed date instead makes
+    the same input give a byte-identical file. The bytes are those ``zipfile`` writes
+    (deflated, Unix permissions 0644), written here so that an entry every letter of a
+    batch shares (styles, theme, fonts) is compressed once per process, not per letter.
+    """
+    out, central = bytearray(), bytearray()
+    dosdate = (ZIP_EPOCH[0] - 1980) << 9 | ZIP_EPOCH[1] << 5 | ZIP_EPOCH[2]
+    dostime = ZIP_EPOCH[3] << 11 | ZIP_EPOCH[4] << 5 | ZIP_EPOCH[5] // 2
+    for name, blob in entries:
+        crc, data = _deflated(blob)
+        raw, flags = (name.encode("ascii"), 0) if name.isascii() else (name.encode("utf-8"), 0x800)
+        fields = (flags, zipfile.ZIP_DEFLATED, dostime, dosdate, crc, len(data), len(blob), len(raw))
+        central += struct.pack(_CENTRAL, b"PK\x01\x02", _VERSION, _UNIX, _VERSION, 0, *fields,
+                               0, 0, 0, 0, 0o644 << 16, len(out)) + raw
+        out += struct.pack(_LOCAL, b"PK\x03\x04", _VERSION, 0, *fields, 0) + raw + data
+    count = len(entries)
+    end = struct.pack(_END, b"PK\x05\x06", 0, 0, count, count, len(central), len(out), 0)
+    return bytes(out + central + end)
+
+
+_LOCAL, _CENTRAL, _END = "<4s2B4HL2L2H", "<4s4B4HL2L5H2L", "<4s4H2LH"
+"""A local file header, a central directory entry, the end record (zipfile's struct formats)."""
+_VERSION, _UNIX = 20, 3
+"""The zip version every entry needs and was made by, and the "made by" system (Unix), as zipfile writes them."""
+
+
+@lru_cache(maxsize=64)
+def _deflated(blob: bytes) -> tuple[int, bytes]:
+    """Return the CRC-32 and the raw deflate stream of ``blob``, as zipfile compresses it."""
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return zlib.crc32(blob), compressor.compress(blob) + compressor.flush()
+
+
+def docx_bytes(document) -> bytes:
+    """Return a python-docx or docxtpl document as reproducible .docx bytes (fixed zip timestamps)."""
+    return zip_entries(docx_entries(document))
 
 
 def write_docx(document, target: Path) -> None:

@@ -30,7 +30,7 @@ from .watermark import add_watermark
 LANGUAGE = "sv-SE"
 
 
-class _Environment(jinja2.Environment):
+class TemplateEnvironment(jinja2.Environment):
     """A Jinja environment that compiles each template part once and then reuses it."""
 
     def __init__(self):
@@ -44,21 +44,25 @@ class _Environment(jinja2.Environment):
             self._compiled[source] = super().from_string(source)
         return self._compiled[source]
 
+    def sources(self) -> list[str]:
+        """Return the source of every template part compiled so far."""
+        return list(self._compiled)
+
 
 @lru_cache(maxsize=1)
 def jinja_environment() -> jinja2.Environment:
     """Return the Jinja environment every template is rendered with (shared, caching)."""
-    return _Environment()
+    return TemplateEnvironment()
 
 
-def load_template(path: Path) -> DocxTemplate:
-    """Open a Word template; raise TemplateError if it is missing or not a .docx."""
-    if not path.is_file():
+def load_template(path: Path, data: bytes | None = None) -> DocxTemplate:
+    """Open a Word template (its bytes ``data`` if given); raise TemplateError if it is missing or not a .docx."""
+    if data is None and not path.is_file():
         raise TemplateError(
             "mallen finns inte. Kontrollera mallmappen (--mallar) eller templates/docx/.", file=path
         )
     try:
-        template = DocxTemplate(io.BytesIO(path.read_bytes()))
+        template = DocxTemplate(io.BytesIO(path.read_bytes() if data is None else data))
         template.init_docx()
     except Exception as e:  # python-docx raises several kinds for a broken package
         raise TemplateError(
@@ -68,10 +72,14 @@ def load_template(path: Path) -> DocxTemplate:
     return template
 
 
-def render_template(template: DocxTemplate, context: dict, path: Path) -> None:
-    """Render ``context`` into ``template``; raise TemplateError naming what the template lacks."""
+def render_template(template: DocxTemplate, context: dict, path: Path,
+                    env: jinja2.Environment | None = None) -> None:
+    """Render ``context`` into ``template`` (with ``env``, by default the shared environment).
+
+    Raise TemplateError naming what the template lacks.
+    """
     try:
-        template.render(context, jinja_env=jinja_environment(), autoescape=True)
+        template.render(context, jinja_env=env or jinja_environment(), autoescape=True)
     except jinja2.UndefinedError as e:
         raise TemplateError(
             f"mallen använder en variabel som inte finns ({e.message}). Rätta taggen i mallen "
@@ -119,14 +127,35 @@ def render_docx(
     a ``#`` heading in Markdown becomes Word's Heading ``1 + heading_offset``.
     With ``utkast`` every page gets a diagonal "UTKAST" (``watermark.add_watermark``).
     """
-    template = load_template(template_path)
+    document = render_document(template_path, build, title=title, author=author, when=when,
+                               heading_offset=heading_offset, utkast=utkast)
+    write_docx(document, target)
+    return target
+
+
+def render_document(
+    template_path: Path,
+    build: Callable[[MarkdownRenderer], dict],
+    *,
+    title: str,
+    author: str,
+    when: date,
+    heading_offset: int = HEADING_OFFSET,
+    utkast: bool = False,
+    data: bytes | None = None,
+    env: jinja2.Environment | None = None,
+) -> DocxTemplate:
+    """Return the rendered document of ``render_docx``, not yet written.
+
+    ``data`` is the template's bytes when already read; ``env`` the Jinja environment.
+    """
+    template = load_template(template_path, data)
     context = build(MarkdownRenderer(template, heading_offset))
-    render_template(template, context, template_path)
+    render_template(template, context, template_path, env)
     set_properties(template, title=title, author=author, when=when)
     if utkast:
         add_watermark(template.docx)
-    write_docx(template, target)
-    return target
+    return template
 
 
 def render_beslutsunderlag(
