@@ -1,15 +1,27 @@
-"""Benchmark of write_bundle: ~20 bilagor, ~200 pages of mixed sizes, some rotated.
+"""Benchmark of write_bundle: ~20 bilagor, ~200 pages of mixed sizes, some rotated; and large bundles.
 
 Run: .venv/bin/python benchmarks/bench_bundle.py
 Prints the time, the output size against the sum of the inputs, and peak memory.
 Targets: under 2 s, size ratio at most 1.2. Nothing is asserted.
+
+Run: .venv/bin/python benchmarks/bench_bundle.py --large [PAGES ...]   (default 200 1000 2000)
+handlingar.pdf of PAGES / 10 bilagor of 10 pages each (issue 13: 200 bilagor, 2,000 pages):
+a tagged bilaga (a .docx converted once by LibreOffice, copied) and an untagged one
+(reportlab), both made once and copied. Two bundles per size, each written in a fresh
+process: "mixed" (every second bilaga untagged, so the bundle is untagged) and "tagged"
+(every part tagged: the structure trees are merged). Prints the time, the process's peak
+RSS, its RSS before write_bundle, and the size of the largest part.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
+import json
 import random
 import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -85,8 +97,101 @@ def count_pages(path: Path) -> int:
         return len(pdf.pages)
 
 
+def make_large_inputs(folder: Path) -> tuple[Path, Path, Path]:
+    """Write the paper and one tagged and one untagged 10-page bilaga into ``folder``."""
+    import docx
+    from docx.enum.text import WD_BREAK
+
+    from generator.convert import Converter
+
+    rng = random.Random(7)
+    document = docx.Document()
+    for page in range(1, 11):
+        document.add_heading(f"Avsnitt {page}", level=1)
+        for _ in range(5):
+            document.add_paragraph(" ".join(rng.choice(WORDS) for _ in range(40)))
+        if page < 10:
+            document.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
+    source = folder / "tagged.docx"
+    document.save(str(source))
+    paper, tagged = folder / "paper.pdf", folder / "tagged.pdf"
+    with Converter() as converter:
+        converter.to_pdf(source, tagged, pdfa=False)
+        converter.to_pdf(source, paper, pdfa=True)
+    pdfmetrics.registerFont(TTFont("LiberationSerif", str(FONT)))
+    untagged = folder / "untagged.pdf"
+    make_bilaga(untagged, 10, rng, make_logo())
+    return paper, tagged, untagged
+
+
+def large_parts(folder: Path, pages: int, mode: str) -> list[BundlePart]:
+    """Return the paper and ``pages / 10`` bilagor, copies of the tagged or untagged bilaga."""
+    parts = [BundlePart(pdf=folder / "paper.pdf", bookmark="Beslutsunderlag", label=None, stamp=None)]
+    for n in range(1, pages // 10 + 1):
+        kind = "untagged" if mode == "mixed" and n % 2 == 0 else "tagged"
+        copy = folder / mode / f"bilaga-{n}.pdf"
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copy(folder / f"{kind}.pdf", copy)
+        parts.append(BundlePart(pdf=copy, bookmark=f"Bilaga {n} – Underlag {n}", label=f"Bilaga {n}:",
+                                stamp=f"Bilaga {n}", nummer=n))
+    return parts
+
+
+def rss_mib() -> float:
+    """Return the process's resident set size now, in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def large_one(folder: Path, pages: int, mode: str) -> None:
+    """Write one large bundle in this (fresh) process; print its figures as JSON."""
+    parts = large_parts(folder, pages, mode)
+    out = folder / f"handlingar-{mode}-{pages}.pdf"
+    before = rss_mib()
+    start = time.perf_counter()
+    warnings = write_bundle(parts, out, title="Benchmark")
+    seconds = time.perf_counter() - start
+    print(json.dumps({
+        "seconds": seconds, "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "before": before,
+        "pages": count_pages(out), "size": out.stat().st_size, "largest": max(p.pdf.stat().st_size for p in parts),
+        "tagged": "inte taggad" not in " ".join(warnings),
+    }))
+
+
+def main_large(sizes: list[int]) -> None:
+    """Make the inputs once, then write each bundle in a fresh process and print the figures."""
+    with tempfile.TemporaryDirectory(prefix="bench-bundle-") as tmp:
+        folder = Path(tmp)
+        make_large_inputs(folder)
+        print(f"bilaga: 10 pages, tagged {(folder / 'tagged.pdf').stat().st_size // 1024} KiB, "
+              f"untagged {(folder / 'untagged.pdf').stat().st_size // 1024} KiB; "
+              f"paper {count_pages(folder / 'paper.pdf')} pages")
+        print(f"{'bundle':>8} {'pages':>6} {'tagged':>6} {'time':>7} {'peak RSS':>9} {'before':>7} "
+              f"{'output':>9} {'largest part':>12}")
+        for pages in sizes:
+            for mode in ("mixed", "tagged"):
+                run = subprocess.run([sys.executable, __file__, "--one", str(folder), str(pages), mode],
+                                     check=True, capture_output=True, text=True)
+                r = json.loads(run.stdout.splitlines()[-1])
+                print(f"{mode:>8} {r['pages']:>6} {'yes' if r['tagged'] else 'no':>6} {r['seconds']:>6.1f}s "
+                      f"{r['peak']:>6.0f} MiB {r['before']:>3.0f} MiB {r['size'] / 2**20:>5.1f} MiB "
+                      f"{r['largest'] / 1024:>8.0f} KiB")
+
+
 def main() -> None:
     """Build the inputs, time write_bundle, and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", nargs="*", type=int, metavar="PAGES")
+    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        large_one(Path(args.one[0]), int(args.one[1]), args.one[2])
+        return
+    if args.large is not None:
+        main_large(args.large or [200, 1000, 2000])
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         parts = make_parts(folder)

@@ -29,6 +29,7 @@ import pikepdf
 
 from .bilagor import bilaga_name
 from .bundle import BundlePart
+from .cache import BilagaCache
 from .conformance import iter_struct_elements, validate_pdf
 from .files import write_bytes
 from .jobs import REPORT_STEM
@@ -113,18 +114,21 @@ class PartReport:
                 "problem": [asdict(p) for p in self.problem]}
 
 
-def check_part(part: BundlePart, bundle_failures: list[tuple[str, str]] | None = None) -> PartReport:
+def check_part(part: BundlePart, bundle_failures: list[tuple[str, str]] | None = None,
+               cache: BilagaCache | None = None) -> PartReport:
     """Check one part's PDF with ``page-validation`` (PDF/UA-1) and say what fails, in Swedish.
 
     With ``bundle_failures`` (the rules handlingar.pdf fails), a part is held only to the
     rules the bundle fails too: a bilaga whose headings start at level 2 is fine after the
     paper's level-1 heading. An untagged bundle fails every structure rule at once, so then
-    each part is held to all of them.
+    each part is held to all of them. With ``cache``, a bilaga's findings are kept by
+    content (``BilagaCache.failures_of``), so an unchanged bilaga is validated once.
     """
     short = bilaga_name(part.nummer) if part.nummer is not None else part.bookmark
     report = PartReport(del_=part.name, kort=short, fil=part.user_file.name)
     suffix = part.user_file.suffix.lower()
-    failures = [(rule, message) for rule, message in validate_pdf(part.pdf, "ua1")
+    found = cache.failures_of(part.pdf, "ua1") if cache and part.nummer is not None else validate_pdf(part.pdf, "ua1")
+    failures = [(rule, message) for rule, message in found
                 if not rule.startswith(FIXED_BY_BUNDLE)]
     if bundle_failures is not None and not any(rule.startswith(UNTAGGED) for rule, _ in bundle_failures):
         failing = {rule for rule, _ in bundle_failures}
@@ -150,9 +154,10 @@ def check_part(part: BundlePart, bundle_failures: list[tuple[str, str]] | None =
     return report
 
 
-def check_parts(parts: Iterable[BundlePart], bundle_failures: list[tuple[str, str]] | None = None) -> list[PartReport]:
+def check_parts(parts: Iterable[BundlePart], bundle_failures: list[tuple[str, str]] | None = None,
+                cache: BilagaCache | None = None) -> list[PartReport]:
     """Return the accessibility of every part, in the order of handlingar.pdf (see ``check_part``)."""
-    return [check_part(part, bundle_failures) for part in parts]
+    return [check_part(part, bundle_failures, cache) for part in parts]
 
 
 def count_figures_without_alt(pdf_path: Path) -> int:

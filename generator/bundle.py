@@ -76,8 +76,8 @@ A4 = (595.276, 841.89)
 A4_TOLERANCE = 2.0
 """Pages within this many points of A4 are left as they are."""
 
-Overlays = dict[tuple[float, float, str], PageObject]
-"""Stamp overlays made so far, by (visual width, visual height, text)."""
+Overlays = dict[str, PageObject]
+"""Stamp overlays by text, each an A4 page (``make_overlays``)."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,7 @@ def write_bundle(
     checked = [read_part(part) for part in parts]
     writer = PdfWriter()
     structure = BundleStructure(writer) if all(is_tagged(c.reader) for c in checked) else None
-    overlays: Overlays = {}
+    overlays = make_overlays([part.stamp for part in parts if part.stamp])
     for part, (reader, _, _) in zip(parts, checked, strict=True):
         try:
             first = len(writer.pages)
@@ -405,12 +405,11 @@ def stamp_page(page: PageObject, text: str, overlays: Overlays) -> None:
     # corner of the cropbox that the viewer shows at the bottom left.
     origin = {0: (left, bottom), 90: (right, bottom), 180: (right, top), 270: (left, top)}[rotation]
     visual = (width, height) if rotation in (0, 180) else (height, width)
-    key = (round(visual[0], 2), round(visual[1], 2), text)
-    if key not in overlays:
-        overlays[key] = make_overlay(*key)
-    transformation = Transformation().rotate(rotation).translate(*origin)
+    # The overlay is A4 with the stamp at its top right; move it to this page's top right.
+    transformation = Transformation().translate(visual[0] - A4[0], visual[1] - A4[1])
+    transformation = transformation.rotate(rotation).translate(*origin)
     detach_contents(page)
-    page.merge_transformed_page(overlays[key], transformation, over=True)
+    page.merge_transformed_page(overlays[text], transformation, over=True)
     page.compress_content_streams()
 
 
@@ -439,35 +438,43 @@ def detach_contents(page: PageObject) -> None:
         page.replace_contents(contents)
 
 
-def make_overlay(width: float, height: float, text: str) -> PageObject:
-    """Return a transparent page of the given size with ``text`` in a white box at the top right."""
+def make_overlays(texts: list[str]) -> Overlays:
+    """Return, per text, a transparent A4 page with ``text`` in a white box at the top right.
+
+    The pages are made as one document, so every stamp uses one subset of the font (reportlab
+    makes a subset per document, and that is most of the cost of a stamp).
+    """
     font = register_stamp_font()
     face = cast(TTFont, pdfmetrics.getFont(font)).face  # registered as a TTFont; the stubs say Font
     ascent, descent = face.ascent * STAMP_SIZE / 1000, face.descent * STAMP_SIZE / 1000
-    text_width = pdfmetrics.stringWidth(text, font, STAMP_SIZE)
-    box_width = text_width + 2 * STAMP_PADDING
-    box_height = ascent - descent + 2 * STAMP_PADDING
-    x = width - STAMP_MARGIN - box_width
-    y = height - STAMP_MARGIN - box_height
+    width, height = A4
+    unique = list(dict.fromkeys(texts))
     out = io.BytesIO()
-    c = canvas.Canvas(out, pagesize=(width, height), invariant=1, pageCompression=1)
-    # A pagination artifact: screen readers skip it (the part's title is in the tags).
-    c.addLiteral("/Artifact <</Type /Pagination /Subtype /Header>> BDC")
-    c.setFillColorRGB(1, 1, 1)
-    c.setStrokeColorRGB(0.35, 0.35, 0.35)
-    c.setLineWidth(0.5)
-    c.rect(x, y, box_width, box_height, stroke=1, fill=1)
-    c.setFillColorRGB(0, 0, 0)
-    c.setFont(font, STAMP_SIZE)
-    c.drawString(x + STAMP_PADDING, y + STAMP_PADDING - descent, text)
-    c.addLiteral("EMC")
-    c.showPage()
+    c = canvas.Canvas(out, pagesize=A4, invariant=1, pageCompression=1)
+    for text in unique:
+        text_width = pdfmetrics.stringWidth(text, font, STAMP_SIZE)
+        box_width = text_width + 2 * STAMP_PADDING
+        box_height = ascent - descent + 2 * STAMP_PADDING
+        x = width - STAMP_MARGIN - box_width
+        y = height - STAMP_MARGIN - box_height
+        # A pagination artifact: screen readers skip it (the part's title is in the tags).
+        c.addLiteral("/Artifact <</Type /Pagination /Subtype /Header>> BDC")
+        c.setFillColorRGB(1, 1, 1)
+        c.setStrokeColorRGB(0.35, 0.35, 0.35)
+        c.setLineWidth(0.5)
+        c.rect(x, y, box_width, box_height, stroke=1, fill=1)
+        c.setFillColorRGB(0, 0, 0)
+        c.setFont(font, STAMP_SIZE)
+        c.drawString(x + STAMP_PADDING, y + STAMP_PADDING - descent, text)
+        c.addLiteral("EMC")
+        c.showPage()
     c.save()
-    overlay = PdfReader(out).pages[0]
-    resources = cast(DictionaryObject, overlay["/Resources"])  # pypdf types every value as PdfObject
-    for font in cast(DictionaryObject, resources["/Font"]).values():
-        drop_null_unicode(font.get_object())
-    return overlay
+    pages = list(PdfReader(out).pages) if unique else []
+    fonts = {font.idnum: font.get_object() for overlay in pages  # one font object, shared by the pages
+             for font in cast(DictionaryObject, cast(DictionaryObject, overlay["/Resources"])["/Font"]).values()}
+    for font_object in fonts.values():
+        drop_null_unicode(font_object)
+    return dict(zip(unique, pages, strict=True))
 
 
 def drop_null_unicode(font: DictionaryObject) -> None:

@@ -1,20 +1,27 @@
-"""Converted bilagor, kept by content: a bilaga is converted once, not on every build.
+"""Converted bilagor, kept by content: a bilaga is converted (and validated) once, not on every build.
 
 A .docx, .pptx, .xlsx (…) bilaga is converted to PDF by LibreOffice, which takes seconds.
 The PDF is kept in ``out/.cache/bilagor/<key>.pdf``, where the key is the sha256 of the
 file's bytes and of the conversion settings (``CONVERSION_KEY``). An edited bilaga has
 another key; a rebuild after editing only the text reuses every PDF. A bilaga that fails
 to convert is not cached. Deleting the folder is always safe.
+
+The validator's findings on a bilaga's PDF (the tillgänglighetsrapport checks every part)
+are kept beside them as ``<key>.json``, keyed by the PDF's bytes, the profile and
+``conformance.VALIDATOR_KEY`` (the validator's version): a new validator or another PDF
+never reuses an old result.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import threading
 from pathlib import Path
 
-from .files import atomic_path
+from .conformance import VALIDATOR_KEY, validate_pdf
+from .files import atomic_path, write_bytes
 
 CACHE_DIR = Path(".cache") / "bilagor"
 """The cache folder, relative to ``out/``."""
@@ -40,6 +47,18 @@ class BilagaCache:
                 with atomic_path(cached) as tmp:
                     convert(source, tmp)
         return cached
+
+    def failures_of(self, pdf: Path, profile: str) -> list[tuple[str, str]]:
+        """Return ``conformance.validate_pdf(pdf, profile)``: from the cache, or validated now and kept."""
+        key = hashlib.sha256(VALIDATOR_KEY + profile.encode() + b"\0" + pdf.read_bytes()).hexdigest()
+        cached = self.folder / f"{key}.json"
+        try:
+            return [(rule, message) for rule, message in json.loads(cached.read_bytes())]
+        except (OSError, ValueError, TypeError):  # not cached yet, or a damaged entry: validate again
+            pass
+        failures = validate_pdf(pdf, profile)
+        write_bytes(cached, json.dumps(failures, ensure_ascii=False).encode("utf-8"))
+        return failures
 
     def _lock(self, key: str) -> threading.Lock:
         with self._guard:

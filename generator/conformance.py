@@ -84,6 +84,11 @@ class Conformance:
     """Per profile that failed ("2a", "ua1"): the validator's (rule id, message) pairs."""
 
 
+VALIDATOR_KEY = f"page-validation {page.__version__}; beslut-validate-v1".encode()
+"""Identifies what ``validate_pdf`` returns (the validator's version, and v1 for how it is read);
+part of the key of every kept result (``cache.BilagaCache.failures_of``)."""
+
+
 def validate_pdf(path: Path, profile: str) -> list[tuple[str, str]]:
     """Return the (rule id, message) pairs ``page-validation`` finds for ``profile``; [] passes."""
     report = page.validate_pdf(str(path), profile=profile)

@@ -208,7 +208,7 @@ def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache
     warnings = write_bundle(parts, _staged(job.outputs.bundle, staging, out), title=job.title)
     if job.outputs.report is not None:
         summary = write_report(
-            check_parts(parts, warnings.failures), pdfua=warnings.pdfua, title=job.title,
+            check_parts(parts, warnings.failures, cache), pdfua=warnings.pdfua, title=job.title,
             bundle_failures=warnings.failures,
             text_path=_staged(job.outputs.report, staging, out),
             json_path=_staged(job.outputs.report_json, staging, out))

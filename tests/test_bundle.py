@@ -251,6 +251,10 @@ def test_stamp_sits_at_visual_top_right_on_every_kind_of_page(tmp_path):
         assert_stamp_top_right(out, page, "Bilaga 3")
     width, height, _ = page_words(out, 7)
     assert width > height  # the landscape page really is landscape
+    with pikepdf.open(out) as pdf:  # every stamp is drawn with one subset of the stamp font
+        fonts = {font.objgen for page in pdf.pages for font in page.Resources.Font.values()
+                 if "LiberationSans-Bold" in str(font.get("/BaseFont"))}
+    assert len(fonts) == 1
 
 
 def test_missing_stamp_font_is_a_clear_error(tmp_path, monkeypatch):

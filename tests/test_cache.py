@@ -1,0 +1,65 @@
+"""Tests of what is kept by content in out/.cache/bilagor: the validator's findings on a bilaga."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from conftest import PDF_SAMPLES
+from generator import cache as cache_module
+from generator.accessibility import check_parts
+from generator.bundle import BundlePart
+from generator.cache import BilagaCache
+from generator.conformance import validate_pdf
+
+
+def test_findings_are_kept_by_content_and_reused(tmp_path):
+    pdf = tmp_path / "bilaga.pdf"
+    shutil.copy(PDF_SAMPLES / "pdflatex-4-pages.pdf", pdf)
+    cache = BilagaCache(tmp_path / "out")
+
+    fresh = validate_pdf(pdf, "ua1")
+    assert fresh  # untagged: fails PDF/UA-1
+    assert cache.failures_of(pdf, "ua1") == fresh
+    [kept] = cache.folder.glob("*.json")
+    kept.write_text(json.dumps([["KEPT-001", "from the cache"]]), encoding="utf-8")
+    assert cache.failures_of(pdf, "ua1") == [("KEPT-001", "from the cache")]  # not validated again
+
+
+def test_kept_findings_are_never_reused_for_another_pdf_profile_or_validator(tmp_path, monkeypatch):
+    pdf = tmp_path / "bilaga.pdf"
+    shutil.copy(PDF_SAMPLES / "pdflatex-4-pages.pdf", pdf)
+    cache = BilagaCache(tmp_path / "out")
+    cache.failures_of(pdf, "ua1")
+    for kept in cache.folder.glob("*.json"):  # poison every entry: any reuse would show
+        kept.write_text(json.dumps([["STALE-001", "stale"]]), encoding="utf-8")
+
+    assert cache.failures_of(pdf, "2b") == validate_pdf(pdf, "2b")  # another profile
+    shutil.copy(PDF_SAMPLES / "002-trivial-libre-office-writer.pdf", pdf)  # the same name, other bytes
+    assert cache.failures_of(pdf, "ua1") == validate_pdf(pdf, "ua1")
+    shutil.copy(PDF_SAMPLES / "pdflatex-4-pages.pdf", pdf)
+    monkeypatch.setattr(cache_module, "VALIDATOR_KEY", b"page-validation 99.0; beslut-validate-v1")
+    assert cache.failures_of(pdf, "ua1") == validate_pdf(pdf, "ua1")  # another validator
+
+
+def test_damaged_entry_is_validated_again(tmp_path):
+    pdf = PDF_SAMPLES / "pdflatex-4-pages.pdf"
+    cache = BilagaCache(tmp_path / "out")
+    cache.failures_of(pdf, "ua1")
+    [kept] = cache.folder.glob("*.json")
+    kept.write_bytes(b'[["half')
+    assert cache.failures_of(pdf, "ua1") == validate_pdf(pdf, "ua1")
+    assert json.loads(kept.read_bytes())  # and kept again, whole
+
+
+def test_report_keeps_the_findings_of_bilagor_not_of_the_paper(tmp_path):
+    cache = BilagaCache(tmp_path / "out")
+    paper = BundlePart(pdf=PDF_SAMPLES / "002-trivial-libre-office-writer.pdf", bookmark="Beslutsunderlag",
+                       label=None, stamp=None)
+    bilaga = BundlePart(pdf=PDF_SAMPLES / "pdflatex-4-pages.pdf", bookmark="Bilaga 1 – Plan",
+                        label="Bilaga 1:", stamp="Bilaga 1", nummer=1)
+    uncached = check_parts([paper, bilaga])
+    cached = check_parts([paper, bilaga], cache=cache)
+    assert [r.as_dict() for r in cached] == [r.as_dict() for r in uncached]
+    assert not cached[1].ok
+    assert len(list(cache.folder.glob("*.json"))) == 1  # the paper changes on every edit: not kept
