@@ -34,6 +34,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -320,8 +321,9 @@ def split_letters(composed: Path, parts: list[tuple[LetterPages, Path]]) -> None
 
     Each part gets the structure elements whose content is on its pages (the composed
     tree's Document kids), a rebuilt ParentTree, its own bookmarks, and the composed
-    catalog's language, viewer preferences, output intent and XMP. Raise
-    ``CannotCompose`` if a structure element has content in two letters.
+    catalog's language, viewer preferences, output intent and XMP. The pages of letters
+    not in ``parts`` are left out. Raise ``CannotCompose`` if a structure element has
+    content in two letters.
     """
     with pikepdf.open(composed) as src:
         struct = src.Root.StructTreeRoot
@@ -330,15 +332,16 @@ def split_letters(composed: Path, parts: list[tuple[LetterPages, Path]]) -> None
         if len(top if isinstance(top, pikepdf.Array) else [top]) != 1 or document.get("/S") != "/Document":
             raise CannotCompose("strukturträdet har ingen Document-rot")
         page_index = {page.objgen: i for i, page in enumerate(src.pages)}
-        owner = {}
+        owner = {}  # page -> the letter written from it; other letters' pages are left out
         for p, _ in parts:
             for i in range(p.first, p.first + p.count):
                 owner[i] = p.index
         kids = list(document.K) if isinstance(document.K, pikepdf.Array) else [document.K]
         per_part: dict[int, list] = {p.index: [] for p, _ in parts}
+        per_part[-1] = []
         current = parts[0][0].index
         for kid in kids:
-            touched = {owner[page_index[pg]] for pg in _pages_of(kid) if pg in page_index}
+            touched = {owner.get(page_index[pg], -1) for pg in _pages_of(kid) if pg in page_index}
             if len(touched) > 1:
                 raise CannotCompose("ett strukturelement går över två brev")
             if touched:
@@ -509,8 +512,8 @@ def difference(alone: Path, part: Path) -> str | None:
     with pikepdf.open(alone) as a, pikepdf.open(part) as b:
         if len(a.pages) != len(b.pages):
             return f"{len(a.pages)} mot {len(b.pages)} sidor"
-        checks = (("sidorna", _page_boxes), ("text och placering", _placed_text), ("taggarna", _tags),
-                  ("bokmärkena", _outline), ("metadata", _metadata))
+        checks = (("sidorna", _page_boxes), ("text och placering", _placed_text), ("linjer och ytor", _drawing),
+                  ("taggarna", _tags), ("bokmärkena", _outline), ("metadata", _metadata))
         for what, describe in checks:
             if describe(a, alone) != describe(b, part):
                 return what
@@ -543,6 +546,16 @@ def _placed_text(pdf: pikepdf.Pdf, path: Path) -> list:
 
 _LINE = re.compile(r'<line xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>(.*?)</line>', re.S)
 _WORD = re.compile(r"<word [^>]*>(.*?)</word>", re.S)
+
+
+_PATHS = frozenset({"m", "l", "c", "v", "y", "h", "re", "S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "n"})
+"""Content-stream operators that draw lines and areas, e.g. the footnote separator."""
+
+
+def _drawing(pdf: pikepdf.Pdf, path: Path) -> list:
+    return [[(str(op), [round(float(x), 2) for x in operands if isinstance(x, (int, float, Decimal))])
+             for operands, op in pikepdf.parse_content_stream(page) if str(op) in _PATHS]
+            for page in pdf.pages]
 
 
 def _tags(pdf: pikepdf.Pdf, path: Path) -> list:

@@ -1,0 +1,175 @@
+"""Letters composed into one document, converted once and split: the same PDFs as one by one.
+
+Real LibreOffice throughout. The sample utskick's letter has three pages, headings,
+lists, a link and a footnote, so it exercises what composing must keep per letter: page
+numbers "1 (3)", footnote numbers, the footnote separator, tags and bookmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pikepdf
+import pytest
+import yaml
+from conftest import ORGANISATIONER, REPO
+
+from generator import letterbatch, pipeline, runner
+from generator.convert import Converter
+
+SAMPLE = REPO / "content" / "utskick" / "2023-08-handlingsplaner"
+RECIPIENTS = ["boplats", "liseberg", "higab", "arkivnamnden", "got-event"]
+
+
+def render_letters(tmp_path: Path, utskick: Path = SAMPLE, till=RECIPIENTS, name: str = "docx") -> list[Path]:
+    """Render the letters of ``utskick`` (docx only) and return them in the order of ``till``."""
+    out = tmp_path / name
+    plan = pipeline.plan_utskick(utskick, ORGANISATIONER, out, till=list(till))
+    assert pipeline.run(plan).exit_code == 0
+    return [out / utskick.name / f"{org}.docx" for org in till]
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def claims(path: Path) -> tuple:
+    with pikepdf.open(path) as pdf, pdf.open_metadata() as meta:
+        return meta.get("pdfaid:part"), meta.get("pdfaid:conformance"), meta.get("pdfuaid:part")
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    """The sample letters to five recipients, through the composed route (two batches) and one by one."""
+    tmp = tmp_path_factory.mktemp("brev")
+    letters = render_letters(tmp)
+    batch, alone = tmp / "batch", tmp / "alone"
+    batch.mkdir()
+    alone.mkdir()
+    with Converter() as converter:
+        result = letterbatch.convert_letters(converter, [(d, batch / f"{d.stem}.pdf") for d in letters],
+                                             tmp / "work", batch=3)
+        for docx in letters:
+            converter.to_pdf(docx, alone / f"{docx.stem}.pdf")
+    return result, letters, batch, alone
+
+
+def test_every_letter_but_the_proof_comes_from_the_composed_documents(converted):
+    result, letters, batch, _ = converted
+    assert result.failed == {}
+    assert result.reason is None
+    assert result.composed == len(letters) - 1  # the first is converted alone, as the proof
+    assert sorted(p.name for p in batch.glob("*.pdf")) == sorted(f"{d.stem}.pdf" for d in letters)
+
+
+@pytest.mark.parametrize("org", RECIPIENTS[1:])
+def test_composed_letter_is_the_letter_converted_alone(converted, org):
+    _, _, batch, alone = converted
+    assert letterbatch.difference(alone / f"{org}.pdf", batch / f"{org}.pdf") is None
+
+
+def test_composed_letters_keep_their_own_pages_footnotes_and_recipient(converted):
+    _, letters, batch, _ = converted
+    for docx in letters[1:]:
+        text = pdf_text(batch / f"{docx.stem}.pdf")
+        with pikepdf.open(batch / f"{docx.stem}.pdf") as pdf:
+            assert len(pdf.pages) == 3
+            assert pdf.Root.Lang == "sv-SE"
+            assert "/StructTreeRoot" in pdf.Root and "/Outlines" in pdf.Root
+        pages = text.split("\f")
+        for number, page in enumerate(pages[:3], start=1):
+            assert f"följebrev {number} (3)" in page
+        assert "ToB-torget1 varannan torsdag" in text  # numbered within the letter, not the batch
+        assert "ToB-torget2" not in text
+        assert text.count("Christina Eide") == 1  # the signature: nothing of another letter
+    assert "Liseberg AB" in pdf_text(batch / "liseberg.pdf")
+    assert "Liseberg AB" not in pdf_text(batch / "higab.pdf")
+
+
+def test_composed_letters_are_tagged_pdfa_and_pdfua(converted):
+    _, letters, batch, alone = converted
+    for docx in letters[1:]:
+        assert claims(batch / f"{docx.stem}.pdf") == claims(alone / f"{docx.stem}.pdf")
+        assert claims(batch / f"{docx.stem}.pdf")[2] == "1"
+
+
+def test_difference_sees_another_letter_and_a_missing_footnote_line(converted, tmp_path):
+    _, _, batch, alone = converted
+    assert letterbatch.difference(alone / "liseberg.pdf", batch / "higab.pdf") == "text och placering"
+    # The footnote separator drawn on page 1, removed from a copy: the proof must see it.
+    with pikepdf.open(alone / "liseberg.pdf") as pdf:
+        page = pdf.pages[0]
+        ops = pikepdf.parse_content_stream(page)
+        names = [str(op) for _, op in ops]
+        assert "m" in names, "the first page has a footnote separator (a filled outline)"
+        start = names.index("m")
+        end = next(i for i in range(start, len(names)) if names[i] in ("f", "f*", "S", "B", "B*", "b", "b*"))
+        kept = ops[:start] + ops[end + 1:]
+        page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(kept))
+        pdf.save(tmp_path / "utan-linje.pdf")
+    assert letterbatch.difference(alone / "liseberg.pdf", tmp_path / "utan-linje.pdf") == "linjer och ytor"
+
+
+def test_letter_with_another_page_count_is_converted_alone(tmp_path):
+    short = tmp_path / "kort"
+    shutil.copytree(SAMPLE, short)
+    data = yaml.safe_load((short / "utskick.yaml").read_text(encoding="utf-8"))
+    data["brödtext"] = "Ett kort brev till {{ organisation }}."
+    (short / "utskick.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    long_letters = render_letters(tmp_path, till=["boplats", "liseberg", "higab"], name="lang")
+    short_letter = render_letters(tmp_path, short, till=["got-event"], name="kort-docx")[0]
+    letters = [*long_letters[:2], short_letter, long_letters[2]]
+    out = tmp_path / "pdf"
+    out.mkdir()
+    with Converter() as converter:
+        result = letterbatch.convert_letters(converter, [(d, out / f"{d.stem}.pdf") for d in letters],
+                                             tmp_path / "work")
+    assert result.failed == {}
+    assert result.composed == 2  # liseberg and higab; got-event has one page, not three
+    assert result.reason == "1 brev fick ett annat sidantal"
+    with pikepdf.open(out / "got-event.pdf") as pdf:
+        assert len(pdf.pages) == 1
+    assert "följebrev 1 (1)" in pdf_text(out / "got-event.pdf")
+
+
+def test_a_letter_starting_with_a_table_is_not_composed(converted, tmp_path):
+    _, letters, _, _ = converted
+    changed = tmp_path / "tabell-forst.docx"
+    with zipfile.ZipFile(letters[1]) as src, zipfile.ZipFile(changed, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/document.xml":
+                start = data.index(b"<w:body>") + len(b"<w:body>")
+                data = data[:start] + data[data.index(b"<w:tbl>", start):]  # without the 1 pt top line
+            dst.writestr(item, data)
+    with pytest.raises(letterbatch.CannotCompose, match="börjar inte med ett stycke"):
+        letterbatch.compose_letters([letters[0], changed], tmp_path / "brev.docx", 3)
+
+
+def test_letters_command_takes_the_composed_route_and_writes_everything(tmp_path, monkeypatch):
+    results = []
+
+    def watched(*args, **kwargs):  # the real function, its results kept
+        results.append(real(*args, **kwargs))
+        return results[-1]
+
+    real = runner.convert_letters
+    monkeypatch.setattr(runner, "convert_letters", watched)
+    out = tmp_path / "out"
+    plan = pipeline.plan_utskick(SAMPLE, ORGANISATIONER, out, till=RECIPIENTS, pdf=True)
+    report = pipeline.run(plan, workers=2)
+    assert report.exit_code == 0
+    assert sum(r.composed for r in results) == len(RECIPIENTS) - len(results)  # all but one proof per converter
+    folder = out / SAMPLE.name
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["lyckade"] == len(RECIPIENTS) and manifest["fel"] == []
+    for org in RECIPIENTS:
+        text = pdf_text(folder / f"{org}.pdf")
+        assert "följebrev 3 (3)" in text and "ToB-torget1" in text
+        assert claims(folder / f"{org}.pdf")[2] == "1"
+    assert not list(out.rglob("brev-*.docx")) and not list(out.rglob("del-*.pdf"))
