@@ -106,3 +106,32 @@ def test_a_level_is_claimed_only_when_it_passes(tmp_path: Path):
     result = make_conformant(pdf_path)
     assert result.pdfa == "2b"
     assert any("PUA" in rule for rule, _ in result.failures["2a"])
+
+
+def test_content_stream_ending_in_cr_is_ended_otherwise(tmp_path: Path):
+    """A zlib stream whose last byte is CR reads as a CR LF before endstream: /Length one byte off."""
+    import zlib
+
+    from generator.conformance import no_cr_before_endstream
+
+    data = b"BT /F1 12 Tf 72 720 Td (Hej) Tj ET\n"
+    while not zlib.compress(data).endswith(b"\r"):
+        data += b" "
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+    pdf.pages[0].obj.Contents = pdf.make_stream(zlib.compress(data), Filter=pikepdf.Name.FlateDecode)
+    no_cr_before_endstream(pdf)
+    stream = pdf.pages[0].obj.Contents
+    assert not stream.read_raw_bytes().endswith(b"\r")
+    assert stream.read_bytes().rstrip(b"\n") == data  # only line feeds added, which draw nothing
+
+
+def test_letter_whose_page_stream_ended_in_cr_is_pdfa_2a(tmp_path: Path):
+    """Familjebostäder's sample letter: page 2's stream ended in CR and the validator refused 2a."""
+    result = run("letters", UTSKICK, "--out", tmp_path, "--organisationer", ORGANISATIONER,
+                 "--till", "familjebostader", "--pdf")
+    assert result.exit_code == 0, result.output
+    letter = tmp_path / UTSKICK.name / "familjebostader.pdf"
+    assert validate_pdf(letter, "2a") == []
+    with pikepdf.open(letter) as pdf, pdf.open_metadata() as meta:
+        assert meta.get("pdfaid:conformance") == "A"
