@@ -553,8 +553,9 @@ _PATHS = frozenset({"m", "l", "c", "v", "y", "h", "re", "S", "s", "f", "F", "f*"
 
 
 def _drawing(pdf: pikepdf.Pdf, path: Path) -> list:
-    return [[(str(op), [round(float(x), 2) for x in operands if isinstance(x, (int, float, Decimal))])
-             for operands, op in pikepdf.parse_content_stream(page) if str(op) in _PATHS]
+    return [[(str(item.operator), [round(float(x), 2) for x in item.operands if isinstance(x, (int, float, Decimal))])
+             for item in pikepdf.parse_content_stream(page)
+             if isinstance(item, pikepdf.ContentStreamInstruction) and str(item.operator) in _PATHS]
             for page in pdf.pages]
 
 
