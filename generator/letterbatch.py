@@ -553,10 +553,16 @@ _PATHS = frozenset({"m", "l", "c", "v", "y", "h", "re", "S", "s", "f", "F", "f*"
 
 
 def _drawing(pdf: pikepdf.Pdf, path: Path) -> list:
-    return [[(str(item.operator), [round(float(x), 2) for x in item.operands if isinstance(x, (int, float, Decimal))])
-             for item in pikepdf.parse_content_stream(page)
-             if isinstance(item, pikepdf.ContentStreamInstruction) and str(item.operator) in _PATHS]
-            for page in pdf.pages]
+    pages = []
+    for page in pdf.pages:
+        drawn = []
+        for item in pikepdf.parse_content_stream(page):
+            operator: Any = getattr(item, "operator", None)  # an inline image has none
+            if str(operator) in _PATHS:
+                numbers = [round(float(x), 2) for x in item.operands if isinstance(x, (int, float, Decimal))]
+                drawn.append((str(operator), numbers))
+        pages.append(drawn)
+    return pages
 
 
 def _tags(pdf: pikepdf.Pdf, path: Path) -> list:
