@@ -557,9 +557,10 @@ def _drawing(pdf: pikepdf.Pdf, path: Path) -> list:
     for page in pdf.pages:
         drawn = []
         for item in pikepdf.parse_content_stream(page):
-            operator: Any = getattr(item, "operator", None)  # an inline image has none
+            operator = getattr(item, "operator", None)  # an inline image has none
             if str(operator) in _PATHS:
-                numbers = [round(float(x), 2) for x in item.operands if isinstance(x, (int, float, Decimal))]
+                operands: list[Any] = list(item.operands)  # numbers come as int or Decimal
+                numbers = [round(float(x), 2) for x in operands if isinstance(x, (int, float, Decimal))]
                 drawn.append((str(operator), numbers))
         pages.append(drawn)
     return pages
