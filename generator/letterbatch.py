@@ -31,8 +31,10 @@ import html
 import re
 import subprocess
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -632,18 +634,21 @@ class BatchResult:
 
 
 def convert_letters(converter, letters: list[tuple[Path, Path]], workdir: Path,
-                    on_done: Callable[[Path], None] | None = None, batch: int = BATCH_LETTERS) -> BatchResult:
+                    on_done: Callable[[Path], None] | None = None, batch: int | None = None) -> BatchResult:
     """Convert letters ((docx, pdf) pairs from one template) to PDF/A, as ``Converter.to_pdf`` would, fast.
 
     The first letter is converted alone: it gives the page count and the proof (see the
-    module docstring). Then the letters are composed ``batch`` at a time, each batch
-    converted once and split; a letter the composed route cannot do exactly is converted
-    alone. ``on_done(docx)`` is called as each letter's PDF is written. The result lists
-    the letters that failed, with their error (a ``ConversionError`` as ``to_pdf`` raises it).
+    module docstring). Then the letters are composed ``batch`` at a time (by default a
+    quarter of them, 8 to ``BATCH_LETTERS``), each batch converted once and split; a letter
+    the composed route cannot do exactly is converted alone. ``on_done(docx)`` is called as
+    each letter's PDF is written (from another thread while the next batch converts). The
+    result lists the letters that failed, with their error (a ``ConversionError`` as
+    ``to_pdf`` raises it).
     """
     from .convert import finish_converted
 
     result = BatchResult({})
+    batch = batch or min(BATCH_LETTERS, max(8, -(-len(letters) // 4)))
     done = on_done or (lambda docx: None)
     finished: set[int] = set()
 
@@ -661,37 +666,55 @@ def convert_letters(converter, letters: list[tuple[Path, Path]], workdir: Path,
     if alone(0) and len(letters) > 1:
         work = Path(workdir)
         work.mkdir(parents=True, exist_ok=True)
-        proven = False
-        try:
-            with pikepdf.open(letters[0][1]) as made:
-                pages = len(made.pages)
-            for start in range(0, len(letters), batch):
-                group = list(range(start, min(start + batch, len(letters))))
-                composed, made_pdf = work / f"brev-{start}.docx", work / f"brev-{start}.pdf"
-                compose_letters([letters[i][0] for i in group], composed, pages)
-                converter.export_pdf(composed, made_pdf, options=BATCH_OPTIONS)
-                with pikepdf.open(made_pdf) as composed_pdf:
-                    found = letter_pages(composed_pdf, len(group))
-                right = [(p, work / f"del-{group[p.index]}.pdf") for p in found if p.count == pages]
-                split_letters(made_pdf, right)
-                for p, part in right:
-                    index = group[p.index]
-                    docx, pdf = letters[index]
-                    if index == 0:  # the proof: the first letter's part against the letter alone
-                        proof = work / "prov.pdf"
-                        finish_converted(part, proof, src=docx, conform=True, title=letter_title(docx))
-                        if (found_difference := difference(pdf, proof)) is not None:
-                            raise CannotCompose(f"första brevet blev inte detsamma som ensamt: {found_difference}")
-                        proven = True
-                        continue
-                    if not proven:
-                        raise CannotCompose("första brevet fick ett annat sidantal")
+        proven = threading.Event()
+
+        def prepare(start: int, pages: int) -> list[tuple[int, Path]]:
+            """Compose, convert and split the batch from ``start``; return (letter, part) pairs."""
+            group = list(range(start, min(start + batch, len(letters))))
+            composed, made_pdf = work / f"brev-{start}.docx", work / f"brev-{start}.pdf"
+            compose_letters([letters[i][0] for i in group], composed, pages)
+            converter.export_pdf(composed, made_pdf, options=BATCH_OPTIONS)
+            with pikepdf.open(made_pdf) as composed_pdf:
+                found = letter_pages(composed_pdf, len(group))
+            right = [(p, work / f"del-{group[p.index]}.pdf") for p in found if p.count == pages]
+            split_letters(made_pdf, right)
+            composed.unlink()
+            made_pdf.unlink()
+            return [(group[p.index], part) for p, part in right]
+
+        def finish(parts: list[tuple[int, Path]]) -> None:
+            """Finish each part like a letter converted alone; the first letter's part is the proof."""
+            for index, part in parts:
+                docx, pdf = letters[index]
+                if index == 0:
+                    proof = work / "prov.pdf"
+                    finish_converted(part, proof, src=docx, conform=True, title=letter_title(docx))
+                    if (found_difference := difference(pdf, proof)) is not None:
+                        raise CannotCompose(f"första brevet blev inte detsamma som ensamt: {found_difference}")
+                    proven.set()
+                elif not proven.is_set():
+                    raise CannotCompose("första brevet fick ett annat sidantal")
+                else:
                     finish_converted(part, pdf, src=docx, conform=True, title=letter_title(docx))
                     finished.add(index)
                     result.composed += 1
                     done(docx)
-                for path in (composed, made_pdf, *(part for _, part in right)):
-                    path.unlink(missing_ok=True)
+                part.unlink()
+
+        # LibreOffice converts the next batch (in this thread, which owns the converter)
+        # while the parts of the last one are finished in another.
+        try:
+            with pikepdf.open(letters[0][1]) as made:
+                pages = len(made.pages)
+            with ThreadPoolExecutor(max_workers=1) as behind:
+                finishing = None
+                for start in range(0, len(letters), batch):
+                    parts = prepare(start, pages)
+                    if finishing is not None:
+                        finishing.result()
+                    finishing = behind.submit(finish, parts)
+                if finishing is not None:
+                    finishing.result()
             if len(finished) < len(letters):
                 result.reason = f"{len(letters) - len(finished)} brev fick ett annat sidantal"
         except Exception as e:  # noqa: BLE001 -- each letter left is converted alone below, with its own error
