@@ -28,6 +28,7 @@ import glob
 import io
 import os
 import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -42,6 +43,7 @@ from pypdf.generic import (
     ByteStringObject,
     DictionaryObject,
     FloatObject,
+    IndirectObject,
     NameObject,
     NumberObject,
     StreamObject,
@@ -186,6 +188,39 @@ def read_part(part: BundlePart) -> CheckedPart:
     return CheckedPart(reader, warnings, cleaned)
 
 
+class PartsAhead:
+    """Bundle parts read in a thread ahead of the bundle, e.g. while LibreOffice starts.
+
+    Each part is read as ``write_bundle`` reads it (``read_part``: checked, cleaned,
+    opened) and every object of it parsed, so that the bundle itself only copies. A part
+    that fails here is simply read again by ``write_bundle``, which reports the problem.
+    Each read part is handed out once (``take``): pypdf readers are changed by bundling.
+    """
+
+    def __init__(self, parts: list[BundlePart]):
+        self._read: dict[BundlePart, CheckedPart] = {}
+        self._thread = threading.Thread(target=self._read_all, args=(parts,), daemon=True)
+        self._thread.start()
+
+    def _read_all(self, parts: list[BundlePart]) -> None:
+        for part in parts:
+            try:
+                checked = read_part(part)
+                reader = checked.reader
+                numbers = [(num, gen) for gen, table in reader.xref.items() for num in table]
+                numbers += [(num, 0) for num in reader.xref_objStm]
+                for num, gen in numbers:
+                    reader.get_object(IndirectObject(num, gen, reader))
+            except Exception:  # noqa: BLE001 -- write_bundle reads it again and reports
+                continue
+            self._read[part] = checked
+
+    def take(self, part: BundlePart) -> CheckedPart | None:
+        """Return ``part`` as read ahead (waiting for the reading to end), or None."""
+        self._thread.join()
+        return self._read.pop(part, None)
+
+
 def read_pdf_bytes(part: BundlePart) -> bytes:
     """Return the bytes of ``part.pdf``; raise BundleError if it is missing, empty or no PDF."""
     path = part.pdf
@@ -246,7 +281,7 @@ def open_reader(part: BundlePart, data: bytes, page_count: int) -> PdfReader:
 
 def write_bundle(
     parts: list[BundlePart], out_path: Path, *, title: str, language: str = "sv-SE",
-    when: date | None = None,
+    when: date | None = None, ahead: PartsAhead | None = None,
 ) -> BundleWarnings:
     """Check and clean every part, then write the bundle atomically; return Swedish warnings.
 
@@ -256,11 +291,12 @@ def write_bundle(
     The warnings' ``cleaned`` says what ``sanitize_pdf`` removed from which part.
     The bundle is dated ``when``, else like its first part (the paper, dated from its
     utfärdat), else from SOURCE_DATE_EPOCH; its /ID is computed from its content, so the
-    same parts give the same bytes. See the module docstring on PDF/A.
+    same parts give the same bytes. See the module docstring on PDF/A. Parts in ``ahead``
+    were read already.
     """
     if not parts:
         raise BundleError("handlingar.pdf får inga delar. Ange minst beslutsunderlaget.", file=out_path)
-    checked = [read_part(part) for part in parts]
+    checked = [(ahead and ahead.take(part)) or read_part(part) for part in parts]
     writer = PdfWriter()
     structure = BundleStructure(writer) if all(is_tagged(c.reader) for c in checked) else None
     overlays = make_overlays([part.stamp for part in parts if part.stamp])

@@ -40,13 +40,24 @@ class BilagaCache:
 
     def pdf_for(self, source: Path, convert) -> Path:
         """Return the PDF of ``source``: from the cache, or made by ``convert(source, target)``."""
-        key = hashlib.sha256(CONVERSION_KEY + source.read_bytes()).hexdigest()
-        cached = self.folder / f"{key}.pdf"
-        with self._lock(key):
+        cached = self._pdf_path(source)
+        with self._lock(cached.stem):
             if not cached.is_file():
                 with atomic_path(cached) as tmp:
                     convert(source, tmp)
         return cached
+
+    def converted(self, source: Path) -> Path | None:
+        """Return the PDF of ``source`` if it was converted before, else None (nothing is converted)."""
+        try:
+            cached = self._pdf_path(source)
+        except OSError:
+            return None
+        return cached if cached.is_file() else None
+
+    def _pdf_path(self, source: Path) -> Path:
+        """Return where the PDF of ``source`` is kept: named by the hash of its content."""
+        return self.folder / f"{hashlib.sha256(CONVERSION_KEY + source.read_bytes()).hexdigest()}.pdf"
 
     def failures_of(self, pdf: Path, profile: str) -> list[tuple[str, str]]:
         """Return ``conformance.validate_pdf(pdf, profile)``: from the cache, or validated now and kept."""

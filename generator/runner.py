@@ -38,7 +38,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .accessibility import check_parts, write_report
-from .bundle import BundlePart, write_bundle
+from .bundle import BundlePart, PartsAhead, write_bundle
 from .cache import BilagaCache
 from .errors import BeslutError, BundleError, ConversionError, EnvironmentProblem, describe_os_error
 from .files import sha256_file, write_bytes
@@ -146,6 +146,8 @@ def run_plan(
             # LibreOffice starts while the .docx files render (about 1 s saved on a cold start).
             finishers = stack.enter_context(_Finishers(min(workers, len(plan.jobs)), converter_factory)) \
                 if plan.needs_converter else None
+            cache = BilagaCache(plan.out)
+            ahead = _read_bilagor_ahead(plan, cache) if finishers is not None else None
             with _progress(show_progress) as progress:
                 advance = _advancer(progress, "docx", "Skapar Word-filer", len(plan.jobs), on_progress)
                 for recipient, work in rendered:
@@ -154,8 +156,7 @@ def run_plan(
                 if finishers is not None:  # the plan needs a converter
                     todo = [o for o in outcomes.values() if o.ok]
                     advance = _advancer(progress, "pdf", "Skapar PDF", len(todo), on_progress)
-                    cache = BilagaCache(plan.out)
-                    _finish_all(todo, jobs, staging, plan.out, cache, finishers, advance)
+                    _finish_all(todo, jobs, staging, plan.out, cache, finishers, advance, ahead)
         for recipient, outcome in outcomes.items():
             if outcome.ok:
                 _record(outcome, partial(_commit, jobs[recipient], staging, plan.out))
@@ -179,10 +180,11 @@ def render_job(job: Job, docx: Path) -> None:
         render_letter(job.utskick, job.organisation, docx, job.template)
 
 
-def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache) -> list[str]:
+def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache,
+               ahead: PartsAhead | None = None) -> list[str]:
     """Convert ``job``'s .docx to PDF/A and, for a paper with a bundle, write handlingar.pdf.
 
-    Return the Swedish warnings for the user.
+    Return the Swedish warnings for the user. ``ahead`` has bilagor read already.
     """
     docx, pdf = _staged(job.outputs.docx, staging, out), _staged(job.outputs.pdf, staging, out)
     if isinstance(job, PaperJob) and job.utkast:
@@ -196,16 +198,8 @@ def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache
     if job.outputs.bundle is None:
         return []
     parts = [BundlePart(pdf=pdf, bookmark=job.bookmark, label=None, stamp=None)]
-    for bilaga in job.bilagor:
-        parts.append(BundlePart(
-            pdf=_bilaga_pdf(bilaga, converter, cache),
-            bookmark=bilaga.rubrik,
-            label=bilaga.page_label,
-            stamp=bilaga.name,
-            source=bilaga.source,
-            nummer=bilaga.nummer,
-        ))
-    warnings = write_bundle(parts, _staged(job.outputs.bundle, staging, out), title=job.title)
+    parts += [_bundle_part(bilaga, _bilaga_pdf(bilaga, converter, cache)) for bilaga in job.bilagor]
+    warnings = write_bundle(parts, _staged(job.outputs.bundle, staging, out), title=job.title, ahead=ahead)
     if job.outputs.report is not None:
         summary = write_report(
             check_parts(parts, warnings.failures, cache), pdfua=warnings.pdfua, title=job.title,
@@ -215,6 +209,29 @@ def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache
         if summary:
             warnings.append(summary)
     return warnings
+
+
+def _bundle_part(bilaga, pdf: Path) -> BundlePart:
+    return BundlePart(pdf=pdf, bookmark=bilaga.rubrik, label=bilaga.page_label, stamp=bilaga.name,
+                      source=bilaga.source, nummer=bilaga.nummer)
+
+
+def _read_bilagor_ahead(plan: Plan, cache: BilagaCache) -> PartsAhead | None:
+    """Start reading the bilagor of a single paper's bundle that need no LibreOffice.
+
+    While LibreOffice starts, Python has nothing else to do: the PDF bilagor and those
+    converted before (``cache``) are checked, cleaned and parsed then (``PartsAhead``).
+    Only for a plan of one paper: a shared ärende's many papers would hold every
+    bilaga of every paper in memory.
+    """
+    if len(plan.jobs) != 1 or not isinstance(plan.jobs[0], PaperJob) or plan.jobs[0].outputs.bundle is None:
+        return None
+    parts = []
+    for bilaga in plan.jobs[0].bilagor:
+        pdf = bilaga.source if bilaga.source.suffix.lower() == ".pdf" else cache.converted(bilaga.source)
+        if pdf is not None:
+            parts.append(_bundle_part(bilaga, pdf))
+    return PartsAhead(parts) if parts else None
 
 
 def _bilaga_pdf(bilaga, converter, cache: BilagaCache) -> Path:
@@ -281,10 +298,10 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _finish_all(todo: list[Outcome], jobs: dict[str, Job], staging: Path, out: Path,
-                cache: BilagaCache, finishers: _Finishers, advance) -> None:
+                cache: BilagaCache, finishers: _Finishers, advance, ahead: PartsAhead | None) -> None:
     def finish(outcome: Outcome, converter):
         def work():
-            warnings = finish_job(jobs[outcome.recipient], staging, out, converter, cache)
+            warnings = finish_job(jobs[outcome.recipient], staging, out, converter, cache, ahead)
             outcome.warnings += warnings
             outcome.cleaned += getattr(warnings, "cleaned", [])
             return outcome.files

@@ -519,3 +519,23 @@ def test_every_page_is_a4_in_its_own_orientation(tmp_path):
         for annot in page.get("/Annots") or []:
             x0, y0, x1, y1 = (float(v) for v in annot.get_object()["/Rect"])
             assert 0 <= min(x0, x1) and max(x0, x1) <= 595.3 and 0 <= min(y0, y1) and max(y0, y1) <= 841.9
+
+
+def test_parts_read_ahead_give_the_same_bundle_and_are_used_once(tmp_path):
+    """``PartsAhead`` (bilagor read while LibreOffice starts) changes nothing in handlingar.pdf."""
+    from generator.bundle import PartsAhead
+
+    parts = [beslutsunderlag(), bilaga(sample("habibi-rotated.pdf"), 1), bilaga(sample("libreoffice-form.pdf"), 2),
+             bilaga(corrupt_stream(tmp_path), 3)]
+    write_bundle(parts[:3], tmp_path / "plain.pdf", title="T")
+    ahead = PartsAhead(parts[1:3])
+    first = ahead.take(parts[1])
+    assert first is not None and len(first.reader.pages) > 0
+    assert ahead.take(parts[1]) is None  # handed out once: bundling changes a reader
+    ahead = PartsAhead(parts[1:3])
+    warnings = write_bundle(parts[:3], tmp_path / "ahead.pdf", title="T", ahead=ahead)
+    assert (tmp_path / "ahead.pdf").read_bytes() == (tmp_path / "plain.pdf").read_bytes()
+    assert any("formulär" in w or "Formulär" in w for w in warnings)  # the cleaning is still reported
+    # A damaged part fails ahead quietly and is reported by the bundle as always.
+    with pytest.raises(BundleError, match="Bilaga 3"):
+        write_bundle(parts, tmp_path / "skadad.pdf", title="T", ahead=PartsAhead(parts[1:]))
