@@ -15,12 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.bench_convert import make_docx  # noqa: E402
-from generator.convert import Converter, _group_pids  # noqa: E402
+from generator.convert import Converter
+from generator.officeserver import group_pids  # noqa: E402
 
 
 def office_memory(conv: Converter) -> tuple[int, int]:
     """Return (VmRSS, VmHWM) of soffice.bin in MiB."""
-    for pid in _group_pids(conv.server_pgid):
+    for pid in group_pids(conv.server_pgid):
         if b"soffice.bin" in Path(f"/proc/{pid}/cmdline").read_bytes():
             status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
             return int(status["VmRSS"].split()[0]) // 1024, int(status["VmHWM"].split()[0]) // 1024

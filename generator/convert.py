@@ -6,7 +6,7 @@ go through LibreOffice as tagged PDF/A-2b; images are placed on an A4 page with 
 PDFs are copied as they are. Every output is written atomically and checked to really be
 a PDF, because LibreOffice sometimes writes nothing and says nothing.
 
-The server (``python -m generator.convert``, see ``_serve``) gets free ports and a
+The server (``python -m generator.officeserver``, see ``officeserver.serve``) gets free ports and a
 profile of its own, is started on the first office document (about 1 s), restarted if
 LibreOffice dies or hangs, and stopped with all its processes when the ``with`` block
 ends. Process handling reads /proc: Linux only, like the LibreOffice setup (Debian 12).
@@ -14,11 +14,9 @@ ends. Process handling reads /proc: Linux only, like the LibreOffice setup (Debi
 
 from __future__ import annotations
 
-import ctypes
 import http.client
 import importlib.util
 import os
-import resource
 import shutil
 import signal
 import socket
@@ -38,10 +36,12 @@ from typing import NamedTuple
 
 from unoserver.client import UnoClient
 
+from . import officeserver
 from .conformance import make_conformant
 from .errors import ConversionError
 from .files import atomic_path
 from .officefile import check_office_zip, copy_office_file
+from .officeserver import group_pids, port_owner
 from .pdfmeta import document_time, finish_pdf
 from .runtemp import register_group, run_dir, unregister_group
 
@@ -276,7 +276,7 @@ class Converter:
         self._tmp = Path(tempfile.mkdtemp(prefix="lo-", dir=self._base_dir()))
         log = self._tmp / "server.log"
         port, uno_port = _free_ports(2)
-        cmd = [sys.executable, "-m", __name__, str(port), str(uno_port), str(self._tmp / "profile"),
+        cmd = [sys.executable, "-m", officeserver.__name__, str(port), str(uno_port), str(self._tmp / "profile"),
                soffice, str(os.getpid()), str(self.memory_limit)]
         scratch = self._tmp / "tmp"  # LibreOffice's own temporary files, removed with the profile
         scratch.mkdir()
@@ -305,15 +305,15 @@ class Converter:
                 raise ConversionError(f"LibreOffice (unoserver) startade inte: {tail} {SETUP_HINT}", file=src)
             # Only talk to the ports once our own processes listen on them: on a shared
             # machine someone else's server may answer on a port that was free a moment ago.
-            self._office_pid = _port_owner(self._proc.pid, uno_port) or 0
-            if self._office_pid and _port_owner(self._proc.pid, port):
+            self._office_pid = port_owner(self._proc.pid, uno_port) or 0
+            if self._office_pid and port_owner(self._proc.pid, port):
                 info = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{port}", allow_none=True).info
                 try:
                     _run_with_timeout(info, deadline - time.monotonic())
                     return
                 except (OSError, TimeoutError, xmlrpc.client.Error):
                     pass
-            time.sleep(0.2)
+            time.sleep(0.02)
         self._stop_server()
         raise ConversionError(
             f"LibreOffice (unoserver) svarade inte inom {START_TIMEOUT:g} sekunder. "
@@ -332,7 +332,7 @@ class Converter:
             except ProcessLookupError:
                 pass
             deadline = time.monotonic() + STOP_GRACE
-            while _group_pids(pgid) and time.monotonic() < deadline:
+            while group_pids(pgid) and time.monotonic() < deadline:
                 time.sleep(0.02)
             proc.wait()
             unregister_group(pgid)
@@ -520,42 +520,6 @@ def _free_ports(n: int) -> list[int]:
             s.close()
 
 
-def _group_pids(pgid: int) -> list[int]:
-    """Return the live (non-zombie) processes in process group ``pgid`` (Linux /proc)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            pids.append(int(entry.name))
-    return pids
-
-
-def _port_owner(pgid: int, port: int) -> int | None:
-    """Return the process in group ``pgid`` that listens on TCP ``port``, if any (Linux /proc)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            fields = row.split()
-            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
-                inodes.add(f"socket:[{fields[9]}]")
-    for pid in _group_pids(pgid) if inodes else ():
-        try:
-            if any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir()):
-                return pid
-        except OSError:
-            continue
-    return None
-
-
 def _alive(pid: int) -> bool:
     """Return True if process ``pid`` exists and is not a zombie."""
     try:
@@ -575,112 +539,3 @@ def _tail(path: Path, lines: int = 5) -> str:
 
 def _last_line(text: str) -> str:
     return text.strip().splitlines()[-1] if text.strip() else text
-
-
-def _serve(port: str, uno_port: str, profile: str, soffice: str, parent: str, memory_limit: str) -> None:
-    """Run LibreOffice and unoserver's XML-RPC server; the body of the server process.
-
-    Not unoserver's own ``main``: that sleeps 5 s before it serves (this takes about 1 s),
-    and it loads documents without Hidden=True, on which headless LibreOffice 7.4 aborts
-    for Calc documents (SIGABRT in vcl::Window::GetCursor). The process group (this
-    server, oosplash, soffice.bin) dies with the Converter's process, so a killed
-    ``beslut`` leaves no LibreOffice behind, and every process in it is capped at
-    ``memory_limit`` bytes of address space.
-    """
-    _die_with_parent(int(parent))
-    resource.setrlimit(resource.RLIMIT_AS, (int(memory_limit), int(memory_limit)))
-    # unoserver imports uno, which is what makes com.sun.star importable: keep this order.
-    # isort: off
-    from unoserver import converter, server
-    from com.sun.star.beans import PropertyValue
-    # isort: on
-
-    class HiddenDesktop:
-        """The LibreOffice desktop, loading every document hidden."""
-
-        def __init__(self, desktop):
-            self._desktop = desktop
-
-        def __getattr__(self, name):
-            return getattr(self._desktop, name)
-
-        def loadComponentFromURL(self, url, target, flags, props):  # noqa: N802 (UNO's name)
-            hidden = PropertyValue(Name="Hidden", Value=True)
-            document = self._desktop.loadComponentFromURL(url, target, flags, (*props, hidden))
-            _one_footnote_line(document)
-            return document
-
-    unpatched_init = converter.UnoConverter.__init__
-
-    def init(self, *args, **kwargs):
-        unpatched_init(self, *args, **kwargs)
-        self.desktop = HiddenDesktop(self.desktop)
-
-    converter.UnoConverter.__init__ = init
-
-    accept = f"socket,host=127.0.0.1,port={uno_port},tcpNoDelay=1;urp;StarOffice.ComponentContext"
-    office = subprocess.Popen([soffice, "--headless", "--invisible", "--nocrashreport", "--nodefault",
-                               "--nologo", "--nofirststartwizard", "--norestore",
-                               f"-env:UserInstallation={Path(profile).as_uri()}", f"--accept={accept}"])
-    while _port_owner(os.getpgid(0), int(uno_port)) is None:
-        if office.poll() is not None:
-            sys.exit(f"LibreOffice avslutades direkt (kod {office.returncode})")
-        time.sleep(0.05)
-    uno_server = server.UnoServer(interface="127.0.0.1", port=port,
-                                  uno_interface="127.0.0.1", uno_port=uno_port)
-    uno_server.libreoffice_process = office
-    uno_server.serve()  # connects to LibreOffice, then serves until killed
-
-
-FOOTNOTE_LINE = ("FootnoteLineWeight", "FootnoteLineRelativeWidth", "FootnoteLineStyle", "FootnoteLineColor",
-                 "FootnoteLineAdjust", "FootnoteLineTextDistance", "FootnoteLineDistance")
-"""A page style's footnote separator, as LibreOffice's API names its parts."""
-
-
-def _one_footnote_line(document) -> None:
-    """Give every page style in use the footnote separator of the first page (runs in the server).
-
-    A .docx has one footnote separator for the whole document, but LibreOffice 7.4 sets it
-    only on the page style of the first section: footnotes in later sections (e.g. the
-    letters of a composed batch, ``letterbatch``) would have no line above them.
-    Documents without page styles (spreadsheets, slides) are left as they are.
-    """
-    try:
-        styles = document.StyleFamilies.getByName("PageStyles")
-        first = document.Text.createEnumeration().nextElement().PageDescName or "Standard"
-        source = styles.getByName(first)
-        line = [(name, source.getPropertyValue(name)) for name in FOOTNOTE_LINE]
-        document.lockControllers()  # one layout after all changes, not one per change (~10x faster)
-        try:
-            for name in styles.ElementNames:
-                style = styles.getByName(name)
-                if name != first and style.isInUse():
-                    for prop, value in line:
-                        if style.getPropertyValue(prop) != value:
-                            style.setPropertyValue(prop, value)
-        finally:
-            document.unlockControllers()
-    except Exception:  # noqa: BLE001 -- not a text document; a layout fix-up never stops a conversion
-        return
-
-
-def _die_with_parent(parent: int) -> None:
-    """Have the kernel SIGTERM this process when its parent dies; SIGTERM kills the whole group.
-
-    PR_SET_PDEATHSIG fires when the thread that started this process ends, or the whole
-    parent with it (SIGKILL included). The check of getppid covers a parent that died
-    before the request was made.
-    """
-    signal.signal(signal.SIGTERM, lambda *_: os.killpg(0, signal.SIGKILL))
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent:
-        os.killpg(0, signal.SIGKILL)
-
-
-PR_SET_PDEATHSIG = 1
-"""From <linux/prctl.h>."""
-
-
-if __name__ == "__main__":
-    _serve(*sys.argv[1:])
