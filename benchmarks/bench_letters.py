@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -124,6 +126,55 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class OfficeMemory:
+    """Samples (every 50 ms, in a thread) the RSS of this process's LibreOffice processes.
+
+    LibreOffice runs in sessions of its own (killed as a group), so it never shows in
+    ``RUSAGE_CHILDREN``: every ``soffice.bin`` descended from this process is read from /proc.
+    ``peak_mib`` is the largest sum seen at one moment.
+    """
+
+    def __init__(self):
+        self.peak_mib = 0.0
+
+    def __enter__(self) -> OfficeMemory:  # one sampling thread per ``with``; the peak is kept
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.05):
+            total = 0
+            for entry in Path("/proc").iterdir():
+                try:
+                    if not entry.name.isdigit() or (entry / "comm").read_text().strip() != "soffice.bin":
+                        continue
+                    if not _descends_from(int(entry.name), me):
+                        continue
+                    status = (entry / "status").read_text()
+                except OSError:
+                    continue
+                total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+            self.peak_mib = max(self.peak_mib, total / 1024)
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return False
+    return False
+
+
 def memory_run(count: int) -> None:
     """(child mode) Render ``count`` letters, docx only, in one run, and print peak RSS as JSON.
 
@@ -173,9 +224,12 @@ def main() -> None:
 
         docs = sorted((tmp / "d1-0" / "brev").glob("*.docx"))
         engine, batched = [], []
+        office_engine, office_batched = OfficeMemory(), OfficeMemory()
         for n in runs:  # interleaved, so that the machine's load hits both alike
-            batched.append(batched_pdf(docs, tmp / f"batched-{n}"))
-            engine.append(timed(lambda n=n: letters(utskick, registry, tmp / f"p-{n}", pdf=True)))
+            with office_batched:
+                batched.append(batched_pdf(docs, tmp / f"batched-{n}"))
+            with office_engine:
+                engine.append(timed(lambda n=n: letters(utskick, registry, tmp / f"p-{n}", pdf=True)))
         warm, two = statistics.median(engine), statistics.median(batched)
         sample = docs[:10] if args.quick else docs
         naive = naive_pdf(sample, tmp / "naive") * len(docs) / len(sample)
@@ -185,6 +239,8 @@ def main() -> None:
         print(f"  two parallel batched soffice calls {two:6.1f} s (runs: {', '.join(f'{x:.1f}' for x in batched)}): "
               f"{warm / two:4.2f}x their time (target <= 0.5x)")
         print(f"  naive soffice per document {naive:6.1f} s{label}: {naive / warm:4.1f}x faster")
+        print(f"  LibreOffice peak RSS (its processes at one moment): beslut letters --pdf "
+              f"{office_engine.peak_mib:.0f} MiB, two batched soffice calls {office_batched.peak_mib:.0f} MiB")
 
     for count in (20, 200, 1000, 2000):
         out = subprocess.run([sys.executable, __file__, "--memory-child", str(count)],
