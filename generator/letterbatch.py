@@ -15,10 +15,10 @@ batch of letters from one template is:
    and annotation keys renumbered), its own bookmarks, the catalog and XMP of the whole.
 
 Each part is then finished like a PDF converted alone (``convert.finish_converted``).
-The route proves itself on every batch (``convert_letters``): the first letter is
+The route proves itself on every run (``convert_letters``): the first letter is
 converted alone as well, and its part of the composed PDF must have the same pages, text
-at the same places, structure tree, bookmarks and metadata, or the whole batch is
-converted letter by letter. So is anything the composition cannot reproduce (other parts
+at the same places, lines drawn, structure tree, bookmarks and metadata, or all the
+letters are converted one by one. So is anything the composition cannot reproduce (other parts
 than the template's, images, bookmarks, a table at the top of the body) and any letter
 that came out with another page count: the output is never different from the slow
 route's.
@@ -94,6 +94,7 @@ def compose_letters(letters: list[Path], target: Path, pages: int) -> None:
     final_sect = body[-1]
     if final_sect.tag != _w("sectPr"):
         raise CannotCompose("inget sectPr")
+    section_xml = etree.tostring(final_sect)
     _restart_pages(final_sect)
     for child in list(body)[:-1]:
         body.remove(child)
@@ -121,6 +122,8 @@ def compose_letters(letters: list[Path], target: Path, pages: int) -> None:
         sect, content = children[-1], children[:-1]
         if sect.tag != _w("sectPr") or not content or content[-1].tag != _w("p"):
             raise CannotCompose("brevet slutar inte med ett stycke")
+        if etree.tostring(sect) != section_xml:  # every letter gets the first one's page setup
+            raise CannotCompose("breven har olika sidinställningar")
         if content[0].tag != _w("p"):  # LibreOffice adds a paragraph above a table that starts a .docx only
             raise CannotCompose("brevet börjar inte med ett stycke")
         # hyperlinks: a new relationship id per letter
@@ -232,11 +235,9 @@ def _without_title(core: bytes) -> bytes:
 
 def letter_title(docx: Path) -> str | None:
     """Return the title in a .docx's properties (what LibreOffice makes the PDF's title)."""
-    from xml.sax.saxutils import unescape
-
     with zipfile.ZipFile(docx) as zf:
-        found = re.search(rb"<dc:title>(.*?)</dc:title>", zf.read("docProps/core.xml"), re.S)
-    return unescape(found[1].decode("utf-8")) if found else None
+        found = etree.fromstring(zf.read("docProps/core.xml")).find("{http://purl.org/dc/elements/1.1/}title")
+    return found.text if found is not None else None
 
 
 def _insert_in_ppr(ppr, section) -> None:

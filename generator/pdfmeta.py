@@ -102,11 +102,14 @@ def date_icc_profile(stream: pikepdf.Stream, when: datetime) -> None:
 
 
 def finish_pdf(made: Path, dst: Path, *, title: str | None, when: datetime, src: Path) -> None:
-    """Write ``made`` to ``dst`` with ``title`` (if given), dates ``when`` and a content-derived /ID."""
+    """Write ``made`` to ``dst`` with ``title`` (if given, else its own), dates ``when`` and a content /ID."""
     stamp = pdf_date(when)
     iso = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         with pikepdf.open(made) as pdf:
+            # LibreOffice 7.4 escapes the title twice in the XMP (dc:title "A &amp;amp; B" for
+            # "A & B"); its document info has it right, so the XMP gets that one.
+            title = title or (str(pdf.docinfo["/Title"]) if "/Title" in pdf.docinfo else None)
             if "/Metadata" in pdf.Root:  # LibreOffice's; images from reportlab have none
                 with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
                     if title:

@@ -173,3 +173,25 @@ def test_letters_command_takes_the_composed_route_and_writes_everything(tmp_path
         assert "följebrev 3 (3)" in text and "ToB-torget1" in text
         assert claims(folder / f"{org}.pdf")[2] == "1"
     assert not list(out.rglob("brev-*.docx")) and not list(out.rglob("del-*.pdf"))
+
+
+def test_each_part_gets_its_own_title_with_any_characters(tmp_path):
+    titled = tmp_path / "titel"
+    shutil.copytree(SAMPLE, titled)
+    data = yaml.safe_load((titled / "utskick.yaml").read_text(encoding="utf-8"))
+    data["rubrik"] = "Information till {{ organisation }} <om \"planerna\">"
+    (titled / "utskick.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    letters = render_letters(tmp_path, titled, till=["liseberg", "higab", "goteborg-co"], name="titlar")
+    out, alone = tmp_path / "pdf", tmp_path / "alone.pdf"
+    out.mkdir()
+    with Converter() as converter:
+        result = letterbatch.convert_letters(converter, [(d, out / f"{d.stem}.pdf") for d in letters],
+                                             tmp_path / "work")
+        converter.to_pdf(letters[2], alone)
+    assert result.composed == 2 and result.reason is None
+    with pikepdf.open(out / "goteborg-co.pdf") as pdf, pdf.open_metadata() as meta:
+        assert meta["dc:title"] == 'Information till Göteborg & Co Träffpunkt AB <om "planerna">'
+        assert str(pdf.docinfo.Title) == meta["dc:title"]
+    assert letterbatch.difference(alone, out / "goteborg-co.pdf") is None
+    with pikepdf.open(alone) as pdf, pdf.open_metadata() as meta:  # LibreOffice's XMP escaped it twice
+        assert meta["dc:title"] == 'Information till Göteborg & Co Träffpunkt AB <om "planerna">'
