@@ -10,18 +10,24 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__, clisv, pipeline, runtemp, scaffold
+from . import __version__, clisv, runtemp
 from .content import find_registry, is_utskick, load_organisationer
 from .errors import BeslutError, EnvironmentProblem, ReviewError, describe_os_error
-from .review import STOPP, review_arende, review_json
-from .runner import EXIT_BUG, Report
-from .templates import check_template_dir
-from .wording import wording_for
+
+if TYPE_CHECKING:
+    from .runner import Report
+
+# The engine (pipeline and what it needs) is imported by the commands that use it, so that a
+# command that converts can start LibreOffice first (``early_converter``) and let it start
+# while the rest loads.
 
 clisv.install()
 
@@ -128,6 +134,8 @@ def reports_errors(command):
         except Exception as e:
             if debug:
                 raise
+            from .runner import EXIT_BUG
+
             fail(f"ett oväntat fel inträffade ({type(e).__name__}). Det är ett programfel i beslut: "
                  "kör kommandot igen med 'beslut --debug …' och skicka utskriften till förvaltarna.",
                  EXIT_BUG)
@@ -234,6 +242,9 @@ def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
     Är ÄRENDE ett utskick (en mapp med utskick.yaml) kontrolleras fält, mottagare och
     kopplingsfält.
     """
+    from . import pipeline
+    from .wording import wording_for
+
     if is_utskick(arende):
         utskick, recipients = pipeline.validate_utskick(arende, organisationer)
         click.echo(f"OK: {utskick.source} (följebrev till {len(recipients)} mottagare).")
@@ -247,17 +258,51 @@ def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
         )
 
 
+@contextmanager
+def early_converter(needed: bool):
+    """Yield a converter factory for the run whose first LibreOffice is already starting (or None).
+
+    LibreOffice takes more than a second to start. Started here, at the start of the
+    command and in the main thread (LibreOffice dies with the thread that started it, and
+    this one lives as long as the command), it starts while the engine loads and the
+    content is read. The run's first converter is that one, the others are new; it is
+    stopped when the command ends, whether the run used it or not.
+    """
+    if not needed:
+        yield None
+        return
+    from .convert import Converter
+
+    first = Converter()
+    first.launch()
+    handed = threading.Lock()
+
+    def converters() -> Converter:
+        return first if handed.acquire(blocking=False) else Converter()
+
+    try:
+        yield converters
+    finally:
+        first.close()
+
+
 def run_arende(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
                only: tuple[str, ...], workers: int | None, *, pdf: bool, bundle: bool,
                utkast: bool) -> None:
     """Plan and run one ärende (or each organisation's version of a shared one); exit."""
-    plan = pipeline.plan_arende(arende, organisationer, out, only=list(only) or None, pdf=pdf,
-                                bundle=bundle, templates=mallar, utkast=utkast)
-    if plan.findings:
-        stopp = sum(f.severity == STOPP for f in plan.findings)
-        click.secho(f"Granskning: {stopp} stopp, {len(plan.findings) - stopp} varningar (visa dem med "
-                    f"'beslut review {arende}').", fg="yellow", err=True)
-    sys.exit(report(pipeline.run(plan, workers=workers, show_progress=sys.stderr.isatty())))
+    with early_converter(pdf or bundle) as converters:
+        from . import pipeline
+        from .review import STOPP
+
+        plan = pipeline.plan_arende(arende, organisationer, out, only=list(only) or None, pdf=pdf,
+                                    bundle=bundle, templates=mallar, utkast=utkast)
+        if plan.findings:
+            stopp = sum(f.severity == STOPP for f in plan.findings)
+            click.secho(f"Granskning: {stopp} stopp, {len(plan.findings) - stopp} varningar (visa dem med "
+                        f"'beslut review {arende}').", fg="yellow", err=True)
+        code = report(pipeline.run(plan, workers=workers, show_progress=sys.stderr.isatty(),
+                                   converter_factory=converters))
+    sys.exit(code)
 
 
 utkast_option = click.option(
@@ -331,6 +376,9 @@ def review(arende: Path, organisationer: Path, out: Path, mallar: Path | None, o
     med build eller render) eller varning (bör ses över). För ett gemensamt ärende
     granskas varje organisations version. Slutkod 8 om något är stopp, annars 0.
     """
+    from . import pipeline
+    from .review import STOPP, review_arende, review_json
+
     reviewed = [(loaded, review_arende(loaded)) for loaded in
                 pipeline.validate_arende(arende, organisationer, list(only) or None)]
     if as_json:
@@ -344,7 +392,8 @@ def review(arende: Path, organisationer: Path, out: Path, mallar: Path | None, o
 
 def print_review(loaded, findings) -> None:
     """Print one ärende's findings grouped by field, then its LIX per text."""
-    from .review import readability
+    from .review import STOPP, readability
+    from .wording import wording_for
 
     kind = wording_for(loaded.organisation)["dokumenttyp"].lower()
     click.secho(f"{loaded.source} ({kind} för {loaded.organisation.namn})", bold=True)
@@ -397,9 +446,14 @@ def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
     """
     if eml and not pdf:
         raise click.UsageError("--eml kräver --pdf: e-postmeddelandet har brevets PDF som bilaga.")
-    plan = pipeline.plan_utskick(utskick, organisationer, out, till=list(till) or None, pdf=pdf,
-                                 eml=eml, templates=mallar)
-    sys.exit(report(pipeline.run(plan, workers=workers, show_progress=sys.stderr.isatty())))
+    with early_converter(pdf) as converters:
+        from . import pipeline
+
+        plan = pipeline.plan_utskick(utskick, organisationer, out, till=list(till) or None, pdf=pdf,
+                                     eml=eml, templates=mallar)
+        code = report(pipeline.run(plan, workers=workers, show_progress=sys.stderr.isatty(),
+                                   converter_factory=converters))
+    sys.exit(code)
 
 
 @main.command()
@@ -421,6 +475,8 @@ def templates(mapp: Path | None) -> None:
       3. beslut templates mina-mallar
       4. beslut build ÄRENDE --mallar mina-mallar
     """
+    from .templates import check_template_dir
+
     for path in check_template_dir(mapp):
         click.echo(f"OK: {path}")
 
@@ -446,6 +502,8 @@ def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path) -> None:
       beslut new content/arenden/2024-03-budget --organisation gota-lejon
       beslut new content/arenden/2024-03-gemensamt --organisation gota-lejon --organisation forskolenamnden
     """
+    from . import scaffold
+
     files = scaffold.create_arende(mapp, list(org_ids), load_organisationer(organisationer))
     for path in files:
         click.echo(f"Skrev {path}")

@@ -37,12 +37,10 @@ from typing import NamedTuple
 from unoserver.client import UnoClient
 
 from . import officeserver
-from .conformance import make_conformant
 from .errors import ConversionError
 from .files import atomic_path
 from .officefile import check_office_zip, copy_office_file
 from .officeserver import group_pids, port_owner
-from .pdfmeta import document_time, finish_pdf
 from .runtemp import register_group, run_dir, unregister_group
 
 SETUP_HINT = "Installera det med: bash scripts/setup.sh"
@@ -119,7 +117,9 @@ class Converter:
         self._workdir = workdir
         self._tmp: Path | None = None
         self._proc: subprocess.Popen | None = None
-        self._port = 0
+        self._port = self._uno_port = 0
+        self._log = Path()
+        self._deadline = 0.0
         self._office_pid = 0
         self._conversions = 0
         self.starts = 0
@@ -203,8 +203,19 @@ class Converter:
         Does nothing where LibreOffice is not installed (``to_pdf`` then says so per document).
         """
         if libreoffice_available() and not self._server_alive():
-            self._stop_server()
             self._start_server(Path("."))
+
+    def launch(self) -> None:
+        """Start LibreOffice starting and return at once; the first conversion (or ``start``) waits for it.
+
+        For a command line run: called in the main thread as the command begins, LibreOffice
+        starts while the rest of beslut loads. (LibreOffice dies with the thread that
+        started it, so that thread must outlive the converter's use.)
+        Does nothing where LibreOffice is not installed.
+        """
+        if libreoffice_available() and not self._server_alive() and not self._launched():
+            self._stop_server()
+            self._launch_server(Path("."))
 
     def _base_dir(self) -> Path:
         if self._workdir is None:
@@ -241,8 +252,7 @@ class Converter:
         if self._conversions >= self.restart_after:
             self._stop_server()
         if not self._server_alive():
-            self._stop_server()
-            self._start_server(user_file)
+            self._start_server(user_file)  # the launched one, or a new one
         self._conversions += 1
         client = UnoClient(server="127.0.0.1", port=str(self._port), host_location="local")
         options = ["UseTaggedPDF=true"] + (["SelectPdfVersion=2"] if pdfa else []) + list(extra)
@@ -267,7 +277,18 @@ class Converter:
     def _server_alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and _alive(self._office_pid)
 
+    def _launched(self) -> bool:
+        """Return True if a server was launched (``launch``) and is not known to be ready yet."""
+        return self._proc is not None and not self._office_pid and self._proc.poll() is None
+
     def _start_server(self, src: Path) -> None:
+        """Make the server ready: the one ``launch`` started, else a new one."""
+        if not self._launched():
+            self._stop_server()
+            self._launch_server(src)
+        self._await_server(src)
+
+    def _launch_server(self, src: Path) -> None:
         soffice = shutil.which("soffice")
         if soffice is None or not libreoffice_available():
             raise ConversionError(
@@ -294,10 +315,15 @@ class Converter:
                                           stderr=subprocess.STDOUT, cwd=self._tmp, env=env,
                                           start_new_session=True)
         register_group(self._proc.pid)
-        self._port = port
+        self._port, self._uno_port, self._log = port, uno_port, log
+        self._office_pid = 0
         self._conversions = 0
         self.starts += 1
-        deadline = time.monotonic() + START_TIMEOUT
+        self._deadline = time.monotonic() + START_TIMEOUT
+
+    def _await_server(self, src: Path) -> None:
+        assert self._proc is not None
+        port, uno_port, log, deadline = self._port, self._uno_port, self._log, self._deadline
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 tail = _tail(log)
@@ -347,6 +373,11 @@ def finish_converted(made: Path, dst: Path, *, src: Path, conform: bool, title: 
 
     ``conform`` adds PDF/A-2a and PDF/UA-1 where the validator agrees (``make_conformant``).
     """
+    # Imported here: a command line run imports this module to start LibreOffice early,
+    # before the PDF tools (pikepdf, the validator) are needed.
+    from .conformance import make_conformant
+    from .pdfmeta import document_time, finish_pdf
+
     with tempfile.TemporaryDirectory(prefix="fin-", dir=made.parent) as work:
         final = Path(work) / "final.pdf"
         finish_pdf(made, final, title=title, when=document_time(src, when), src=src)

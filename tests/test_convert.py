@@ -418,3 +418,22 @@ def test_when_dates_an_image_pdf(converter, tmp_path):
         assert str(pdf.docinfo.CreationDate) == "D:20240517000000+00'00'"
     again = converter.to_pdf(src, tmp_path / "igen.pdf", when=date(2024, 5, 17))
     assert again.read_bytes() == out.read_bytes()
+
+
+def test_early_converter_starts_libreoffice_at_once_hands_it_over_once_and_stops_it():
+    """``beslut render --pdf`` and the like start LibreOffice before the engine loads."""
+    from generator.cli import early_converter
+    from generator.officeserver import group_pids
+
+    with early_converter(False) as none:
+        assert none is None
+    with early_converter(True) as converters:
+        first = converters()
+        pgid = first.server_pgid
+        assert pgid is not None and group_pids(pgid)  # launched, without waiting for a document
+        second = converters()
+        assert second is not first and second.server_pgid is None  # the others start as usual
+        first.start()  # waits for the launched server, does not start another
+        assert first.server_pgid == pgid and first.starts == 1
+    assert first.server_pgid is None
+    assert not group_pids(pgid)  # stopped when the command ends
