@@ -33,6 +33,15 @@ def render_letters(tmp_path: Path, utskick: Path = SAMPLE, till=RECIPIENTS, name
     return [out / utskick.name / f"{org}.docx" for org in till]
 
 
+def changed_sample(folder: Path, changes: dict[str, str]) -> Path:
+    """Copy the sample utskick to ``folder`` with ``changes`` to its fields."""
+    shutil.copytree(SAMPLE, folder)
+    data = yaml.safe_load((folder / "utskick.yaml").read_text(encoding="utf-8"))
+    data.update(changes)
+    (folder / "utskick.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
 def pdf_text(path: Path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
                           check=True).stdout
@@ -116,11 +125,7 @@ def test_difference_sees_another_letter_and_a_missing_footnote_line(converted, t
 
 
 def test_letter_with_another_page_count_is_converted_alone(tmp_path):
-    short = tmp_path / "kort"
-    shutil.copytree(SAMPLE, short)
-    data = yaml.safe_load((short / "utskick.yaml").read_text(encoding="utf-8"))
-    data["brödtext"] = "Ett kort brev till {{ organisation }}."
-    (short / "utskick.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    short = changed_sample(tmp_path / "kort", {"brödtext": "Ett kort brev till {{ organisation }}."})
     long_letters = render_letters(tmp_path, till=["boplats", "liseberg", "higab"], name="lang")
     short_letter = render_letters(tmp_path, short, till=["got-event"], name="kort-docx")[0]
     letters = [*long_letters[:2], short_letter, long_letters[2]]
@@ -176,11 +181,7 @@ def test_letters_command_takes_the_composed_route_and_writes_everything(tmp_path
 
 
 def test_each_part_gets_its_own_title_with_any_characters(tmp_path):
-    titled = tmp_path / "titel"
-    shutil.copytree(SAMPLE, titled)
-    data = yaml.safe_load((titled / "utskick.yaml").read_text(encoding="utf-8"))
-    data["rubrik"] = "Information till {{ organisation }} <om \"planerna\">"
-    (titled / "utskick.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    titled = changed_sample(tmp_path / "titel", {"rubrik": "Information till {{ organisation }} <om \"planerna\">"})
     letters = render_letters(tmp_path, titled, till=["liseberg", "higab", "goteborg-co"], name="titlar")
     out, alone = tmp_path / "pdf", tmp_path / "alone.pdf"
     out.mkdir()
