@@ -310,7 +310,8 @@ def _finish_all(todo: list[Outcome], jobs: dict[str, Job], staging: Path, out: P
         advance()
 
     letters = [o for o in todo if _in_letter_batch(jobs[o.recipient])] if len(todo) >= MIN_LETTER_BATCH else []
-    work = [lambda converter, o=o: finish(o, converter) for o in todo if o not in letters]
+    batched = {o.recipient for o in letters}
+    work = [lambda converter, o=o: finish(o, converter) for o in todo if o.recipient not in batched]
     for chunk in (letters[i::finishers.count] for i in range(finishers.count)):
         if chunk:
             work.append(lambda converter, chunk=chunk: _finish_letters(chunk, jobs, staging, out, converter, advance))
