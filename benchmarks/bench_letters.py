@@ -175,11 +175,12 @@ def _descends_from(pid: int, ancestor: int) -> bool:
     return False
 
 
-def memory_run(count: int) -> None:
-    """(child mode) Render ``count`` letters, docx only, in one run, and print peak RSS as JSON.
+def memory_run(count: int, pdf: bool = False) -> None:
+    """(child mode) Render ``count`` letters (with ``pdf``, also PDF/A) in one run; print peak RSS as JSON.
 
     More than ``REGISTRY_MAX`` recipients come from several registry files, each checked
     as ``beslut letters`` checks one; their recipients are planned and run together.
+    LibreOffice's peak (all its processes at one moment) is sampled while the run goes.
     """
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -190,11 +191,13 @@ def memory_run(count: int) -> None:
             registry = make_registry(tmp / "in", min(REGISTRY_MAX, count - first), first)
             loaded, some = pipeline.validate_utskick(utskick, registry)
             recipients += some
-        report = pipeline.run(plan_letters(loaded, recipients, tmp / "out"))
+        with OfficeMemory() as office:
+            report = pipeline.run(plan_letters(loaded, recipients, tmp / "out", pdf=pdf))
         assert not report.failed and len(report.outcomes) == count
     own = peak_rss_mib()
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"main_mib": round(own, 1), "worker_mib": round(workers, 1)}))
+    print(json.dumps({"main_mib": round(own, 1), "worker_mib": round(workers, 1),
+                      "office_mib": round(office.peak_mib, 1)}))
 
 
 def main() -> None:
@@ -203,9 +206,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="naive route on 10 letters, extrapolated")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each timed route (median printed)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-pdf", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--pdf-memory", type=int, nargs="*", default=[], metavar="N",
+                        help="also PDF/A runs of N letters each (e.g. 100 400), peak RSS with LibreOffice's")
     args = parser.parse_args()
     if args.memory_child:
-        memory_run(args.memory_child)
+        memory_run(args.memory_child, pdf=args.memory_pdf)
         return
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -248,6 +254,14 @@ def main() -> None:
         figures = json.loads(out.strip().splitlines()[-1])
         print(f"peak memory, {count:4d} recipients (docx): main {figures['main_mib']} MiB, "
               f"largest worker {figures['worker_mib']} MiB")
+    for count in args.pdf_memory:
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, __file__, "--memory-child", str(count), "--memory-pdf"],
+                             check=True, capture_output=True, text=True).stdout
+        seconds = time.perf_counter() - start
+        figures = json.loads(out.strip().splitlines()[-1])
+        print(f"peak memory, {count:4d} recipients (docx + PDF/A, {seconds:.1f} s): main {figures['main_mib']} MiB, "
+              f"largest worker {figures['worker_mib']} MiB, LibreOffice {figures['office_mib']} MiB")
 
 
 if __name__ == "__main__":
