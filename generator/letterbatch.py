@@ -19,9 +19,9 @@ The route proves itself on every run (``convert_letters``): the first letter is
 converted alone as well, and its part of the composed PDF must have the same pages, text
 at the same places, lines drawn, structure tree, bookmarks and metadata, or all the
 letters are converted one by one. So is anything the composition cannot reproduce (other parts
-than the template's, images, bookmarks, a table at the top of the body) and any letter
-that came out with another page count: the output is never different from the slow
-route's.
+than the template's, images, bookmarks, a table at the top of the body). Letters that
+came out with another page count are composed again with theirs (a single one is
+converted alone): the output is never different from the slow route's.
 """
 
 from __future__ import annotations
@@ -640,8 +640,9 @@ def convert_letters(converter, letters: list[tuple[Path, Path]], workdir: Path,
 
     The first letter is converted alone: it gives the page count and the proof (see the
     module docstring). Then the letters are composed ``batch`` at a time (by default a
-    quarter of them, 8 to ``BATCH_LETTERS``), each batch converted once and split; a letter
-    the composed route cannot do exactly is converted alone. ``on_done(docx)`` is called as
+    quarter of them, 8 to ``BATCH_LETTERS``), each batch converted once and split. Letters
+    that come out longer or shorter than the first are composed again, with their own page
+    count; a letter the composed route cannot do exactly is converted alone. ``on_done(docx)`` is called as
     each letter's PDF is written (from another thread while the next batch converts). The
     result lists the letters that failed, with their error (a ``ConversionError`` as
     ``to_pdf`` raises it).
@@ -669,10 +670,13 @@ def convert_letters(converter, letters: list[tuple[Path, Path]], workdir: Path,
         work.mkdir(parents=True, exist_ok=True)
         proven = threading.Event()
 
-        def prepare(start: int, pages: int) -> list[tuple[int, Path]]:
-            """Compose, convert and split the batch from ``start``; return (letter, part) pairs."""
-            group = list(range(start, min(start + batch, len(letters))))
-            composed, made_pdf = work / f"brev-{start}.docx", work / f"brev-{start}.pdf"
+        def prepare(group: list[int], pages: int) -> tuple[list[tuple[int, Path]], dict[int, int]]:
+            """Compose, convert and split the letters ``group`` of ``pages`` pages each.
+
+            Return the (letter, part) pairs that came out with ``pages`` pages, and the page
+            count of each letter that did not (its "Sida X (Y)" said ``pages``).
+            """
+            composed, made_pdf = work / f"brev-{group[0]}.docx", work / f"brev-{group[0]}.pdf"
             compose_letters([letters[i][0] for i in group], composed, pages)
             converter.export_pdf(composed, made_pdf, options=BATCH_OPTIONS)
             with pikepdf.open(made_pdf) as composed_pdf:
@@ -681,7 +685,8 @@ def convert_letters(converter, letters: list[tuple[Path, Path]], workdir: Path,
             split_letters(made_pdf, right)
             composed.unlink()
             made_pdf.unlink()
-            return [(group[p.index], part) for p, part in right]
+            return [(group[p.index], part) for p, part in right], \
+                {group[p.index]: p.count for p in found if p.count != pages}
 
         def finish(parts: list[tuple[int, Path]]) -> None:
             """Finish each part like a letter converted alone; the first letter's part is the proof."""
@@ -702,20 +707,37 @@ def convert_letters(converter, letters: list[tuple[Path, Path]], workdir: Path,
                     done(docx)
                 part.unlink()
 
-        # LibreOffice converts the next batch (in this thread, which owns the converter)
-        # while the parts of the last one are finished in another.
-        try:
-            with pikepdf.open(letters[0][1]) as made:
-                pages = len(made.pages)
+        def run(batches: list[tuple[list[int], int]]) -> dict[int, int]:
+            """Prepare and finish ``batches`` of (letters, page count); return the other page counts seen.
+
+            LibreOffice converts the next batch (in this thread, which owns the converter)
+            while the parts of the last one are finished in another.
+            """
+            others: dict[int, int] = {}
             with ThreadPoolExecutor(max_workers=1) as behind:
                 finishing = None
-                for start in range(0, len(letters), batch):
-                    parts = prepare(start, pages)
+                for group, pages in batches:
+                    parts, other = prepare(group, pages)
+                    others.update(other)
                     if finishing is not None:
                         finishing.result()
                     finishing = behind.submit(finish, parts)
                 if finishing is not None:
                     finishing.result()
+            return others
+
+        def batches_of(indices: list[int], pages: int) -> list[tuple[list[int], int]]:
+            return [(indices[i:i + batch], pages) for i in range(0, len(indices), batch)]
+
+        try:
+            with pikepdf.open(letters[0][1]) as made:
+                pages = len(made.pages)
+            others = run(batches_of(list(range(len(letters))), pages))
+            # Letters of another length, composed again with their own page count.
+            by_count: dict[int, list[int]] = {}
+            for index, count in sorted(others.items()):
+                by_count.setdefault(count, []).append(index)
+            run([b for count, indices in by_count.items() if len(indices) > 1 for b in batches_of(indices, count)])
             if len(finished) < len(letters):
                 result.reason = f"{len(letters) - len(finished)} brev fick ett annat sidantal"
         except Exception as e:  # noqa: BLE001 -- each letter left is converted alone below, with its own error

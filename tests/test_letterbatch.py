@@ -142,6 +142,24 @@ def test_letter_with_another_page_count_is_converted_alone(tmp_path):
     assert "följebrev 1 (1)" in pdf_text(out / "got-event.pdf")
 
 
+def test_letters_of_another_length_are_composed_again_with_their_page_count(tmp_path):
+    short = changed_sample(tmp_path / "kort", {"brödtext": "Ett kort brev till {{ organisation }}."})
+    long_letters = render_letters(tmp_path, till=["boplats", "liseberg"], name="lang")
+    short_letters = render_letters(tmp_path, short, till=["got-event", "higab", "arkivnamnden"], name="kort-docx")
+    letters = [long_letters[0], short_letters[0], long_letters[1], *short_letters[1:]]
+    out, alone = tmp_path / "pdf", tmp_path / "alone.pdf"
+    out.mkdir()
+    with Converter() as converter:
+        result = letterbatch.convert_letters(converter, [(d, out / f"{d.stem}.pdf") for d in letters],
+                                             tmp_path / "work")
+        converter.to_pdf(short_letters[1], alone)
+    assert result.failed == {} and result.reason is None
+    assert result.composed == len(letters) - 1  # the short ones in a second composition, "1 (1)"
+    for docx in short_letters:
+        assert "följebrev 1 (1)" in pdf_text(out / f"{docx.stem}.pdf")
+    assert letterbatch.difference(alone, out / "higab.pdf") is None
+
+
 def test_a_letter_starting_with_a_table_is_not_composed(converted, tmp_path):
     _, letters, _, _ = converted
     changed = tmp_path / "tabell-forst.docx"
