@@ -42,6 +42,21 @@ def changed_sample(folder: Path, changes: dict[str, str]) -> Path:
     return folder
 
 
+def convert_batch(tmp_path: Path, letters: list[Path], alone: Path | None = None):
+    """Convert ``letters`` through the composed route into tmp_path/pdf; ``alone`` also on its own.
+
+    Return the result, the folder of the PDFs and the PDF of ``alone`` (or None).
+    """
+    out = tmp_path / "pdf"
+    out.mkdir()
+    with Converter() as converter:
+        result = letterbatch.convert_letters(converter, [(d, out / f"{d.stem}.pdf") for d in letters],
+                                             tmp_path / "work")
+        if alone is not None:
+            converter.to_pdf(alone, tmp_path / "alone.pdf")
+    return result, out, tmp_path / "alone.pdf" if alone is not None else None
+
+
 def pdf_text(path: Path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
                           check=True).stdout
@@ -129,11 +144,7 @@ def test_letter_with_another_page_count_is_converted_alone(tmp_path):
     long_letters = render_letters(tmp_path, till=["boplats", "liseberg", "higab"], name="lang")
     short_letter = render_letters(tmp_path, short, till=["got-event"], name="kort-docx")[0]
     letters = [*long_letters[:2], short_letter, long_letters[2]]
-    out = tmp_path / "pdf"
-    out.mkdir()
-    with Converter() as converter:
-        result = letterbatch.convert_letters(converter, [(d, out / f"{d.stem}.pdf") for d in letters],
-                                             tmp_path / "work")
+    result, out, _ = convert_batch(tmp_path, letters)
     assert result.failed == {}
     assert result.composed == 2  # liseberg and higab; got-event has one page, not three
     assert result.reason == "1 brev fick ett annat sidantal"
@@ -147,12 +158,8 @@ def test_letters_of_another_length_are_composed_again_with_their_page_count(tmp_
     long_letters = render_letters(tmp_path, till=["boplats", "liseberg"], name="lang")
     short_letters = render_letters(tmp_path, short, till=["got-event", "higab", "arkivnamnden"], name="kort-docx")
     letters = [long_letters[0], short_letters[0], long_letters[1], *short_letters[1:]]
-    out, alone = tmp_path / "pdf", tmp_path / "alone.pdf"
-    out.mkdir()
-    with Converter() as converter:
-        result = letterbatch.convert_letters(converter, [(d, out / f"{d.stem}.pdf") for d in letters],
-                                             tmp_path / "work")
-        converter.to_pdf(short_letters[1], alone)
+    result, out, alone = convert_batch(tmp_path, letters, short_letters[1])
+    assert alone is not None
     assert result.failed == {} and result.reason is None
     assert result.composed == len(letters) - 1  # the short ones in a second composition, "1 (1)"
     for docx in short_letters:
@@ -201,12 +208,8 @@ def test_letters_command_takes_the_composed_route_and_writes_everything(tmp_path
 def test_each_part_gets_its_own_title_with_any_characters(tmp_path):
     titled = changed_sample(tmp_path / "titel", {"rubrik": "Information till {{ organisation }} <om \"planerna\">"})
     letters = render_letters(tmp_path, titled, till=["liseberg", "higab", "goteborg-co"], name="titlar")
-    out, alone = tmp_path / "pdf", tmp_path / "alone.pdf"
-    out.mkdir()
-    with Converter() as converter:
-        result = letterbatch.convert_letters(converter, [(d, out / f"{d.stem}.pdf") for d in letters],
-                                             tmp_path / "work")
-        converter.to_pdf(letters[2], alone)
+    result, out, alone = convert_batch(tmp_path, letters, letters[2])
+    assert alone is not None
     assert result.composed == 2 and result.reason is None
     with pikepdf.open(out / "goteborg-co.pdf") as pdf, pdf.open_metadata() as meta:
         assert meta["dc:title"] == 'Information till Göteborg & Co Träffpunkt AB <om "planerna">'
