@@ -291,13 +291,11 @@ def letter_pages(pdf: pikepdf.Pdf, letters: int) -> list[LetterPages]:
     """Return each letter's pages in the composed ``pdf``, from its start marks (named destinations)."""
     pages: dict[Any, int] = {page.objgen: i for i, page in enumerate(pdf.pages)}
     starts: dict[int, int] = {}
-    dests = pdf.Root.Names.get("/Dests") if "/Names" in pdf.Root else None
-    for name, dest in _name_tree(dests) if dests is not None else []:
-        if name.startswith(MARK):
-            dest = dest.get("/D", dest) if isinstance(dest, pikepdf.Dictionary) else dest
-            starts[int(name[len(MARK):])] = pages[dest[0].objgen]
-    for name, dest in (pdf.Root.get("/Dests") or {}).items():
-        name = name.lstrip("/")
+    named = []  # a name tree (PDF 1.2) or the older /Dests dictionary
+    if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names:
+        named += list(pikepdf.NameTree(pdf.Root.Names.Dests).items())
+    named += [(str(name).lstrip("/"), dest) for name, dest in (pdf.Root.get("/Dests") or {}).items()]
+    for name, dest in named:
         if name.startswith(MARK):
             dest = dest.get("/D", dest) if isinstance(dest, pikepdf.Dictionary) else dest
             starts[int(name[len(MARK):])] = pages[dest[0].objgen]
@@ -307,16 +305,6 @@ def letter_pages(pdf: pikepdf.Pdf, letters: int) -> list[LetterPages]:
     if firsts[0] != 0 or any(b <= a for a, b in zip(firsts, firsts[1:], strict=False)):
         raise CannotCompose("startmärkena i fel ordning")
     return [LetterPages(i, firsts[i], firsts[i + 1] - firsts[i]) for i in range(letters)]
-
-
-def _name_tree(node):
-    """Yield (name, value) of a PDF name tree."""
-    if "/Names" in node:
-        items = list(node.Names)
-        for i in range(0, len(items), 2):
-            yield str(items[i]), items[i + 1]
-    for kid in node.get("/Kids", []):
-        yield from _name_tree(kid)
 
 
 def split_letters(composed: Path, parts: list[tuple[LetterPages, Path]]) -> None:
@@ -351,7 +339,7 @@ def split_letters(composed: Path, parts: list[tuple[LetterPages, Path]]) -> None
                 current = touched.pop()
             per_part[current].append(kid)
         outline = _outline_entries(src, page_index)
-        nums = _parent_tree(struct)
+        nums = pikepdf.NumberTree(struct.ParentTree)
         for p, target in parts:
             _write_part(src, p, per_part[p.index], outline, nums, target)
 
@@ -372,22 +360,6 @@ def _pages_of(element):
             stack.append(kids)
 
 
-def _parent_tree(struct) -> dict[int, object]:
-    """Return the ParentTree as {key: value} (a number tree, flat or with kids)."""
-    found = {}
-
-    def walk(node):
-        if "/Nums" in node:
-            items = list(node.Nums)
-            for i in range(0, len(items), 2):
-                found[int(items[i])] = items[i + 1]
-        for kid in node.get("/Kids", []):
-            walk(kid)
-
-    walk(struct.ParentTree)
-    return found
-
-
 def _outline_entries(pdf: pikepdf.Pdf, page_index: dict) -> list[tuple[int, dict, list]]:
     """Return the outline as (page, item dict, children) trees, page from each item's destination."""
 
@@ -406,7 +378,8 @@ def _outline_entries(pdf: pikepdf.Pdf, page_index: dict) -> list[tuple[int, dict
     return entries(root.get("/First")) if root is not None else []
 
 
-def _write_part(src: pikepdf.Pdf, part: LetterPages, kids: list, outline, nums: dict, target: Path) -> None:
+def _write_part(src: pikepdf.Pdf, part: LetterPages, kids: list, outline, nums: pikepdf.NumberTree,
+                target: Path) -> None:
     """Write one letter of ``src`` to ``target`` (see ``split_letters``)."""
     dst = pikepdf.new()
     first, last = part.first, part.first + part.count
