@@ -192,8 +192,7 @@ def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache
     else:
         converter.to_pdf(docx, pdf, pdfa=True)
     if isinstance(job, LetterJob):
-        if job.outputs.eml is not None:
-            write_eml(job.utskick, job.organisation, pdf, _staged(job.outputs.eml, staging, out))
+        _write_letter_eml(job, staging, out)
         return []
     if job.outputs.bundle is None:
         return []
@@ -209,6 +208,13 @@ def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache
         if summary:
             warnings.append(summary)
     return warnings
+
+
+def _write_letter_eml(job: LetterJob, staging: Path, out: Path) -> None:
+    """Write the letter's e-mail, its PDF attached, if the job has one."""
+    if job.outputs.eml is not None:
+        write_eml(job.utskick, job.organisation, _staged(job.outputs.pdf, staging, out),
+                  _staged(job.outputs.eml, staging, out))
 
 
 def _bundle_part(bilaga, pdf: Path) -> BundlePart:
@@ -341,9 +347,7 @@ def _finish_letters(letters: list[Outcome], jobs: dict[str, Job], staging: Path,
         def work():
             if error is not None:
                 raise error
-            if job.outputs.eml is not None:
-                write_eml(job.utskick, job.organisation, _staged(job.outputs.pdf, staging, out),
-                          _staged(job.outputs.eml, staging, out))
+            _write_letter_eml(job, staging, out)
             return outcome.files
 
         _record(outcome, work)
