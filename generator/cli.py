@@ -475,10 +475,14 @@ def templates(mapp: Path | None) -> None:
       3. beslut templates mina-mallar
       4. beslut build ÄRENDE --mallar mina-mallar
     """
+    from .templatefile import template_warnings
     from .templates import check_template_dir
 
     for path in check_template_dir(mapp):
         click.echo(f"OK: {path}")
+        for warning in template_warnings(path):
+            click.secho(f"Varning: {warning} Det tas bort ur varje dokument som skapas med mallen; "
+                        "ta bort det i Word så försvinner varningen.", fg="yellow", err=True)
 
 
 @main.command()
