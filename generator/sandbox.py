@@ -133,13 +133,13 @@ class Budget:
     def tick(self) -> None:
         """Raise RenderLimit if the render has run out of time."""
         if time.monotonic() > self.deadline:
-            raise RenderLimit(f"ifyllningen tog mer än {MAX_SECONDS:.0f} sekunder och stoppades")
+            raise RenderLimit(f"ifyllningen tog mer än {MAX_SECONDS:.0f} sekunder")
 
     def iterate(self) -> None:
         """Count one loop round; raise RenderLimit past ``MAX_ITERATIONS``."""
         self.iterations += 1
         if self.iterations > MAX_ITERATIONS:
-            raise RenderLimit(f"mallens loopar gick mer än {MAX_ITERATIONS:,} varv och stoppades"
+            raise RenderLimit(f"mallens loopar gick mer än {MAX_ITERATIONS:,} varv"
                               .replace(",", " "))
         if not self.iterations % 256:
             self.tick()
@@ -148,8 +148,7 @@ class Budget:
         """Count ``size`` characters of output; raise RenderLimit past ``MAX_OUTPUT``."""
         self.output += size
         if self.output > MAX_OUTPUT:
-            raise RenderLimit(f"mallen skrev mer än {MAX_OUTPUT // (1024 * 1024)} miljoner tecken "
-                              "och stoppades")
+            raise RenderLimit(f"mallen skrev mer än {MAX_OUTPUT // (1024 * 1024)} miljoner tecken")
         self.tick()
 
     def chunks(self, parts: Iterator[str]) -> Iterator[str]:
@@ -192,10 +191,11 @@ class BoundedTemplate(jinja2.Template):
     def render(self, *args: Any, **kwargs: Any) -> str:
         ctx = self.new_context(dict(*args, **kwargs))
         with render_budget() as budget:
+            parts = self.root_render_func(ctx)
             try:
-                return self.environment.concat(budget.chunks(self.root_render_func(ctx)))
+                return self.environment.concat(budget.chunks(parts))
             except Exception as e:
-                _locate(e, self)
+                _locate(e, self, getattr(parts, "gi_frame", None))
                 self.environment.handle_exception()
         raise AssertionError("unreachable")  # handle_exception always raises
 
@@ -214,10 +214,10 @@ def _bounded_join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None)
     """Jinja's ``join``, refused before it builds a text larger than ``MAX_OUTPUT``."""
     items = list(value)
     if len(str(d)) * max(len(items) - 1, 0) > MAX_OUTPUT:
-        raise RenderLimit("join skulle bygga en för stor text och stoppades")
+        raise RenderLimit("join skulle bygga en för stor text")
     result = FILTERS["join"](eval_ctx, items, d, attribute)
     if len(result) > MAX_OUTPUT:
-        raise RenderLimit("join byggde en för stor text och stoppades")
+        raise RenderLimit("join byggde en för stor text")
     return result
 
 
@@ -269,7 +269,7 @@ class TemplateSandbox(SandboxedEnvironment):
             raise SecurityError(f"en mall får inte räkna med {operator}")
         result = left + right
         if isinstance(result, (str, list, tuple)) and len(result) > MAX_OUTPUT:
-            raise RenderLimit("en sammanslagning blev för stor och stoppades")
+            raise RenderLimit("en sammanslagning blev för stor")
         return result
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
@@ -371,14 +371,21 @@ def expression_at(source: str, lineno: int | None, hint: str = "") -> str:
     return tag if len(tag) <= 200 else tag[:197] + "…"
 
 
-def _locate(error: BaseException, template: BoundedTemplate) -> None:
-    """Attach the template expression where ``error`` happened, as ``error.expression``."""
+def _locate(error: BaseException, template: BoundedTemplate, suspended: Any = None) -> None:
+    """Attach the template expression where ``error`` happened, as ``error.expression``.
+
+    The place is the deepest frame of the template's code in the traceback, or else where
+    its output stopped (``suspended``, the frame of the render at its last ``yield``: an
+    output limit is raised outside the template's code).
+    """
     if getattr(error, "expression", "") or not template.beslut_source:
         return
     lineno = None
     for frame, python_line in walk_tb(error.__traceback__):
         if frame.f_globals.get("environment") is template.environment and "root" in frame.f_globals:
             lineno = template.get_corresponding_lineno(python_line)
+    if lineno is None and suspended is not None:
+        lineno = template.get_corresponding_lineno(suspended.f_lineno)
     named = re.search(r"'([^']+)'", str(error))
     hint = named.group(1) if named else ""
     try:
