@@ -20,7 +20,9 @@ layers, each enough to stop those on its own:
    path or a document object; ``*``, ``**`` and ``%`` refused at run time too.
 3. **Bounded**: one render (all parts of one document together) may write at most
    ``MAX_OUTPUT`` characters, run ``MAX_ITERATIONS`` loop rounds and take ``MAX_SECONDS``;
-   past that it stops with ``RenderLimit``.
+   a value kept by ``set``/``with`` or built by ``join``/``+`` is at most ``MAX_VALUE``
+   long (so repeated ``{% set x = x ~ x %}`` cannot double a text 30 times); past that
+   the render stops with ``RenderLimit``.
 
 Problems are raised as ``TemplateRefused`` (static) or ``RenderLimit`` / Jinja's
 ``SecurityError`` (at run time), each carrying the template expression where it can
@@ -55,6 +57,9 @@ MAX_SECONDS = 10.0
 """Longest one render may take (a paper renders in about 20 ms)."""
 MAX_SOURCE = 4 * 1024 * 1024
 """Largest template part (its XML, in characters) that is compiled at all."""
+MAX_VALUE = 1024 * 1024
+"""Longest text or list a template may build and keep (``set``, ``with``, ``join``, ``+``): 1 Mi.
+So one tag, at most ``MAX_REFERENCES`` values, cannot build more than a few dozen MiB."""
 MAX_REFERENCES = 16
 """Most variable references in one tag: ``{{ a ~ a ~ a … }}`` cannot multiply a long text."""
 
@@ -79,6 +84,12 @@ _ALLOWED_NODES = (
 _INTERNAL_NAMES = frozenset({"self", "caller", "varargs", "kwargs"})
 _LOOP_FILTER = "beslut_loop"
 """The filter put around every loop's iterable when a part is compiled (counts rounds)."""
+_VALUE_FILTER = "beslut_value"
+"""The filter put around every value a ``set`` or ``with`` keeps (checks its length)."""
+
+
+def _counted(value: nodes.Node, lineno: int) -> nodes.Filter:
+    return nodes.Filter(value, _VALUE_FILTER, [], [], None, None, lineno=lineno)
 
 _REFUSED: dict[type[nodes.Node], str] = {
     nodes.Call: "anropar en funktion eller metod, och en mall får inte anropa något",
@@ -213,12 +224,25 @@ def _bounded_loop(context: Any, iterable: Any) -> Iterator[Any]:
 def _bounded_join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> str:
     """Jinja's ``join``, refused before it builds a text larger than ``MAX_OUTPUT``."""
     items = list(value)
-    if len(str(d)) * max(len(items) - 1, 0) > MAX_OUTPUT:
+    if len(str(d)) * max(len(items) - 1, 0) > MAX_VALUE:
         raise RenderLimit("join skulle bygga en för stor text")
     result = FILTERS["join"](eval_ctx, items, d, attribute)
-    if len(result) > MAX_OUTPUT:
-        raise RenderLimit("join byggde en för stor text")
+    _check_value(result)
     return result
+
+
+def _check_value(value: Any) -> None:
+    """Raise RenderLimit if ``value`` is a text or collection longer than ``MAX_VALUE``."""
+    if isinstance(value, (str, list, tuple, dict)) and len(value) > MAX_VALUE:
+        raise RenderLimit(f"mallen byggde ett värde med mer än {MAX_VALUE // (1024 * 1024)} miljon tecken "
+                          "eller delar")
+
+
+@pass_context
+def _bounded_value(context: Any, value: Any) -> Any:
+    """Return ``value``, which a ``set`` or ``with`` keeps, if it is not too long (``MAX_VALUE``)."""
+    _check_value(value)
+    return value
 
 
 class TemplateSandbox(SandboxedEnvironment):
@@ -233,6 +257,7 @@ class TemplateSandbox(SandboxedEnvironment):
         self.filters = {name: FILTERS[name] for name in ALLOWED_FILTERS}
         self.filters["join"] = _bounded_join
         self.filters[_LOOP_FILTER] = _bounded_loop
+        self.filters[_VALUE_FILTER] = _bounded_value
 
     def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
         """Check ``source`` (``check_source``), bound its loops, then compile it as Jinja does."""
@@ -240,6 +265,10 @@ class TemplateSandbox(SandboxedEnvironment):
             tree = check_source(self, source)
             for loop in tree.find_all(nodes.For):
                 loop.iter = nodes.Filter(loop.iter, _LOOP_FILTER, [], [], None, None, lineno=loop.lineno)
+            for assign in tree.find_all(nodes.Assign):
+                assign.node = _counted(assign.node, assign.lineno)
+            for scope in tree.find_all(nodes.With):
+                scope.values = [_counted(value, scope.lineno) for value in scope.values]
             source = tree
         return super().compile(source, name, filename, raw, defer_init)
 
@@ -268,8 +297,7 @@ class TemplateSandbox(SandboxedEnvironment):
         if operator != "+":
             raise SecurityError(f"en mall får inte räkna med {operator}")
         result = left + right
-        if isinstance(result, (str, list, tuple)) and len(result) > MAX_OUTPUT:
-            raise RenderLimit("en sammanslagning blev för stor")
+        _check_value(result)
         return result
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:

@@ -137,8 +137,13 @@ HOSTILE = {
     "tid-loopar": (NESTED + NESTED_END, "{% for x0 in utfardat %}"),
     "utdata": (LOOPS_4 + "Lång text. " * 200 + "{% endfor %}" * 4, "{% for x0 in utfardat %}"),
     "attribut-sokvag": ("{{ bilagor[0].source }}", "source"),
+    "minne-set": ("{% set a = utfardat ~ utfardat %}" + "{% set a = a ~ a %}" * 30 + "{{ a }}",
+                  "{% set a = utfardat ~ utfardat %}"),
+    "minne-join": ("{% set a = utfardat|join(utfardat ~ utfardat ~ utfardat) %}{% set b = a|join(a) %}"
+                   "{% set c = b|join(b) %}{{ c }}", "{% set a ="),
 }
-"""Each way in: the last three pass the static check and are stopped while rendering."""
+"""Each way in: tid-loopar, utdata, attribut-sokvag and the minne-set/-join pass the static
+check and are stopped while rendering."""
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
