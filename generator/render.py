@@ -119,6 +119,13 @@ def render_template(template: DocxTemplate, context: dict, path: Path,
             f"mallen har ett fel i en tagg: {e.message}. Kontrollera {{{{ }}}} och {{% %}}.",
             file=path,
         ) from e
+    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as e:
+        # what a template's own expression raises ({{ 1 / 0 }}, {{ rubrik + 1 }}): its fault, not ours
+        raise TemplateError(
+            f"mallen gick inte att fylla i{_at(e)} ({type(e).__name__}: {e}). Rätta uttrycket i Word "
+            "och kontrollera mallen med 'beslut templates'.",
+            file=path,
+        ) from e
 
 
 def _quoted(expression: str) -> str:

@@ -17,7 +17,8 @@ layers, each enough to stop those on its own:
 2. **Jinja's SandboxedEnvironment, stricter**: no globals at all (no ``range``,
    ``cycler``, ``lipsum``, ``namespace``); no calls; an attribute is read only when it is
    plain data (text, a number, a date; ``loop.index`` and friends), never a method, a
-   path or a document object; ``*``, ``**`` and ``%`` refused at run time too.
+   path or a document object; only plain data and docxtpl's objects are printed
+   (``printable``), never an object's repr; ``*``, ``**`` and ``%`` refused at run time too.
 3. **Bounded**: one render (all parts of one document together) may write at most
    ``MAX_OUTPUT`` characters, run ``MAX_ITERATIONS`` loop rounds and take ``MAX_SECONDS``;
    a value kept by ``set``/``with`` or built by ``join``/``+`` is at most ``MAX_VALUE``
@@ -32,6 +33,7 @@ Problems are raised as ``TemplateRefused`` (static) or ``RenderLimit`` / Jinja's
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Iterator
@@ -65,9 +67,14 @@ MAX_REFERENCES = 16
 
 ALLOWED_FILTERS = frozenset({
     "capitalize", "count", "d", "default", "e", "escape", "first", "join", "last", "length",
-    "lower", "reverse", "string", "striptags", "title", "trim", "truncate", "upper", "wordcount",
+    "lower", "reverse", "striptags", "title", "trim", "truncate", "upper", "wordcount",
 })
 """The filters a template may use: each gives at most about as much text as it gets."""
+_TEXT_FILTERS = frozenset({
+    "capitalize", "e", "escape", "lower", "reverse", "striptags", "title", "trim", "truncate", "upper",
+    "wordcount",
+})
+"""The filters that turn their value into text: they take only printable values (``printable``)."""
 
 LOOP_ATTRIBUTES = frozenset({
     "index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0",
@@ -224,6 +231,8 @@ def _bounded_loop(context: Any, iterable: Any) -> Iterator[Any]:
 def _bounded_join(eval_ctx: Any, value: Any, d: str = "", attribute: Any = None) -> str:
     """Jinja's ``join``, refused before it builds a text larger than ``MAX_OUTPUT``."""
     items = list(value)
+    if attribute is None and not printable(items):
+        raise _not_printable(next(item for item in items if not printable(item)))
     if len(str(d)) * max(len(items) - 1, 0) > MAX_VALUE:
         raise RenderLimit("join skulle bygga en för stor text")
     result = FILTERS["join"](eval_ctx, items, d, attribute)
@@ -245,6 +254,50 @@ def _bounded_value(context: Any, value: Any) -> Any:
     return value
 
 
+def printable(value: Any, depth: int = 0) -> bool:
+    """Return True if a template may print ``value``: plain data, or what docxtpl prints.
+
+    Text, numbers, dates, None, what writes itself as markup (``__html__``: the Markdown
+    fields, docxtpl's Subdoc and RichText), and lists and dicts of those. Not an object's
+    repr: a bilaga's would show the server's path.
+    """
+    if value is None or isinstance(value, (str, int, float, date)):
+        return True
+    if hasattr(type(value), "__html__"):
+        return True  # writes itself as markup: a Markdown field (MarkdownBlock), docxtpl's objects
+    if depth < 3 and isinstance(value, (list, tuple)):
+        return all(printable(item, depth + 1) for item in value)
+    if depth < 3 and isinstance(value, dict):
+        return all(isinstance(k, str) and printable(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _not_printable(value: Any) -> SecurityError:
+    return SecurityError(f"en mall kan inte skriva ut ett värde av typen {type(value).__name__}; skriv "
+                         "ut dess fält, t.ex. {{ bilaga.titel }}")
+
+
+def _finalize(value: Any) -> Any:
+    """Return ``value`` for printing; raise SecurityError unless it is ``printable``."""
+    if not printable(value):
+        raise _not_printable(value)
+    return value
+
+
+def _text_input(func: Any) -> Any:
+    """Return the filter ``func`` refusing a value that is not ``printable``."""
+    passes = hasattr(func, "jinja_pass_arg")
+
+    @functools.wraps(func)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        value = args[1] if passes else args[0]
+        if not printable(value):
+            raise _not_printable(value)
+        return func(*args, **kwargs)
+
+    return checked
+
+
 class TemplateSandbox(SandboxedEnvironment):
     """Jinja's sandbox made stricter for Word templates (see the module's docstring)."""
 
@@ -252,9 +305,10 @@ class TemplateSandbox(SandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def __init__(self) -> None:
-        super().__init__(autoescape=True, undefined=jinja2.StrictUndefined)
+        super().__init__(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_finalize)
         self.globals = {}
-        self.filters = {name: FILTERS[name] for name in ALLOWED_FILTERS}
+        self.filters = {name: _text_input(FILTERS[name]) if name in _TEXT_FILTERS else FILTERS[name]
+                        for name in ALLOWED_FILTERS}
         self.filters["join"] = _bounded_join
         self.filters[_LOOP_FILTER] = _bounded_loop
         self.filters[_VALUE_FILTER] = _bounded_value
@@ -383,8 +437,9 @@ def _hint(node: nodes.Node) -> str:
 def expression_at(source: str, lineno: int | None, hint: str = "") -> str:
     """Return the tag on line ``lineno`` of ``source`` (the one holding ``hint``), as the user wrote it.
 
-    docxtpl puts every paragraph of the XML on a line of its own, so a line is a paragraph.
-    The XML markup inside the tag is dropped and the text shortened to 200 characters.
+    docxtpl puts every paragraph of the XML on a line of its own, so a line is a paragraph;
+    without a ``hint`` found in one of them, every tag of the paragraph is given. The XML
+    markup inside the tags is dropped and the text shortened to 200 characters.
     """
     if not lineno:
         return ""
@@ -395,8 +450,8 @@ def expression_at(source: str, lineno: int | None, hint: str = "") -> str:
     if not tags:
         text = unescape(re.sub(r"<[^>]*>", "", lines[lineno - 1])).strip()
         return text[:200]
-    tag = next((t for t in tags if hint and hint in t), tags[0])
-    return tag if len(tag) <= 200 else tag[:197] + "…"
+    tag = next((t for t in tags if hint and hint in t), None) or " … ".join(tags)
+    return tag if len(tag) <= 200 else tag[:199] + "…"
 
 
 def _locate(error: BaseException, template: BoundedTemplate, suspended: Any = None) -> None:

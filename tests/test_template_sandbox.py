@@ -137,6 +137,9 @@ HOSTILE = {
     "tid-loopar": (NESTED + NESTED_END, "{% for x0 in utfardat %}"),
     "utdata": (LOOPS_4 + "Lång text. " * 200 + "{% endfor %}" * 4, "{% for x0 in utfardat %}"),
     "attribut-sokvag": ("{{ bilagor[0].source }}", "source"),
+    "repr-bilaga": ("{{ bilagor }}", "{{ bilagor }}"),
+    "repr-escape": ("{{ bilagor[0]|e }}", "{{ bilagor[0]|e }}"),
+    "repr-join": ("{{ bilagor|join(', ') }}", "{{ bilagor|join(', ') }}"),
     "minne-set": ("{% set a = utfardat ~ utfardat %}" + "{% set a = a ~ a %}" * 30 + "{{ a }}",
                   "{% set a = utfardat ~ utfardat %}"),
     "minne-join": ("{% set a = utfardat|join(utfardat ~ utfardat ~ utfardat) %}{% set b = a|join(a) %}"
@@ -185,7 +188,8 @@ def test_runtime_limits_say_what_stopped_them(tmp_path: Path):
 def test_a_template_may_still_loop_filter_and_compare(tmp_path: Path):
     text = ("{% for b in bilagor %}{{ loop.index }}. {{ b.titel|upper }}{% if not loop.last %}; "
             "{% endif %}{% endfor %} – {{ organisation|lower }} {{ 'ja' if bilagor|length > 0 else 'nej' }}"
-            " {{ handlaggare.namn ~ ', ' ~ handlaggare.telefon }} {{ underskrifter|length }}")
+            " {{ handlaggare.namn ~ ', ' ~ handlaggare.telefon }} {{ underskrifter|length }}"
+            " {{ bilagor|join(', ', attribute='titel') }}")
     folder = with_paragraph(tmp_path, text)
     assert run("templates", folder).exit_code == 0
     arende = write_arende(tmp_path / "arende", dict(VALID_ARENDE))
@@ -193,7 +197,7 @@ def test_a_template_may_still_loop_filter_and_compare(tmp_path: Path):
                  "--mallar", folder)
     assert result.exit_code == 0, result.output
     body = docx.Document(str(tmp_path / "out" / "arende" / TEMPLATE)).paragraphs[-1].text
-    assert body == ("1. EN BILAGA – försäkrings ab göta lejon ja Petra Willquist, 031-368 55 14 0")
+    assert body == ("1. EN BILAGA – försäkrings ab göta lejon ja Petra Willquist, 031-368 55 14 0 En bilaga")
 
 
 def test_core_properties_are_checked_like_the_body(tmp_path: Path):
