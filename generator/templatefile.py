@@ -10,6 +10,8 @@ through (``render.load_template``); it applies the checks office bilagor get
   and for a template, at most ``MAX_TEMPLATE_FILE`` on disk, ``MAX_TEMPLATE_UNPACKED``
   unpacked and ``MAX_TEMPLATE_PART`` per XML part (a template's XML is parsed whole by
   python-docx and Jinja, so it must stay small; the city's are under 50 KB).
+- **No DTDs**: a part with ``<!DOCTYPE`` or ``<!ENTITY`` (Word never writes one; an
+  entity can read a local file or expand to gigabytes) is refused.
 - **No macros**: a VBA project (``vbaProject.bin``), a macro-enabled content type (.docm,
   .dotm) or ActiveX controls: refused, since no generated document may carry them.
 - **No links out**: external relationships other than hyperlinks (an attached template,
@@ -46,6 +48,7 @@ MAX_TEMPLATE_PART = 8 * 1024 * 1024
 
 _MACRO_PARTS = re.compile(r"(^|/)(vbaProject\.bin|vbaData\.xml|activeX\d*\.(xml|bin))$", re.I)
 _MACRO_TYPES = re.compile(rb"macroEnabled|vbaProject|activeX", re.I)
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
 _REL_ID = re.compile(rb"""\bId\s*=\s*["']([^"']*)["']""")
 _RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*?/?>", re.S)
 _ATTR = re.compile(rb"""\b(Type|Target)\s*=\s*["']([^"']*)["']""")
@@ -113,7 +116,7 @@ def _check(path: Path, data: bytes) -> CheckedTemplate:
             infos = zf.infolist()
             _check_sizes(path, infos)
             _refuse_macros(path, zf, infos)
-            return _clean(zf, infos, data)
+            return _clean(path, zf, infos, data)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, NotImplementedError, ValueError) as e:
         raise TemplateError(
             f"mallen går inte att öppna som Word-dokument ({type(e).__name__}: {e}). Spara den som "
@@ -148,10 +151,16 @@ def _refuse_macros(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]
             "Word-dokument (*.docx), inte som dokument eller mall med makron (.docm, .dotm).", file=path)
 
 
-def _clean(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], data: bytes) -> CheckedTemplate:
+def _clean(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], data: bytes) -> CheckedTemplate:
     """Return the template without links out (or ``data`` itself when it has none)."""
     notes: list[str] = []
     parts = {info.filename: zf.read(info) for info in infos}  # bounded by _check_sizes
+    for name, blob in parts.items():
+        if name.endswith((".xml", ".rels")) and _DTD.search(blob):
+            raise TemplateError(
+                f"delen '{name}' i mallen har en dokumenttypdeklaration (<!DOCTYPE eller <!ENTITY), som "
+                "Word aldrig skriver och som kan hämta filer eller fylla minnet. Mallen är inte gjord i "
+                "Word: använd en mall som är sparad i Word.", file=path)
     changed: dict[str, bytes] = {}
     for name, blob in parts.items():
         if not name.endswith(".rels"):

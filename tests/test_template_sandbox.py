@@ -264,6 +264,15 @@ def test_dotm_content_is_refused_as_macros(tmp_path: Path):
     assert result.exit_code == 4 and "makron" in result.output
 
 
+def test_template_with_a_dtd_is_refused(tmp_path: Path):
+    folder = copy_templates(tmp_path)
+    doctype = b'<!DOCTYPE w:footnotes [<!ENTITY hemlig SYSTEM "file:///etc/hostname">]>'
+    rewrite_entries(folder / TEMPLATE, {"word/footnotes.xml": lambda old: doctype + old})
+    result = run("templates", folder)
+    assert result.exit_code == 4
+    assert "word/footnotes.xml" in result.stderr and "DOCTYPE" in result.stderr
+
+
 def png() -> bytes:
     from io import BytesIO
 
