@@ -13,7 +13,8 @@ layers, each enough to stop those on its own:
    ``*``, ``**`` and ``%`` (they build large values from small ones), names and attributes
    starting with ``_``, macros, ``include``/``import``/``extends``, blocks that capture
    output (``{% set x %}…{% endset %}``, ``{% filter %}``), ``{% autoescape %}``, more than
-   ``MAX_REFERENCES`` variables in one tag, and a part larger than ``MAX_SOURCE``.
+   ``MAX_REFERENCES`` variables in one tag, and a part larger than ``MAX_SOURCE``, with
+   more than ``MAX_TAGS`` tags or ``MAX_NODES`` syntax nodes (compiling is the cost).
 2. **Jinja's SandboxedEnvironment, stricter**: no globals at all (no ``range``,
    ``cycler``, ``lipsum``, ``namespace``); no calls; an attribute is read only when it is
    plain data (text, a number, a date; ``loop.index`` and friends), never a method, a
@@ -62,6 +63,13 @@ MAX_SOURCE = 4 * 1024 * 1024
 MAX_VALUE = 1024 * 1024
 """Longest text or list a template may build and keep (``set``, ``with``, ``join``, ``+``): 1 Mi.
 So one tag, at most ``MAX_REFERENCES`` values, cannot build more than a few dozen MiB."""
+MAX_TAGS = 1000
+"""Most tags (``{{ }}``, ``{% %}``) in one template part: compiling costs about 1 ms and
+0.1 MB a tag (100 000 tags took 30 s and 1 GB); the city's templates have about 40."""
+MAX_TAG_TEXT = 64 * 1024
+"""Most characters inside the tags of one part, all together."""
+MAX_NODES = 20_000
+"""Most syntax-tree nodes in one part (``{{ 1 or 1 or … }}`` is one tag)."""
 MAX_REFERENCES = 16
 """Most variable references in one tag: ``{{ a ~ a ~ a … }}`` cannot multiply a long text."""
 
@@ -324,7 +332,10 @@ class TemplateSandbox(SandboxedEnvironment):
             for scope in tree.find_all(nodes.With):
                 scope.values = [_counted(value, scope.lineno) for value in scope.values]
             source = tree
-        return super().compile(source, name, filename, raw, defer_init)
+        try:
+            return super().compile(source, name, filename, raw, defer_init)
+        except RecursionError as e:
+            raise TemplateRefused("ett uttryck i mallen är för djupt nästlat") from e
 
     def from_string(self, source, globals=None, template_class=None):  # noqa: A002
         template = super().from_string(source, globals, template_class)
@@ -372,7 +383,18 @@ def check_source(env: jinja2.Environment, source: str) -> nodes.Template:
     if len(source) > MAX_SOURCE:
         raise TemplateRefused(f"en del av mallen är {len(source) // 1024} KiB; högst "
                               f"{MAX_SOURCE // (1024 * 1024)} MiB tillåts")
-    tree = env.parse(source)
+    tags = source.count("{{") + source.count("{%")
+    if tags > MAX_TAGS:
+        raise TemplateRefused(f"en del av mallen har {tags} taggar ({{{{ }}}} och {{% %}}); högst {MAX_TAGS} tillåts")
+    if sum(len(tag) for tag in _TAG.findall(source)) > MAX_TAG_TEXT:
+        raise TemplateRefused(f"taggarna i en del av mallen är tillsammans längre än {MAX_TAG_TEXT // 1024} KiB")
+    try:
+        tree = env.parse(source)
+    except RecursionError as e:
+        raise TemplateRefused("ett uttryck i mallen är för djupt nästlat") from e
+    if sum(1 for _ in tree.find_all(nodes.Node)) > MAX_NODES:
+        raise TemplateRefused(f"uttrycken i en del av mallen är för stora (mer än {MAX_NODES:,} delar)"
+                              .replace(",", " "))
     problem = find_problem(tree, env)
     if problem is not None:
         node, reason, hint = problem

@@ -137,6 +137,8 @@ HOSTILE = {
     "tid-loopar": (NESTED + NESTED_END, "{% for x0 in utfardat %}"),
     "utdata": (LOOPS_4 + "Lång text. " * 200 + "{% endfor %}" * 4, "{% for x0 in utfardat %}"),
     "attribut-sokvag": ("{{ bilagor[0].source }}", "source"),
+    "kompilering-taggar": ("{{ rubrik }}" * 5000, "högst 1000 tillåts"),
+    "kompilering-nastling": ("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", "för djupt nästlat"),
     "repr-bilaga": ("{{ bilagor }}", "{{ bilagor }}"),
     "repr-escape": ("{{ bilagor[0]|e }}", "{{ bilagor[0]|e }}"),
     "repr-join": ("{{ bilagor|join(', ') }}", "{{ bilagor|join(', ') }}"),
