@@ -306,7 +306,8 @@ def linked_template(tmp_path: Path, url: str) -> Path:
     rewrite_entries(folder / TEMPLATE, {
         "word/document.xml": document_xml,
         "word/_rels/document.xml.rels": document_rels,
-        "word/settings.xml": lambda old: re.sub(rb"(<w:settings[^>]*>)", rb'\1<w:attachedTemplate r:id="rIdMall"/>', old),
+        "word/settings.xml": lambda old: re.sub(rb"(<w:settings[^>]*>)",
+                                                rb'\1<w:attachedTemplate r:id="rIdMall"/>', old),
         "word/_rels/settings.xml.rels": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
