@@ -128,15 +128,6 @@ def render_template(template: DocxTemplate, context: dict, path: Path,
         ) from e
 
 
-def _quoted(expression: str) -> str:
-    return f"'{expression}', " if expression else "något "
-
-
-def _at(error: Exception) -> str:
-    expression = getattr(error, "expression", "")
-    return f" vid '{expression}'" if expression else ""
-
-
 def set_properties(template: DocxTemplate, *, title: str, author: str, when) -> None:
     """Set title, author, language and fixed dates (no "now": the output is reproducible)."""
     props = template.docx.core_properties
@@ -217,3 +208,12 @@ def render_beslutsunderlag(
         when=arende.utfardat,
         utkast=utkast,
     )
+
+
+def _quoted(expression: str) -> str:
+    return f"'{expression}', " if expression else "något "
+
+
+def _at(error: Exception) -> str:
+    expression = getattr(error, "expression", "")
+    return f" vid '{expression}'" if expression else ""
