@@ -76,13 +76,16 @@ def errors(findings: list[DocxFinding]) -> list[DocxFinding]:
     return [f for f in findings if f.repairs]
 
 
-@lru_cache(maxsize=1)
 def _validator() -> OpenXmlValidator:
+    """Return a new validator: one keeps state between files (openxml-audit 0.8.0 then
+    reports footnote ids of an earlier file as missing in the next), so never reuse one."""
     return OpenXmlValidator(file_format=FileFormat.MICROSOFT_365, max_errors=0)
 
 
 _UNEXPECTED = re.compile(r"Unexpected element '([^']+)' found")
 _CORE = re.compile(r"Unexpected element in core properties: '\{([^}]*)\}([^']+)'")
+_MISSING_ELEMENT = re.compile(r"Required (?:element '([^']*)'|sequence content|choice element) is missing")
+_ATTRIBUTE = re.compile(r"(?:Required attribute|Invalid value for attribute) '([^']+)'")
 _MISSING_REL = re.compile(r"The relationship '([^']+)' referenced by attribute '([^']+)' does not exist")
 
 
@@ -105,6 +108,18 @@ def _finding(path: Path, error: ValidationError) -> DocxFinding:
         return DocxFinding(part, element, (
             f"hänvisar till relationen {m[1]}, som inte finns i {rels}. Word väntar sig att varje "
             "r:id finns bland delens relationer: gör om länken eller bilden i Word."), severity, where, detail)
+    if (m := _MISSING_ELEMENT.search(detail)) is not None:
+        element = _name(parent) if parent is not None else (f"w:{node}" if node else part)
+        named = f"w:{m[1]}" if m[1] else "innehåll"
+        order = _expected_order(etree.QName(parent).localname, []) if parent is not None else []
+        expected = f" Där väntar sig Word: {', '.join(f'w:{n}' for n in order)}." if order else ""
+        cell = " En tabellcell (w:tc) måste ha minst ett stycke (w:p)." if element.endswith(":tc") else ""
+        return DocxFinding(part, element, f"saknar {named} som Word kräver.{cell}{expected}",
+                           severity, where, detail)
+    if (m := _ATTRIBUTE.search(detail)) is not None:
+        element = _name(parent) if parent is not None else (f"w:{node}" if node else part)
+        what = "saknas" if "missing" in detail else "har ett värde Word inte godtar"
+        return DocxFinding(part, element, f"attributet {m[1]} {what} ({detail}).", severity, where, detail)
     element = _qualified(parent, node) if node else (_name(parent) if parent is not None else part)
     return DocxFinding(part, element, f"Word godtar inte detta här ({detail}).", severity, where, detail)
 
