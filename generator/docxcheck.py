@@ -23,9 +23,12 @@ from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
-from openxml_audit import FileFormat, OpenXmlValidator, ValidationError, ValidationSeverity
+
+if TYPE_CHECKING:  # imported when a file is checked: every command imports this module, few check
+    from openxml_audit import OpenXmlValidator, ValidationError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 CORE_PROPERTIES = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
@@ -79,6 +82,8 @@ def errors(findings: list[DocxFinding]) -> list[DocxFinding]:
 def _validator() -> OpenXmlValidator:
     """Return a new validator: one keeps state between files (openxml-audit 0.8.0 then
     reports footnote ids of an earlier file as missing in the next), so never reuse one."""
+    from openxml_audit import FileFormat, OpenXmlValidator
+
     return OpenXmlValidator(file_format=FileFormat.MICROSOFT_365, max_errors=0)
 
 
@@ -91,7 +96,7 @@ _MISSING_REL = re.compile(r"The relationship '([^']+)' referenced by attribute '
 
 def _finding(path: Path, error: ValidationError) -> DocxFinding:
     """Return the validator's ``error`` as a finding with a Swedish message."""
-    severity = Severity.FEL if error.severity is ValidationSeverity.ERROR else Severity.VARNING
+    severity = Severity.FEL if error.severity.value == "error" else Severity.VARNING
     part, where, node, detail = error.part_uri or "/", error.path, error.node or "", error.description
     parent = _locate(path, part, where)
     if (m := _CORE.search(detail)) is not None:
