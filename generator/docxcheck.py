@@ -64,12 +64,17 @@ class DocxFinding:
 
     def describe(self) -> str:
         """Return the finding as one Swedish line: part, element, message."""
-        return f"{self.part.lstrip('/')}, {self.element}: {self.message}"
+        where = ", ".join(name for name in (self.part.lstrip("/"), self.element) if name)
+        return f"{where}: {self.message}" if where else self.message
 
 
 def check_docx(path: Path) -> list[DocxFinding]:
     """Return every finding in the .docx at ``path`` (empty when Word opens it cleanly)."""
-    result = _validator().validate(path)
+    try:
+        result = _validator().validate(path)
+    except Exception as e:  # the validator on a file it cannot take apart: Word cannot either
+        return [DocxFinding("", "", f"filen går inte att kontrollera som Word-fil ({type(e).__name__}: {e}).",
+                            detail=str(e))]
     findings = [_finding(path, error) for error in result.errors]
     return findings + _iso_findings(path)
 
@@ -98,6 +103,8 @@ def _finding(path: Path, error: ValidationError) -> DocxFinding:
     """Return the validator's ``error`` as a finding with a Swedish message."""
     severity = Severity.FEL if error.severity.value == "error" else Severity.VARNING
     part, where, node, detail = error.part_uri or "/", error.path, error.node or "", error.description
+    if error.error_type.value == "package" and not error.part_uri:
+        return DocxFinding("", "", f"filen är inget giltigt Word-paket ({detail}).", severity, where, detail)
     parent = _locate(path, part, where)
     if (m := _CORE.search(detail)) is not None:
         return DocxFinding(part, f"cp:{m[2]}", (

@@ -80,8 +80,9 @@ def check_template_dir(folder: Path | None) -> list[Path]:
             problems += [f"{path}: {p}" for p in _template_problems(path, name)]
         except TemplateError as e:
             problems.append(e.format())
-        problems += [f"{path}: Word vill reparera filen: {finding.describe()}"
-                     for finding in docx_errors(template_findings(path, name))]
+        else:  # only a template that opens is taken apart further
+            problems += [f"{path}: Word vill reparera filen: {finding.describe()}"
+                         for finding in docx_errors(template_findings(path, name))]
         checked.append(path)
     if problems:
         raise TemplateError("\n".join(problems))
