@@ -257,10 +257,10 @@ def _declaring_r(root):
     """
     if root.nsmap.get("r") == _R:
         return root
-    copy = etree.Element(root.tag, root.attrib, nsmap={**root.nsmap, "r": _R})
-    copy.text = root.text
-    copy.extend(list(root))
-    return copy
+    declaring = etree.Element(root.tag, root.attrib, nsmap={**root.nsmap, "r": _R})
+    declaring.text = root.text
+    declaring.extend(list(root))
+    return declaring
 
 
 def _escape_list_item(text: str) -> str:

@@ -13,6 +13,7 @@ import io
 import re
 import tempfile
 import zipfile
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -176,7 +177,7 @@ def template_findings(path: Path, name: str) -> list[DocxFinding]:
         return []
     findings = check_docx(path)
     if not docx_errors(findings):
-        findings += [f for f in _example_findings(path, name) if f.repairs and f not in findings]
+        findings += [f for f in _example_findings(path, name) if f.repairs]
     return findings
 
 
@@ -204,5 +205,4 @@ def _example_findings(path: Path, name: str) -> list[DocxFinding]:
     with tempfile.TemporaryDirectory(prefix="beslut-mall-") as tmp:
         example = Path(tmp) / "exempel.docx"
         example.write_bytes(data)
-        return [DocxFinding(f.part, f.element, f"{f.message} (i ett exempel ifyllt med mallen)",
-                            f.severity, f.where, f.detail) for f in check_docx(example)]
+        return [replace(f, message=f"{f.message} (i ett exempel ifyllt med mallen)") for f in check_docx(example)]

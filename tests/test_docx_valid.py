@@ -23,7 +23,7 @@ from docx.oxml.ns import qn
 from docx2python import docx2python
 
 from conftest import (ORGANISATIONER, REPO, SAMPLE, VALID_ARENDE, assert_opens_in_word, normalise, paragraph_text,
-                      write_arende)
+                      render_paper, write_arende)
 from generator import letterbatch, pipeline
 from generator.cli import main
 from generator.docxcheck import Severity, check_docx
@@ -281,3 +281,19 @@ def test_core_properties_in_the_wrong_namespace_and_a_missing_relationship_are_n
     assert core.severity is Severity.VARNING and custom in core.message
     link = findings[("/word/document.xml", "w:hyperlink")]
     assert link.repairs and "rId999" in link.message and "word/_rels/document.xml.rels" in link.message
+
+
+def test_a_template_whose_footnotes_lack_r_still_gives_a_document_docx2python_reads(tmp_path):
+    """A template made before the footnotes part declared r: (or by another tool)."""
+    r = ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    folder = tmp_path / "mallar"
+    shutil.copytree(SOURCE_TEMPLATES, folder)
+    rewrite_part(SOURCE_TEMPLATES / "beslutsunderlag.docx", folder / "beslutsunderlag.docx", "word/footnotes.xml",
+                 lambda xml: xml.replace(r, ""))
+    with zipfile.ZipFile(folder / "beslutsunderlag.docx") as zf:
+        assert b"xmlns:r" not in zf.read("word/footnotes.xml")
+    arende = write_arende(tmp_path / "arende", {**VALID_ARENDE, "beskrivning": RICH})
+    (paper,) = render_paper(arende, tmp_path / "out", templates=folder).files
+    with docx2python(paper) as read:
+        assert "https://example.org/fotnot" in " ".join(str(note) for note in read.footnotes_runs)
+    assert_opens_in_word(paper)
