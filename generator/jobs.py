@@ -19,7 +19,7 @@ from .content import LoadedArende, LoadedUtskick
 from .errors import UsageProblem
 from .markdown import table_warnings
 from .model import Organisation
-from .templatefile import template_warnings
+from .templatefile import cleaning_warnings
 from .templates import BESLUTSUNDERLAG, FOLJEBREV, template_path
 from .wording import wording_for
 
@@ -203,7 +203,7 @@ def plan_papers(
 ) -> Plan:
     """Return the plan for the papers of ``instances`` (one ärende, or a shared one's)."""
     template = template_path(templates, BESLUTSUNDERLAG)
-    from_template = template_warnings(template)
+    from_template = cleaning_warnings(template)
     jobs = tuple(
         PaperJob(
             loaded=loaded,
@@ -231,7 +231,7 @@ def plan_letters(
 ) -> Plan:
     """Return the plan for one följebrev per recipient (with ``eml``, also its e-mail)."""
     template = template_path(templates, FOLJEBREV)
-    warnings = tuple(table_warnings(loaded.utskick)) + template_warnings(template)
+    warnings = tuple(table_warnings(loaded.utskick)) + cleaning_warnings(template)
     no_address = ("ingen e-postadress ('e-post') i registret, så inget .eml skrevs.",)
     jobs = tuple(
         LetterJob(utskick=loaded, organisation=org, template=template,

@@ -253,7 +253,7 @@ def _drop_mail_merge(blob: bytes) -> tuple[bytes, int]:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True), len(merges)
 
 
-def template_warnings(path: Path) -> tuple[str, ...]:
+def cleaning_warnings(path: Path) -> tuple[str, ...]:
     """Return the notes of the template at ``path`` as warnings of a run ("mallen X: tog bort …").
 
     Raise TemplateError as ``read_template`` does; a missing template gives no warnings
