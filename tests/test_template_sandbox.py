@@ -24,6 +24,7 @@ from click.testing import CliRunner
 
 from conftest import ORGANISATIONER, REPO, VALID_ARENDE, write_arende
 from generator.cli import main
+from generator.docxcheck import check_docx, errors
 from generator.sandbox import MAX_ITERATIONS, MAX_OUTPUT
 
 TEMPLATE = "beslutsunderlag.docx"
@@ -306,8 +307,8 @@ def linked_template(tmp_path: Path, url: str) -> Path:
     rewrite_entries(folder / TEMPLATE, {
         "word/document.xml": document_xml,
         "word/_rels/document.xml.rels": document_rels,
-        "word/settings.xml": lambda old: re.sub(rb"(<w:settings[^>]*>)",
-                                                rb'\1<w:attachedTemplate r:id="rIdMall"/>', old),
+        "word/settings.xml": lambda old: old.replace(  # in schema order, so only the link is wrong
+            b"<w:defaultTabStop", b'<w:attachedTemplate r:id="rIdMall"/><w:defaultTabStop', 1),
         "word/_rels/settings.xml.rels": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -324,6 +325,7 @@ def test_links_out_of_a_template_are_removed_with_a_warning(tmp_path: Path):
     with zipfile.ZipFile(folder / TEMPLATE) as z:
         assert b"TargetMode=\"External\"" in z.read("word/_rels/document.xml.rels")
         assert b"r:link=" in z.read("word/document.xml")
+        assert b"attachedTemplate" in z.read("word/settings.xml")
     result = run("templates", folder)
     assert result.exit_code == 0, result.output
     assert "bifogad mall" in result.stderr and "länkad bild" in result.stderr
@@ -343,6 +345,7 @@ def test_links_out_of_a_template_are_removed_with_a_warning(tmp_path: Path):
             assert b"r:link=" not in blob, name
     text = "\n".join(p.text for p in docx.Document(str(rendered)).paragraphs)
     assert "Bildtext från fältet" in text
+    assert not errors(check_docx(rendered)), "what referred to a removed link is gone too: Word repairs nothing"
     manifest = (tmp_path / "out" / "arende" / "manifest.json").read_text(encoding="utf-8")
     assert "länkad bild" in manifest
 
