@@ -358,3 +358,18 @@ def test_shipped_templates_pass_unchanged():
         path = default_template_dir() / name
         checked = read_template(path)
         assert checked.notes == () and checked.data == path.read_bytes()
+
+
+def test_letters_with_a_hostile_template_stop_in_every_worker(tmp_path: Path):
+    folder = copy_templates(tmp_path)
+    document = docx.Document(str(folder / "foljebrev.docx"))
+    document.add_paragraph(HOSTILE["kommando"][0])
+    document.save(str(folder / "foljebrev.docx"))
+    utskick = REPO / "content" / "utskick" / "2023-08-handlingsplaner"
+    code, output, rss = run_child(["letters", utskick, "--organisationer", ORGANISATIONER, "--till", "bolag",
+                                   "--workers", "2", "--out", tmp_path / "out", "--mallar", folder], tmp_path)
+    assert code == 4, output
+    assert "foljebrev.docx" in output and "cycler.__init__" in output
+    assert not (tmp_path / "MARKER").exists()
+    assert not list((tmp_path / "out").rglob("*.docx"))
+    assert rss < MAX_RSS_KIB
