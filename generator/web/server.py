@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING
 import click
 
 from .app import WebConfig, create_app
-from .security import Auth, check_host, read_users
+from .security import (
+    LOOPBACK,
+    Auth,
+    check_host,
+    check_trusted_header,
+    check_vardnamn,
+    is_loopback,
+    parse_proxies,
+    read_users,
+)
 
 if TYPE_CHECKING:
     import uvicorn
@@ -19,17 +28,27 @@ if TYPE_CHECKING:
 
 def make_config(*, content: Path, organisationer: Path, out: Path, host: str, users: Path | None = None,
                 trusted_header: str | None = None, converters: int = 1,
-                templates: Path | None = None) -> WebConfig:
-    """Return the configuration for serving on ``host``; refuse other hosts without authentication."""
+                templates: Path | None = None, vardnamn: tuple[str, ...] = (), proxies: tuple[str, ...] = (),
+                state: Path | None = None) -> WebConfig:
+    """Return the configuration for serving on ``host``; refuse what would let others in unchecked.
+
+    Another address than this computer needs authentication; a trusted header needs the
+    proxy's addresses (``proxies``) unless it listens on loopback only.
+    """
     from ..errors import ContentError
 
     if users and trusted_header:
         raise ContentError("ange antingen --anvandare eller --betrott-huvud, inte båda.")
+    if proxies and not trusted_header:
+        raise ContentError("--betrodd-proxy gäller bara med --betrott-huvud NAMN.")
+    check_vardnamn(vardnamn)
+    networks = parse_proxies(proxies)
+    check_trusted_header(host, trusted_header, networks)
     auth = None
     if users:
         auth = Auth(users=read_users(users))
     elif trusted_header:
-        auth = Auth(trusted_header=trusted_header.lower())
+        auth = Auth(trusted_header=trusted_header.lower(), proxies=networks or LOOPBACK)
     check_host(host, auth)
     if not (content / "arenden").is_dir() and not (content / "utskick").is_dir():
         raise ContentError("mappen har varken arenden/ eller utskick/. Ange innehållsmappen med --innehall.",
@@ -37,18 +56,25 @@ def make_config(*, content: Path, organisationer: Path, out: Path, host: str, us
     (content / "arenden").mkdir(exist_ok=True)
     return WebConfig(content=content.resolve(), organisationer=organisationer.resolve(), out=out.resolve(),
                      auth=auth, converters=converters,
-                     templates=templates.resolve() if templates else None)
+                     templates=templates.resolve() if templates else None, listen=host, vardnamn=tuple(vardnamn),
+                     state=state.resolve() if state else None)
 
 
 def serve(*, content: Path, organisationer: Path, out: Path, host: str, port: int, users: Path | None,
-          trusted_header: str | None, converters: int, templates: Path | None = None) -> None:
+          trusted_header: str | None, converters: int, templates: Path | None = None,
+          vardnamn: tuple[str, ...] = (), proxies: tuple[str, ...] = (), state: Path | None = None) -> None:
     """Serve the application with uvicorn until interrupted."""
     import uvicorn
 
     config = make_config(content=content, organisationer=organisationer, out=out, host=host, users=users,
-                         trusted_header=trusted_header, converters=converters, templates=templates)
+                         trusted_header=trusted_header, converters=converters, templates=templates,
+                         vardnamn=vardnamn, proxies=proxies, state=state)
     app = create_app(config)
-    click.echo(f"beslut web: http://{host}:{port}/ (avsluta med Ctrl+C)")
+    if users and not is_loopback(host):
+        click.echo("Varning: lösenorden går okrypterade över nätverket om inte en TLS-proxy (https) står "
+                   "framför servern. Se docs/web.md.", err=True)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"beslut web: http://{shown}:{port}/ (avsluta med Ctrl+C)")
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
 
 
