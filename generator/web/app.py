@@ -180,8 +180,18 @@ PUBLIC_PATHS = ("/logga-in", "/static/")
 
 
 def client_of(scope: Scope) -> str | None:
+    """Return the client's address: the TCP peer, or what a trusted proxy says in X-Forwarded-For."""
+    state = scope.get("state") or {}
+    if state.get("client"):
+        return state["client"]
     client = scope.get("client")
     return client[0] if client else None
+
+
+def forwarded_for(value: str) -> str | None:
+    """Return the address a proxy added to ``X-Forwarded-For`` (the last one; the others are the client's say)."""
+    last = value.split(",")[-1].strip()
+    return last[:64] if last else None
 
 
 class SecurityMiddleware:
@@ -221,6 +231,9 @@ class SecurityMiddleware:
         auth = self.config.auth
         client = client_of(scope)
         from_proxy = auth is not None and auth.from_proxy(client)
+        if from_proxy and request.headers.get("x-forwarded-for"):
+            client = forwarded_for(request.headers["x-forwarded-for"]) or client
+            scope["state"]["client"] = client
         if auth is not None and auth.trusted_header and not from_proxy:
             log.warning("begäran från %s utan att gå via den betrodda proxyn", client)
             await self._reply(scope, receive, send, 403, "Sidan nås bara genom stadens inloggning (proxyn).")

@@ -39,14 +39,12 @@ def make_config(*, content: Path, organisationer: Path, out: Path, host: str, us
 
     if users and trusted_header:
         raise ContentError("ange antingen --anvandare eller --betrott-huvud, inte båda.")
-    if proxies and not trusted_header:
-        raise ContentError("--betrodd-proxy gäller bara med --betrott-huvud NAMN.")
     check_vardnamn(vardnamn)
     networks = parse_proxies(proxies)
     check_trusted_header(host, trusted_header, networks)
     auth = None
     if users:
-        auth = Auth(users=read_users(users))
+        auth = Auth(users=read_users(users), proxies=networks or LOOPBACK)
     elif trusted_header:
         auth = Auth(trusted_header=trusted_header.lower(), proxies=networks or LOOPBACK)
     check_host(host, auth)
@@ -88,7 +86,8 @@ def start_in_thread(config: WebConfig) -> tuple[uvicorn.Server, threading.Thread
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning",
+                                               proxy_headers=False))
     thread = threading.Thread(target=server.run, name="beslut-web", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
