@@ -785,7 +785,7 @@ async def signin_form(request: Request) -> Response:
     if request.state.user:
         return RedirectResponse(_next_page(request.query_params.get("nasta", "/")), status_code=303)
     notice = "Du är utloggad." if request.query_params.get("utloggad") else None
-    return page(request, "login.html", error=None, notice=notice, namn="",
+    return page(request, "login.html", nav="login", error=None, notice=notice, namn="",
                 nasta=_next_page(request.query_params.get("nasta", "/")))
 
 
@@ -806,12 +806,12 @@ async def signin(request: Request) -> Response:
               detalj=f"väntetid {int(attempt.wait) + 1} s" if attempt.wait else None)
     response: Response
     if attempt.wait:
-        response = page(request, "login.html", status=429, notice=None, namn=name, nasta=nasta,
+        response = page(request, "login.html", status=429, nav="login", notice=None, namn=name, nasta=nasta,
                         error=f"För många misslyckade inloggningar. Vänta {wait_text(attempt.wait)} och försök igen.")
         response.headers["retry-after"] = str(int(attempt.wait) + 1)
         return response
     if attempt.user is None:
-        return page(request, "login.html", status=401, notice=None, namn=name, nasta=nasta,
+        return page(request, "login.html", status=401, nav="login", notice=None, namn=name, nasta=nasta,
                     error="Fel användarnamn eller lösenord. Kontrollera och försök igen.")
     sid = request.app.state.sessions.create(attempt.user)  # a new id: no session fixation
     response = RedirectResponse(nasta, status_code=303)
