@@ -369,13 +369,13 @@ def test_good_passwords_are_accepted():
 
 def test_ny_anvandare_refuses_a_weak_password_with_the_reason(content, tmp_path):
     users = tmp_path / "anvandare"
-    result = CliRunner().invoke(main, ["web", "--organisationer", str(content.organisationer), "--anvandare", str(users),
-                                       "--ny-anvandare", "cecilia"], input="password1234\npassword1234\n")
+    command = ["web", "--organisationer", str(content.organisationer), "--anvandare", str(users),
+               "--ny-anvandare", "cecilia"]
+    result = CliRunner().invoke(main, command, input="password1234\npassword1234\n")
     assert result.exit_code == 2
     assert "cecilia sparades inte" in result.output and "vanligaste" in result.output
     assert not users.exists()
-    result = CliRunner().invoke(main, ["web", "--organisationer", str(content.organisationer), "--anvandare", str(users),
-                                       "--ny-anvandare", "cecilia"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = CliRunner().invoke(main, command, input=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0 and users.read_text().count("cecilia:scrypt:") == 1
 
 
