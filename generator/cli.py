@@ -525,8 +525,9 @@ def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path) -> None:
 @click.option("--betrott-huvud", "trusted_header", metavar="NAMN",
               help="HTTP-huvud där stadens omvända proxy anger inloggad användare, t.ex. X-Remote-User.")
 @click.option("--betrodd-proxy", "proxies", multiple=True, metavar="ADRESS",
-              help="Adress eller nät (CIDR) för den omvända proxy som sätter --betrott-huvud; kan upprepas. "
-              "Krävs om servern lyssnar på annat än den egna datorn.")
+              help="Adress eller nät (CIDR) för stadens omvända proxy; kan upprepas. Bara därifrån godtas "
+              "--betrott-huvud och X-Forwarded-For/-Proto. Standard: den egna datorn. Krävs för "
+              "--betrott-huvud om servern lyssnar på annat än den egna datorn.")
 @click.option("--vardnamn", multiple=True, metavar="NAMN",
               help="Serverns namn i webbläsaren, t.ex. beslut.goteborg.se; kan upprepas. Sidan svarar bara "
               "på 127.0.0.1, localhost och sina egna namn.")
