@@ -265,7 +265,7 @@ class SecurityMiddleware:
             if user is None and credentials:
                 gate: Gate = app_state.gate
                 attempt = await gate.attempt(*credentials, client, basic=True)
-                if attempt.checked or attempt.wait:
+                if attempt.checked or (attempt.wait and gate.log_denial(credentials[0], client)):
                     app_state.audit.write("inloggning", anvandare=credentials[0][:100], adress=client,
                                           resultat="ok" if attempt.user else "nekad" if attempt.wait else "fel",
                                           detalj="HTTP Basic")

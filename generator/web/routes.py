@@ -801,9 +801,10 @@ async def signin(request: Request) -> Response:
     client = client_of(request.scope)
     attempt = await gate.attempt(name, password, client)
     log: AuditLog = request.app.state.audit
-    log.write("inloggning", anvandare=name[:100] or None, adress=client,
-              resultat="ok" if attempt.user else "nekad" if attempt.wait else "fel",
-              detalj=f"väntetid {int(attempt.wait) + 1} s" if attempt.wait else None)
+    if not attempt.wait or gate.log_denial(name, client):
+        log.write("inloggning", anvandare=name[:100] or None, adress=client,
+                  resultat="ok" if attempt.user else "nekad" if attempt.wait else "fel",
+                  detalj=f"väntetid {int(attempt.wait) + 1} s" if attempt.wait else None)
     response: Response
     if attempt.wait:
         response = page(request, "login.html", status=429, nav="login", notice=None, namn=name, nasta=nasta,

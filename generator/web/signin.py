@@ -64,8 +64,25 @@ class Gate:
         self._remember = remember
         self._remembered: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
+        self._denials: dict[str, float] = {}
         self.dummy_checks = 0
         """How many checks went to the dummy hash (unknown names): tests read it."""
+
+    def log_denial(self, name: str, client: str | None, every: float = 10.0) -> bool:
+        """Return True if a refused (waiting) attempt of ``name`` from ``client`` should go to the audit log.
+
+        One line per name and address every ``every`` seconds: a flood of attempts during a
+        wait is one line, not thousands.
+        """
+        key = f"{name_key(name)}\0{address_key(client)}"
+        now = time.monotonic()
+        with self._lock:
+            if now - self._denials.get(key, -every) < every:
+                return False
+            if len(self._denials) > 10000:
+                self._denials = {k: t for k, t in self._denials.items() if now - t < every}
+            self._denials[key] = now
+            return True
 
     def _check(self, name: str, password: str) -> bool:
         if name not in self.users:
