@@ -338,8 +338,9 @@ def test_sessions_survive_a_restart(content, tmp_path):
 def test_state_folder_under_content_is_refused(content, tmp_path):
     config = make_config(content=content.content, organisationer=content.organisationer, out=tmp_path / "out",
                          host="127.0.0.1", state=content.content / "tillstand")
-    with pytest.raises(StateError, match="innehållsmappen"):
+    with pytest.raises(StateError, match="innehållsmappen") as e:
         serve(config)
+    assert e.value.exit_code == 2
     assert not (content.content / "tillstand").exists()
 
 

@@ -814,7 +814,7 @@ async def signin(request: Request) -> Response:
     if attempt.user is None:
         return page(request, "login.html", status=401, nav="login", notice=None, namn=name, nasta=nasta,
                     error="Fel användarnamn eller lösenord. Kontrollera och försök igen.")
-    sid = request.app.state.sessions.create(attempt.user)  # a new id: no session fixation
+    sid = await run_in_threadpool(request.app.state.sessions.create, attempt.user)  # a new id: no fixation
     response = RedirectResponse(nasta, status_code=303)
     response.headers.append("set-cookie", session_cookie(sid, request.state.secure))
     return response
@@ -825,7 +825,7 @@ async def signout(request: Request) -> Response:
     sid = request.cookies.get(SESSION_COOKIE)
     if request.state.user and getattr(request.app.state, "gate", None) is not None:
         audit(request, "utloggning")
-    request.app.state.sessions.end(sid)
+    await run_in_threadpool(request.app.state.sessions.end, sid)
     response = RedirectResponse("/logga-in?utloggad=1", status_code=303)
     response.headers.append("set-cookie", session_cookie(secrets.token_urlsafe(32), request.state.secure))
     return response

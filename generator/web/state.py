@@ -34,12 +34,18 @@ class StateError(BeslutError):
     exit_code = 7
 
 
+class StateFolderRefused(StateError):
+    """The state folder named is one ``beslut web`` refuses (under the content folder): a bad option."""
+
+    exit_code = 2
+
+
 def prepare_state(folder: Path, content: Path) -> Path:
     """Create the state folder (0700) and return it resolved; refuse one under the content folder."""
     folder = folder.resolve()
     content = content.resolve()
     if folder == content or content in folder.parents:
-        raise StateError("tillståndsmappen får inte ligga i innehållsmappen (den kan hamna i git och "
+        raise StateFolderRefused("tillståndsmappen får inte ligga i innehållsmappen (den kan hamna i git och "
                          "innehåller inloggningar). Ange en annan med --tillstand MAPP.", file=folder)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -49,7 +55,7 @@ def prepare_state(folder: Path, content: Path) -> Path:
     return folder
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def _write_private(path: Path, data: bytes, sync: bool = True) -> None:
     """Write ``data`` to ``path`` atomically, readable by the server's user only (0600)."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -57,7 +63,8 @@ def _write_private(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -149,7 +156,7 @@ class Sessions:
             session.seen = now
             if now - self._dirty_seen > 300:  # keep "last used" on disk now and then, not per request
                 self._dirty_seen = now
-                self._save()
+                self._save(sync=False)
             return session.user
 
     def end(self, sid: str | None) -> None:
@@ -160,12 +167,12 @@ class Sessions:
             if self._sessions.pop(self._key(sid), None) is not None:
                 self._save()
 
-    def _save(self) -> None:
+    def _save(self, sync: bool = True) -> None:
         if self.path is None:
             return
         data = {k: {"user": s.user, "created": s.created, "seen": s.seen} for k, s in self._sessions.items()}
         try:
-            _write_private(self.path, json.dumps(data).encode("utf-8"))
+            _write_private(self.path, json.dumps(data).encode("utf-8"), sync)
         except OSError:
             log.exception("sessioner.json gick inte att skriva")
 
