@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import re
 import shutil
 import stat
@@ -398,6 +399,13 @@ def test_audit_log_records_a_save_and_a_build_and_the_page_shows_it(make_server,
     if page.get_by_role("button", name="Skapa utkast").count():  # the review's stopp: a draft is a build too
         page.get_by_role("button", name="Skapa utkast").click()
     expect(page.get_by_text("Klart.")).to_be_visible(timeout=300_000)
+    # Changed outside the page afterwards (an editor, git): the page does not name anyone.
+    yaml_file = server.config.content / "arenden" / SAMPLE / "arende.yaml"
+    later = yaml_file.stat().st_mtime + 120
+    os.utime(yaml_file, (later, later))
+    page.goto(f"{server.url}/arende/{SAMPLE}")
+    expect(page.locator("#senast-andrad")).to_contain_text("syns bara för ändringar gjorda på webbsidan")
+    expect(page.locator("#senast-andrad")).not_to_contain_text("anna")
     context.close()
     events = audit_lines(server.out)
     save = next(e for e in events if e["handelse"] == "spara")

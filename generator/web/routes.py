@@ -90,7 +90,8 @@ def last_changed(request: Request, namn: str) -> str | None:
             by = f" av {user}" if user else " på webbsidan"
             return f"Senast ändrad{by} den {at:%Y-%m-%d %H:%M}."
     if when:
-        return f"Senast ändrad den {when:%Y-%m-%d %H:%M} (utanför webbsidan, eller innan den loggade vem)."
+        return (f"Senast ändrad den {when:%Y-%m-%d %H:%M} (vem som ändrade syns bara för ändringar gjorda på "
+                "webbsidan).")
     return None
 
 
@@ -512,7 +513,10 @@ async def build(request: Request) -> Response:
         state = forms.state_from_form(form)
         try:
             await run_in_threadpool(forms.save_state, tab_file(folder, flik), state, str(form["version"]))
+            audit(request, "spara", arende=folder.name, detalj=f"{shown(config, tab_file(folder, flik))}; före bygge")
         except forms.Conflict:
+            audit(request, "spara", arende=folder.name, resultat="fel",
+                  detalj="konflikt: filen ändrades av någon annan")
             context = await run_in_threadpool(_edit_context, config, folder, flik, state, str(form["version"]))
             return page(request, "edit.html", status=409, notice=None, conflict=True, messages=[], **context)
     problems, findings = await run_in_threadpool(actions.check_arende, folder, config.organisationer)
