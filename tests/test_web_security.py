@@ -311,29 +311,33 @@ def test_http_basic_for_scripts(make_server):
     assert server.request("GET", "/jobb/x/status", {"Accept": "application/json"})[0] == 401
 
 
-def test_sessions_survive_a_restart(content, tmp_path):
-    config = make_config(content=content.content, organisationer=content.organisationer, out=tmp_path / "out",
-                         host="127.0.0.1", users=content.users)
-    server, thread, s = serve(config)
-    try:
-        _, headers, _ = form_sign_in(s, "anna", PASSWORD)
-        cookie = headers["set-cookie"].split(";")[0]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+def test_sessions_survive_a_restart_but_not_a_new_password(content, tmp_path):
+    users = tmp_path / "anvandare"
+    shutil.copy(content.users, users)
+
+    def restart_and_get(cookie: str | None = None):
+        config = make_config(content=content.content, organisationer=content.organisationer, out=tmp_path / "out",
+                             host="127.0.0.1", users=users)
+        server, thread, s = serve(config)
+        try:
+            if cookie is None:
+                _, headers, _ = form_sign_in(s, "anna", PASSWORD)
+                return headers["set-cookie"].split(";")[0]
+            return s.request("GET", "/", {"Cookie": cookie})
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+
+    cookie = restart_and_get()
     state = tmp_path / "out" / ".beslut-web"
     assert stat.S_IMODE((state / "hemlighet").stat().st_mode) == 0o600
     assert stat.S_IMODE((state / "sessioner.json").stat().st_mode) == 0o600
     assert cookie.split("=", 1)[1] not in (state / "sessioner.json").read_text()  # only hashes are kept
-    config = make_config(content=content.content, organisationer=content.organisationer, out=tmp_path / "out",
-                         host="127.0.0.1", users=content.users)
-    server, thread, s = serve(config)
-    try:
-        status, _, text = s.request("GET", "/", {"Cookie": cookie})
-        assert status == 200 and "Inloggad som anna" in text
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    status, _, text = restart_and_get(cookie)
+    assert status == 200 and "Inloggad som anna" in text
+    add_user(users, "anna", "ett helt nytt lösenord i december")  # the administrator sets a new password
+    status, headers, _ = restart_and_get(cookie)
+    assert status == 303 and headers["location"].startswith("/logga-in")
 
 
 def test_state_folder_under_content_is_refused(content, tmp_path):

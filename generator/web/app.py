@@ -39,7 +39,7 @@ from .security import (
     wait_text,
 )
 from .signin import Gate
-from .state import AuditLog, Sessions, load_secret, prepare_state
+from .state import AuditLog, Sessions, load_secret, password_stamp, prepare_state
 
 HERE = Path(__file__).parent
 log = logging.getLogger("beslut.web")
@@ -357,7 +357,9 @@ def create_app(config: WebConfig, *, pool: ConverterPool | None = None) -> Starl
     state = prepare_state(config.state_folder, config.content)
     config.secret = load_secret(state)
     app.state.config = config
-    app.state.sessions = Sessions(state)
+    users = config.auth.users if config.auth is not None else None
+    app.state.sessions = Sessions(state, stamps={name: password_stamp(h) for name, h in users.items()}
+                                  if users is not None else None)
     app.state.audit = AuditLog(state)
     if config.auth is not None and config.auth.users is not None:
         app.state.gate = Gate(config.auth.users, config.secret, limit=config.signin_limit,

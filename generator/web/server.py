@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -68,6 +69,12 @@ def serve(*, content: Path, organisationer: Path, out: Path, host: str, port: in
                          trusted_header=trusted_header, converters=converters, templates=templates,
                          vardnamn=vardnamn, proxies=proxies, state=state)
     app = create_app(config)
+    handler = logging.StreamHandler()  # warnings and the audit lines to the service's log (journalctl)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    web_log = logging.getLogger("beslut.web")
+    web_log.addHandler(handler)
+    web_log.setLevel(logging.INFO)
+    web_log.propagate = False
     if users and not is_loopback(host):
         click.echo("Varning: lösenorden går okrypterade över nätverket om inte en TLS-proxy (https) står "
                    "framför servern. Se docs/web.md.", err=True)

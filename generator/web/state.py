@@ -96,6 +96,13 @@ class Session:
     user: str
     created: float
     seen: float
+    stamp: str = ""
+    """A fingerprint of the user's password hash at sign-in: a new password ends the session."""
+
+
+def password_stamp(stored_hash: str) -> str:
+    """Return the fingerprint of a stored password hash that sessions keep (not the hash itself)."""
+    return hashlib.sha256(stored_hash.encode("utf-8")).hexdigest()[:16]
 
 
 class Sessions:
@@ -105,9 +112,13 @@ class Sessions:
     after sign-in. Only hashes of the cookies are stored, so the file does not sign anyone in.
     """
 
-    def __init__(self, folder: Path | None, idle: float = 2 * 3600, longest: float = 12 * 3600):
+    def __init__(self, folder: Path | None, idle: float = 2 * 3600, longest: float = 12 * 3600,
+                 stamps: dict[str, str] | None = None):
+        """``stamps``: user -> ``password_stamp`` of the user file; sessions of users no longer in it,
+        or whose password has changed since they signed in, are not taken over from the file."""
         self.path = folder / SESSIONS_FILE if folder else None
         self.idle, self.longest = idle, longest
+        self._stamps = stamps
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self._dirty_seen = 0.0
@@ -116,8 +127,9 @@ class Sessions:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
                 now = time.time()
                 for key, s in data.items():
-                    session = Session(str(s["user"]), float(s["created"]), float(s["seen"]))
-                    if self._alive(session, now):
+                    session = Session(str(s["user"]), float(s["created"]), float(s["seen"]), str(s.get("stamp", "")))
+                    current = None if stamps is None else stamps.get(session.user)
+                    if self._alive(session, now) and (stamps is None or current == session.stamp):
                         self._sessions[key] = session
             except (ValueError, KeyError, TypeError, AttributeError):
                 log.warning("sessioner.json gick inte att läsa; alla får logga in igen")
@@ -135,7 +147,7 @@ class Sessions:
         now = time.time()
         with self._lock:
             self._sessions = {k: s for k, s in self._sessions.items() if self._alive(s, now)}
-            self._sessions[self._key(sid)] = Session(user, now, now)
+            self._sessions[self._key(sid)] = Session(user, now, now, (self._stamps or {}).get(user, ""))
             self._save()
         return sid
 
@@ -170,7 +182,8 @@ class Sessions:
     def _save(self, sync: bool = True) -> None:
         if self.path is None:
             return
-        data = {k: {"user": s.user, "created": s.created, "seen": s.seen} for k, s in self._sessions.items()}
+        data = {k: {"user": s.user, "created": s.created, "seen": s.seen, "stamp": s.stamp}
+                for k, s in self._sessions.items()}
         try:
             _write_private(self.path, json.dumps(data).encode("utf-8"), sync)
         except OSError:
