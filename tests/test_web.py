@@ -289,7 +289,7 @@ def test_other_host_without_authentication_is_refused(site):
     with pytest.raises(AuthError, match="utan inloggning"):
         make_config(content=site.content, organisationer=site.config.organisationer, out=site.out, host="0.0.0.0")
     config = make_config(content=site.content, organisationer=site.config.organisationer, out=site.out,
-                         host="0.0.0.0", trusted_header="X-Remote-User")
+                         host="0.0.0.0", trusted_header="X-Remote-User", proxies=("10.0.4.17",))
     assert config.auth.user({"x-remote-user": "anna"}) == "anna" and config.auth.user({}) is None
 
 
@@ -303,12 +303,15 @@ def test_user_file_sign_in(site, browser, tmp_path):
     server, thread, url = start_server(config)
     try:
         anonymous = browser.new_context()
-        response = anonymous.request.get(url + "/")
-        assert response.status == 401 and "Inloggning krävs" in response.text()
+        response = anonymous.request.get(url + "/", max_redirects=0)
+        assert response.status == 303 and response.headers["location"].startswith("/logga-in")
         anonymous.close()
-        signed_in = browser.new_context(http_credentials={"username": "anna", "password": "hemligt-lösenord"})
+        signed_in = browser.new_context()
         pg = signed_in.new_page()
         pg.goto(url + "/")
+        pg.get_by_label("Användarnamn").fill("anna")
+        pg.get_by_label("Lösenord").fill("hemligt-lösenord")
+        pg.get_by_role("button", name="Logga in").click()
         expect(pg.get_by_text("Inloggad som anna")).to_be_visible()
         signed_in.close()
     finally:

@@ -8,6 +8,7 @@ Slow work (LibreOffice) runs in threads, never in the event loop.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -26,9 +27,19 @@ from ..content import ARENDE_FILE, OVERRIDES_DIR, UTSKICK_FILE
 from ..errors import BeslutError, ContentError
 from ..wording import wording_for
 from . import actions, forms
-from .app import MB, WebConfig, error_page
+from .app import MB, WebConfig, client_of, error_page, scrub, session_cookie
 from .jobs import Job, QueueFull
-from .security import CSRF_FIELD, CSRF_HEADER, SAFE_NAME, csrf_ok, resolve_under, safe_filename
+from .security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SAFE_NAME,
+    SESSION_COOKIE,
+    csrf_ok,
+    resolve_under,
+    safe_filename,
+    wait_text,
+)
+from .state import AuditLog
 
 SHARED_TAB = "gemensamt"
 DOWNLOADABLE = (".docx", ".pdf", ".json", ".eml", ".txt")
@@ -46,10 +57,42 @@ def page(request: Request, template: str, status: int = 200, **context) -> HTMLR
     """Render ``template`` with what every page needs (CSRF token, user, limits)."""
     config = config_of(request)
     env = request.app.state.templates
+    if template == "edit.html":
+        context.setdefault("changed", last_changed(request, context["namn"]))
     html = env.get_template(template).render(
         csrf=request.state.csrf, user=request.state.user, nav=context.pop("nav", ""),
+        signout=getattr(request.state, "signout", False),
         max_file_mb=config.max_file // MB, max_arende_mb=config.max_arende // MB, **context)
     return HTMLResponse(html, status_code=status)
+
+
+def audit(request: Request, handelse: str, **fields) -> None:
+    """Write one event of this request's user to the audit log."""
+    log: AuditLog = request.app.state.audit
+    log.write(handelse, anvandare=request.state.user, adress=client_of(request.scope), **fields)
+
+
+def last_changed(request: Request, namn: str) -> str | None:
+    """Return "Senast ändrad av … den …" for the ärende ``namn`` (from the audit log and its files)."""
+    config = config_of(request)
+    folder = config.arenden / namn
+    files = [folder / ARENDE_FILE, *sorted((folder / OVERRIDES_DIR).glob("*.yaml"))]
+    mtimes = [p.stat().st_mtime for p in files if p.is_file()]
+    logged = request.app.state.audit.last_change(namn)
+    when = datetime.fromtimestamp(max(mtimes)) if mtimes else None
+    if logged:
+        user, tid = logged
+        try:
+            at = datetime.fromisoformat(tid).astimezone().replace(tzinfo=None)
+        except ValueError:
+            at = None
+        if at and (when is None or when.timestamp() <= at.timestamp() + 5):
+            by = f" av {user}" if user else " på webbsidan"
+            return f"Senast ändrad{by} den {at:%Y-%m-%d %H:%M}."
+    if when:
+        return (f"Senast ändrad den {when:%Y-%m-%d %H:%M} (vem som ändrade syns bara för ändringar gjorda på "
+                "webbsidan).")
+    return None
 
 
 def post(path: str, endpoint, name: str | None = None) -> Route:
@@ -86,9 +129,9 @@ def with_converter(request: Request, timeout: float, fn, first, *args):
 
 
 def shown(config: WebConfig, path: Path | str) -> str:
-    """Return a path as the user sees it: relative to the folder that holds the content."""
+    """Return a path as the user sees it: relative to the content folder (never a server path)."""
     try:
-        return str(Path(path).resolve().relative_to(config.content.resolve().parent))
+        return Path(path).resolve().relative_to(config.content.resolve()).as_posix()
     except ValueError:
         return Path(path).name
 
@@ -150,7 +193,8 @@ def problem_dicts(problems: list[actions.Problem], file_shown: str | None = None
             where = [forms.field_label(p.field, labels), None if here else elsewhere,
                      f"rad {p.line}" if p.line else None]
             text = f"{', '.join(w for w in where if w)}: {p.message}"
-        dicts.append({"message": p.message, "text": text, "anchor": field if here else None, "href": href,
+        dicts.append({"message": scrub(p.message), "text": scrub(text), "anchor": field if here else None,
+                      "href": href,
                       "severity": p.severity, "label": SEVERITY_LABEL.get(p.severity, p.severity)})
     return dicts
 
@@ -315,13 +359,19 @@ async def save(request: Request) -> Response:
             state["bilagor"] = forms.state_from_data(forms.load_data(file.read_text(encoding="utf-8"), file))["bilagor"]
         messages = await _receive_bilagor(request, config, folder, form, state)
     forms.apply_action(state, action)
+    handelse = "uppladdning" if action == "ladda-upp" else "borttagning" if removed else "spara"
+    detalj = "; ".join(scrub(m) for m in messages) if action == "ladda-upp" else removed
     try:
         await run_in_threadpool(forms.save_state, file, state, str(form.get("version", "")))
     except forms.Conflict:
+        audit(request, handelse, arende=folder.name, resultat="fel", detalj="konflikt: filen ändrades av någon annan")
         context = await run_in_threadpool(_edit_context, config, folder, flik, state, str(form.get("version", "")))
         return page(request, "edit.html", status=409, notice=None, conflict=True, messages=messages, **context)
     except BeslutError as e:
+        audit(request, handelse, arende=folder.name, resultat="fel", detalj=scrub(e.format()))
         return error_page(request, 400, e.format())
+    audit(request, handelse, arende=folder.name, detalj=f"{shown(config, file)}; {detalj}" if detalj
+          else shown(config, file))
     if removed:
         _delete_unused(folder, removed)
     if action == "spara":
@@ -383,13 +433,13 @@ async def _receive_bilagor(request: Request, config: WebConfig, folder: Path, fo
             continue
         except BeslutError as e:
             target.unlink()
-            messages.append(f"{upload.filename}: {e.message}")
+            messages.append(f"{upload.filename}: {scrub(e.message)}")
             continue
         used += size
         title = Path(upload.filename or name).stem.replace("_", " ").strip() or name
         state["bilagor"].append({"titel": title, "fil": f"bilagor/{target.name}"})
         messages.append(f"{upload.filename}: uppladdad som bilaga {len(state['bilagor'])}.")
-        messages += warnings
+        messages += [scrub(w) for w in warnings]
     return messages
 
 
@@ -463,7 +513,10 @@ async def build(request: Request) -> Response:
         state = forms.state_from_form(form)
         try:
             await run_in_threadpool(forms.save_state, tab_file(folder, flik), state, str(form["version"]))
+            audit(request, "spara", arende=folder.name, detalj=f"{shown(config, tab_file(folder, flik))}; före bygge")
         except forms.Conflict:
+            audit(request, "spara", arende=folder.name, resultat="fel",
+                  detalj="konflikt: filen ändrades av någon annan")
             context = await run_in_threadpool(_edit_context, config, folder, flik, state, str(form["version"]))
             return page(request, "edit.html", status=409, notice=None, conflict=True, messages=[], **context)
     problems, findings = await run_in_threadpool(actions.check_arende, folder, config.organisationer)
@@ -480,13 +533,37 @@ async def build(request: Request) -> Response:
         return page(request, "stopp.html", status=422, namn=namn, flik=flik,
                     stopp=problem_dicts(stopp, "", tab_urls(folder, config), "Bedömning"))
 
+    log_event = _job_audit(request, "bygge", "utkast" if utkast else None, arende=namn)
+
     def work(job: Job, converter) -> None:
-        report = actions.build_arende(folder, config.organisationer, config.out, converter,
-                                      templates=config.templates, utkast=utkast, progress=job.progress)
-        _report_to_job(job, report, actions.output_folder(folder, config.out), base)
+        crashed = True
+        try:
+            report = actions.build_arende(folder, config.organisationer, config.out, converter,
+                                          templates=config.templates, utkast=utkast, progress=job.progress)
+            _report_to_job(job, report, actions.output_folder(folder, config.out), base)
+            crashed = False
+        except BeslutError as e:
+            job.error, crashed = scrub(e.format()), False
+        finally:
+            log_event(job, crashed)
 
     title = f"Utkast av handlingarna: {namn}" if utkast else f"Handlingarna: {namn}"
     return _submit(request, f"arende/{namn}", title, work, f"{base}?flik={quote(flik)}", draft=utkast)
+
+
+def _job_audit(request: Request, handelse: str, kind: str | None, **where):
+    """Return what writes a job's result to the audit log when it ends (in the job's thread)."""
+    log: AuditLog = request.app.state.audit
+    user, address = request.state.user, client_of(request.scope)
+
+    def log_event(job: Job, crashed: bool = False) -> None:
+        failed = [name for name, _ in job.failures]
+        error = "oväntat fel (se serverns logg)" if crashed else job.error
+        detalj = "; ".join(x for x in [kind, error, f"misslyckades: {', '.join(failed)}" if failed else None] if x)
+        log.write(handelse, anvandare=user, adress=address, resultat="fel" if error or failed else "ok",
+                  detalj=detalj or None, **where)
+
+    return log_event
 
 
 def _report_to_job(job: Job, report, out: Path, base: str) -> None:
@@ -501,8 +578,8 @@ def _report_to_job(job: Job, report, out: Path, base: str) -> None:
     if report.manifest:
         job.downloads.append(("manifest.json", f"{base}/fil/{quote(str(report.manifest.relative_to(out)))}"))
     job.downloads.append((f"Allt som zip ({out.name}.zip)", f"{base}/zip"))
-    job.warnings = [f"{o.name}: {w}" if several else w for o in report.outcomes for w in o.warnings]
-    job.failures = [(o.name, o.error or "") for o in report.failed]
+    job.warnings = [scrub(f"{o.name}: {w}" if several else w) for o in report.outcomes for w in o.warnings]
+    job.failures = [(o.name, scrub(o.error or "")) for o in report.failed]
     if report.failed and len(report.failed) == len(report.outcomes):
         job.error = "Inget dokument kunde skapas. Orsaken står under ”Misslyckades”."
 
@@ -612,10 +689,21 @@ async def run_utskick(request: Request) -> Response:
     namn = folder.name
     base = f"/utskick/{quote(namn)}"
 
+    kind = ", ".join(x for x in ["pdf" if pdf else None, "eml" if eml else None,
+                                 f"till: {', '.join(till)}" if till else None] if x)
+    log_event = _job_audit(request, "utskick", kind or None, utskick=namn)
+
     def work(job: Job, converter) -> None:
-        report = actions.run_letters(folder, config.organisationer, config.out, till, pdf=pdf, eml=eml,
-                                     converter=converter, templates=config.templates, progress=job.progress)
-        _report_to_job(job, report, actions.output_folder(folder, config.out), base)
+        crashed = True
+        try:
+            report = actions.run_letters(folder, config.organisationer, config.out, till, pdf=pdf, eml=eml,
+                                         converter=converter, templates=config.templates, progress=job.progress)
+            _report_to_job(job, report, actions.output_folder(folder, config.out), base)
+            crashed = False
+        except BeslutError as e:
+            job.error, crashed = scrub(e.format()), False
+        finally:
+            log_event(job, crashed)
 
     return _submit(request, f"utskick/{namn}", f"Följebrev: {namn}", work, base)
 
@@ -630,15 +718,8 @@ async def send_preview(request: Request) -> HTMLResponse:
                                         config.templates)
     except BeslutError as e:
         problems = [line.strip() for line in e.format().splitlines() if line.strip()]
-    roots = {str(config.content.resolve().parent) + "/", str(config.out.resolve().parent) + "/"}
-
-    def unrooted(text: str) -> str:  # no server paths in the page
-        for root in roots:
-            text = text.replace(root, "")
-        return text
-
     return page(request, "skicka.html", namn=folder.name, folder_shown=shown(config, folder),
-                problems=[unrooted(p) for p in problems], lines=[unrooted(line) for line in lines])
+                problems=[scrub(p) for p in problems], lines=[scrub(line) for line in lines])
 
 
 async def download_utskick(request: Request) -> FileResponse:
@@ -683,11 +764,75 @@ async def new_create(request: Request) -> Response:
         try:
             await run_in_threadpool(actions.create_arende, config.arenden / namn, org_ids, config.organisationer)
         except BeslutError as e:
-            errors["namn"] = e.message
+            errors["namn"] = scrub(e.message)
+    if not errors:
+        audit(request, "nytt-arende", arende=namn, detalj=", ".join(org_ids))
     if errors:
         return page(request, "new.html", status=422, organisationer=registry.organisationer, errors=errors,
                     values={"namn": namn, "org": org_ids}, nav="nytt")
     return RedirectResponse(f"/arende/{quote(namn)}", status_code=303)
+
+
+# --- signing in and out --------------------------------------------------------------------
+
+
+def _next_page(value: str) -> str:
+    """Return where to go after signing in: a path of this site only (no //host, no scheme)."""
+    if not value.startswith("/") or value.startswith(("//", "/\\")) or any(c in value for c in "\r\n\\"):
+        return "/"
+    return value
+
+
+async def signin_form(request: Request) -> Response:
+    if getattr(request.app.state, "gate", None) is None:
+        return RedirectResponse("/", status_code=303)
+    if request.state.user:
+        return RedirectResponse(_next_page(request.query_params.get("nasta", "/")), status_code=303)
+    notice = "Du är utloggad." if request.query_params.get("utloggad") else None
+    return page(request, "login.html", nav="login", error=None, notice=notice, namn="",
+                nasta=_next_page(request.query_params.get("nasta", "/")))
+
+
+async def signin(request: Request) -> Response:
+    """Check the user name and password (throttled, scrypt in a worker thread); start a session."""
+    gate = getattr(request.app.state, "gate", None)
+    if gate is None:
+        return RedirectResponse("/", status_code=303)
+    form = await request.form()
+    name = str(form.get("anvandarnamn", "")).strip()[:200]
+    password = str(form.get("losenord", ""))[:1024]
+    nasta = _next_page(str(form.get("nasta", "/")))
+    client = client_of(request.scope)
+    attempt = await gate.attempt(name, password, client)
+    log: AuditLog = request.app.state.audit
+    if not attempt.wait or gate.log_denial(name, client):
+        log.write("inloggning", anvandare=name[:100] or None, adress=client,
+                  resultat="ok" if attempt.user else "nekad" if attempt.wait else "fel",
+                  detalj=f"väntetid {int(attempt.wait) + 1} s" if attempt.wait else None)
+    response: Response
+    if attempt.wait:
+        response = page(request, "login.html", status=429, nav="login", notice=None, namn=name, nasta=nasta,
+                        error=f"För många misslyckade inloggningar. Vänta {wait_text(attempt.wait)} och försök igen.")
+        response.headers["retry-after"] = str(int(attempt.wait) + 1)
+        return response
+    if attempt.user is None:
+        return page(request, "login.html", status=401, nav="login", notice=None, namn=name, nasta=nasta,
+                    error="Fel användarnamn eller lösenord. Kontrollera och försök igen.")
+    sid = await run_in_threadpool(request.app.state.sessions.create, attempt.user)  # a new id: no fixation
+    response = RedirectResponse(nasta, status_code=303)
+    response.headers.append("set-cookie", session_cookie(sid, request.state.secure))
+    return response
+
+
+async def signout(request: Request) -> Response:
+    """End the session and give the browser a new, signed-out one."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    if request.state.user and getattr(request.app.state, "gate", None) is not None:
+        audit(request, "utloggning")
+    await run_in_threadpool(request.app.state.sessions.end, sid)
+    response = RedirectResponse("/logga-in?utloggad=1", status_code=303)
+    response.headers.append("set-cookie", session_cookie(secrets.token_urlsafe(32), request.state.secure))
+    return response
 
 
 # --- Markdown preview ----------------------------------------------------------------------
@@ -720,4 +865,7 @@ ROUTES = [
     Route("/nytt", new_form),
     post("/nytt", new_create),
     post("/markdown", markdown_preview),
+    Route("/logga-in", signin_form),
+    post("/logga-in", signin),
+    post("/logga-ut", signout),
 ]

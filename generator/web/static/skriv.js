@@ -228,11 +228,11 @@
   ];
 
   function toolbarFor(area) {
-    var label = form.querySelector("label[for='" + area.id + "']");
     var bar = document.createElement("div");
     bar.className = "md-toolbar";
     bar.setAttribute("role", "toolbar");
-    bar.setAttribute("aria-label", "Formatering: " + (label ? label.textContent.trim() : area.name));
+    // Named "Textformat" only: the field's own label stays the one thing called by it.
+    bar.setAttribute("aria-label", "Textformat");
     bar.setAttribute("aria-controls", area.id);
     ACTIONS.forEach(function (action, i) {
       var button = document.createElement("button");
