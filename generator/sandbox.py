@@ -394,6 +394,8 @@ def check_source(env: jinja2.Environment, source: str) -> nodes.Template:
         tree = env.parse(source)
     except RecursionError as e:
         raise TemplateRefused("ett uttryck i mallen är för djupt nästlat") from e
+    except ValueError as e:  # Python's own limits while reading a literal (an int of 5 000 digits)
+        raise TemplateRefused(f"ett värde i mallen går inte att läsa ({e})"[:300]) from e
     if sum(1 for _ in tree.find_all(nodes.Node)) > MAX_NODES:
         raise TemplateRefused(f"uttrycken i en del av mallen är för stora (mer än {MAX_NODES:,} delar)"
                               .replace(",", " "))

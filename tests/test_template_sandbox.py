@@ -140,6 +140,7 @@ HOSTILE = {
     "attribut-sokvag": ("{{ bilagor[0].source }}", "source"),
     "kompilering-taggar": ("{{ rubrik }}" * 5000, "högst 1000 tillåts"),
     "kompilering-nastling": ("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", "för djupt nästlat"),
+    "kompilering-tal": ("{{ 1" + "0" * 5000 + " }}", "går inte att läsa"),
     "repr-bilaga": ("{{ bilagor }}", "{{ bilagor }}"),
     "repr-escape": ("{{ bilagor[0]|e }}", "{{ bilagor[0]|e }}"),
     "repr-join": ("{{ bilagor|join(', ') }}", "{{ bilagor|join(', ') }}"),
