@@ -37,11 +37,11 @@ from typing import NamedTuple
 from unoserver.client import UnoClient
 
 from . import officeserver
-from .errors import ConversionError
+from .errors import ConversionError, EnvironmentProblem
 from .files import atomic_path
 from .officefile import check_office_zip, copy_office_file
 from .officeserver import group_pids, port_owner
-from .runtemp import register_group, run_dir, unregister_group
+from .runtemp import register_group, register_litter, run_dir, unregister_group, unregister_litter
 
 SETUP_HINT = "Installera det med: bash scripts/setup.sh"
 RESAVE_HINT = "Öppna filen i Word eller LibreOffice, spara den igen och försök på nytt."
@@ -98,6 +98,10 @@ def libreoffice_available() -> bool:
     return shutil.which("soffice") is not None and importlib.util.find_spec("uno") is not None
 
 
+MIN_FREE_TEMP = 64 * 1024**2
+"""Below this many free bytes in the temporary folder, a LibreOffice that will not start is blamed on the disk."""
+
+
 class Converter:
     """A warm LibreOffice (unoserver) that converts documents to PDF; use as a context manager.
 
@@ -117,6 +121,7 @@ class Converter:
         self._workdir = workdir
         self._tmp: Path | None = None
         self._proc: subprocess.Popen | None = None
+        self._pipes: list[Path] = []
         self._port = self._uno_port = 0
         self._log = Path()
         self._deadline = 0.0
@@ -315,6 +320,9 @@ class Converter:
                                           stderr=subprocess.STDOUT, cwd=self._tmp, env=env,
                                           start_new_session=True)
         register_group(self._proc.pid)
+        self._pipes = officeserver.office_pipes(self._tmp / "profile")
+        for pipe in self._pipes:
+            register_litter(pipe)
         self._port, self._uno_port, self._log = port, uno_port, log
         self._office_pid = 0
         self._conversions = 0
@@ -327,7 +335,13 @@ class Converter:
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 tail = _tail(log)
+                base = self._base_dir()
                 self._stop_server()
+                if "disk space" in tail or shutil.disk_usage(base).free < MIN_FREE_TEMP:
+                    raise EnvironmentProblem(
+                        f"LibreOffice kunde inte starta: det finns inte plats för dess tillfälliga filer i {base} "
+                        "(disken är full). Frigör utrymme där, eller låt miljövariabeln TMPDIR peka på en mapp "
+                        "med mer plats.")
                 raise ConversionError(f"LibreOffice (unoserver) startade inte: {tail} {SETUP_HINT}", file=src)
             # Only talk to the ports once our own processes listen on them: on a shared
             # machine someone else's server may answer on a port that was free a moment ago.
@@ -362,6 +376,9 @@ class Converter:
                 time.sleep(0.02)
             proc.wait()
             unregister_group(pgid)
+            for pipe in self._pipes:  # LibreOffice's, in /tmp, outside the run's folder
+                pipe.unlink(missing_ok=True)
+                unregister_litter(pipe)
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

@@ -8,6 +8,7 @@ previous output as it was.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import struct
 import tempfile
@@ -41,6 +42,37 @@ def atomic_path(target: Path) -> Iterator[Path]:
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def link_on_the_way(base: Path, path: Path) -> Path | None:
+    """Return the first existing part of ``path`` below ``base`` that is a symbolic link, or None.
+
+    Writing through such a link would put a file wherever the link points (an ärende,
+    a bilagor folder), so every path written under ``out/`` is checked with this.
+    ``base`` itself may be a link (an out folder on another drive): only what is below it counts.
+    """
+    try:
+        parts = path.relative_to(base).parts
+    except ValueError:
+        return None
+    current = base
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
+
+
+def save_pdf(pdf, target: Path, **options) -> None:
+    """Save the pikepdf ``pdf`` to ``target`` atomically: written in memory, then by Python.
+
+    qpdf writing straight to a file that fills the disk throws from a place pikepdf cannot
+    catch, and the whole process aborts (``terminate called … QPDFSystemError``); written
+    by Python, a full disk is an ordinary OSError (ENOSPC) that is reported as such.
+    """
+    buffer = io.BytesIO()
+    pdf.save(buffer, **options)
+    write_bytes(Path(target), buffer.getvalue())
 
 
 def sha256_file(path: Path) -> str:

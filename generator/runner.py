@@ -41,8 +41,8 @@ from .accessibility import check_parts, write_report
 from .bundle import BundlePart, PartsAhead, write_bundle
 from .cache import BilagaCache
 from .errors import BeslutError, BundleError, ConversionError, EnvironmentProblem, describe_os_error
-from .files import sha256_file, write_bytes
-from .jobs import Job, LetterJob, PaperJob, Plan
+from .files import link_on_the_way, sha256_file, write_bytes
+from .jobs import Job, LetterJob, PaperJob, Plan, check_out_paths
 from .letterbatch import convert_letters
 from .letters import render_letter
 from .mail import write_eml
@@ -110,11 +110,14 @@ class Report:
         """Return 0 when all succeeded; the stage's code when every failure shares one; else 1.
 
         So one corrupt bilaga gives 6 whether the ärende is single or shared, and a batch
-        of letters where a few recipients failed gives 1.
+        of letters where a few recipients failed gives 1. The machine stopping the run (a
+        full disk, 7) is said whatever else happened: the rest did not fail on its own.
         """
         codes = {o.exit_code for o in self.failed}
         if not codes:
             return EXIT_OK
+        if EnvironmentProblem.exit_code in codes:
+            return EnvironmentProblem.exit_code
         if len(self.failed) == len(self.outcomes) and len(codes) == 1:
             return codes.pop()
         return EXIT_SOME_FAILED
@@ -134,6 +137,7 @@ def run_plan(
     LibreOffice of our own. ``on_progress(stage, done, total)`` is called as jobs finish a
     stage ("docx", then "pdf"), e.g. for a progress bar in the web page.
     """
+    check_out_paths(plan)  # before anything is written: no link in out/ leads into what the user wrote
     workers = workers or default_workers()
     outcomes = {job.recipient: Outcome(recipient=job.recipient, name=job.name, warnings=list(job.warnings))
                 for job in plan.jobs}
@@ -257,6 +261,10 @@ def _commit(job: Job, staging: Path, out: Path) -> list[Path]:
     """Move the job's staged files into ``out/``; return the final paths."""
     files = job.outputs.files()
     for final in files:
+        link = link_on_the_way(out, final)
+        if link is not None:  # made while the run ran: never write through it
+            raise EnvironmentProblem("en del av sökvägen har blivit en symbolisk länk under körningen, så "
+                                     "filen skrevs inte. Ta bort länken och kör igen.", file=link)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(_staged(final, staging, out), final)
@@ -432,6 +440,10 @@ def _record(outcome: Outcome, work: Callable[[], list[Path]]) -> None:
         outcome.files = work()
     except BeslutError as e:
         outcome.files, outcome.error, outcome.exit_code = [], e.format(), e.exit_code
+    except OSError as e:  # the machine stopped it: a full disk (out/ or TMPDIR), a read-only folder
+        where = f"{e.filename}: " if e.filename else ""
+        outcome.error = f"{where}filen kan inte skrivas: {describe_os_error(e)}"
+        outcome.files, outcome.exit_code = [], EnvironmentProblem.exit_code
     except Exception as e:  # one recipient's unexpected failure must not stop the others
         outcome.error = (f"oväntat fel i beslut ({type(e).__name__}: {e}). Det är ett programfel: "
                          "rapportera det till förvaltarna av beslut.")
