@@ -98,7 +98,7 @@ def libreoffice_available() -> bool:
     return shutil.which("soffice") is not None and importlib.util.find_spec("uno") is not None
 
 
-MIN_FREE_TEMP = 64 * 1024**2
+MIN_FREE_TEMP = 4 * 1024**2
 """Below this many free bytes in the temporary folder, a LibreOffice that will not start is blamed on the disk."""
 
 
@@ -239,7 +239,11 @@ class Converter:
             try:
                 self._convert_once(copy, out, fmt, pdfa, src, options, update_index)
                 return
+            except ConversionError:
+                self._check_temp_space("LibreOffice kunde inte göra om filen")
+                raise
             except (_LibreOfficeDied, _LibreOfficeHung) as e:
+                self._check_temp_space("LibreOffice kunde inte göra om filen")
                 failure = e  # the server is gone: the next attempt gets a fresh LibreOffice
         if isinstance(failure, _LibreOfficeHung):
             raise ConversionError(
@@ -278,6 +282,15 @@ class Converter:
             raise ConversionError(
                 f"LibreOffice kunde inte göra om filen till PDF ({_last_line(str(e))}). {RESAVE_HINT}",
                 file=user_file) from e
+
+    def _check_temp_space(self, what: str, full: bool = False) -> None:
+        """Raise EnvironmentProblem if the temporary folder's disk is (nearly) full: the cause, not the file."""
+        base = self._base_dir()
+        if full or shutil.disk_usage(base).free < MIN_FREE_TEMP:
+            shown = base.parent if self._workdir is None else base  # the run's own folder is gone by then
+            raise EnvironmentProblem(
+                f"{what}: det finns inte plats för LibreOffices tillfälliga filer i {shown} (disken är full). "
+                "Frigör utrymme där, eller låt miljövariabeln TMPDIR peka på en mapp med mer plats.")
 
     def _server_alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and _alive(self._office_pid)
@@ -335,13 +348,8 @@ class Converter:
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 tail = _tail(log)
-                base = self._base_dir()
                 self._stop_server()
-                if "disk space" in tail or shutil.disk_usage(base).free < MIN_FREE_TEMP:
-                    raise EnvironmentProblem(
-                        f"LibreOffice kunde inte starta: det finns inte plats för dess tillfälliga filer i {base} "
-                        "(disken är full). Frigör utrymme där, eller låt miljövariabeln TMPDIR peka på en mapp "
-                        "med mer plats.")
+                self._check_temp_space("LibreOffice kunde inte starta", "disk space" in tail)
                 raise ConversionError(f"LibreOffice (unoserver) startade inte: {tail} {SETUP_HINT}", file=src)
             # Only talk to the ports once our own processes listen on them: on a shared
             # machine someone else's server may answer on a port that was free a moment ago.

@@ -167,6 +167,9 @@ def run_plan(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_if_empty(staging.parent)
+    for outcome in outcomes.values():  # name the file where the user will look for it, not where it was staged
+        if outcome.error:
+            outcome.error = outcome.error.replace(f"{staging}{os.sep}", f"{plan.out}{os.sep}")
     report = Report(outcomes=[outcomes[job.recipient] for job in plan.jobs])
     report.removed = _remove_stale(plan, report)
     write_manifest(plan, report)
