@@ -604,7 +604,7 @@ def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, ti
         click.echo(line)
     for line in errors:
         click.secho(line, fg="red", err=True)
-    sys.exit(1 if errors else 0)
+    sys.exit(report.exit_code)
 
 
 if __name__ == "__main__":

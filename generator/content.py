@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import ContentError, UsageProblem
+from .files import as_on_disk
 from .model import MOTTAGARGRUPPER, Arende, Bilaga, Organisation, Organisationer, Utskick, validate_model
 from .yamlfile import YamlDocument, changed_keys, field_name, merge_documents, read_yaml
 
@@ -48,8 +50,8 @@ class LoadedArende:
         return self.folder.resolve().name
 
     def bilaga_path(self, bilaga: Bilaga) -> Path:
-        """Return the file of ``bilaga``, relative to the ärende folder."""
-        return self.folder / bilaga.fil
+        """Return the file of ``bilaga``, relative to the ärende folder (spelt as on disk, ``as_on_disk``)."""
+        return as_on_disk(self.folder / bilaga.fil)
 
 
 def find_registry(start: Path) -> Path:
@@ -80,6 +82,7 @@ def load_organisationer(path: Path) -> Organisationer:
 
 def resolve_content_file(path: Path, name: str, what: str) -> Path:
     """Return the YAML file for ``path``, which is its folder or the file itself."""
+    path = as_on_disk(path)
     file = path / name if path.is_dir() else path
     if not file.is_file():
         near = _look_alike(file.parent, name) if file.parent.is_dir() else None
@@ -134,8 +137,8 @@ def select_mottagare(
     the recipients come in registry order.
     """
     utskick, doc = loaded.utskick, loaded.doc
-    if till:
-        choice, where = list(till), tuple[str, ...]()
+    if till:  # as typed: compared in NFC, as the YAML is read (``yamlfile.read_yaml``)
+        choice, where = [unicodedata.normalize("NFC", item) for item in till], tuple[str, ...]()
     else:
         mottagare = utskick.mottagare
         choice, where = ([mottagare] if isinstance(mottagare, str) else mottagare), ("mottagare",)
@@ -425,4 +428,7 @@ def _same_name_other_case(path: Path) -> str | None:
         siblings = list(path.parent.iterdir())
     except OSError:
         return None
-    return next((p.name for p in siblings if p.name.lower() == path.name.lower()), None)
+    def key(name: str) -> str:
+        return unicodedata.normalize("NFC", name).casefold()
+
+    return next((p.name for p in siblings if key(p.name) == key(path.name)), None)

@@ -12,6 +12,7 @@ import io
 import os
 import struct
 import tempfile
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -42,6 +43,35 @@ def atomic_path(target: Path) -> Iterator[Path]:
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def as_on_disk(path: Path) -> Path:
+    """Return ``path`` spelt as on disk where it differs only in Unicode normalisation.
+
+    macOS writes "ä" in file names as "a" plus a combining diaeresis (NFD); YAML and
+    keyboards give one character (NFC). Each part of ``path`` that does not exist as
+    written is looked up among its folder's entries by its NFC form. A path that exists
+    as written, or has no such twin, is returned as it is.
+    """
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        return path
+    current = Path(path.anchor) if path.is_absolute() else Path()
+    parts = path.parts[1:] if path.is_absolute() else path.parts
+    for part in parts:
+        candidate = current / part
+        if not (candidate.exists() or candidate.is_symlink()):
+            wanted = unicodedata.normalize("NFC", part)
+            try:
+                twin = next((entry.name for entry in current.iterdir()
+                             if unicodedata.normalize("NFC", entry.name) == wanted), None)
+            except OSError:
+                twin = None
+            if twin is None:
+                return path
+            candidate = current / twin
+        current = candidate
+    return current
 
 
 def link_on_the_way(base: Path, path: Path) -> Path | None:
