@@ -99,18 +99,18 @@ def check_out_folder(out: Path, *inputs: Path) -> None:
     when ``out`` is the folder that holds it. Symbolic links are followed (``resolve``).
     """
     target = out.resolve()
+    outside = min((f.resolve() for f in inputs), key=lambda f: len(f.parts)).parent / "out"
     for folder in inputs:
-        real = folder.resolve()
-        if target.is_relative_to(real):
-            outside = min((f.resolve() for f in inputs), key=lambda f: len(f.parts)).parent / "out"
+        if target.is_relative_to(folder.resolve()):
             raise UsageProblem(
                 f"utmappen ({out}) ligger i innehållsmappen {folder}. Genererade filer får inte "
                 f"hamna bland det du skrivit: välj en mapp utanför, t.ex. --out {os.path.relpath(outside)}.",
             )
-        if real.is_relative_to(target):
+    for folder in inputs:
+        if folder.resolve().is_relative_to(target):
             raise UsageProblem(
                 f"utmappen ({out}) innehåller innehållsmappen {folder}, så genererade filer kan skriva "
-                f"över det du skrivit. Välj en egen mapp för dem, t.ex. --out {os.path.relpath(target / 'out')}.",
+                f"över det du skrivit. Välj en egen mapp för dem, t.ex. --out {os.path.relpath(outside)}.",
             )
 
 
