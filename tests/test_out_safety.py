@@ -9,6 +9,7 @@ system: a 2 MB tmpfs mounted for the test (as root, or with sudo) and unmounted 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -150,6 +151,10 @@ def test_build_on_a_full_disk_is_exit_7_with_no_run_folder_and_earlier_output_in
             replaced = any(n.startswith(folder) and n.endswith("handlingar.pdf") for n in now)
             assert replaced or now.get(name) == digest, name
         assert sum(n.endswith("handlingar.pdf") for n in now) < 3  # the disk did stop some
+        manifest = json.loads((out / SAMPLE.name / "manifest.json").read_text(encoding="utf-8"))
+        for entry in manifest["dokument"]:  # what the manifest lists is there, whole
+            assert now[f"{SAMPLE.name}/{entry['fil']}"] == entry["sha256"], entry
+        assert all("disken är full" in failure["orsak"] for failure in manifest["fel"])
 
 
 @needs_libreoffice
