@@ -127,7 +127,7 @@ def reports_errors(command):
             if debug:
                 raise
             where = f"{e.filename}: " if e.filename else ""
-            fail(f"{where}{describe_os_error(e)}", EnvironmentProblem.exit_code)
+            fail(runtemp.describe_temp_error(e) or f"{where}{describe_os_error(e)}", EnvironmentProblem.exit_code)
         except KeyboardInterrupt:
             click.secho("Avbrutet.", fg="red", err=True)
             sys.exit(EXIT_INTERRUPTED)

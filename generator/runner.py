@@ -47,7 +47,7 @@ from .letterbatch import convert_letters
 from .letters import render_letter
 from .mail import write_eml
 from .render import render_beslutsunderlag
-from .runtemp import process_folder, run_dir
+from .runtemp import describe_temp_error, process_folder, run_dir
 from .watermark import convert_draft
 
 STAGING_DIR = ".beslut-arbete"
@@ -445,7 +445,7 @@ def _record(outcome: Outcome, work: Callable[[], list[Path]]) -> None:
         outcome.files, outcome.error, outcome.exit_code = [], e.format(), e.exit_code
     except OSError as e:  # the machine stopped it: a full disk (out/ or TMPDIR), a read-only folder
         where = f"{e.filename}: " if e.filename else ""
-        outcome.error = f"{where}filen kan inte skrivas: {describe_os_error(e)}"
+        outcome.error = describe_temp_error(e) or f"{where}filen kan inte skrivas: {describe_os_error(e)}"
         outcome.files, outcome.exit_code = [], EnvironmentProblem.exit_code
     except Exception as e:  # one recipient's unexpected failure must not stop the others
         outcome.error = (f"oväntat fel i beslut ({type(e).__name__}: {e}). Det är ett programfel: "

@@ -122,6 +122,22 @@ def process_start(pid: int) -> str:
         return ""
 
 
+def describe_temp_error(error: OSError) -> str | None:
+    """Return a Swedish message for a full disk under the temporary folder (TMPDIR), else None.
+
+    ``errors.describe_os_error`` points at ``--out``; a full TMPDIR needs other advice.
+    """
+    import errno
+
+    temp = Path(tempfile.gettempdir())
+    if error.errno not in (errno.ENOSPC, errno.EDQUOT) or not error.filename:
+        return None
+    if not Path(str(error.filename)).is_relative_to(temp):
+        return None
+    return (f"det finns inte plats för tillfälliga filer i {temp} (disken är full). Frigör utrymme där, "
+            "eller låt miljövariabeln TMPDIR peka på en mapp med mer plats.")
+
+
 def _install_sigterm_handler() -> None:
     """On SIGTERM clean up, then die of SIGTERM as before; only where nobody else handles it."""
     if threading.current_thread() is not threading.main_thread():

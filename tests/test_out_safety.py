@@ -250,3 +250,16 @@ def test_a_build_leaves_no_new_osl_pipe_in_tmp(tmp_path: Path):
     assert pipes and all(p.name.startswith("OSL_PIPE_") for p in pipes)
     assert not any(p.exists() for p in pipes)
     assert list(tmpdir.iterdir()) == []
+
+
+def test_a_full_tmpdir_is_said_as_such_not_as_out(tmp_path: Path, monkeypatch):
+    import errno
+    import tempfile
+
+    from generator.runtemp import describe_temp_error
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    inside = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "beslut-run-1-2-x" / "a.pdf"))
+    assert "låt miljövariabeln TMPDIR peka på en mapp med mer plats" in describe_temp_error(inside)
+    assert describe_temp_error(OSError(errno.ENOSPC, "No space", "/annan/plats/a.pdf")) is None
+    assert describe_temp_error(OSError(errno.EACCES, "Permission denied", str(tmp_path / "a"))) is None
