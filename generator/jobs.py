@@ -117,12 +117,15 @@ def check_out_folder(out: Path, *inputs: Path) -> None:
 def check_out_paths(plan: Plan) -> None:
     """Refuse a plan that would write through a symbolic link in ``out/``, or into its own input.
 
-    Every file and folder the run writes (documents, manifest, the bilaga cache, the
-    staging folder) is checked: a link on the way (``out/<ärende>`` pointing at the ärende,
-    say) is refused, and so is a folder that resolves into the ärende or utskick itself.
+    Every file and folder the run writes (documents, manifest, the staging folder) is
+    checked: a link on the way (``out/<ärende>`` pointing at the ärende, say) is refused,
+    and so is a folder that resolves into the ärende or utskick itself. The bilaga cache,
+    ``out/.cache``, may be a link, as ``out`` itself may (the web page's previews share the
+    real out's cache so), but not into the ärende or utskick.
     """
+    inputs = [_input_folder(job) for job in plan.jobs]
     written = [path for job in plan.jobs for path in job.outputs.files()]
-    written += [plan.manifest, plan.out / ".cache" / "bilagor", plan.out / ".beslut-arbete"]
+    written += [plan.manifest, plan.out / ".beslut-arbete"]
     for path in written:
         link = link_on_the_way(plan.out, path)
         if link is not None:
@@ -130,7 +133,8 @@ def check_out_paths(plan: Plan) -> None:
                 f"{link} i utmappen är en symbolisk länk (till {os.readlink(link)}). beslut skriver "
                 "aldrig genom en länk, så inget av ditt kan skrivas över: ta bort länken eller välj "
                 "en annan mapp med --out.")
-    check_out_folder(plan.folder, *(_input_folder(job) for job in plan.jobs))
+    check_out_folder(plan.folder, *inputs)
+    check_out_folder(plan.out / ".cache", *inputs)
 
 
 def _input_folder(job: Job) -> Path:
