@@ -14,6 +14,7 @@ ends. Process handling reads /proc: Linux only, like the LibreOffice setup (Debi
 
 from __future__ import annotations
 
+import errno
 import http.client
 import importlib.util
 import os
@@ -290,7 +291,8 @@ class Converter:
             shown = base.parent if self._workdir is None else base  # the run's own folder is gone by then
             raise EnvironmentProblem(
                 f"{what}: det finns inte plats för LibreOffices tillfälliga filer i {shown} (disken är full). "
-                "Frigör utrymme där, eller låt miljövariabeln TMPDIR peka på en mapp med mer plats.")
+                "Frigör utrymme där, eller låt miljövariabeln TMPDIR peka på en mapp med mer plats.",
+            ) from OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(base))
 
     def _server_alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and _alive(self._office_pid)

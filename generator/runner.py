@@ -18,6 +18,7 @@ and the others go on; ``Report.exit_code`` is the one exit-code rule of every co
 from __future__ import annotations
 
 import ctypes
+import errno
 import json
 import multiprocessing
 import os
@@ -71,6 +72,8 @@ class Outcome:
     error: str | None = None
     exit_code: int = EXIT_OK
     """The failing stage's exit code (``BeslutError.exit_code``), 70 for a bug."""
+    machine_stopped: bool = False
+    """The failure was the machine's as a whole: a full disk or a read-only file system."""
     warnings: list[str] = field(default_factory=list)
     cleaned: list[dict] = field(default_factory=list)
     """What was removed from each PDF part of its handlingar.pdf (``sanitize``), for the manifest."""
@@ -111,12 +114,13 @@ class Report:
 
         So one corrupt bilaga gives 6 whether the ärende is single or shared, and a batch
         of letters where a few recipients failed gives 1. The machine stopping the run (a
-        full disk, 7) is said whatever else happened: the rest did not fail on its own.
+        full disk or a read-only file system, 7) is said whatever else happened; one file
+        that cannot be replaced (a folder in its place) is one recipient's failure.
         """
         codes = {o.exit_code for o in self.failed}
         if not codes:
             return EXIT_OK
-        if EnvironmentProblem.exit_code in codes:
+        if any(o.machine_stopped for o in self.failed):
             return EnvironmentProblem.exit_code
         if len(self.failed) == len(self.outcomes) and len(codes) == 1:
             return codes.pop()
@@ -443,14 +447,21 @@ def _record(outcome: Outcome, work: Callable[[], list[Path]]) -> None:
         outcome.files = work()
     except BeslutError as e:
         outcome.files, outcome.error, outcome.exit_code = [], e.format(), e.exit_code
+        outcome.machine_stopped = _machine_wide(e) or _machine_wide(e.__cause__)
     except OSError as e:  # the machine stopped it: a full disk (out/ or TMPDIR), a read-only folder
         where = f"{e.filename}: " if e.filename else ""
         outcome.error = describe_temp_error(e) or f"{where}filen kan inte skrivas: {describe_os_error(e)}"
         outcome.files, outcome.exit_code = [], EnvironmentProblem.exit_code
+        outcome.machine_stopped = _machine_wide(e)
     except Exception as e:  # one recipient's unexpected failure must not stop the others
         outcome.error = (f"oväntat fel i beslut ({type(e).__name__}: {e}). Det är ett programfel: "
                          "rapportera det till förvaltarna av beslut.")
         outcome.files, outcome.exit_code = [], EXIT_BUG
+
+
+def _machine_wide(error: BaseException | None) -> bool:
+    """Return True for a failure of the machine as a whole: a full disk or a read-only file system."""
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
 
 def _advancer(progress: Progress, stage: str, description: str, total: int, on_progress):
