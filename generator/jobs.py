@@ -98,6 +98,8 @@ def check_out_folder(out: Path, *inputs: Path) -> None:
     named like a bilaga would replace it, and ``out/<ärende>`` is the ärende's own folder
     when ``out`` is the folder that holds it. Symbolic links are followed (``resolve``).
     """
+    if not inputs:
+        return
     target = out.resolve()
     outside = min((f.resolve() for f in inputs), key=lambda f: len(f.parts)).parent / "out"
     for folder in inputs:
