@@ -55,7 +55,7 @@ from reportlab.pdfgen import canvas
 
 from .bilagor import bilaga_name
 from .conformance import claim_pdfua
-from .errors import BundleError
+from .errors import BundleError, EnvironmentProblem, describe_os_error
 from .files import atomic_path
 from .pdfmeta import content_id, document_time, pdf_date
 from .sanitize import Cleaned, sanitize_pdf
@@ -610,8 +610,5 @@ def write_atomically(writer: PdfWriter, out_path: Path, title: str) -> list[tupl
             tmp.write_bytes(with_content_id(writer))
             return claim_pdfua(tmp, title=title)
     except OSError as e:
-        raise BundleError(
-            "handlingar.pdf kunde inte skrivas. Kontrollera att mappen finns och "
-            "är skrivbar, att det finns diskutrymme och att filen inte är öppen i ett annat program.",
-            file=out_path,
-        ) from e
+        raise EnvironmentProblem(f"handlingar.pdf kunde inte skrivas: {describe_os_error(e)}",
+                                 file=out_path) from e

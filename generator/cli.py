@@ -127,7 +127,7 @@ def reports_errors(command):
             if debug:
                 raise
             where = f"{e.filename}: " if e.filename else ""
-            fail(f"{where}{describe_os_error(e)}", EnvironmentProblem.exit_code)
+            fail(runtemp.describe_temp_error(e) or f"{where}{describe_os_error(e)}", EnvironmentProblem.exit_code)
         except KeyboardInterrupt:
             click.secho("Avbrutet.", fg="red", err=True)
             sys.exit(EXIT_INTERRUPTED)
@@ -625,7 +625,7 @@ def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, ti
         click.echo(line)
     for line in errors:
         click.secho(line, fg="red", err=True)
-    sys.exit(1 if errors else 0)
+    sys.exit(report.exit_code)
 
 
 if __name__ == "__main__":

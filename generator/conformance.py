@@ -31,6 +31,8 @@ import page
 import pikepdf
 from lxml import etree
 
+from .files import save_pdf
+
 LAYOUT_TABLE_STYLES = frozenset({"/Sidhuvudtabell"})
 """Paragraph styles that mark a table as layout (the template's header block)."""
 
@@ -111,14 +113,14 @@ def make_conformant(path: Path, *, title: str | None = None) -> Conformance:
         fix_structure(pdf)
         no_cr_before_endstream(pdf)
         _write_claims(pdf, conformance="A", pdfua=True, title=title)
-        pdf.save(path, deterministic_id=True)
+        save_pdf(pdf, path, deterministic_id=True)
     failures = {profile: validate_pdf(path, profile) for profile in ("2a", "ua1")}
     failures = {profile: found for profile, found in failures.items() if found}
     if failures:
         with pikepdf.open(path, allow_overwriting_input=True) as pdf:
             _write_claims(pdf, conformance="B" if "2a" in failures else "A",
                           pdfua="ua1" not in failures, title=title)
-            pdf.save(path, deterministic_id=True)
+            save_pdf(pdf, path, deterministic_id=True)
     return Conformance(pdfa="2b" if "2a" in failures else "2a", pdfua="ua1" not in failures,
                        failures=failures)
 
@@ -293,12 +295,12 @@ def claim_pdfua(path: Path, *, title: str) -> list[tuple[str, str]]:
             prefs = pdf.Root.ViewerPreferences = pikepdf.Dictionary()
         prefs.DisplayDocTitle = True
         _write_claims(pdf, conformance=None, pdfua=True, title=title)
-        pdf.save(path, deterministic_id=True)
+        save_pdf(pdf, path, deterministic_id=True)
     failures = validate_pdf(path, "ua1")
     if failures:
         with pikepdf.open(path, allow_overwriting_input=True) as pdf:
             _write_claims(pdf, conformance=None, pdfua=False, title=title)
-            pdf.save(path, deterministic_id=True)
+            save_pdf(pdf, path, deterministic_id=True)
     return failures
 
 

@@ -8,12 +8,17 @@ exists, every bilaga file is there).
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import ContentError, UsageProblem
+from .files import as_on_disk
 from .model import MOTTAGARGRUPPER, Arende, Bilaga, Organisation, Organisationer, Utskick, validate_model
-from .yamlfile import YamlDocument, changed_keys, merge_documents, read_yaml
+from .yamlfile import YamlDocument, changed_keys, field_name, merge_documents, read_yaml
 
 ARENDE_FILE = "arende.yaml"
 OVERRIDES_DIR = "organisationer"
@@ -45,8 +50,8 @@ class LoadedArende:
         return self.folder.resolve().name
 
     def bilaga_path(self, bilaga: Bilaga) -> Path:
-        """Return the file of ``bilaga``, relative to the ärende folder."""
-        return self.folder / bilaga.fil
+        """Return the file of ``bilaga``, relative to the ärende folder (spelt as on disk, ``as_on_disk``)."""
+        return as_on_disk(self.folder / bilaga.fil)
 
 
 def find_registry(start: Path) -> Path:
@@ -77,6 +82,7 @@ def load_organisationer(path: Path) -> Organisationer:
 
 def resolve_content_file(path: Path, name: str, what: str) -> Path:
     """Return the YAML file for ``path``, which is its folder or the file itself."""
+    path = as_on_disk(path)
     file = path / name if path.is_dir() else path
     if not file.is_file():
         near = _look_alike(file.parent, name) if file.parent.is_dir() else None
@@ -118,6 +124,7 @@ def load_utskick(path: Path) -> LoadedUtskick:
     file = resolve_content_file(path, UTSKICK_FILE, "utskickets")
     doc = read_yaml(file)
     utskick = validate_model(Utskick, doc, hint="Jämför med exemplet i content/utskick/.")
+    check_markdown(utskick, doc)
     return LoadedUtskick(utskick=utskick, source=file, doc=doc)
 
 
@@ -130,8 +137,8 @@ def select_mottagare(
     the recipients come in registry order.
     """
     utskick, doc = loaded.utskick, loaded.doc
-    if till:
-        choice, where = list(till), tuple[str, ...]()
+    if till:  # as typed: compared in NFC, as the YAML is read (``yamlfile.read_yaml``)
+        choice, where = [unicodedata.normalize("NFC", item) for item in till], tuple[str, ...]()
     else:
         mottagare = utskick.mottagare
         choice, where = ([mottagare] if isinstance(mottagare, str) else mottagare), ("mottagare",)
@@ -176,11 +183,64 @@ def load_arende(path: Path, organisationer: Organisationer) -> LoadedArende:
     arende = validate_model(
         Arende, doc, hint="Jämför med exemplet i content/arenden/2023-10-handlingsplaner/."
     )
+    check_markdown(arende, doc)
     organisation = find_organisation(arende.organisation, organisationer, doc)
     loaded = LoadedArende(arende=arende, organisation=organisation, source=file, folder=file.parent,
                           doc=doc)
     check_bilagor(loaded, doc)
     return loaded
+
+
+def check_markdown(model: Any, doc: YamlDocument) -> None:
+    """Refuse Markdown that cannot become a correct Word document; raise one ContentError for all.
+
+    A footnote inside a footnote, a footnote reference without its text, a table too big
+    (``markdown.markdown_problems``): each is named with its file, line and field.
+    """
+    from .markdown import markdown_problems  # here: the Word tools load only when content is checked
+
+    problems = [
+        ContentError(message, file=doc.file_of(loc), line=_line_in_text(doc, loc, line), field=field_name(loc))
+        for loc, text in _texts(model, ())
+        for line, message in markdown_problems(text)
+    ]
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ContentError("\n".join(p.format() for p in problems), parts=problems)
+
+
+def _texts(value: Any, loc: tuple) -> Iterator[tuple[tuple, str]]:
+    """Yield (YAML path, text) for every string in a model, by the keys the user wrote."""
+    if isinstance(value, str):
+        yield loc, value
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _texts(item, loc + (index,))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, loc + (key,))
+    elif hasattr(type(value), "model_fields"):
+        for name, info in type(value).model_fields.items():
+            yield from _texts(getattr(value, name), loc + (info.alias or name,))
+
+
+_BLOCK_START = re.compile(r"(?:^|[:-])\s*[|>][+-]?\d*\s*(?:#.*)?$")
+"""The end of a YAML line that starts a | or > block: its text begins on the next line."""
+
+
+def _line_in_text(doc: YamlDocument, loc: tuple, line_in_text: int) -> int | None:
+    """Return the file line of line ``line_in_text`` (0-based) of the text at ``loc``."""
+    line = doc.line_of(loc)
+    if line is None:
+        return None
+    try:
+        source = doc.file_of(loc).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return line
+    if line <= len(source) and _BLOCK_START.search(source[line - 1].rstrip()):
+        return line + 1 + line_in_text
+    return line + line_in_text
 
 
 def is_utskick(path: Path) -> bool:
@@ -293,6 +353,7 @@ def _load_instance(
     merged = merge_documents(shared, override)
     merged.data["organisation"] = org_id
     arende = validate_model(Arende, merged, hint=f"(gäller {org_id})")
+    check_markdown(arende, merged)
     loaded = LoadedArende(
         arende=arende,
         organisation=organisation,
@@ -367,4 +428,7 @@ def _same_name_other_case(path: Path) -> str | None:
         siblings = list(path.parent.iterdir())
     except OSError:
         return None
-    return next((p.name for p in siblings if p.name.lower() == path.name.lower()), None)
+    def key(name: str) -> str:
+        return unicodedata.normalize("NFC", name).casefold()
+
+    return next((p.name for p in siblings if key(p.name) == key(path.name)), None)

@@ -14,6 +14,7 @@ ends. Process handling reads /proc: Linux only, like the LibreOffice setup (Debi
 
 from __future__ import annotations
 
+import errno
 import http.client
 import importlib.util
 import os
@@ -37,11 +38,11 @@ from typing import NamedTuple, Protocol
 from unoserver.client import UnoClient
 
 from . import officeserver
-from .errors import ConversionError
+from .errors import ConversionError, EnvironmentProblem
 from .files import atomic_path
 from .officefile import check_office_zip, copy_office_file
 from .officeserver import group_pids, port_owner
-from .runtemp import register_group, run_dir, unregister_group
+from .runtemp import register_group, register_litter, run_dir, unregister_group, unregister_litter
 
 SETUP_HINT = "Installera det med: bash scripts/setup.sh"
 RESAVE_HINT = "Öppna filen i Word eller LibreOffice, spara den igen och försök på nytt."
@@ -98,6 +99,10 @@ def libreoffice_available() -> bool:
     return shutil.which("soffice") is not None and importlib.util.find_spec("uno") is not None
 
 
+MIN_FREE_TEMP = 4 * 1024**2
+"""Below this many free bytes in the temporary folder, a LibreOffice that will not start is blamed on the disk."""
+
+
 class PdfConverter(Protocol):
     """What the engine needs of a converter: ``Converter``, or a wrapper lent by a pool.
 
@@ -139,6 +144,7 @@ class Converter:
         self._workdir = workdir
         self._tmp: Path | None = None
         self._proc: subprocess.Popen | None = None
+        self._pipes: list[Path] = []
         self._port = self._uno_port = 0
         self._log = Path()
         self._deadline = 0.0
@@ -256,7 +262,11 @@ class Converter:
             try:
                 self._convert_once(copy, out, fmt, pdfa, src, options, update_index)
                 return
+            except ConversionError:
+                self._check_temp_space("LibreOffice kunde inte göra om filen")
+                raise
             except (_LibreOfficeDied, _LibreOfficeHung) as e:
+                self._check_temp_space("LibreOffice kunde inte göra om filen")
                 failure = e  # the server is gone: the next attempt gets a fresh LibreOffice
         if isinstance(failure, _LibreOfficeHung):
             raise ConversionError(
@@ -295,6 +305,16 @@ class Converter:
             raise ConversionError(
                 f"LibreOffice kunde inte göra om filen till PDF ({_last_line(str(e))}). {RESAVE_HINT}",
                 file=user_file) from e
+
+    def _check_temp_space(self, what: str, full: bool = False) -> None:
+        """Raise EnvironmentProblem if the temporary folder's disk is (nearly) full: the cause, not the file."""
+        base = self._base_dir()
+        if full or shutil.disk_usage(base).free < MIN_FREE_TEMP:
+            shown = base.parent if self._workdir is None else base  # the run's own folder is gone by then
+            raise EnvironmentProblem(
+                f"{what}: det finns inte plats för LibreOffices tillfälliga filer i {shown} (disken är full). "
+                "Frigör utrymme där, eller låt miljövariabeln TMPDIR peka på en mapp med mer plats.",
+            ) from OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(base))
 
     def _server_alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and _alive(self._office_pid)
@@ -337,6 +357,9 @@ class Converter:
                                           stderr=subprocess.STDOUT, cwd=self._tmp, env=env,
                                           start_new_session=True)
         register_group(self._proc.pid)
+        self._pipes = officeserver.office_pipes(self._tmp / "profile")
+        for pipe in self._pipes:
+            register_litter(pipe)
         self._port, self._uno_port, self._log = port, uno_port, log
         self._office_pid = 0
         self._conversions = 0
@@ -350,6 +373,7 @@ class Converter:
             if self._proc.poll() is not None:
                 tail = _tail(log)
                 self._stop_server()
+                self._check_temp_space("LibreOffice kunde inte starta", "disk space" in tail)
                 raise ConversionError(f"LibreOffice (unoserver) startade inte: {tail} {SETUP_HINT}", file=src)
             # Only talk to the ports once our own processes listen on them: on a shared
             # machine someone else's server may answer on a port that was free a moment ago.
@@ -384,6 +408,9 @@ class Converter:
                 time.sleep(0.02)
             proc.wait()
             unregister_group(pgid)
+            for pipe in self._pipes:  # LibreOffice's, in /tmp, outside the run's folder
+                pipe.unlink(missing_ok=True)
+                unregister_litter(pipe)
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

@@ -8,9 +8,11 @@ previous output as it was.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import struct
 import tempfile
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -41,6 +43,66 @@ def atomic_path(target: Path) -> Iterator[Path]:
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def as_on_disk(path: Path) -> Path:
+    """Return ``path`` spelt as on disk where it differs only in Unicode normalisation.
+
+    macOS writes "ä" in file names as "a" plus a combining diaeresis (NFD); YAML and
+    keyboards give one character (NFC). Each part of ``path`` that does not exist as
+    written is looked up among its folder's entries by its NFC form. A path that exists
+    as written, or has no such twin, is returned as it is.
+    """
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        return path
+    current = Path(path.anchor) if path.is_absolute() else Path()
+    parts = path.parts[1:] if path.is_absolute() else path.parts
+    for part in parts:
+        candidate = current / part
+        if not (candidate.exists() or candidate.is_symlink()):
+            wanted = unicodedata.normalize("NFC", part)
+            try:
+                twin = next((entry.name for entry in current.iterdir()
+                             if unicodedata.normalize("NFC", entry.name) == wanted), None)
+            except OSError:
+                twin = None
+            if twin is None:
+                return path
+            candidate = current / twin
+        current = candidate
+    return current
+
+
+def link_on_the_way(base: Path, path: Path) -> Path | None:
+    """Return the first existing part of ``path`` below ``base`` that is a symbolic link, or None.
+
+    Writing through such a link would put a file wherever the link points (an ärende,
+    a bilagor folder), so every path written under ``out/`` is checked with this.
+    ``base`` itself may be a link (an out folder on another drive): only what is below it counts.
+    """
+    try:
+        parts = path.relative_to(base).parts
+    except ValueError:
+        return None
+    current = base
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
+
+
+def save_pdf(pdf, target: Path, **options) -> None:
+    """Save the pikepdf ``pdf`` to ``target`` atomically: written in memory, then by Python.
+
+    qpdf writing straight to a file that fills the disk throws from a place pikepdf cannot
+    catch, and the whole process aborts (``terminate called … QPDFSystemError``); written
+    by Python, a full disk is an ordinary OSError (ENOSPC) that is reported as such.
+    """
+    buffer = io.BytesIO()
+    pdf.save(buffer, **options)
+    write_bytes(Path(target), buffer.getvalue())
 
 
 def sha256_file(path: Path) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from .bilagor import PlannedBilaga, plan_bilagor
 from .content import LoadedArende, LoadedUtskick
 from .errors import UsageProblem
+from .files import link_on_the_way
 from .markdown import table_warnings
 from .model import Organisation
 from .templatefile import cleaning_warnings
@@ -92,19 +93,56 @@ def letter_outputs(out: Path, loaded: LoadedUtskick, org: Organisation, *, pdf: 
 
 
 def check_out_folder(out: Path, *inputs: Path) -> None:
-    """Refuse an ``out`` that lies inside an input folder (the ärende, utskick or content).
+    """Refuse an ``out`` that is, lies inside or contains an input folder (ärende, utskick, content).
 
     Generated files must never land beside, or overwrite, what the user wrote: a paper
-    named like a bilaga would replace it.
+    named like a bilaga would replace it, and ``out/<ärende>`` is the ärende's own folder
+    when ``out`` is the folder that holds it. Symbolic links are followed (``resolve``).
     """
+    if not inputs:
+        return
     target = out.resolve()
+    outside = min((f.resolve() for f in inputs), key=lambda f: len(f.parts)).parent / "out"
     for folder in inputs:
         if target.is_relative_to(folder.resolve()):
-            outside = min((f.resolve() for f in inputs), key=lambda f: len(f.parts)).parent / "out"
             raise UsageProblem(
                 f"utmappen ({out}) ligger i innehållsmappen {folder}. Genererade filer får inte "
                 f"hamna bland det du skrivit: välj en mapp utanför, t.ex. --out {os.path.relpath(outside)}.",
             )
+    for folder in inputs:
+        if folder.resolve().is_relative_to(target):
+            raise UsageProblem(
+                f"utmappen ({out}) innehåller innehållsmappen {folder}, så genererade filer kan skriva "
+                f"över det du skrivit. Välj en egen mapp för dem, t.ex. --out {os.path.relpath(outside)}.",
+            )
+
+
+def check_out_paths(plan: Plan) -> None:
+    """Refuse a plan that would write through a symbolic link in ``out/``, or into its own input.
+
+    Every file and folder the run writes (documents, manifest, the staging folder) is
+    checked: a link on the way (``out/<ärende>`` pointing at the ärende, say) is refused,
+    and so is a folder that resolves into the ärende or utskick itself. The bilaga cache,
+    ``out/.cache``, may be a link, as ``out`` itself may (the web page's previews share the
+    real out's cache so), but not into the ärende or utskick.
+    """
+    inputs = [_input_folder(job) for job in plan.jobs]
+    written = [path for job in plan.jobs for path in job.outputs.files()]
+    written += [plan.manifest, plan.out / ".beslut-arbete"]
+    for path in written:
+        link = link_on_the_way(plan.out, path)
+        if link is not None:
+            raise UsageProblem(
+                f"{link} i utmappen är en symbolisk länk (till {os.readlink(link)}). beslut skriver "
+                "aldrig genom en länk, så inget av ditt kan skrivas över: ta bort länken eller välj "
+                "en annan mapp med --out.")
+    check_out_folder(plan.folder, *inputs)
+    check_out_folder(plan.out / ".cache", *inputs)
+
+
+def _input_folder(job: Job) -> Path:
+    """Return the folder the user wrote ``job``'s content in (the ärende's or the utskick's)."""
+    return job.loaded.folder if isinstance(job, PaperJob) else job.utskick.source.parent
 
 
 # --- jobs ----------------------------------------------------------------------------------

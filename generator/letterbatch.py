@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 import pikepdf
 from lxml import etree
 
+from .files import save_pdf
+
 if TYPE_CHECKING:
     from .convert import PdfConverter
 
@@ -437,7 +439,7 @@ def _write_part(src: pikepdf.Pdf, part: LetterPages, kids: list, outline, nums: 
     mine = [e for e in outline if e[0] is not None and first <= e[0] < last]
     if mine:
         _write_outline(dst, mine, first)
-    dst.save(target)
+    save_pdf(dst, target)
 
 
 def _copy(src: pikepdf.Pdf, dst: pikepdf.Pdf, obj):
@@ -510,7 +512,7 @@ def _placed_text(pdf: pikepdf.Pdf, path: Path) -> list:
         with pikepdf.open(path) as plain:  # without the ICC profile poppler reads 10x faster
             if "/OutputIntents" in plain.Root:
                 del plain.Root["/OutputIntents"]
-            plain.save(copy)
+            save_pdf(plain, copy)
         layout = subprocess.run(["pdftotext", "-bbox-layout", str(copy), "-"], capture_output=True,
                                 check=True, timeout=60).stdout.decode("utf-8")
     pages = []

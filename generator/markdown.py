@@ -116,6 +116,60 @@ def find_stray_table_lines(text: str) -> list[int]:
             if line.lstrip().startswith("|") and number not in covered]
 
 
+MAX_TABLE_ROWS = 1000
+"""The most rows (header included) a Markdown table may have: the PDF checker refuses a table over 1024."""
+MAX_TABLE_COLUMNS = 63
+"""The most columns a Markdown table may have: Word's own limit."""
+_FOOTNOTE_LEFT_AS_TEXT = re.compile(r"\[\^([^\]\s]+)\]")
+
+
+def markdown_problems(text: str) -> list[tuple[int, str]]:
+    """Return what in the Markdown ``text`` cannot become a correct Word document, with its line.
+
+    Each problem is (line in the text, 0-based; Swedish message): a footnote reference inside
+    a footnote (Word has no footnotes in footnotes), a footnote reference with no footnote
+    text (it would be printed as '[^x]'), and a table over ``MAX_TABLE_ROWS`` rows or
+    ``MAX_TABLE_COLUMNS`` columns.
+    """
+    problems: list[tuple[int, str]] = []
+    in_footnote = False
+    table_line, rows, columns, cells = 0, 0, 0, 0
+    for token in parse_markdown(text or ""):
+        kind = token.type
+        if kind == "footnote_open":
+            in_footnote = True
+        elif kind == "footnote_close":
+            in_footnote = False
+        elif kind == "table_open":
+            table_line, rows, columns = (token.map or (0,))[0], 0, 0
+        elif kind == "tr_open":
+            rows, cells = rows + 1, 0
+        elif kind in ("td_open", "th_open"):
+            cells += 1
+            columns = max(columns, cells)
+        elif kind == "table_close":
+            if rows > MAX_TABLE_ROWS:
+                problems.append((table_line, f"tabellen har {rows} rader, men en tabell får ha högst "
+                                 f"{MAX_TABLE_ROWS}. Dela upp den i flera tabeller, eller lägg uppgifterna "
+                                 "i en bilaga (t.ex. ett Excel-ark)."))
+            if columns > MAX_TABLE_COLUMNS:
+                problems.append((table_line, f"tabellen har {columns} kolumner, men Word tillåter högst "
+                                 f"{MAX_TABLE_COLUMNS}. Dela upp den, eller lägg uppgifterna i en bilaga."))
+        elif kind == "inline":
+            line = (token.map or (0,))[0]
+            for child in token.children or []:
+                if child.type == "footnote_ref" and in_footnote:
+                    label = child.meta.get("label", "")
+                    problems.append((line, f"fotnoten [^{label}] står i en annan fotnots text. Word kan inte "
+                                     "ha en fotnot i en fotnot: skriv texten direkt i den första fotnoten."))
+                elif child.type == "text":
+                    for match in _FOOTNOTE_LEFT_AS_TEXT.finditer(child.content):
+                        problems.append((line, f"fotnoten {match.group(0)} har ingen fotnotstext. Lägg till en "
+                                         f"rad '{match.group(0)}: …' längre ned i fältet, eller ta bort "
+                                         "hänvisningen."))
+    return problems
+
+
 def table_warnings(model, field: str = "") -> list[str]:
     """Return a Swedish warning for every malformed Markdown table in ``model``'s text fields.
 

@@ -36,6 +36,15 @@ from .yamlfile import Loc, YamlDocument, field_name
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A required piece of text; empty or only spaces is an error."""
 
+def _one_line(value: str) -> str:
+    if len(value.splitlines()) > 1:
+        raise ValueError("får bara vara en rad men har en radbrytning. Skriv texten på en rad, utan radbrytning.")
+    return value
+
+
+Line = Annotated[Text, AfterValidator(_one_line)]
+"""Required text on one line: a name, a title, a rubrik (it goes into headers, e-mail subjects …)."""
+
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 """An organisation id: lower-case ASCII letters and digits joined by hyphens."""
 
@@ -81,9 +90,9 @@ class Organisation(Model):
     """A bolag or a nämnd of Göteborgs Stad, as listed in ``organisationer.yaml``."""
 
     id: Id
-    namn: Text
+    namn: Line
     typ: Literal["bolag", "nämnd"]
-    forvaltning: Text | None = Field(None, alias="förvaltning")
+    forvaltning: Line | None = Field(None, alias="förvaltning")
     epost: Epost | None = Field(None, alias="e-post")
 
     @model_validator(mode="after")
@@ -153,9 +162,9 @@ class Organisationer(Model):
 class Handlaggare(Model):
     """The case officer who wrote the paper, printed in the header block."""
 
-    namn: Text
-    telefon: Text
-    epost: Text = Field(alias="e-post")
+    namn: Line
+    telefon: Line
+    epost: Line = Field(alias="e-post")
 
     @field_validator("epost")
     @classmethod
@@ -176,24 +185,24 @@ class Dimensioner(Model):
 class Bilaga(Model):
     """An attachment as listed in the ärende: its title and its file (relative to the folder)."""
 
-    titel: Text
-    fil: Text
+    titel: Line
+    fil: Line
 
 
 class Underskrift(Model):
     """A signature at the end of the paper: name, and title on the line below."""
 
-    namn: Text
-    titel: Text
+    namn: Line
+    titel: Line
 
 
 class Arende(Model):
     """One ärende: everything a beslutsunderlag or tjänsteutlåtande says."""
 
-    organisation: Text
-    rubrik: Text
+    organisation: Line
+    rubrik: Line
     utfardat: Datum = Field(alias="utfärdat")
-    diarienummer: Text | None = None
+    diarienummer: Line | None = None
     handlaggare: Handlaggare = Field(alias="handläggare")
     forslag_till_beslut: list[Text] = Field(alias="förslag_till_beslut", min_length=1)
     sammanfattning: Text
@@ -262,9 +271,9 @@ MOTTAGARE_HINT = ("ska vara 'bolag', 'nämnder', 'alla' eller en lista med organ
 class Utskick(Model):
     """A följebrev sent to many organisations: one letter per recipient."""
 
-    avsandare: Text = Field(alias="avsändare")
+    avsandare: Line = Field(alias="avsändare")
     datum: Datum
-    rubrik: Text
+    rubrik: Line
     brodtext: Text = Field(alias="brödtext")
     underskrift: Underskrift
     mottagare: str | list[str]

@@ -8,6 +8,7 @@ starts LibreOffice a little sooner.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import resource
 import signal
@@ -157,6 +158,19 @@ def port_owner(pgid: int, port: int) -> int | None:
             continue
     return None
 
+
+def office_pipes(profile: Path) -> list[Path]:
+    """Return where LibreOffice with the profile ``profile`` makes its single-instance pipe.
+
+    LibreOffice makes ``OSL_PIPE_<uid>_SingleOfficeIPC_<hash>`` in /tmp (or /var/tmp)
+    whatever TMPDIR says (sal/osl/unx/pipe.cxx), and removes it only when it exits in an
+    orderly way; ``Converter`` kills it, so it removes the pipe itself. ``<hash>`` is the
+    MD5 of the profile's URL in UTF-16, each byte in hex without leading zeros
+    (desktop/source/app/officeipcthread.cxx).
+    """
+    digest = hashlib.md5(Path(profile).as_uri().encode("utf-16-le"), usedforsecurity=False).digest()
+    name = f"OSL_PIPE_{os.getuid()}_SingleOfficeIPC_{''.join(format(byte, 'x') for byte in digest)}"
+    return [Path(folder) / name for folder in ("/tmp", "/var/tmp")]
 
 if __name__ == "__main__":
     serve(*sys.argv[1:])

@@ -23,6 +23,7 @@ from pathlib import Path
 import pikepdf
 
 from .errors import ConversionError
+from .files import save_pdf
 
 _CORE_DATES = (
     ("docProps/core.xml", rb"<dcterms:modified[^>]*>([^<]+)<"),
@@ -127,7 +128,7 @@ def finish_pdf(made: Path, dst: Path, *, title: str | None, when: datetime, src:
                 profile = intent.get("/DestOutputProfile")
                 if isinstance(profile, pikepdf.Stream):
                     date_icc_profile(profile, when)
-            pdf.save(dst, deterministic_id=True)
+            save_pdf(pdf, dst, deterministic_id=True)
     except pikepdf.PasswordError as e:
         raise ConversionError(
             "PDF-filen är lösenordsskyddad, så titeln kan inte skrivas in. Spara en kopia utan "

@@ -67,7 +67,7 @@ def plan_arende(
     which marks every page UTKAST instead.
     """
     instances = validate_arende(arende_path, organisationer_path, only)
-    check_out_folder(out, *_input_folders(instances[0].folder, organisationer_path))
+    check_out_folder(out, *_input_folders(instances[0].folder, organisationer_path, templates))
     findings = tuple(f for loaded in instances for f in review_arende(loaded))
     check_publishable(findings, utkast)
     return plan_papers(instances, out, pdf=pdf, bundle=bundle, templates=templates,
@@ -90,17 +90,18 @@ def plan_utskick(
     utskick must then name its sender (``avsändare_e-post``).
     """
     loaded, recipients = validate_utskick(utskick_path, organisationer_path, till)
-    check_out_folder(out, *_input_folders(loaded.source.parent, organisationer_path))
+    check_out_folder(out, *_input_folders(loaded.source.parent, organisationer_path, templates))
     if eml:
         check_sender(loaded)
     return plan_letters(loaded, recipients, out, pdf=pdf, eml=eml, templates=templates)
 
 
-def _input_folders(folder: Path, organisationer_path: Path) -> list[Path]:
-    """Return the folders ``out`` must stay out of: the ärende's, and the content folder
-    (the registry's) when the ärende lies in it."""
+def _input_folders(folder: Path, organisationer_path: Path, templates: Path | None = None) -> list[Path]:
+    """Return the folders ``out`` must stay out of: the ärende's, the content folder
+    (the registry's) when the ärende lies in it, and the folder of edited templates."""
     content = organisationer_path.resolve().parent
-    return [folder, content] if folder.resolve().is_relative_to(content) else [folder]
+    folders = [folder, content] if folder.resolve().is_relative_to(content) else [folder]
+    return folders + ([templates] if templates is not None else [])
 
 
 def run(plan: Plan, *, workers: int | None = None, show_progress: bool = False,

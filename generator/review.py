@@ -311,11 +311,11 @@ new-ärende scaffolder writes its placeholders with ``placeholder()`` so they ar
 
 _PLACEHOLDER = re.compile(
     r"\bX{3,}\b|\bTODO\b|\bFIXME\b|\blorem\s+ipsum\b|ÅÅÅÅ-MM-DD|ÅÅMMDD|YYYY-MM-DD|\?{3,}"
-    r"|\[(?!\s*\])(?=[^\]\n]*[^\W\d_])(?!sic\])[^\]\n]{1,80}\](?![(:\[])",
+    r"|\[(?!\s*\])(?!\^)(?=[^\]\n]*[^\W\d_])(?!sic\])[^\]\n]{1,80}\](?![(:\[])",
     re.IGNORECASE,
 )
 """XXX, TODO, FIXME, Lorem ipsum, date masks, ???, and any [bracketed text] that is not a
-Markdown link ([text](url)), a reference ([text][ref], [ref]: url) or [sic]."""
+Markdown link ([text](url)), a reference ([text][ref], [ref]: url), a footnote ([^1], [^tob]) or [sic]."""
 
 
 def placeholder(what: str) -> str:

@@ -18,6 +18,7 @@ and the others go on; ``Report.exit_code`` is the one exit-code rule of every co
 from __future__ import annotations
 
 import ctypes
+import errno
 import json
 import multiprocessing
 import os
@@ -42,14 +43,14 @@ from .accessibility import check_parts, write_report
 from .bundle import BundlePart, PartsAhead, write_bundle
 from .cache import BilagaCache
 from .errors import BeslutError, BundleError, ConversionError, EnvironmentProblem, describe_os_error
-from .files import sha256_file, write_bytes
-from .jobs import Job, LetterJob, Outputs, PaperJob, Plan
+from .files import link_on_the_way, sha256_file, write_bytes
+from .jobs import Job, LetterJob, Outputs, PaperJob, Plan, check_out_paths
 from .letterbatch import convert_letters
 from .letters import render_letter
 from .mail import write_eml
 from .render import render_beslutsunderlag
 from .review import mask_personnummer, mask_personnummer_in
-from .runtemp import process_folder, run_dir
+from .runtemp import describe_temp_error, process_folder, run_dir
 from .watermark import convert_draft
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ class Outcome:
     error: str | None = None
     exit_code: int = EXIT_OK
     """The failing stage's exit code (``BeslutError.exit_code``), 70 for a bug."""
+    machine_stopped: bool = False
+    """The failure was the machine's as a whole: a full disk or a read-only file system."""
     warnings: list[str] = field(default_factory=list)
     cleaned: list[dict] = field(default_factory=list)
     """What was removed from each PDF part of its handlingar.pdf (``sanitize``), for the manifest."""
@@ -120,11 +123,15 @@ class Report:
         """Return 0 when all succeeded; the stage's code when every failure shares one; else 1.
 
         So one corrupt bilaga gives 6 whether the ärende is single or shared, and a batch
-        of letters where a few recipients failed gives 1.
+        of letters where a few recipients failed gives 1. The machine stopping the run (a
+        full disk or a read-only file system, 7) is said whatever else happened; one file
+        that cannot be replaced (a folder in its place) is one recipient's failure.
         """
         codes = {o.exit_code for o in self.failed}
         if not codes:
             return EXIT_OK
+        if any(o.machine_stopped for o in self.failed):
+            return EnvironmentProblem.exit_code
         if len(self.failed) == len(self.outcomes) and len(codes) == 1:
             return codes.pop()
         return EXIT_SOME_FAILED
@@ -144,6 +151,7 @@ def run_plan(
     LibreOffice of our own. ``on_progress(stage, done, total)`` is called as jobs finish a
     stage ("docx", then "pdf"), e.g. for a progress bar in the web page.
     """
+    check_out_paths(plan)  # before anything is written: no link in out/ leads into what the user wrote
     workers = workers or default_workers()
     outcomes = {job.recipient: Outcome(recipient=job.recipient, name=job.name, outputs=job.outputs,
                                        warnings=list(job.warnings))
@@ -174,6 +182,9 @@ def run_plan(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_if_empty(staging.parent)
+    for outcome in outcomes.values():  # name the file where the user will look for it, not where it was staged
+        if outcome.error:
+            outcome.error = outcome.error.replace(f"{staging}{os.sep}", f"{plan.out}{os.sep}")
     report = Report(outcomes=[outcomes[job.recipient] for job in plan.jobs])
     report.removed = _remove_stale(plan, report)
     write_manifest(plan, report)
@@ -268,6 +279,10 @@ def _commit(job: Job, staging: Path, out: Path) -> list[Path]:
     """Move the job's staged files into ``out/``; return the final paths."""
     files = job.outputs.files()
     for final in files:
+        link = link_on_the_way(out, final)
+        if link is not None:  # made while the run ran: never write through it
+            raise EnvironmentProblem("en del av sökvägen har blivit en symbolisk länk under körningen, så "
+                                     "filen skrevs inte. Ta bort länken och kör igen.", file=link)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(_staged(final, staging, out), final)
@@ -442,10 +457,21 @@ def _record(outcome: Outcome, work: Callable[[], list[Path]]) -> None:
         outcome.files = work()
     except BeslutError as e:
         outcome.files, outcome.error, outcome.exit_code = [], e.format(), e.exit_code
+        outcome.machine_stopped = _machine_wide(e) or _machine_wide(e.__cause__)
+    except OSError as e:  # the machine stopped it: a full disk (out/ or TMPDIR), a read-only folder
+        where = f"{e.filename}: " if e.filename else ""
+        outcome.error = describe_temp_error(e) or f"{where}filen kan inte skrivas: {describe_os_error(e)}"
+        outcome.files, outcome.exit_code = [], EnvironmentProblem.exit_code
+        outcome.machine_stopped = _machine_wide(e)
     except Exception as e:  # one recipient's unexpected failure must not stop the others
         outcome.error = (f"oväntat fel i beslut ({type(e).__name__}: {e}). Det är ett programfel: "
                          "rapportera det till förvaltarna av beslut.")
         outcome.files, outcome.exit_code = [], EXIT_BUG
+
+
+def _machine_wide(error: BaseException | None) -> bool:
+    """Return True for a failure of the machine as a whole: a full disk or a read-only file system."""
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
 
 def _advancer(progress: Progress, stage: str, description: str, total: int, on_progress):

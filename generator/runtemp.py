@@ -3,7 +3,8 @@
 ``run_dir`` creates ``$TMPDIR/beslut-run-<pid>-<start>-XXXX`` on first use (pid and start
 time of the process: together they name one process, even when pids are reused). It is
 removed when the process exits normally (``atexit``) or on SIGTERM; the process groups
-registered with ``register_group`` (LibreOffice) are killed first. A run killed with
+registered with ``register_group`` (LibreOffice) are killed first, and the files registered
+with ``register_litter`` (LibreOffice's pipe in /tmp) removed. A run killed with
 SIGKILL or a power cut cannot clean up after itself, so ``run_dir`` first removes every
 ``beslut-run-*`` folder whose process no longer exists (``clean_stale_run_dirs``).
 
@@ -27,6 +28,7 @@ _lock = threading.Lock()
 _run: Path | None = None
 _owner = 0
 _groups: set[int] = set()
+_litter: set[Path] = set()
 
 
 def run_dir() -> Path:
@@ -52,6 +54,12 @@ def remove_run_dir() -> None:
         except OSError:
             pass
     _groups.clear()
+    for path in list(_litter):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+    _litter.clear()
     if _run is not None:
         shutil.rmtree(_run, ignore_errors=True)
         _run = None
@@ -65,6 +73,19 @@ def register_group(pgid: int) -> None:
 def unregister_group(pgid: int) -> None:
     """Forget ``pgid`` (it was stopped in an orderly way)."""
     _groups.discard(pgid)
+
+
+def register_litter(path: Path) -> None:
+    """Have ``path`` removed when the run ends: a file a child process leaves outside the run folder.
+
+    LibreOffice's pipe in /tmp is one (``officeserver.office_pipes``).
+    """
+    _litter.add(path)
+
+
+def unregister_litter(path: Path) -> None:
+    """Forget ``path`` (it was removed in an orderly way)."""
+    _litter.discard(path)
 
 
 def process_folder(base: Path, prefix: str = "") -> Path:
@@ -99,6 +120,22 @@ def process_start(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
         return ""
+
+
+def describe_temp_error(error: OSError) -> str | None:
+    """Return a Swedish message for a full disk under the temporary folder (TMPDIR), else None.
+
+    ``errors.describe_os_error`` points at ``--out``; a full TMPDIR needs other advice.
+    """
+    import errno
+
+    temp = Path(tempfile.gettempdir())
+    if error.errno not in (errno.ENOSPC, errno.EDQUOT) or not error.filename:
+        return None
+    if not Path(str(error.filename)).is_relative_to(temp):
+        return None
+    return (f"det finns inte plats för tillfälliga filer i {temp} (disken är full). Frigör utrymme där, "
+            "eller låt miljövariabeln TMPDIR peka på en mapp med mer plats.")
 
 
 def _install_sigterm_handler() -> None:

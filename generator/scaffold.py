@@ -12,6 +12,7 @@ placeholder is written as a quoted YAML string or inside a block scalar.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ from pathlib import Path
 import jinja2
 
 from .content import ARENDE_FILE, OVERRIDES_DIR
-from .errors import ContentError
+from .errors import ContentError, EnvironmentProblem, describe_os_error
 from .files import write_bytes
 from .model import Organisation, Organisationer
 from .wording import wording_for
@@ -182,7 +183,7 @@ def _write_folder(folder: Path, texts: dict[str, str]) -> list[Path]:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     except OSError as e:
-        raise ContentError(f"mappen går inte att skapa: {e.strerror}.", file=folder) from e
+        raise EnvironmentProblem(f"mappen går inte att skapa: {_os_reason(e)}", file=folder) from e
     try:
         for name, text in texts.items():
             write_bytes(tmp / name, text.encode("utf-8"))
@@ -193,11 +194,24 @@ def _write_folder(folder: Path, texts: dict[str, str]) -> list[Path]:
             os.chmod(tmp, 0o755)
             os.rename(tmp, folder)
     except OSError as e:
-        raise ContentError(
-            f"ärendet gick inte att skriva ({e.strerror}). Inget har skrivits; kontrollera att "
-            "mappen inte har skapats under tiden och att du får skriva där.",
-            file=folder,
-        ) from e
+        if e.errno in (errno.EEXIST, errno.ENOTEMPTY):
+            raise ContentError(
+                "mappen skapades av någon annan under tiden. Inget har skrivits; välj ett nytt namn på "
+                "ärendets mapp.", file=folder) from e
+        raise EnvironmentProblem(f"ärendet gick inte att skriva, och inget har skrivits: {_os_reason(e)}",
+                                 file=folder) from e
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return [folder / name for name in texts]
+
+
+def _os_reason(error: OSError) -> str:
+    """Return why the machine refused to write the new ärende, in Swedish, with what to do."""
+    reasons = {
+        errno.ENOSPC: "disken är full. Frigör utrymme och försök igen.",
+        errno.EDQUOT: "diskkvoten är slut. Frigör utrymme och försök igen.",
+        errno.EROFS: "platsen går bara att läsa. Skapa ärendet i en mapp du kan skriva i.",
+        errno.EACCES: "du får inte skriva där. Skapa ärendet i en mapp du kan skriva i, eller be IT om behörighet.",
+        errno.EPERM: "du får inte skriva där. Skapa ärendet i en mapp du kan skriva i, eller be IT om behörighet.",
+    }
+    return reasons.get(error.errno or 0) or describe_os_error(error)

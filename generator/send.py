@@ -31,8 +31,8 @@ from email.headerregistry import Address
 from pathlib import Path
 
 from .content import LoadedUtskick
-from .errors import SendError
-from .files import sha256_file, write_bytes
+from .errors import SendError, UsageProblem
+from .files import link_on_the_way, sha256_file, write_bytes
 from .jobs import MANIFEST_NAME, utskick_folder
 from .letters import render_letter
 from .mail import POLICY, attachment_name, build_message, check_sender
@@ -328,7 +328,12 @@ def plan_send(utskick_path: Path, organisationer_path: Path, out: Path, *, till:
     loaded, recipients = validate_utskick(utskick_path, organisationer_path, till)
     with_address = [org for org in recipients if org.epost]
     letters = check_letters(loaded, with_address, out, templates)
-    log = SendLog.load(utskick_folder(out, loaded) / LOG_NAME, loaded)
+    log_path = utskick_folder(out, loaded) / LOG_NAME
+    link = link_on_the_way(out, log_path)
+    if link is not None:
+        raise UsageProblem(f"{link} i utmappen är en symbolisk länk. beslut skriver aldrig genom en länk: ta "
+                           "bort länken eller välj en annan mapp med --out.")
+    log = SendLog.load(log_path, loaded)
     deliveries = []
     for org in recipients:
         if not org.epost:
@@ -433,6 +438,14 @@ class SendReport:
     @property
     def failed(self) -> list[Delivery]:
         return [d for d in self.attempted if d.attempt["status"] != SKICKAT]
+
+    @property
+    def exit_code(self) -> int:
+        """Return 0 when all went; 9 (``SendError``) when the server could not be used or nothing
+        went; 1 when some recipients failed and others got their letter (as ``runner.Report``)."""
+        if self.stopped or (self.failed and not self.sent):
+            return SendError.exit_code
+        return 1 if self.failed else 0
 
 
 def run_send(plan: SendPlan, settings: SmtpSettings, *,

@@ -32,6 +32,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from .bundle import register_stamp_font, without_null_mappings
+from .files import save_pdf
 from .runtemp import run_dir
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ def stamp_watermark(pdf_path: Path, text: str = WATERMARK_TEXT) -> None:
                 b"/Artifact <</Type /Pagination /Subtype /Watermark>> BDC /Span <</ActualText "
                 + actual + b">> BDC q " + matrix.encode("ascii") + b" cm " + name.unparse() + b" Do Q EMC EMC\n"
             ), prepend=True)
-        pdf.save(pdf_path, deterministic_id=True)
+        save_pdf(pdf, pdf_path, deterministic_id=True)
 
 
 def _word_form(pdf: pikepdf.Pdf, text: str) -> pikepdf.Object:

@@ -20,6 +20,7 @@ MB (``benchmarks/bench_yaml.py``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,7 +158,9 @@ def read_yaml(path: Path) -> YamlDocument:
                 f"{_number(MAX_FILE_BYTES)} byte. Lägg långa texter i en bilaga.",
                 file=path,
             )
-        text = path.read_text(encoding="utf-8")
+        # One spelling of every letter: "ä" typed on macOS (a + combining mark, NFD) is the "ä" of
+        # Windows (NFC), so names, ids and keys compare equal whichever machine wrote them.
+        text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
         raise ContentError("filen finns inte. Kontrollera sökvägen.", file=path) from e
     except UnicodeDecodeError as e:

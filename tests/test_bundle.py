@@ -408,10 +408,13 @@ def test_failed_first_bundle_leaves_nothing(tmp_path):
     assert not out.exists()
 
 
-def test_unwritable_target_is_a_bundle_error(tmp_path):
+def test_unwritable_target_is_an_environment_problem(tmp_path):
+    """The machine, not the bilaga, stopped it: exit 7, said in Swedish."""
+    from generator.errors import EnvironmentProblem
+
     blocker = tmp_path / "out"
     blocker.write_text("a file where the folder should be")
-    with pytest.raises(BundleError, match="kunde inte skrivas"):
+    with pytest.raises(EnvironmentProblem, match="kunde inte skrivas: det finns redan en fil med det namnet"):
         write_bundle([beslutsunderlag()], blocker / "handlingar.pdf", title="T")
 
 

@@ -286,7 +286,7 @@ def test_server_stopping_mid_run_is_reported_and_a_rerun_completes(out: Path, sm
         result = send(out, "--skarpt")
     finally:
         controller.stop(no_assert=True)
-    assert result.exit_code == 1
+    assert result.exit_code == 9  # the server could not be reached: as --help says
     assert len(handler.received) == 2
     assert "Körningen stoppades: e-postservern 127.0.0.1:" in result.output
     assert "går inte att nå: anslutningen nekades (servern är nere eller porten fel)." in result.output
@@ -307,6 +307,14 @@ def test_server_stopping_mid_run_is_reported_and_a_rerun_completes(out: Path, sm
     sent = [rcpt[0] for _, rcpt, _ in handler.received + handler2.received]
     assert sorted(sent) == sorted(ADDRESSES.values())  # everyone once, nobody twice
     assert all(e["status"] == "skickat" for e in log_of(out).values())
+
+
+def test_an_unreachable_server_is_exit_9_as_help_says(out: Path, smtp_env):
+    smtp_env.setenv("BESLUT_SMTP_PORT", str(free_port()))  # nobody listens there
+    result = send(out, "--skarpt")
+    assert result.exit_code == 9, result.output
+    assert "går inte att nå: anslutningen nekades" in result.output
+    assert "9  e-post" in CliRunner().invoke(main, ["--help"]).output
 
 
 def test_a_server_that_does_not_answer_in_time_fails_that_one(out: Path, smtp: Handler):
@@ -357,7 +365,7 @@ def test_settings_come_from_a_file_and_the_password_is_never_shown(out: Path, sm
         controller.stop(no_assert=True)
     assert "användare slk-utskick, lösenord angivet" in dry.output
     assert "kan läsas av andra. Skydda den: chmod 600" in dry.output
-    assert real.exit_code == 1
+    assert real.exit_code == 9
     assert "godtog inte inloggningen för 'slk-utskick' (535" in real.output
     assert handler.received == []
     for text in (dry.output, real.output, (out / NAME / "utskick-logg.json").read_text() if
