@@ -190,7 +190,7 @@ class LoadedSammantrade:
 
 
 def resolve_sammantrade_file(path: Path) -> Path:
-    """Return the ``sammantrade.yaml`` for ``path``, which is the folder or the file itself."""
+    """Return the sammantrade.yaml for ``path``, which is the folder or the file itself."""
     return resolve_content_file(path, SAMMANTRADE_FILE, "sammanträdets")
 
 
@@ -254,21 +254,24 @@ def _load_punkt_arende(name: str, organisation: Organisation, organisationer: Or
                        content: Path, doc: YamlDocument, index: int) -> LoadedArende:
     """Return the organisation's instance of the ärende ``name`` of point ``index``."""
     loc = ("punkter", index, "ärende")
-    where = {"file": doc.path, "line": doc.line_of(loc), "field": f"punkter[{index + 1}].ärende"}
+
+    def error(text: str) -> ContentError:
+        return ContentError(text, file=doc.path, line=doc.line_of(loc), field=f"punkter[{index + 1}].ärende")
+
     folder = content / ARENDEN_DIR / name
     if "/" in name or "\\" in name or name in (".", "..") or not (folder / "arende.yaml").is_file():
-        raise ContentError(f"ärendet '{name}' finns inte i {content / ARENDEN_DIR}. Skriv namnet på "
-                           "ärendets mapp (t.ex. 2023-10-handlingsplaner).", **where)
+        raise error(f"ärendet '{name}' finns inte i {content / ARENDEN_DIR}. Skriv namnet på "
+                    "ärendets mapp (t.ex. 2023-10-handlingsplaner).")
     try:
         instances = load_arenden(folder, organisationer)
     except ContentError as e:
-        raise ContentError(f"ärendet '{name}' har fel. Rätta det först (beslut validate {folder}):\n"
-                           f"{e.format()}", **where) from e
+        raise error(f"ärendet '{name}' har fel. Rätta det först (beslut validate {folder}):\n"
+                    f"{e.format()}") from e
     mine = [loaded for loaded in instances if loaded.organisation.id == organisation.id]
     if not mine:
         others = ", ".join(loaded.organisation.id for loaded in instances)
-        raise ContentError(f"ärendet '{name}' gäller inte {organisation.namn} ({organisation.id}) utan "
-                           f"{others}. Ta bara upp ärenden för sammanträdets organisation.", **where)
+        raise error(f"ärendet '{name}' gäller inte {organisation.namn} ({organisation.id}) utan "
+                    f"{others}. Ta bara upp ärenden för sammanträdets organisation.")
     return mine[0]
 
 

@@ -216,7 +216,7 @@ SAMMANTRADE_PLACEHOLDERS = {
 
 def create_sammantrade(folder: Path, org_id: str, organisationer: Organisationer,
                        *, today: date | None = None) -> list[Path]:
-    """Write a new sammanträde folder with ``sammantrade.yaml``; return the files.
+    """Write a new sammanträde folder with sammantrade.yaml; return the files.
 
     The meeting is set two weeks from ``today`` with the kallelse as late as the
     registry allows, and the usual procedural points; it validates as written.
