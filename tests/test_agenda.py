@@ -352,3 +352,17 @@ def test_new_sammantrade_validates_as_written(tmp_path):
     assert "# Föredragningslistan" in text and "punkt: Val av justerare" in text
     meeting = validate_agenda(folder, content / "organisationer.yaml")
     assert [p.rubrik for p in meeting.punkter][:2] == ["Mötets öppnande", "Val av justerare"]
+
+
+def test_templates_command_checks_the_kallelse_template(tmp_path):
+    import docx
+
+    folder = tmp_path / "mallar"
+    shutil.copytree(REPO / "templates" / "docx", folder)
+    document = docx.Document(str(folder / "kallelse.docx"))
+    document.add_paragraph("{{ okand_kallelsevariabel }}")
+    document.save(str(folder / "kallelse.docx"))
+    result = CliRunner().invoke(main, ["templates", str(folder)])
+    assert result.exit_code == 4
+    assert "kallelse.docx" in result.output and "okand_kallelsevariabel" in result.output
+    assert CliRunner().invoke(main, ["templates"]).output.count("OK:") == 3
