@@ -167,37 +167,41 @@ def build_agenda(path: Path, organisationer_path: Path, out: Path, *, templates:
         from .convert import Converter
 
         converter_factory = Converter
+    previous = _read_json(outputs.manifest)
+    handlingar: dict[int, Path] = {}
+    fingerprints: dict[str, dict] = {}
     with ExitStack() as stack:
-        converter = stack.enter_context(converter_factory())
-        previous = _read_json(outputs.manifest)
-        handlingar: dict[int, Path] = {}
-        fingerprints: dict[str, dict] = {}
-        for planned in meeting.punkter:
-            if planned.has_handlingar:
-                assert planned.loaded is not None
-                say(f"{planned.label}: {planned.rubrik}")
-                pdf, entry, reused = ensure_handlingar(planned.loaded, organisationer_path, out, templates,
-                                                       converter, previous.get("ärenden", {}))
-                handlingar[planned.nummer] = pdf
-                fingerprints[_arende_key(planned.loaded)] = entry
-                (result.reused if reused else result.built).append(planned.loaded.name)
         staging = process_folder(out / STAGING_DIR)
         stack.callback(shutil.rmtree, staging, True)
         staged = AgendaOutputs(staging)
-        say("Kallelse")
-        render_kallelse(meeting, staged.kallelse_docx, template)
-        converter.to_pdf(staged.kallelse_docx, staged.kallelse_pdf, pdfa=True, when=meeting.sammantrade.kallelsedatum)
         work = staging / "delar"
         work.mkdir()
+        # Everything LibreOffice makes, first; it is stopped before the (large) assembly.
+        with converter_factory() as converter:
+            for planned in meeting.punkter:
+                if planned.has_handlingar:
+                    assert planned.loaded is not None
+                    say(f"{planned.label}: {planned.rubrik}")
+                    pdf, entry, reused = ensure_handlingar(planned.loaded, organisationer_path, out, templates,
+                                                           converter, previous.get("ärenden", {}))
+                    handlingar[planned.nummer] = pdf
+                    fingerprints[_arende_key(planned.loaded)] = entry
+                    (result.reused if reused else result.built).append(planned.loaded.name)
+            say("Kallelse")
+            render_kallelse(meeting, staged.kallelse_docx, template)
+            converter.to_pdf(staged.kallelse_docx, staged.kallelse_pdf, pdfa=True,
+                             when=meeting.sammantrade.kallelsedatum)
+            say("Innehållsförteckning")
+            parts = plan_parts(meeting, staged.kallelse_pdf, handlingar)
+            make_toc(meeting, parts, staged.kallelse_docx, work / "intern", converter)
+            public_parts = plan_parts(meeting, staged.kallelse_pdf, handlingar, public=True,
+                                      notices=make_notices(meeting, staged.kallelse_docx, work, converter))
+            make_toc(meeting, public_parts, staged.kallelse_docx, work / "offentlig", converter)
+        check_public(meeting, public_parts)  # before anything is written: exit 8 leaves out/ as it was
         say("Sammanträdeshandlingar")
-        parts = plan_parts(meeting, staged.kallelse_pdf, handlingar)
-        internal = write_package(meeting, parts, staged.kallelse_docx, work / "intern", staged.handlingar,
-                                 converter, public=False)
-        public_parts = plan_parts(meeting, staged.kallelse_pdf, handlingar, public=True,
-                                  notices=make_notices(meeting, staged.kallelse_docx, work, converter))
-        public = write_package(meeting, public_parts, staged.kallelse_docx, work / "offentlig", staged.offentlig,
-                               converter, public=True)
-        check_public(meeting, public_parts)  # before anything is committed: exit 8 leaves out/ as it was
+        internal = assemble(parts, staged.handlingar, title=f"Sammanträdeshandlingar: {meeting.title}")
+        public = assemble(public_parts, staged.offentlig,
+                          title=f"Sammanträdeshandlingar (offentlig version): {meeting.title}")
         result.pdfua = {HANDLINGAR_NAME: internal.pdfua, OFFENTLIG_NAME: public.pdfua}
         reports = part_reports(meeting, parts, handlingar, internal)
         summary = write_agenda_report(reports, internal, meeting, staged.report, staged.report_json)
@@ -489,7 +493,7 @@ def plan_parts(meeting: LoadedSammantrade, kallelse_pdf: Path, handlingar: dict[
 
 @dataclass
 class Package:
-    """What ``write_package`` made: whether it claims PDF/UA-1 and why not."""
+    """What ``assemble`` made: whether it claims PDF/UA-1 and why not."""
 
     pdfua: bool
     failures: list[tuple[str, str]]
@@ -497,9 +501,12 @@ class Package:
     warnings: list[str] = field(default_factory=list)
 
 
-def write_package(meeting: LoadedSammantrade, parts: list[Part], kallelse_docx: Path, work: Path,
-                  target: Path, converter, *, public: bool) -> Package:
-    """Make the innehållsförteckning (until its page count settles), then assemble ``target``."""
+def make_toc(meeting: LoadedSammantrade, parts: list[Part], kallelse_docx: Path, work: Path,
+             converter) -> None:
+    """Make the innehållsförteckning (``parts[1]``), again until its page count settles.
+
+    Its page numbers depend on its own length; afterwards every part knows its first page.
+    """
     work.mkdir(parents=True, exist_ok=True)
     toc = parts[1]
     toc_pages = 1
@@ -513,9 +520,8 @@ def write_package(meeting: LoadedSammantrade, parts: list[Part], kallelse_docx: 
         with pikepdf.open(toc.pdf) as pdf:
             toc_pages = len(pdf.pages)
         if toc_pages == toc.pages:
-            break
-    title = f"Sammanträdeshandlingar{' (offentlig version)' if public else ''}: {meeting.title}"
-    return assemble(parts, target, title=title)
+            return
+    raise BundleError("innehållsförteckningen fick inget fast sidantal. Det är ett fel i beslut; rapportera det.")
 
 
 def _number_parts(parts: list[Part]) -> None:
