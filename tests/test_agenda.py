@@ -366,3 +366,34 @@ def test_templates_command_checks_the_kallelse_template(tmp_path):
     assert result.exit_code == 4
     assert "kallelse.docx" in result.output and "okand_kallelsevariabel" in result.output
     assert CliRunner().invoke(main, ["templates"]).output.count("OK:") == 3
+
+
+def test_a_point_without_handlingar_is_in_the_kallelse_but_not_in_the_package(tmp_path):
+    from generator.agenda import kallelse_context, plan_parts
+
+    folder = make_content(tmp_path, bilaga_pages=["Karta"], punkter=[
+        {"punkt": "Mötets öppnande"},
+        {"ärende": "2023-09-plan", "föredragande": "Anna Exempel", "handlingar": "nej"},
+        {"ärende": "2023-10-lokalvard", "föredragande": "Karin Exempel"},
+    ])
+    meeting = validate_agenda(folder, tmp_path / "content" / "organisationer.yaml")
+    punkter = kallelse_context(meeting)["punkter"]
+    assert [(p["nummer"], p["utan_handlingar"]) for p in punkter] == [(1, False), (2, True), (3, False)]
+    assert [p.has_handlingar for p in meeting.punkter] == [False, False, True]
+    kallelse = write_pdf(tmp_path / "k.pdf", ["Kallelse"])
+    parts = plan_parts(meeting, kallelse, {3: write_pdf(tmp_path / "h.pdf", ["Tjänsteutlåtande", "Bilaga"])})
+    assert [part.title for part in parts] == ["Kallelse och föredragningslista", "Innehåll",
+                                              "3. Tilldelningsbeslut i upphandling av lokalvård i förskolor"]
+
+
+def test_bad_points_are_refused_with_their_line(tmp_path):
+    error = check(tmp_path, punkter=[
+        {"punkt": "Mötets öppning"},
+        {"ärende": "2023-10-lokalvard"},
+        {"punkt": "Övriga frågor", "utelämnad": "OSL 19 kap. 3 §"},
+    ])
+    text = error.format()
+    assert "'Mötets öppning' är ingen av punkterna som finns" in text
+    assert "'föredragande: <namn, titel>'" in text
+    assert "'utelämnad' gäller bara en punkt med ett ärende" in text
+    assert {e.field for e in error.located()} >= {"punkter[1].punkt", "punkter[2]", "punkter[3]"}
