@@ -172,6 +172,7 @@ def build_agenda(path: Path, organisationer_path: Path, out: Path, *, templates:
     fingerprints: dict[str, dict] = {}
     with ExitStack() as stack:
         staging = process_folder(out / STAGING_DIR)
+        stack.callback(_remove_if_empty, staging.parent)
         stack.callback(shutil.rmtree, staging, True)
         staged = AgendaOutputs(staging)
         work = staging / "delar"
@@ -197,7 +198,7 @@ def build_agenda(path: Path, organisationer_path: Path, out: Path, *, templates:
             public_parts = plan_parts(meeting, staged.kallelse_pdf, handlingar, public=True,
                                       notices=make_notices(meeting, staged.kallelse_docx, work, converter))
             make_toc(meeting, public_parts, staged.kallelse_docx, work / "offentlig", converter)
-        check_public(meeting, public_parts)  # before anything is written: exit 8 leaves out/ as it was
+        check_public(meeting, public_parts, out / SCAN_CACHE)  # exit 8 before anything is written
         say("Sammanträdeshandlingar")
         internal = assemble(parts, staged.handlingar, title=f"Sammanträdeshandlingar: {meeting.title}")
         public = assemble(public_parts, staged.offentlig,
@@ -369,6 +370,10 @@ def plain_document(kallelse_docx: Path, title: str):
         if child.tag != qn("w:sectPr"):
             body.remove(child)
     doc.core_properties.title = title
+    for section in doc.sections:  # the footer names the document: not "kallelse" here
+        for paragraph in section.footer.paragraphs:
+            for run in paragraph.runs:
+                run.text = run.text.replace(", kallelse ", ", sammanträdeshandlingar ")
     return doc
 
 
@@ -854,26 +859,52 @@ def page_texts(pdf: Path) -> list[str]:
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
 
-def check_public(meeting: LoadedSammantrade, parts: list[Part]) -> None:
+SCAN_CACHE = Path(".cache") / "personnummer"
+"""Where the public review keeps what it found per part, by the part's sha256 (in ``out/``)."""
+SCAN_KEY = "beslut-personnummer-v1"
+"""Part of every key: change it when ``review.find_personnummer`` or the text extraction changes."""
+
+
+def scan_pdf(pdf: Path, cache: Path | None = None) -> list[tuple[int, str, str]]:
+    """Return (page index, kind, masked number) for every personnummer in the text of ``pdf``.
+
+    Kept in ``cache`` by the file's sha256, so an unchanged (reused) ärende's handlingar.pdf
+    is read once; only masked numbers are kept.
+    """
+    key = hashlib.sha256(f"{SCAN_KEY}\n{sha256_file(pdf)}".encode()).hexdigest()
+    kept = cache / f"{key}.json" if cache is not None else None
+    if kept is not None and kept.is_file():
+        try:
+            return [(int(n), str(kind), str(masked)) for n, kind, masked in json.loads(kept.read_text())]
+        except (OSError, ValueError, TypeError):
+            pass
+    found = [(n, kind, match.group(0)[:-4] + "XXXX")
+             for n, text in enumerate(page_texts(pdf)) for match, kind in find_personnummer(text)]
+    if kept is not None:
+        write_bytes(kept, json.dumps(found).encode())
+    return found
+
+
+def check_public(meeting: LoadedSammantrade, parts: list[Part], cache: Path | None = None) -> None:
     """Stop (ReviewError, exit 8) on a personnummer or samordningsnummer in any public part.
 
     Every page of every part is searched, bilagor included; utelämnade points are not in the
     public version (their notice page is). The message names the page of the public version
-    and where it is in its point.
+    and where it is in its point. The parts are read two at a time (pdftotext, one per core).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
+    readable = [part for part in parts if part.pdf is not None]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        scanned = list(pool.map(lambda part: scan_pdf(part.pdf, cache), readable))
     found = []
-    for part in parts:
-        if part.pdf is None:
-            continue
-        labels = dict(_labels_of(part.pdf)) if part.punkt is not None and not part.notice else {}
-        current = ""
-        for n, text in enumerate(page_texts(part.pdf)):
-            current = labels.get(n, current)
-            for match, kind in find_personnummer(text):
-                masked = match.group(0)[:-4] + "XXXX"
-                where = f"{part.stamp}" + (f", {current.rstrip(':')}" if current.startswith("Bilaga") else "")
-                found.append(f"sida {part.first + n + 1} ({where}, sida {n + 1} av {part.pages}): "
-                             f"{kind} {masked}")
+    for part, hits in zip(readable, scanned, strict=True):
+        assert part.pdf is not None
+        labels = sorted(_labels_of(part.pdf)) if part.punkt is not None and not part.notice else []
+        for n, kind, masked in hits:
+            current = next((prefix for start, prefix in reversed(labels) if start <= n), "")
+            where = f"{part.stamp}" + (f", {current.rstrip(':')}" if current.startswith("Bilaga") else "")
+            found.append(f"sida {part.first + n + 1} ({where}, sida {n + 1} av {part.pages}): {kind} {masked}")
     if found:
         raise ReviewError(
             "den offentliga versionen av sammanträdeshandlingarna innehåller personnummer och får inte "
@@ -977,6 +1008,13 @@ def write_agenda_manifest(outputs: AgendaOutputs, meeting: LoadedSammantrade, re
     }
     write_bytes(outputs.manifest, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return outputs.manifest
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _read_json(path: Path) -> dict:

@@ -136,6 +136,7 @@ def test_kallelse_lists_the_points_in_the_order_of_the_yaml(built):
     assert "Diarienummer FSN 2023-01234" in point4
     assert f"Handlingar bifogas inte (utelämnade enligt {GROUND})." in point4
     assert "Olof Exempel föreslås justera." in text[positions[1]:positions[2]]
+    assert not (out / ".beslut-arbete").exists()  # the run's staging folder is gone
 
 
 def test_kallelse_passes_the_validator_as_pdfa_2a_and_pdfua_1(built):
