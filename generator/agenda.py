@@ -45,9 +45,7 @@ from .bundle import A4, STAMP_MARGIN, STAMP_PADDING, STAMP_SIZE, register_stamp_
 from .conformance import claim_pdfua, validate_pdf
 from .content import LoadedArende, load_organisationer
 from .errors import (
-    BeslutError,
     BundleError,
-    ContentError,
     ConversionError,
     EnvironmentProblem,
     ReviewError,
@@ -1023,6 +1021,3 @@ def _read_json(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-__all__ = ["AgendaResult", "build_agenda", "validate_agenda", "BeslutError", "ContentError"]

@@ -1,6 +1,6 @@
 """The sammanträden in ``beslut web``: list, create, order the points, build, download.
 
-A meeting is its ``sammantrade.yaml`` (``generator.sammantrade``); every change made here
+A meeting is its sammantrade.yaml (``generator.sammantrade``); every change made here
 is read from the file, changed, checked against the version the page showed (a second
 tab's change is never overwritten silently) and written back whole. Building runs
 ``agenda.build_agenda`` as a background job on a pooled converter, like an ärende's build.
