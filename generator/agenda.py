@@ -256,6 +256,7 @@ def ensure_handlingar(loaded: LoadedArende, organisationer_path: Path, out: Path
                                 only=[loaded.organisation.id] if loaded.shared else None,
                                 bundle=True, templates=templates)
     report = pipeline.run(plan, workers=1, converter_factory=lambda: _Borrowed(converter))
+    release_memory()  # pypdf's bundle of this ärende is gone; do not carry its pages into the next
     if report.failed:
         failed = report.failed[0]
         kind = {4: TemplateError, 5: ConversionError, 7: EnvironmentProblem, 8: ReviewError}.get(
@@ -567,6 +568,22 @@ def assemble(parts: list[Part], target: Path, *, title: str, language: str = "sv
     stamp beside the "Bilaga N" stamp it may have. PDF/UA-1 is claimed only when the validator
     passes the result (``conformance.claim_pdfua``).
     """
+    untagged = write_assembled(parts, target, title=title, language=language)
+    tagged = not untagged
+    release_memory()  # qpdf's objects are freed; give the pages back before the validator reads the file
+    failures = claim_pdfua(target, title=title) if tagged else [("untagged", "delar saknar taggar")]
+    release_memory()
+    warnings = []
+    if not tagged:
+        warnings.append(f"{target.name} blir inte taggad, eftersom någon del saknar taggar ({'; '.join(untagged)}).")
+    return Package(pdfua=tagged and not failures, failures=failures, tagged=tagged, warnings=warnings)
+
+
+def write_assembled(parts: list[Part], target: Path, *, title: str, language: str) -> list[str]:
+    """Write the assembled PDF (``assemble``); return the titles of the parts without tags.
+
+    Every pikepdf object lives in this function, so all of qpdf's memory is free on return.
+    """
     with ExitStack() as stack:
         out = stack.enter_context(pikepdf.new())
         sources: dict[int, pikepdf.Pdf] = {}
@@ -601,11 +618,22 @@ def assemble(parts: list[Part], target: Path, *, title: str, language: str = "sv
         with atomic_target(target) as tmp:
             out.save(tmp, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
                      compress_streams=True)
-    failures = claim_pdfua(target, title=title) if tagged else [("untagged", "delar saknar taggar")]
-    warnings = []
-    if not tagged:
-        warnings.append(f"{target.name} blir inte taggad, eftersom någon del saknar taggar ({'; '.join(untagged)}).")
-    return Package(pdfua=tagged and not failures, failures=failures, tagged=tagged, warnings=warnings)
+    return untagged
+
+
+def release_memory() -> None:
+    """Return freed heap memory to the system (glibc's ``malloc_trim``; nothing elsewhere).
+
+    qpdf and the validator free what they used, but glibc keeps the pages in its arenas: a
+    package of 2,000 pages left the process 220 MiB larger than before, which then stood
+    under the next step's peak. Trimmed, it is back within a few MiB.
+    """
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 @contextmanager
