@@ -240,11 +240,20 @@ def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
     att varje bilaga finns. Felen skrivs ut med fil, rad och fält. För ett gemensamt
     ärende kontrolleras varje organisations version, och det som var och en ändrar visas.
     Är ÄRENDE ett utskick (en mapp med utskick.yaml) kontrolleras fält, mottagare och
-    kopplingsfält.
+    kopplingsfält; är det ett sammanträde (sammantrade.yaml) kontrolleras det som
+    "beslut agenda" kontrollerar innan något skrivs.
     """
     from . import pipeline
+    from .sammantrade import is_sammantrade
     from .wording import wording_for
 
+    if is_sammantrade(arende):
+        from .agenda import validate_agenda
+
+        meeting = validate_agenda(arende, organisationer)
+        click.echo(f"OK: {meeting.source} (sammanträde {meeting.sammantrade.datum.isoformat()}, "
+                   f"{len(meeting.punkter)} punkter).")
+        return
     if is_utskick(arende):
         utskick, recipients = pipeline.validate_utskick(arende, organisationer)
         click.echo(f"OK: {utskick.source} (följebrev till {len(recipients)} mottagare).")

@@ -398,3 +398,16 @@ def test_bad_points_are_refused_with_their_line(tmp_path):
     assert "'föredragande: <namn, titel>'" in text
     assert "'utelämnad' gäller bara en punkt med ett ärende" in text
     assert {e.field for e in error.located()} >= {"punkter[1].punkt", "punkter[2]", "punkter[3]"}
+
+
+def test_validate_command_checks_a_sammantrade(tmp_path):
+    folder = make_content(tmp_path, bilaga_pages=["Karta"])
+    registry = str(tmp_path / "content" / "organisationer.yaml")
+    result = CliRunner().invoke(main, ["validate", str(folder), "--organisationer", registry])
+    assert result.exit_code == 0, result.output
+    assert "sammanträde 2023-10-24, 5 punkter" in result.output
+    data = yaml.safe_load((folder / "sammantrade.yaml").read_text(encoding="utf-8"))
+    data["kallelsedatum"] = "2023-10-23"
+    (folder / "sammantrade.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(folder), "--organisationer", registry])
+    assert result.exit_code == 3 and "senast 2023-10-19" in result.output
