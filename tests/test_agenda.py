@@ -7,6 +7,7 @@ would (pdftotext, the outline, page labels, the validator) and compare it with t
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -411,3 +412,28 @@ def test_validate_command_checks_a_sammantrade(tmp_path):
     (folder / "sammantrade.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     result = CliRunner().invoke(main, ["validate", str(folder), "--organisationer", registry])
     assert result.exit_code == 3 and "senast 2023-10-19" in result.output
+
+
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+def test_the_stamp_lies_at_the_visual_top_right_of_a_rotated_page(tmp_path, rotate):
+    from generator.agenda import Part, assemble
+
+    plain = write_pdf(tmp_path / "plain.pdf", ["Kallelse"])
+    turned = write_pdf(tmp_path / "turned.pdf", ["Vriden sida"])
+    with pikepdf.open(turned, allow_overwriting_input=True) as pdf:
+        pdf.pages[0].obj.Rotate = rotate
+        pdf.save(turned)
+    parts = [Part(plain, "Kallelse", "Kallelse", "Kallelse:"), Part(plain, "Innehåll", "Innehåll", "Innehåll:"),
+             Part(turned, "3. Vriden", "Punkt 3", "Punkt 3:")]
+    target = tmp_path / "paket.pdf"
+    package = assemble(parts, target, title="Test")
+    assert not package.tagged
+    html = subprocess.run(["pdftotext", "-bbox", "-f", "3", "-l", "3", str(target), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    size = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', html)
+    width, height = float(size.group(1)), float(size.group(2))
+    word = re.search(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">Punkt<', html)
+    assert word, html
+    x, y = float(word.group(1)), float(word.group(2))
+    assert x > width / 2 and y < 60, (rotate, x, y, width, height)
+    assert "Punkt 3 · sida 1 av 1" in pdf_text(target, 3, 3)
