@@ -240,11 +240,20 @@ def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
     att varje bilaga finns. Felen skrivs ut med fil, rad och fält. För ett gemensamt
     ärende kontrolleras varje organisations version, och det som var och en ändrar visas.
     Är ÄRENDE ett utskick (en mapp med utskick.yaml) kontrolleras fält, mottagare och
-    kopplingsfält.
+    kopplingsfält; är det ett sammanträde (sammantrade.yaml) kontrolleras det som
+    "beslut agenda" kontrollerar innan något skrivs.
     """
     from . import pipeline
+    from .sammantrade import is_sammantrade
     from .wording import wording_for
 
+    if is_sammantrade(arende):
+        from .agenda import validate_agenda
+
+        meeting = validate_agenda(arende, organisationer)
+        click.echo(f"OK: {meeting.source} (sammanträde {meeting.sammantrade.datum.isoformat()}, "
+                   f"{len(meeting.punkter)} punkter).")
+        return
     if is_utskick(arende):
         utskick, recipients = pipeline.validate_utskick(arende, organisationer)
         click.echo(f"OK: {utskick.source} (följebrev till {len(recipients)} mottagare).")
@@ -457,6 +466,46 @@ def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
 
 
 @main.command()
+@click.argument("sammantrade", metavar="SAMMANTRÄDE", type=click.Path(path_type=Path))
+@common_options
+@reports_errors
+def agenda(sammantrade: Path, organisationer: Path, out: Path, mallar: Path | None) -> None:
+    """Skapa kallelse och föredragningslista, och sammanträdeshandlingarna.
+
+    SAMMANTRÄDE är mappen med sammantrade.yaml (content/sammantraden/<namn>/). Skriver
+    OUT/sammantraden/<namn>/: kallelse.docx och kallelse.pdf (med föredragningslistan),
+    sammantradeshandlingar.pdf (kallelsen, innehållsförteckning och varje ärendes
+    handlingar i dagordningens ordning) och sammantradeshandlingar-offentlig.pdf (där
+    utelämnade punkter ersätts av en sida som anger lagrummet), samt en
+    tillgänglighetsrapport och manifest.json.
+
+    Allt kontrolleras först: att ärendena finns, hör till organisationen och saknar stopp i
+    granskningen, att diarienumren är unika, att ärendena är utfärdade före sammanträdet och
+    att kallelsen går ut i tid. Hittas personnummer i den offentliga versionen skrivs inget
+    (slutkod 8). Ett ärendes handlingar återanvänds om inget i ärendet har ändrats.
+
+    \b
+    Exempel:
+      beslut agenda content/sammantraden/2023-10-forskolenamnden
+    """
+    with early_converter(True) as converters:
+        from .agenda import build_agenda
+
+        def progress(text: str) -> None:
+            click.echo(f"  {text}", err=True)
+
+        result = build_agenda(sammantrade, organisationer, out, templates=mallar,
+                              converter_factory=converters, on_progress=progress)
+    for warning in result.warnings:
+        click.secho(f"Varning: {warning}", fg="yellow", err=True)
+    for name in result.reused:
+        click.echo(f"Återanvände handlingarna för {name} (oförändrat).")
+    for path in result.files:
+        click.echo(f"Skrev {path}")
+    click.echo(f"Klart. Manifest: {result.manifest}")
+
+
+@main.command()
 @click.argument("mapp", metavar="MAPP", required=False,
                 type=click.Path(file_okay=False, path_type=Path))
 @reports_errors
@@ -493,9 +542,11 @@ def templates(mapp: Path | None) -> None:
 @click.argument("mapp", metavar="MAPP", type=click.Path(path_type=Path))
 @click.option("--organisation", "org_ids", multiple=True, required=True, metavar="ID",
               help="Organisationens id i registret. Upprepa flaggan för ett gemensamt ärende.")
+@click.option("--sammantrade", "sammantrade", is_flag=True,
+              help="Skapa ett sammanträde (sammantrade.yaml med de vanliga punkterna) i stället för ett ärende.")
 @registry_option
 @reports_errors
-def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path) -> None:
+def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path, sammantrade: bool = False) -> None:
     """Skapa ett nytt ärende att fylla i, utan att kopiera ett gammalt.
 
     Skriver MAPP/arende.yaml med en kommentar vid varje fält (vilken rubrik det blir i
@@ -512,6 +563,13 @@ def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path) -> None:
     """
     from . import scaffold
 
+    if sammantrade:
+        if len(org_ids) != 1:
+            fail("ett sammanträde hålls av en organisation: ange en --organisation.", 2)
+        for path in scaffold.create_sammantrade(mapp, org_ids[0], load_organisationer(organisationer)):
+            click.echo(f"Skrev {path}")
+        click.echo(f"Lägg till ärendena under 'punkter' och bygg sedan med: beslut agenda {mapp}")
+        return
     files = scaffold.create_arende(mapp, list(org_ids), load_organisationer(organisationer))
     for path in files:
         click.echo(f"Skrev {path}")

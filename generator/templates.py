@@ -91,6 +91,14 @@ def check_template_dir(folder: Path | None) -> list[Path]:
             problems += [f"{path}: Word vill reparera filen: {finding.describe()}"
                          for finding in docx_errors(template_findings(path, name))]
         checked.append(path)
+    kallelse = folder / "kallelse.docx"
+    try:
+        from .agenda import check_kallelse_template
+
+        problems += [f"{kallelse}: {p}" for p in check_kallelse_template(kallelse)]
+    except TemplateError as e:
+        problems.append(e.format())
+    checked.append(kallelse)
     if problems:
         raise TemplateError("\n".join(problems))
     return checked

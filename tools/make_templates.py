@@ -412,6 +412,54 @@ def build_foljebrev() -> Document:
     return doc
 
 
+def build_kallelse() -> Document:
+    """Return the template of a kallelse to a sammanträde, with its föredragningslista.
+
+    The points are headings "1. Rubrik" followed by their diarienummer, föredragande and,
+    where the chair left the handlingar out, the ground; see ``generator/agenda.py``.
+    """
+    doc = new_template(
+        "Göteborgs Stad {{ organisation }}, kallelse {{ datum }}",
+        [("Kallelse", True), ("Datum {{ kallelsedatum }}", False)],
+        [("{{ organisation }}", True), ("Sekreterare: {{ sekreterare }}", False)],
+    )
+    doc.add_paragraph("Kallelse till sammanträde", style="Heading 1").paragraph_format.space_before = Pt(30)
+    doc.add_paragraph("{{ organisation }} kallas till sammanträde.")
+    for label, tag in (("Datum", "datum"), ("Tid", "tid"), ("Plats", "plats"),
+                       ("Ordförande", "ordforande"), ("Sekreterare", "sekreterare")):
+        para = doc.add_paragraph()
+        para.paragraph_format.space_after = Pt(2)
+        para.add_run(f"{label}: ").bold = True
+        para.add_run(f"{{{{ {tag} }}}}")
+    doc.add_paragraph("Kallade", style="Heading 2")
+    doc.add_paragraph("Ledamöter", style="Heading 3")
+    doc.add_paragraph("{%p for namn in ledamoter %}")
+    doc.add_paragraph("{{ namn }}", style="List Bullet")
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p if ersattare %}")
+    doc.add_paragraph("Ersättare", style="Heading 3")
+    doc.add_paragraph("{%p for namn in ersattare %}")
+    doc.add_paragraph("{{ namn }}", style="List Bullet")
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("Föredragningslista", style="Heading 2")
+    doc.add_paragraph("{%p for punkt in punkter %}")
+    doc.add_paragraph("{{ punkt.nummer }}. {{ punkt.rubrik }}", style="Heading 3")
+    for condition, text in (("punkt.arende", "Diarienummer {{ punkt.diarienummer }}"),
+                            ("punkt.foredragande", "Föredragande: {{ punkt.foredragande }}"),
+                            ("punkt.utelamnad", "Handlingar bifogas inte (utelämnade enligt {{ punkt.utelamnad }})."),
+                            ("punkt.utan_handlingar", "Ärendet har inga handlingar."),
+                            ("punkt.text", "{{ punkt.text }}")):
+        doc.add_paragraph(f"{{%p if {condition} %}}")
+        doc.add_paragraph(text).paragraph_format.space_after = Pt(2)
+        doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("Välkomna!").paragraph_format.space_before = Pt(18)
+    doc.add_paragraph("{{ ordforande }}", style="Underskrift")
+    doc.add_paragraph("Ordförande")
+    return doc
+
+
 def add_top_line(doc) -> None:
     """Start the body with an empty 1 pt paragraph, before the header block's table.
 
@@ -495,6 +543,7 @@ def main() -> None:
     save_template(build_beslutsunderlag(), "beslutsunderlag.docx",
                   "Mall: beslutsunderlag och tjänsteutlåtande", record, overwrite)
     save_template(build_foljebrev(), "foljebrev.docx", "Mall: följebrev", record, overwrite)
+    save_template(build_kallelse(), "kallelse.docx", "Mall: kallelse och föredragningslista", record, overwrite)
     RECORD.write_text("".join(f"{sha}  {name}\n" for name, sha in sorted(record.items())))
 
 
