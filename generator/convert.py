@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from unoserver.client import UnoClient
 
@@ -98,6 +98,28 @@ def libreoffice_available() -> bool:
     return shutil.which("soffice") is not None and importlib.util.find_spec("uno") is not None
 
 
+class PdfConverter(Protocol):
+    """What the engine needs of a converter: ``Converter``, or a wrapper lent by a pool.
+
+    mypy checks every implementation against this, so a wrapper that forgets a method
+    fails in CI instead of silently falling back to a slower route at run time.
+    """
+
+    def __enter__(self) -> PdfConverter: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def start(self) -> None:
+        """Start LibreOffice now (the first conversion would otherwise)."""
+
+    def to_pdf(self, src: Path, dst: Path, *, pdfa: bool = True, title: str | None = None,
+               when: date | None = None) -> Path:
+        """Convert ``src`` to the finished PDF ``dst``."""
+
+    def export_pdf(self, src: Path, out: Path, *, options: tuple[str, ...] = ()) -> Path:
+        """Export the .docx ``src`` as LibreOffice writes it (not finished) to ``out``."""
+
+
 class Converter:
     """A warm LibreOffice (unoserver) that converts documents to PDF; use as a context manager.
 
@@ -128,7 +150,7 @@ class Converter:
     def __enter__(self) -> Converter:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:

@@ -38,10 +38,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pikepdf
 from lxml import etree
+
+if TYPE_CHECKING:
+    from .convert import PdfConverter
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -607,7 +610,7 @@ class BatchResult:
     """Why the composed route was not taken (or not for all letters), for benchmarks and tests."""
 
 
-def convert_letters(converter, letters: list[tuple[Path, Path]], workdir: Path,
+def convert_letters(converter: PdfConverter, letters: list[tuple[Path, Path]], workdir: Path,
                     on_done: Callable[[Path], None] | None = None, batch: int | None = None) -> BatchResult:
     """Convert letters ((docx, pdf) pairs from one template) to PDF/A, as ``Converter.to_pdf`` would, fast.
 

@@ -49,6 +49,7 @@ TEXT_WIDTH_TWIPS = 9072
 SHORT_LIST = 6
 """Lists with at most this many items are kept together on one page."""
 _FOOTNOTES_RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _ALIGN = {"text-align:left": "left", "text-align:right": "right", "text-align:center": "center"}
 
 
@@ -198,7 +199,7 @@ class MarkdownRenderer:
     def new_footnote_id(self) -> int:
         """Return the id of a new footnote, unique in the document."""
         if self._footnotes is None:
-            footnotes = etree.fromstring(self._footnotes_part().blob)
+            footnotes = _declaring_r(etree.fromstring(self._footnotes_part().blob))
             ids = [int(f.get(qn("w:id"))) for f in footnotes.iter(qn("w:footnote"))]
             self._footnotes = footnotes
             self._next_footnote = max([0, *ids]) + 1
@@ -230,7 +231,7 @@ class MarkdownRenderer:
         from docx.opc.packuri import PackURI
         from docx.opc.part import Part
 
-        empty = (f'<w:footnotes xmlns:w="{qn("w:p")[1:].split("}")[0]}">'
+        empty = (f'<w:footnotes xmlns:w="{qn("w:p")[1:].split("}")[0]}" xmlns:r="{_R}">'
                  '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
                  '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>'
                  '</w:r></w:p></w:footnote></w:footnotes>')
@@ -240,9 +241,26 @@ class MarkdownRenderer:
         part.relate_to(new, _FOOTNOTES_RT)
         return new
 
-    def link_rid(self, url: str) -> str:
-        """Return the relationship id of an external hyperlink to ``url``."""
-        return self.document.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    def link_rid(self, url: str, in_footnote: bool = False) -> str:
+        """Return the relationship id of an external hyperlink to ``url``.
+
+        A link in a footnote is a relationship of the footnotes part, not of the body's.
+        """
+        part = self._footnotes_part() if in_footnote else self.document.part
+        return part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+
+
+def _declaring_r(root):
+    """Return ``root`` declaring the ``r:`` namespace (a copy with it added if it lacks it).
+
+    Readers such as docx2python look ``r`` up on every part they read, used or not.
+    """
+    if root.nsmap.get("r") == _R:
+        return root
+    declaring = etree.Element(root.tag, root.attrib, nsmap={**root.nsmap, "r": _R})
+    declaring.text = root.text
+    declaring.extend(list(root))
+    return declaring
 
 
 def _escape_list_item(text: str) -> str:
@@ -494,7 +512,7 @@ class _Writer:
 
     def _open_hyperlink(self, url: str):
         element = OxmlElement("w:hyperlink")
-        element.set(qn("r:id"), self.renderer.link_rid(url))
+        element.set(qn("r:id"), self.renderer.link_rid(url, self.in_footnote))
         self.current_paragraph()._p.append(element)
         return element
 

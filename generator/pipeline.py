@@ -13,6 +13,7 @@ decides every output path and name once; running produces, commits and reports. 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from .content import (
@@ -27,7 +28,7 @@ from .jobs import Plan, check_out_folder, plan_letters, plan_papers
 from .mail import check_sender
 from .model import Organisation
 from .review import check_publishable, review_arende
-from .runner import Report, run_plan
+from .runner import ConverterFactory, Report, run_plan
 
 
 def validate_arende(arende_path: Path, organisationer_path: Path,
@@ -103,7 +104,8 @@ def _input_folders(folder: Path, organisationer_path: Path) -> list[Path]:
 
 
 def run(plan: Plan, *, workers: int | None = None, show_progress: bool = False,
-        converter_factory=None, on_progress=None) -> Report:
+        converter_factory: ConverterFactory | None = None,
+        on_progress: Callable[[str, int, int], None] | None = None) -> Report:
     """Run ``plan``: render, convert, bundle, commit, write the manifest; return the report."""
     return run_plan(plan, workers=workers, show_progress=show_progress,
                     converter_factory=converter_factory, on_progress=on_progress)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import jinja2
 from docxtpl import DocxTemplate
+from lxml import etree
 
 from .bilagor import PlannedBilaga
 from .content import LoadedArende
@@ -99,15 +100,36 @@ def set_properties(template: DocxTemplate, *, title: str, author: str, when) -> 
     stamp = datetime.combine(when, time(0, 0))
     props.title = title
     props.author = author
-    props.last_modified_by = author
     props.language = LANGUAGE
     props.created = stamp
     props.modified = stamp
-    props.last_printed = stamp
-    props.revision = 1
     props.comments = ""
-    props.keywords = ""
     props.subject = ""
+    for name, value in (("lastModifiedBy", author), ("lastPrinted", f"{stamp.isoformat()}Z"),
+                        ("revision", "1"), ("keywords", "")):
+        set_core_property(props._element, name, value)
+
+
+CORE_PROPERTIES = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+"""The namespace of cp:lastModifiedBy, cp:revision … in docProps/core.xml."""
+
+
+def set_core_property(core, name: str, value: str) -> None:
+    """Set cp:``name`` of the core properties element ``core`` to ``value``, in the right namespace.
+
+    python-docx writes these through its global ``cp`` prefix, which docxcompose (imported
+    by docxtpl) rebinds to the custom-properties namespace (python-docx #1037, docxcompose
+    #101): Word then sees an unknown element and the real one stays empty. So they are
+    written here by namespace URI, and any copy in another namespace is removed.
+    """
+    tag = f"{{{CORE_PROPERTIES}}}{name}"
+    for child in list(core):
+        if isinstance(child.tag, str) and child.tag != tag and child.tag.endswith(f"}}{name}"):
+            core.remove(child)
+    element = core.find(tag)
+    if element is None:
+        element = etree.SubElement(core, tag)
+    element.text = value
 
 
 def render_docx(

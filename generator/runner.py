@@ -32,6 +32,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pypdf import PdfReader
 from rich.console import Console
@@ -42,13 +43,19 @@ from .bundle import BundlePart, PartsAhead, write_bundle
 from .cache import BilagaCache
 from .errors import BeslutError, BundleError, ConversionError, EnvironmentProblem, describe_os_error
 from .files import sha256_file, write_bytes
-from .jobs import Job, LetterJob, PaperJob, Plan
+from .jobs import Job, LetterJob, Outputs, PaperJob, Plan
 from .letterbatch import convert_letters
 from .letters import render_letter
 from .mail import write_eml
 from .render import render_beslutsunderlag
 from .runtemp import process_folder, run_dir
 from .watermark import convert_draft
+
+if TYPE_CHECKING:
+    from .convert import PdfConverter
+
+ConverterFactory = Callable[[], "PdfConverter"]
+"""Returns a new converter (``convert.Converter`` or a pool's lent one), one per thread."""
 
 STAGING_DIR = ".beslut-arbete"
 """The folder in ``out/`` where a run writes before it commits (removed when it ends)."""
@@ -67,6 +74,8 @@ class Outcome:
 
     recipient: str
     name: str
+    outputs: Outputs
+    """Where each of its files goes, by role (paper, PDF, handlingar.pdf, report, e-mail)."""
     files: list[Path] = field(default_factory=list)
     error: str | None = None
     exit_code: int = EXIT_OK
@@ -125,7 +134,7 @@ def run_plan(
     *,
     workers: int | None = None,
     show_progress: bool = False,
-    converter_factory: Callable | None = None,
+    converter_factory: ConverterFactory | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> Report:
     """Run every job of ``plan``, commit what succeeded, write the manifest; return the report.
@@ -135,7 +144,8 @@ def run_plan(
     stage ("docx", then "pdf"), e.g. for a progress bar in the web page.
     """
     workers = workers or default_workers()
-    outcomes = {job.recipient: Outcome(recipient=job.recipient, name=job.name, warnings=list(job.warnings))
+    outcomes = {job.recipient: Outcome(recipient=job.recipient, name=job.name, outputs=job.outputs,
+                                       warnings=list(job.warnings))
                 for job in plan.jobs}
     jobs = {job.recipient: job for job in plan.jobs}
     staging = _start_staging(plan.out)
@@ -180,7 +190,7 @@ def render_job(job: Job, docx: Path) -> None:
         render_letter(job.utskick, job.organisation, docx, job.template)
 
 
-def finish_job(job: Job, staging: Path, out: Path, converter, cache: BilagaCache,
+def finish_job(job: Job, staging: Path, out: Path, converter: PdfConverter, cache: BilagaCache,
                ahead: PartsAhead | None = None) -> list[str]:
     """Convert ``job``'s .docx to PDF/A and, for a paper with a bundle, write handlingar.pdf.
 
@@ -240,7 +250,7 @@ def _read_bilagor_ahead(plan: Plan, cache: BilagaCache) -> PartsAhead | None:
     return PartsAhead(parts) if parts else None
 
 
-def _bilaga_pdf(bilaga, converter, cache: BilagaCache) -> Path:
+def _bilaga_pdf(bilaga, converter: PdfConverter, cache: BilagaCache) -> Path:
     """Return the bilaga as a PDF: itself, or converted once per content (``cache``)."""
     if bilaga.source.suffix.lower() == ".pdf":
         return bilaga.source
@@ -332,7 +342,7 @@ def _in_letter_batch(job: Job) -> bool:
     return isinstance(job, LetterJob) and job.outputs.pdf is not None
 
 
-def _finish_letters(letters: list[Outcome], jobs: dict[str, Job], staging: Path, out: Path, converter,
+def _finish_letters(letters: list[Outcome], jobs: dict[str, Job], staging: Path, out: Path, converter: PdfConverter,
                     advance) -> None:
     """Convert letters to PDF/A in one go (``letterbatch``), then finish and record each one."""
     staged: dict[Path, tuple[Outcome, LetterJob]] = {}
@@ -368,12 +378,12 @@ class _Finishers:
     converter is closed by the thread that started it (LibreOffice dies with that thread).
     """
 
-    def __init__(self, count: int, factory: Callable | None):
+    def __init__(self, count: int, factory: ConverterFactory | None):
         if factory is None:
             from .convert import Converter
 
             factory = Converter
-        self._factory: Callable = factory
+        self._factory: ConverterFactory = factory
         self._queue: queue.Queue = queue.Queue()
         self._threads = [threading.Thread(target=self._serve, daemon=True) for _ in range(max(1, count))]
         self.count = len(self._threads)
@@ -410,8 +420,7 @@ class _Finishers:
             converter = None
             try:
                 converter = stack.enter_context(self._factory())
-                if hasattr(converter, "start"):
-                    converter.start()
+                converter.start()
             except Exception:  # noqa: BLE001 -- the first job meets the same problem and reports it
                 pass
             while (item := self._queue.get()) is not None:

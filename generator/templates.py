@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
+import zipfile
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -20,7 +23,10 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from .bilagor import PlannedBilaga
 from .content import LoadedArende, LoadedUtskick
 from .context import PAPER_VARIABLES, build_context
+from .docxcheck import DocxFinding, check_docx
+from .docxcheck import errors as docx_errors
 from .errors import TemplateError
+from .files import docx_bytes
 from .letters import LETTER_VARIABLES, build_letter_context
 from .markdown import HEADING_OFFSET, MarkdownRenderer, required_styles
 from .model import Arende, Organisation, Utskick
@@ -75,6 +81,9 @@ def check_template_dir(folder: Path | None) -> list[Path]:
             problems += [f"{path}: {p}" for p in _template_problems(path, name)]
         except TemplateError as e:
             problems.append(e.format())
+        else:  # only a template that opens is taken apart further
+            problems += [f"{path}: Word vill reparera filen: {finding.describe()}"
+                         for finding in docx_errors(template_findings(path, name))]
         checked.append(path)
     kallelse = folder / "kallelse.docx"
     try:
@@ -163,3 +172,45 @@ def _example_arende() -> LoadedArende:
 
 def _example_bilaga() -> PlannedBilaga:
     return PlannedBilaga(nummer=1, titel="Exempelbilaga", fil="bilaga.pdf", source=Path("bilaga.pdf"))
+
+
+def template_findings(path: Path, name: str) -> list[DocxFinding]:
+    """Return what Word would repair or warn about in the template at ``path`` and in an example rendered from it.
+
+    The checks of ``docxcheck.check_docx``: the template as saved, and, when that is clean,
+    the example document (a tag in the wrong place can render into XML Word repairs).
+    Empty for a file that is not a .docx at all (``_template_problems`` reports that).
+    """
+    if not zipfile.is_zipfile(path):
+        return []
+    findings = check_docx(path)
+    if not docx_errors(findings):
+        findings += [f for f in _example_findings(path, name) if f.repairs]
+    return findings
+
+
+def template_warnings(folder: Path | None) -> list[str]:
+    """Return the warnings (not errors) of ``template_findings`` for every template in ``folder``."""
+    folder = folder or default_template_dir()
+    return [f"{folder / name}: {finding.describe()}" for name in (BESLUTSUNDERLAG, FOLJEBREV)
+            for finding in template_findings(folder / name, name) if not finding.repairs]
+
+
+def _example_findings(path: Path, name: str) -> list[DocxFinding]:
+    """Return the findings of ``check_docx`` in the example document rendered from the template."""
+    try:
+        template = load_template(path)
+        markdown = MarkdownRenderer(template, _HEADING_OFFSETS[name])
+        if name == BESLUTSUNDERLAG:
+            context = build_context(_example_arende(), (_example_bilaga(),), markdown)
+        else:
+            utskick = LoadedUtskick(utskick=_EXAMPLE_UTSKICK, source=path, doc=YamlDocument(path, {}))
+            context = build_letter_context(utskick, _EXAMPLE_BOLAG, markdown)
+        render_template(template, context, path)
+        data = docx_bytes(template)
+    except Exception:  # the trial render reports why the example does not render
+        return []
+    with tempfile.TemporaryDirectory(prefix="beslut-mall-") as tmp:
+        example = Path(tmp) / "exempel.docx"
+        example.write_bytes(data)
+        return [replace(f, message=f"{f.message} (i ett exempel ifyllt med mallen)") for f in check_docx(example)]

@@ -21,7 +21,7 @@ import io
 import math
 import tempfile
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import docx
 import pikepdf
@@ -33,6 +33,9 @@ from reportlab.pdfgen import canvas
 
 from .bundle import register_stamp_font, without_null_mappings
 from .runtemp import run_dir
+
+if TYPE_CHECKING:
+    from .convert import PdfConverter
 
 WATERMARK_TEXT = "UTKAST"
 WATERMARK_SIZE = 96.0
@@ -128,10 +131,10 @@ def _header(section, kind):
     return section.header
 
 
-def convert_draft(converter, docx_path: Path, pdf: Path) -> Path:
+def convert_draft(converter: PdfConverter, docx_path: Path, pdf: Path) -> Path:
     """Convert the draft ``docx_path`` to the PDF/A ``pdf`` with a diagonal watermark; return ``pdf``.
 
-    ``converter`` is a ``convert.Converter``. It converts a copy without the header text
+    It converts a copy without the header text
     box (LibreOffice would draw it horizontally); the PDF then gets ``stamp_watermark``.
     """
     with tempfile.TemporaryDirectory(prefix="utkast-", dir=run_dir()) as work:

@@ -120,3 +120,15 @@ def all_paragraphs(document) -> list:
     from docx.text.paragraph import Paragraph
 
     return [Paragraph(p, document._body) for p in document.element.body.iter(qn("w:p"))]
+
+
+def assert_opens_in_word(path: Path) -> None:
+    """Assert that Word opens the .docx at ``path`` without a repair prompt or warning.
+
+    The check is ``generator.docxcheck.check_docx`` (openxml-audit, profile Microsoft 365,
+    and ISO 29500's rules beyond it). One line in the test of any new kind of document.
+    """
+    from generator.docxcheck import check_docx
+
+    findings = check_docx(path)
+    assert not findings, f"{path.name}:\n" + "\n".join(f"{f.severity}: {f.describe()}" for f in findings)

@@ -143,12 +143,33 @@ def test_new_tjansteutlatande_filled_previewed_built_and_downloaded(site, page, 
     expect(error).to_be_hidden()
     expect(page.locator("#felrubrik")).to_have_text("Inga fel: handlingarna går att skapa")
 
-    # Preview in the page (not saved).
+    # Preview in the page (not saved): the viewer shows the PDF the server sent.
+    sent = []
+
+    def keep(route):  # pass the request on; keep what the server answered
+        response = route.fetch()
+        sent.append(response.body())
+        route.fulfill(response=response)
+
+    page.route("**/forhandsgranska", keep)
     page.get_by_role("button", name="Förhandsgranska", exact=True).click()
-    expect(page.locator("#forhandsgranskning-status")).to_contain_text("klar", timeout=60_000)
+    expect(page.locator("#forhandsgranskning-status")).to_contain_text("klar (dokumentet)", timeout=60_000)
     frame = page.locator("#forhandsgranskning-ram")
     assert frame.get_attribute("src").startswith("blob:")
-    assert int(frame.get_attribute("data-bytes")) > 10_000
+    assert int(frame.get_attribute("data-bytes")) == len(sent[-1])
+    paper = PdfReader(io.BytesIO(sent[-1]))
+    assert "Tjänsteutlåtande" in paper.pages[0].extract_text() and paper.metadata.title == "Plan för trygg förskola"
+    assert not [o for o in paper.outline if isinstance(o, dict) and o.title.startswith("Bilaga")]
+
+    # Preview of handlingar.pdf: the paper followed by its stamped bilagor, with bookmarks.
+    page.get_by_role("button", name="Förhandsgranska handlingar.pdf").click()
+    expect(page.locator("#forhandsgranskning-status")).to_contain_text("klar (handlingar.pdf)", timeout=120_000)
+    assert int(frame.get_attribute("data-bytes")) == len(sent[-1])
+    bundle = PdfReader(io.BytesIO(sent[-1]))
+    assert [o.title for o in bundle.outline] == [
+        "Tjänsteutlåtande", "Bilaga 1 – Budgetunderlag", "Bilaga 2 – Kostnader för planen"]
+    assert "Utbildning" in "".join(p.extract_text() for p in bundle.pages[len(paper.pages):])
+    page.unroute("**/forhandsgranska")
 
     # Build: saves the form first, then the job page shows progress and the downloads.
     page.get_by_role("button", name="Spara och skapa handlingarna").click()
@@ -164,6 +185,10 @@ def test_new_tjansteutlatande_filled_previewed_built_and_downloaded(site, page, 
     assert "Budgetunderlag 2026" in text and "Utbildning" in text
     assert [o.title for o in reader.outline] == [
         "Tjänsteutlåtande", "Bilaga 1 – Budgetunderlag", "Bilaga 2 – Kostnader för planen"]
+    with page.expect_download() as info:
+        page.get_by_role("link", name="tillganglighetsrapport.txt").click()
+    report = Path(info.value.path()).read_text(encoding="utf-8")
+    assert "Bilaga 2" in report and "Kostnader för planen" in report
     saved = (site.content / "arenden" / "2026-02-ny-plan" / "arende.yaml").read_text(encoding="utf-8")
     assert "Eva Direktör" in saved and "fil: bilagor/Kostnader_2026.xlsx" in saved
 

@@ -215,7 +215,7 @@ def add_footnote_styles(doc) -> None:
 
 
 FOOTNOTES_XML = (
-    f'<w:footnotes {nsdecls("w")}>'
+    f'<w:footnotes {nsdecls("w", "r")}>'  # r: too, though unused: readers such as docx2python need it
     '<w:footnote w:type="separator" w:id="-1"><w:p><w:pPr><w:spacing w:after="0" w:line="240" '
     'w:lineRule="auto"/></w:pPr><w:r><w:separator/></w:r></w:p></w:footnote>'
     '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:pPr><w:spacing w:after="0" '
@@ -284,7 +284,24 @@ def remove_borders(table) -> None:
         el = OxmlElement(f"w:{edge}")
         el.set(qn("w:val"), "nil")
         borders.append(el)
-    table._tbl.tblPr.append(borders)
+    tbl_pr = table._tbl.tblPr
+    later = next((child for child in tbl_pr if child.tag in TBLPR_AFTER_BORDERS), None)
+    if later is None:
+        tbl_pr.append(borders)
+    else:
+        later.addprevious(borders)  # the schema's sequence: w:tblBorders before w:tblLook
+
+
+TBLPR_AFTER_BORDERS = {qn(f"w:{name}") for name in (
+    "shd", "tblLayout", "tblCellMar", "tblLook", "tblCaption", "tblDescription", "tblPrChange")}
+"""The children of w:tblPr that ISO 29500 puts after w:tblBorders."""
+
+
+def set_zoom(doc) -> None:
+    """Give w:zoom the w:percent ISO 29500 requires (python-docx's default has only w:val)."""
+    zoom = doc.settings.element.find(qn("w:zoom"))
+    if zoom is not None:
+        zoom.set(qn("w:percent"), "100")
 
 
 def cell_lines(cell, lines: list[tuple[str, bool]]) -> None:
@@ -305,6 +322,7 @@ def new_template(footer: str, left: list[tuple[str, bool]], right: list[tuple[st
     and ``right``, each a list of (text, bold) lines.
     """
     doc = Document()
+    set_zoom(doc)
     style_document(doc)
     add_footnotes_part(doc)
     set_page(doc)

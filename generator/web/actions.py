@@ -9,17 +9,23 @@ field); ``parse_problems`` turns each single error (``BeslutError.located``) int
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import os
 import queue
 import shutil
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from .. import pipeline
 from ..cache import BilagaCache
@@ -40,7 +46,11 @@ from ..runner import Report
 from ..send import format_plan, plan_send
 from ..templates import FOLJEBREV, template_path
 
+if TYPE_CHECKING:
+    from ..convert import PdfConverter
+
 log = logging.getLogger("beslut.web")
+T = TypeVar("T")
 
 # --- validation messages -------------------------------------------------------------------
 
@@ -190,60 +200,125 @@ def _renamed(problems: list[Problem], copy: Path, folder: Path, shown_as: Callab
 # --- converters ----------------------------------------------------------------------------
 
 
+JOB, URGENT = 1, 0
+"""Priorities of a converter's calls: a preview or a bilaga check goes before a build's next conversion."""
+
+
+class _OwnedConverter:
+    """One converter and the long-lived thread that owns it: every call runs in that thread.
+
+    LibreOffice dies with the thread that started it (``PR_SET_PDEATHSIG`` is per thread),
+    so a converter used from request threads would start LibreOffice again and again as
+    those threads come and go. Here it starts, restarts and stops only in its own thread,
+    which lives as long as the server. Calls wait in a priority queue: urgent ones (a
+    preview) are taken before a build's next conversion, never behind a whole letter run.
+    """
+
+    def __init__(self, index: int, factory: Callable[[], PdfConverter]):
+        self.converter = factory()
+        self.waiting = 0
+        """Calls queued or running (to lend urgent work to the least busy converter)."""
+        self._calls: queue.PriorityQueue = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._serve, name=f"beslut-omvandlare-{index}", daemon=True)
+        self._thread.start()
+
+    def call(self, priority: int, fn: Callable[[PdfConverter], T], timeout: float | None = None) -> T:
+        """Run ``fn(converter)`` in the owner thread and return its result (or raise its error).
+
+        Raise ``Busy`` if it has not started within ``timeout`` seconds (it is then dropped).
+        """
+        future: Future = Future()
+        with self._lock:
+            self.waiting += 1
+        self._calls.put((priority, next(self._order), fn, future))
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            if future.cancel():
+                raise Busy() from None
+            return future.result()
+
+    def stop(self, wait: float) -> None:
+        """Stop after the calls already queued (waiting up to ``wait`` s), then close the converter."""
+        self._calls.put((JOB + 1, next(self._order), None, None))
+        self._thread.join(wait)
+        if self._thread.is_alive():  # stuck in a conversion: stop LibreOffice from here
+            self.converter.__exit__(None, None, None)
+
+    def _serve(self) -> None:
+        try:
+            while True:
+                _, _, fn, future = self._calls.get()
+                if fn is None:
+                    break
+                try:
+                    if future.set_running_or_notify_cancel():
+                        try:
+                            future.set_result(fn(self.converter))
+                        except BaseException as e:  # noqa: BLE001 - handed to the caller
+                            future.set_exception(e)
+                finally:
+                    with self._lock:
+                        self.waiting -= 1
+        finally:
+            self.converter.__exit__(None, None, None)
+
+
 class ConverterPool:
     """A small, bounded set of warm LibreOffice converters shared by every request.
 
-    ``borrow`` waits up to ``timeout`` seconds for a free converter and raises ``Busy``
-    otherwise, so a page never hangs on a full server.
+    Each converter lives in its own thread for the server's life (``_OwnedConverter``).
+    A build borrows one for itself (``borrow``; waits up to ``timeout`` seconds, then
+    ``Busy``); a preview or a bilaga check borrows with ``urgent=True``: it shares the
+    least busy converter, and its conversions go before the build's next one.
     """
 
-    def __init__(self, size: int):
-        from ..convert import Converter
+    def __init__(self, size: int, factory: Callable[[], PdfConverter] | None = None):
+        if factory is None:
+            from ..convert import Converter
 
+            factory = Converter
         self.size = size
         self._closed = False
+        self._owners = [_OwnedConverter(i, factory) for i in range(size)]
         self._free: queue.Queue = queue.Queue()
-        self._all = [Converter() for _ in range(size)]
-        for conv in self._all:
-            self._free.put(conv)
+        for owner in self._owners:
+            self._free.put(owner)
 
     @contextmanager
-    def borrow(self, timeout: float = 60.0):
-        """Yield a free converter, waiting up to ``timeout`` seconds for one."""
+    def borrow(self, timeout: float = 60.0, *, urgent: bool = False) -> Iterator[PdfConverter]:
+        """Yield a converter: one for this caller alone, or with ``urgent`` a shared one that goes first."""
+        if urgent:
+            yield LentConverter(min(self._owners, key=lambda o: o.waiting), URGENT, timeout)
+            return
         try:
-            conv = self._free.get(timeout=timeout)
+            owner = self._free.get(timeout=timeout)
         except queue.Empty:
             raise Busy() from None
         try:
-            yield conv
+            yield LentConverter(owner, JOB)
         finally:
-            self._free.put(conv)
+            self._free.put(owner)
 
     def warm(self) -> None:
-        """Start every converter's LibreOffice now (the first start takes about a second)."""
+        """Start every converter's LibreOffice now and convert a sample (the first start takes about a second)."""
         sample = template_path(None, FOLJEBREV)
-        taken = [self._free.get() for _ in self._all]
         try:
             with tempfile.TemporaryDirectory(prefix="beslut-web-warm-") as tmp:
-                for conv in taken:
+                for owner in self._owners:
                     if not self._closed:
-                        conv.to_pdf(sample, Path(tmp) / "warm.pdf", pdfa=False)
+                        owner.call(JOB, lambda conv: conv.to_pdf(sample, Path(tmp) / "warm.pdf", pdfa=False))
         except Exception:  # noqa: BLE001 - the first real conversion reports the problem in Swedish
             log.warning("LibreOffice kunde inte värmas upp", exc_info=True)
-        finally:
-            for conv in taken:
-                self._free.put(conv)
 
     def close(self, wait: float = 30.0) -> None:
         """Stop every converter's LibreOffice, after waiting up to ``wait`` s for running work."""
         self._closed = True
         deadline = time.monotonic() + wait
-        for conv in self._all:
-            try:
-                self._free.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                pass
-            conv.close()
+        for owner in self._owners:
+            owner.stop(max(0.0, deadline - time.monotonic()))
 
 
 class Busy(Exception):
@@ -251,19 +326,35 @@ class Busy(Exception):
 
 
 class LentConverter:
-    """A pooled converter lent to one engine run: the run may not close it."""
+    """A pooled converter lent to one engine run: every call runs in the converter's own thread.
 
-    def __init__(self, converter):
-        self.converter = converter
+    The run may not close it (the pool owns it). A ``PdfConverter``: mypy checks that it
+    forwards every method the engine calls (``export_pdf`` for the letter batches).
+    """
+
+    def __init__(self, owner: _OwnedConverter, priority: int, timeout: float | None = None):
+        self._owner = owner
+        self._priority = priority
+        self._timeout = timeout
 
     def __enter__(self) -> LentConverter:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         pass  # the pool owns the converter
 
-    def to_pdf(self, src: Path, dst: Path, *, pdfa: bool = True, title: str | None = None) -> Path:
-        return self.converter.to_pdf(src, dst, pdfa=pdfa, title=title)
+    def _call(self, fn: Callable[[PdfConverter], T]) -> T:
+        return self._owner.call(self._priority, fn, self._timeout)
+
+    def start(self) -> None:
+        self._call(lambda conv: conv.start())
+
+    def to_pdf(self, src: Path, dst: Path, *, pdfa: bool = True, title: str | None = None,
+               when: date | None = None) -> Path:
+        return self._call(lambda conv: conv.to_pdf(src, dst, pdfa=pdfa, title=title, when=when))
+
+    def export_pdf(self, src: Path, out: Path, *, options: tuple[str, ...] = ()) -> Path:
+        return self._call(lambda conv: conv.export_pdf(src, out, options=options))
 
 
 Progress = Callable[[int, int, str], None]
@@ -273,14 +364,13 @@ STAGES = {"docx": "Skapar Word-filer", "pdf": "Skapar PDF"}
 """The engine's stages (``on_progress``) as the job page names them."""
 
 
-def _run(plan, converter, progress: Progress | None = None) -> Report:
+def _run(plan, converter: PdfConverter, progress: Progress | None = None) -> Report:
     """Run an engine plan with a pooled converter, reporting progress.
 
     Runs may overlap (each stages in its own folder); the job queue keeps one per ärende.
     """
-    lent = LentConverter(converter)
     on_progress = None if progress is None else stage_progress(progress, 2 if plan.needs_converter else 1)
-    return pipeline.run(plan, workers=1, converter_factory=lambda: lent, on_progress=on_progress)
+    return pipeline.run(plan, workers=1, converter_factory=lambda: converter, on_progress=on_progress)
 
 
 def stage_progress(progress: Progress, stages: int) -> Callable[[str, int, int], None]:
@@ -309,7 +399,7 @@ def report_problems(report: Report) -> list[Problem]:
 # --- bilagor -------------------------------------------------------------------------------
 
 
-def check_bilaga(path: Path, converter, out: Path) -> list[str]:
+def check_bilaga(path: Path, converter: PdfConverter, out: Path) -> list[str]:
     """Check an uploaded bilaga as handlingar.pdf will: type, damage, passwords, content.
 
     Return Swedish warnings; raise ``BeslutError`` (the CLI's ConversionError or
@@ -334,8 +424,8 @@ def accepted_suffixes() -> tuple[str, ...]:
 # --- preview and build ---------------------------------------------------------------------
 
 
-def preview_candidate(folder: Path, converter, texts: dict[str, str], organisationer_path: Path, org_id: str | None,
-                      out: Path, handlingar: bool, templates: Path | None,
+def preview_candidate(folder: Path, converter: PdfConverter, texts: dict[str, str], organisationer_path: Path,
+                      org_id: str | None, out: Path, handlingar: bool, templates: Path | None,
                       shown_as: Callable[[str], str]) -> tuple[bytes | None, list[Problem]]:
     """Return the preview PDF of the ärende as it would be with ``texts`` saved, or its problems.
 
@@ -352,7 +442,7 @@ def preview_candidate(folder: Path, converter, texts: dict[str, str], organisati
         return None, _renamed(problems, copy, folder, shown_as)
 
 
-def preview_pdf(loaded: LoadedArende, converter, out: Path, *, handlingar: bool = False,
+def preview_pdf(loaded: LoadedArende, converter: PdfConverter, out: Path, *, handlingar: bool = False,
                 templates: Path | None = None) -> tuple[bytes | None, list[Problem]]:
     """Return the PDF of the paper (or of handlingar.pdf) for ``loaded``, or the problems."""
     with tempfile.TemporaryDirectory(prefix="beslut-web-preview-") as tmp:
@@ -363,11 +453,15 @@ def preview_pdf(loaded: LoadedArende, converter, out: Path, *, handlingar: bool 
         report = _run(plan, converter)
         if report.failed:
             return None, report_problems(report)
-        return report.outcomes[0].files[-1].read_bytes(), []
+        made = report.outcomes[0].outputs
+        shown = made.bundle if handlingar else made.pdf
+        assert shown is not None, "the plan asked for this PDF"
+        return shown.read_bytes(), []
 
 
-def build_arende(folder: Path, organisationer_path: Path, out: Path, converter, *, templates: Path | None = None,
-                 utkast: bool = False, progress: Progress = lambda done, total, what: None) -> Report:
+def build_arende(folder: Path, organisationer_path: Path, out: Path, converter: PdfConverter, *,
+                 templates: Path | None = None, utkast: bool = False,
+                 progress: Progress = lambda done, total, what: None) -> Report:
     """Write .docx, PDF/A and handlingar.pdf for the ärende (each organisation's, if shared).
 
     A stopp-finding of the review refuses the build (``ReviewError``) unless ``utkast``,
@@ -409,7 +503,7 @@ def validate_utskick(folder: Path, organisationer_path: Path, till: list[str] | 
 
 
 def run_letters(folder: Path, organisationer_path: Path, out: Path, till: list[str] | None, *, pdf: bool,
-                converter, eml: bool = False, templates: Path | None = None,
+                converter: PdfConverter, eml: bool = False, templates: Path | None = None,
                 progress: Progress = lambda done, total, what: None) -> Report:
     """Write one följebrev per recipient (its PDF/A, its .eml) and the manifest, reporting progress.
 

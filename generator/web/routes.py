@@ -31,7 +31,7 @@ from .jobs import Job, QueueFull
 from .security import CSRF_FIELD, CSRF_HEADER, SAFE_NAME, csrf_ok, resolve_under, safe_filename
 
 SHARED_TAB = "gemensamt"
-DOWNLOADABLE = (".docx", ".pdf", ".json", ".eml")
+DOWNLOADABLE = (".docx", ".pdf", ".json", ".eml", ".txt")
 SEVERITY_LABEL = {"fel": "Fel", "stopp": "Stopp", "varning": "Varning"}
 
 
@@ -81,7 +81,7 @@ def post(path: str, endpoint, name: str | None = None) -> Route:
 
 def with_converter(request: Request, timeout: float, fn, first, *args):
     """Call ``fn(first, converter, *args)`` with a converter from the pool (in a worker thread)."""
-    with request.app.state.pool.borrow(timeout=timeout) as converter:
+    with request.app.state.pool.borrow(timeout=timeout, urgent=True) as converter:
         return fn(first, converter, *args)
 
 
