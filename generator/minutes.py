@@ -37,7 +37,7 @@ from .jobs import check_out_folder
 from .markdown import MarkdownRenderer
 from .protokoll import LoadedProtokoll, Paragraf, beslut_lead, display_name, load_protokoll, text_fields
 from .render import render_docx
-from .review import STOPP, VARNING, Finding, _placeholders, find_personnummer
+from .review import LIX_MIN_WORDS, LIX_THRESHOLD, STOPP, VARNING, Finding, _placeholders, find_personnummer
 from .runtemp import process_folder
 from .templates import template_path
 from .wording import wording_for
@@ -190,7 +190,7 @@ def _commit(staged: MinutesOutputs, outputs: MinutesOutputs, loaded: LoadedProto
 def review_protokoll(loaded: LoadedProtokoll) -> list[Finding]:
     """Return the findings in the protokoll's own text: personnummer and placeholders (stopp),
     myndighetsord (varning). The protokoll is a public document."""
-    from .readability import find_myndighetsord
+    from .readability import find_myndighetsord, lix, lix_label
 
     findings = []
     doc = loaded.doc
@@ -209,6 +209,14 @@ def review_protokoll(loaded: LoadedProtokoll) -> list[Finding]:
             findings.append(Finding(VARNING, "myndighetsord", name,
                                     f"'{word.text}' är ett myndighetsord; skriv hellre '{word.alternative}'.",
                                     doc.path, line))
+    for p in loaded.paragrafer:
+        if p.punkt.beslut:
+            value, words = lix(" ".join(p.punkt.beslut))
+            if words >= LIX_MIN_WORDS and value > LIX_THRESHOLD:
+                findings.append(Finding(VARNING, "lix", f"{p.label}.beslut",
+                                        f"beslutets LIX är {value} ({lix_label(value)}; målet är högst "
+                                        f"{LIX_THRESHOLD}). Skriv kortare meningar och enklare ord.",
+                                        doc.path, doc.line_of(("punkter", p.index, "beslut"))))
     return sorted(findings, key=lambda f: (f.severity != STOPP, f.line or 0))
 
 
