@@ -571,7 +571,7 @@ def minutes(sammantrade: Path, organisationer: Path, out: Path, mallar: Path | N
     for p in result.loaded.paragrafer:
         if p.rakning is not None:
             click.echo(f"Omröstning {p.label} ({p.rubrik}): {p.rakning.summary()}; utfall {p.rakning.utfall}"
-                       + (f" (ordförandens utslagsröst)" if p.rakning.utslagsrost else "") + ".")
+                       + (" (ordförandens utslagsröst)" if p.rakning.utslagsrost else "") + ".")
     anslag = result.loaded.anslag
     assert anslag is not None
     click.echo(f"Paragrafer {result.loaded.paragraf_range}. Anslaget sätts upp {anslag.uppsatt.isoformat()} "

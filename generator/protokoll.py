@@ -178,7 +178,7 @@ class Protokoll(Model):
     narvarande: Narvarande = Field(alias="närvarande")
     justerare: list[Text] = Field(min_length=1)
     justering: Justering
-    anslag: AnslagInfo = Field(default_factory=AnslagInfo)
+    anslag: AnslagInfo = Field(default_factory=lambda: AnslagInfo.model_validate({}))
     forsta_paragraf: int | None = Field(None, ge=1, le=100000, alias="första_paragraf")
     """The first § of this protokoll; needed only when it does not continue the year's series."""
     punkter: list[ProtokollPunkt] = Field(min_length=1)
@@ -550,13 +550,13 @@ class _Checker:
                     if group == "alla" or org.typ == group:
                         found.setdefault(org.id, Mottagare(org.namn, org))
             elif re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", item):
-                org = self.organisationer.find(item)
-                if org is None:
+                known = self.organisationer.find(item)
+                if known is None:
                     self.problem(f"{label}: okänd organisation '{item}'. {self.organisationer.did_you_mean(item)} "
                                  f"Grupper: {', '.join(EXPEDIERA_GRUPPER)}. Annan mottagare skrivs med namn, "
                                  "t.ex. 'Akten'.", (*at, "expedieras", i))
                 else:
-                    found.setdefault(org.id, Mottagare(org.namn, org))
+                    found.setdefault(known.id, Mottagare(known.namn, known))
             else:
                 found.setdefault(item.casefold(), Mottagare(item))
         return tuple(found.values())
