@@ -727,7 +727,14 @@ def web(organisationer: Path, out: Path, mallar: Path | None, content: Path | No
 def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, till: tuple[str, ...],
          skarpt: bool, igen: bool,
          smtp_konfig: Path | None, per_minut: float | None, tidsgrans: float | None) -> None:
-    """Skicka följebreven med e-post, ett meddelande per mottagare med brevet som PDF.
+    """Skicka följebreven, eller ett sammanträdes protokollsutdrag, med e-post.
+
+    UTSKICK är ett utskick eller ett sammanträde. För ett sammanträde får varje mottagare
+    under 'expedieras' i protokoll.yaml ett meddelande med utdragen för sina paragrafer
+    (skapade med 'beslut minutes'); mottagare utan e-post listas. Loggen är då
+    OUT/sammantraden/<namn>/expediering-logg.json.
+
+    Följebreven: ett meddelande per mottagare med brevet som PDF.
 
     Skickar bara brev som redan skapats med 'beslut letters UTSKICK --pdf'; saknas ett
     brev eller har något ändrats sedan dess skickas inget. Utan --skarpt visas bara vad
@@ -737,7 +744,11 @@ def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, ti
     en inställningsfil, aldrig på kommandoraden.
     """
     from . import send as mailing
+    from .sammantrade import is_sammantrade
 
+    if is_sammantrade(utskick):
+        sys.exit(send_expediering(utskick, organisationer, out, till, skarpt, igen, smtp_konfig, per_minut,
+                                  tidsgrans))
     plan = mailing.plan_send(utskick, organisationer, out, till=list(till) or None, igen=igen,
                              templates=mallar)
     try:
@@ -764,6 +775,39 @@ def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, ti
     for line in errors:
         click.secho(line, fg="red", err=True)
     sys.exit(1 if errors else 0)
+
+
+def send_expediering(path: Path, organisationer: Path, out: Path, till: tuple[str, ...], skarpt: bool, igen: bool,
+                     smtp_konfig: Path | None, per_minut: float | None, tidsgrans: float | None) -> int:
+    """Expediera a sammanträde's protokollsutdrag (``beslut send SAMMANTRÄDE``); return the exit code."""
+    from . import expediering
+    from . import send as mailing
+
+    plan = expediering.plan_expediering(path, organisationer, out, till=list(till) or None, igen=igen)
+    try:
+        settings, warnings = mailing.load_smtp_settings(smtp_konfig, per_minut=per_minut, tidsgrans=tidsgrans)
+        problem = None
+    except BeslutError as e:
+        if skarpt:
+            raise
+        settings, warnings, problem = None, [], e.message
+    for warning in warnings:
+        click.secho(f"Varning: {warning}", fg="yellow", err=True)
+    for line in expediering.format_plan(plan, settings, problem):
+        click.echo(line)
+    count = len(plan.having(mailing.SKICKA))
+    if not skarpt:
+        click.echo(f"Provkörning: inget skickades. Lägg till --skarpt för att skicka {mailing.count_messages(count)}.")
+        return 0
+    assert settings is not None
+    report = expediering.run_expediering(plan, settings,
+                                         on_attempt=lambda d: click.echo(expediering.format_attempt(d)))
+    lines, errors = expediering.format_report(report)
+    for line in lines:
+        click.echo(line)
+    for line in errors:
+        click.secho(line, fg="red", err=True)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from pydantic import Field, field_validator, model_validator
 from .anslag import Anslag, anslag_for
 from .content import load_organisationer
 from .errors import ContentError
-from .model import Datum, Model, Organisation, Organisationer, Text, validate_model
+from .model import Datum, Epost, Model, Organisation, Organisationer, Text, validate_model
 from .sammantrade import (
     SAMMANTRADE_FILE,
     LoadedSammantrade,
@@ -182,6 +182,8 @@ class Protokoll(Model):
     forsta_paragraf: int | None = Field(None, ge=1, le=100000, alias="första_paragraf")
     """The first § of this protokoll; needed only when it does not continue the year's series."""
     punkter: list[ProtokollPunkt] = Field(min_length=1)
+    avsandare_epost: Epost | None = Field(None, alias="avsändare_e-post")
+    """The From address of the expediering (``beslut send``); default the organisation's e-post."""
 
     @field_validator("justerare", mode="before")
     @classmethod
