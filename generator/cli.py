@@ -397,7 +397,7 @@ def review_sammantrade(path: Path, organisationer: Path, as_json: bool) -> int:
     """Review every ärende of a sammanträde and, when it has one, its protokoll; return the exit code."""
     from .agenda import validate_agenda
     from .minutes import review_protokoll
-    from .protokoll import has_protokoll, load_protokoll
+    from .protokollet import has_protokoll, load_protokoll
     from .review import STOPP, review_arende, review_json
 
     meeting = validate_agenda(path, organisationer)
@@ -647,7 +647,7 @@ def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path, sammantrade:
     from . import scaffold
 
     if protokoll:
-        from .protokoll import create_protokoll
+        from .protokollet import create_protokoll
 
         path = create_protokoll(mapp, organisationer)
         click.echo(f"Skrev {path}")

@@ -32,7 +32,7 @@ from .files import sha256_file
 from .mail import POLICY
 from .minutes import inputs_fingerprint, minutes_outputs
 from .model import Organisation
-from .protokoll import LoadedProtokoll, Paragraf, load_protokoll
+from .protokollet import LoadedProtokoll, Paragraf, load_protokoll
 from .send import (
     MISSLYCKAT,
     OSAKERT,

@@ -35,7 +35,7 @@ from .errors import EnvironmentProblem, ReviewError, TemplateError, describe_os_
 from .files import sha256_file, write_bytes
 from .jobs import check_out_folder
 from .markdown import MarkdownRenderer
-from .protokoll import LoadedProtokoll, Paragraf, beslut_lead, display_name, load_protokoll, text_fields
+from .protokollet import LoadedProtokoll, Paragraf, beslut_lead, display_name, load_protokoll, text_fields
 from .render import render_docx
 from .review import LIX_MIN_WORDS, LIX_THRESHOLD, STOPP, VARNING, Finding, _placeholders, find_personnummer
 from .runtemp import process_folder

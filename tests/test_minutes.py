@@ -22,7 +22,7 @@ from conftest import REPO, assert_opens_in_word
 from generator.cli import main
 from generator.conformance import validate_pdf
 from generator.errors import ContentError
-from generator.protokoll import PROTOKOLL_FILE, load_protokoll
+from generator.protokollet import PROTOKOLL_FILE, load_protokoll
 
 SAMPLE = REPO / "content" / "sammantraden" / "2023-10-forskolenamnden"
 

@@ -1,6 +1,6 @@
 """The protokoll of a sammanträde: its content model, the § numbering and the checks.
 
-``content/sammantraden/<namn>/protokoll.yaml`` beside ``sammantrade.yaml`` records what
+``content/sammantraden/<namn>/protokoll.yaml`` beside sammantrade.yaml records what
 the meeting decided: who was present (tjänstgörande ledamöter and ersättare, other
 ersättare, övriga), the justerare and the justering, the anslag, and per point of the
 föredragningslista its beslut, yrkanden, propositionsordning, omröstning, reservationer,
@@ -47,7 +47,7 @@ from .wording import wording_for
 from .yamlfile import Loc, YamlDocument, read_yaml
 
 PROTOKOLL_FILE = "protokoll.yaml"
-"""``content/sammantraden/<namn>/protokoll.yaml``, beside ``sammantrade.yaml``."""
+"""``content/sammantraden/<namn>/protokoll.yaml``, beside sammantrade.yaml."""
 ENLIGT_FORSLAG = "enligt förslag"
 """``beslut: enligt förslag``: the beslut is the paper's förslag till beslut, as written."""
 ROSTER = ("ja", "nej", "avstår")
