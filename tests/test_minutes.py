@@ -370,3 +370,28 @@ def test_beslut_new_protokoll_fills_in_every_forslag(meeting):
     assert loaded.paragrafer[4].enligt_forslag and loaded.paragrafer[0].nummer == 1
     again = CliRunner().invoke(main, ["new", str(folder), "--protokoll", "--organisationer", str(registry)])
     assert again.exit_code == 3 and "finns redan" in again.output
+
+
+# --- the template --------------------------------------------------------------------------
+
+
+def test_beslut_templates_names_an_unknown_variable_in_the_protokoll_template(tmp_path):
+    import docx
+
+    folder = Path(shutil.copytree(REPO / "templates" / "docx", tmp_path / "mallar"))
+    document = docx.Document(str(folder / "protokoll.docx"))
+    document.add_paragraph("{{ okand_variabel }}")
+    document.save(str(folder / "protokoll.docx"))
+    result = CliRunner().invoke(main, ["templates", str(folder)])
+    assert result.exit_code == 4
+    assert "protokoll.docx" in result.output and "okand_variabel" in result.output
+    assert "beslutsunderlag.docx:" not in result.output
+
+
+def test_a_missing_protokoll_template_is_exit_4(meeting, tmp_path):
+    folder, registry = meeting
+    templates = Path(shutil.copytree(REPO / "templates" / "docx", tmp_path / "mallar"))
+    (templates / "protokoll.docx").unlink()
+    result = CliRunner().invoke(main, ["minutes", str(folder), "--organisationer", str(registry),
+                                       "--out", str(tmp_path / "out"), "--mallar", str(templates)])
+    assert result.exit_code == 4 and "mallen för protokollet saknas" in result.output
