@@ -169,7 +169,7 @@ class SecurityMiddleware:
 
 def create_app(config: WebConfig, *, pool: ConverterPool | None = None) -> Starlette:
     """Return the ``beslut web`` application for ``config``."""
-    from . import routes, sammantraden
+    from . import protokollsida, routes, sammantraden
 
     pool = pool or ConverterPool(config.converters)
 
@@ -181,7 +181,7 @@ def create_app(config: WebConfig, *, pool: ConverterPool | None = None) -> Starl
 
     app = Starlette(
         debug=False,
-        routes=routes.ROUTES + sammantraden.ROUTES
+        routes=routes.ROUTES + sammantraden.ROUTES + protokollsida.ROUTES
         + [Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         middleware=[Middleware(SecurityMiddleware, config=config)],
         exception_handlers={HTTPException: http_error, Exception: server_error},
