@@ -26,6 +26,7 @@ import shutil
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from . import __version__
@@ -54,6 +55,8 @@ diarienummer, handlingar, jav, text, yrkanden, propositionsordning, omrostning (
 tabell, resultat), har_beslut, beslut_inledning, beslut, reservationer,
 protokollsanteckningar and expedieras."""
 MANIFEST_NAME = "protokoll-manifest.json"
+ANSLAG_WITHIN_DAYS = 2
+"""Kommunallagen 8 kap. 12 §: the justering is announced at the latest the second day after it."""
 UTDRAG_PREFIX = "protokollsutdrag-§"
 
 
@@ -131,6 +134,9 @@ def build_minutes(path: Path, organisationer_path: Path, out: Path, *, templates
         converter_factory = Converter
     result = MinutesResult(loaded=loaded)
     result.warnings += [f"{f.where}  {f.field}: {f.message}" for f in findings if f.severity == VARNING]
+    late = late_anslag(loaded)
+    if late:
+        result.warnings.append(late)
     outputs = minutes_outputs(out, loaded)
     when = loaded.protokoll.justering.datum
     with ExitStack() as stack:
@@ -161,6 +167,17 @@ def build_minutes(path: Path, organisationer_path: Path, out: Path, *, templates
 
 
 _PROFILES = {"2a": "PDF/A-2a", "ua1": "PDF/UA-1"}
+
+
+def late_anslag(loaded: LoadedProtokoll) -> str | None:
+    """Return a warning when the anslag goes up later than the second day after the justering."""
+    anslag = loaded.anslag
+    assert anslag is not None
+    if anslag.uppsatt <= anslag.justerat + timedelta(days=ANSLAG_WITHIN_DAYS):
+        return None
+    return (f"anslaget sätts upp {anslag.uppsatt.isoformat()}, mer än två dagar efter justeringen "
+            f"({anslag.justerat.isoformat()}). Kommunallagen 8 kap. 12 § säger senast andra dagen efter "
+            "justeringen.")
 
 
 def _stale_utdrag(outputs: MinutesOutputs, loaded: LoadedProtokoll) -> list[Path]:
@@ -391,9 +408,14 @@ def _example_context(markdown: MarkdownRenderer, utdrag: bool) -> dict:
 
 
 def inputs_fingerprint(loaded: LoadedProtokoll, organisationer_path: Path) -> str:
-    """Return the sha256 of what the protokoll is made from (meeting, protokoll, registry, version)."""
+    """Return the sha256 of what the protokoll is made from: meeting, protokoll, registry, the
+    ärenden's YAML and the version of beslut."""
     digest = hashlib.sha256(f"beslut {__version__}\n".encode())
-    for file in (loaded.meeting.source, loaded.source, organisationer_path):
+    files = [loaded.meeting.source, loaded.source, organisationer_path]
+    for p in loaded.paragrafer:  # the förslag and the bilagor's titles come from the ärende's YAML
+        if p.planned.loaded is not None:
+            files += sorted(p.planned.loaded.folder.rglob("*.yaml"))
+    for file in files:
         digest.update(f"{file.name}\n{sha256_file(file)}\n".encode())
     return digest.hexdigest()
 

@@ -151,3 +151,12 @@ def test_a_protokoll_changed_after_the_build_is_not_sent(root, smtp):
     assert "har ändrats sedan protokollsutdragen skapades" in result.output
     assert "beslut minutes" in result.output
     assert smtp.received == []
+
+
+def test_an_arende_changed_after_the_build_is_not_sent(root, smtp):
+    arende = root / "content" / "arenden" / "2023-10-lokalvard" / "arende.yaml"
+    arende.write_text(arende.read_text(encoding="utf-8").replace("område Nordost", "område Hisingen"),
+                      encoding="utf-8")
+    result = send(root, "--skarpt")
+    assert result.exit_code == 9 and "har ändrats sedan protokollsutdragen skapades" in result.output
+    assert smtp.received == []

@@ -244,6 +244,19 @@ def test_a_tie_is_decided_by_the_chairs_casting_vote(meeting):
         load_protokoll(folder, registry)
 
 
+def test_an_anslag_later_than_the_second_day_after_the_justering_is_a_warning(meeting):
+    from generator.minutes import late_anslag
+
+    folder, registry = meeting
+    assert late_anslag(load_protokoll(folder, registry)) is None
+    data = sample_protokoll()
+    data["anslag"]["uppsatt"] = "2023-11-03"
+    write_yaml(folder / PROTOKOLL_FILE, data)
+    loaded = load_protokoll(folder, registry)
+    assert loaded.anslag.sista_dag.isoformat() == "2023-11-24"
+    assert "mer än två dagar efter justeringen (2023-10-31)" in late_anslag(loaded)
+
+
 def test_the_cli_refuses_with_exit_3_and_writes_nothing(meeting, tmp_path):
     folder, registry = meeting
     data = sample_protokoll()
