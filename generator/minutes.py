@@ -51,7 +51,7 @@ PROTOKOLL_VARIABLES = frozenset({
     "justerare_text", "justering_text", "paragrafer", "underskrifter", "anslag", "utdragsdatum",
 })
 """The variables the protokoll template may use; each of ``paragrafer`` has nummer, rubrik,
-diarienummer, handlingar, jav, text, yrkanden, propositionsordning, omrostning (ja, nej,
+diarienummer, handlingar, jav, narvaro, text, yrkanden, propositionsordning, omrostning (ja, nej,
 tabell, resultat), har_beslut, beslut_inledning, beslut, reservationer,
 protokollsanteckningar and expedieras."""
 MANIFEST_NAME = "protokoll-manifest.json"
@@ -307,6 +307,12 @@ def paragraf_context(loaded: LoadedProtokoll, p: Paragraf, markdown: MarkdownRen
         if item.ersatts_av:
             text += f" {display_name(item.ersatts_av)} tjänstgör i stället."
         jav.append(text)
+    narvaro = []
+    for item in punkt.franvarande:
+        text = f"{display_name(item.namn)} deltar inte i paragrafen."
+        if item.ersatts_av:
+            text += f" {display_name(item.ersatts_av)} tjänstgör i stället."
+        narvaro.append(text)
     omrostning = None
     if punkt.omrostning is not None and p.rakning is not None:
         vote, counted = punkt.omrostning, p.rakning
@@ -329,6 +335,7 @@ def paragraf_context(loaded: LoadedProtokoll, p: Paragraf, markdown: MarkdownRen
         "diarienummer": p.planned.diarienummer,
         "handlingar": handlingar(p),
         "jav": jav,
+        "narvaro": narvaro,
         "text": punkt.text,
         "yrkanden": [f"{display_name(y.av)}: {y.yrkande}" for y in punkt.yrkanden],
         "propositionsordning": punkt.propositionsordning,
@@ -383,7 +390,8 @@ def check_protokoll_template(path: Path) -> list[str]:
 def _example_context(markdown: MarkdownRenderer, utdrag: bool) -> dict:
     paragraf = {
         "nummer": 1, "rubrik": "Ett ärende", "diarienummer": "1/23", "handlingar": ["Tjänsteutlåtande"],
-        "jav": ["Bo Exempel anmäler jäv."], "text": "Text.", "yrkanden": ["Anna Exempel: Bifall."],
+        "jav": ["Bo Exempel anmäler jäv."], "narvaro": ["Cia Exempel deltar inte i paragrafen."], "text": "Text.",
+        "yrkanden": ["Anna Exempel: Bifall."],
         "propositionsordning": "Ordföranden ställer proposition.",
         "omrostning": {"ja": "Bifall", "nej": "Avslag", "resultat": "1 ja-röst.",
                        "tabell": markdown.subdoc("| Ledamot | Röst |\n|---|---|\n| Anna Exempel | Ja |")},

@@ -146,6 +146,8 @@ class ProtokollPunkt(Model):
     reservationer: list[Anteckning] = Field(default_factory=list)
     protokollsanteckningar: list[Anteckning] = Field(default_factory=list)
     jav: list[Jav] = Field(default_factory=list, alias="jäv")
+    franvarande: list[Jav] = Field(default_factory=list, alias="frånvarande")
+    """Members who were not present at this § (came late, left early), and who served instead."""
     expedieras: list[Text] = Field(default_factory=list)
 
     @model_validator(mode="before")
@@ -436,22 +438,25 @@ class _Checker:
         label = f"§ {nummer} ({plan.rubrik})"
         serving = dict(self.serving)
         javiga: dict[str, str] = {}
-        for i, jav in enumerate(punkt.jav):
-            key = person_key(jav.namn)
-            if key not in self.present:
-                self.problem(f"{label}: '{display_name(jav.namn)}' som anmält jäv finns inte under närvarande.",
-                             (*at, "jäv", i, "namn"))
-                continue
-            javiga[key] = jav.namn
-            serving.pop(key, None)
-            if jav.ersatts_av is not None:
-                sub = person_key(jav.ersatts_av)
-                if sub not in self.ersattare:
-                    self.problem(f"{label}: '{display_name(jav.ersatts_av)}' som ersätter den jäviga finns inte "
-                                 "bland de närvarande ersättare som inte redan tjänstgör (närvarande.ersättare).",
-                                 (*at, "jäv", i, "ersätts_av"))
-                else:
-                    serving[sub] = self.ersattare[sub]
+        for key_name, people, what in (("jäv", punkt.jav, "som anmält jäv"),
+                                       ("frånvarande", punkt.franvarande, "som inte deltar i paragrafen")):
+            for i, jav in enumerate(people):
+                key = person_key(jav.namn)
+                if key not in self.present:
+                    self.problem(f"{label}: '{display_name(jav.namn)}' {what} finns inte under närvarande.",
+                                 (*at, key_name, i, "namn"))
+                    continue
+                if key_name == "jäv":
+                    javiga[key] = jav.namn
+                serving.pop(key, None)
+                if jav.ersatts_av is not None:
+                    sub = person_key(jav.ersatts_av)
+                    if sub not in self.ersattare or sub in serving:
+                        self.problem(f"{label}: '{display_name(jav.ersatts_av)}' finns inte bland de närvarande "
+                                     "ersättare som inte redan tjänstgör (närvarande.ersättare).",
+                                     (*at, key_name, i, "ersätts_av"))
+                    else:
+                        serving[sub] = self.ersattare[sub]
 
         def takes_part(who: str, loc: Loc, what: str, *, ersattare_ok: bool = False) -> bool:
             key = person_key(who)

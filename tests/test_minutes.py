@@ -257,6 +257,21 @@ def test_an_anslag_later_than_the_second_day_after_the_justering_is_a_warning(me
     assert "mer än två dagar efter justeringen (2023-10-31)" in late_anslag(loaded)
 
 
+def test_a_member_who_left_takes_no_part_in_the_paragraph(meeting):
+    folder, registry = meeting
+    data = sample_protokoll()
+    data["punkter"][4]["frånvarande"] = [{"namn": "Ali Exempel (L)"}]
+    write_yaml(folder / PROTOKOLL_FILE, data)
+    with pytest.raises(ContentError, match="'Ali Exempel \\(L\\)' tjänstgör inte i paragrafen och kan inte rösta"):
+        load_protokoll(folder, registry)
+    del vote(data)["röster"]["Ali Exempel (L)"]
+    vote(data)["utslagsröst"] = "ja"
+    write_yaml(folder / PROTOKOLL_FILE, data)
+    paragraf = load_protokoll(folder, registry).paragrafer[4]
+    assert paragraf.rakning.summary() == "2 ja, 2 nej, 0 avstår"
+    assert "Ali Exempel (L)" not in paragraf.tjanstgorande
+
+
 def test_the_cli_refuses_with_exit_3_and_writes_nothing(meeting, tmp_path):
     folder, registry = meeting
     data = sample_protokoll()

@@ -509,6 +509,7 @@ def build_protokoll() -> Document:
     doc.add_paragraph("Diarienummer {{ p.diarienummer }}")
     doc.add_paragraph("{%p endif %}")
     bullets("p.handlingar", "Handlingar", "p.handlingar")
+    bullets("p.narvaro", "Närvaro", "p.narvaro")
     bullets("p.jav", "Jäv", "p.jav")
     doc.add_paragraph("{%p if p.text %}")
     doc.add_paragraph("{{ p.text }}")

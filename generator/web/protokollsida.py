@@ -100,7 +100,7 @@ def _serving(data: dict, point: dict) -> list[str]:
     """Return who serves in a § by the saved file: the serving, less the jäviga, plus their ersättare."""
     narvarande = _as_dict(data.get("närvarande"))
     serving = [*_people(narvarande.get("ledamöter")), *_people(narvarande.get("tjänstgörande_ersättare"))]
-    for jav in _as_list(point.get("jäv")):
+    for jav in [*_as_list(point.get("jäv")), *_as_list(point.get("frånvarande"))]:
         if not isinstance(jav, dict):
             continue
         gone = person_key(str(jav.get("namn", "")))
@@ -138,11 +138,13 @@ def _context(config, folder: Path, *, messages: list[str] | None = None, notice:
         beslut_lines = forslag if str(beslut).strip().lower() == ENLIGT_FORSLAG else _people(beslut)
         vote = point.get("omröstning") if isinstance(point.get("omröstning"), dict) else None
         votes = {person_key(str(k)): str(v) for k, v in (vote or {}).get("röster", {}).items()} if vote else {}
-        jav = []
-        for item in _as_list(point.get("jäv")):
-            if isinstance(item, dict):
-                jav.append(f"{item.get('namn', '')} ersätts av {item['ersätts_av']}" if item.get("ersätts_av")
-                           else str(item.get("namn", "")))
+        jav: list[str] = []
+        franvarande: list[str] = []
+        for key, found in (("jäv", jav), ("frånvarande", franvarande)):
+            for item in _as_list(point.get(key)):
+                if isinstance(item, dict):
+                    found.append(f"{item.get('namn', '')} ersätts av {item['ersätts_av']}" if item.get("ersätts_av")
+                                 else str(item.get("namn", "")))
         points.append({
             "nummer": n,
             "titel": plan.rubrik if plan is not None else str(point.get("ärende") or point.get("punkt") or ""),
@@ -160,6 +162,7 @@ def _context(config, folder: Path, *, messages: list[str] | None = None, notice:
             "reservationer": _pairs(point.get("reservationer"), "text"),
             "anteckningar": _pairs(point.get("protokollsanteckningar"), "text"),
             "jav": "\n".join(jav),
+            "franvarande": "\n".join(franvarande),
             "expedieras": "\n".join(_people(point.get("expedieras"))),
         })
     justering = _as_dict(data.get("justering"))
@@ -270,12 +273,13 @@ def form_to_data(form, data: dict, forslag: dict[int, list[str]]) -> dict:
             items = _av_pairs(form.get(f + field, ""), "text")
             if items:
                 point[key] = items
-        jav = []
-        for line in _lines(form.get(f + "jav")):
-            who, sep, sub = line.partition(" ersätts av ")
-            jav.append({"namn": who.strip(), **({"ersätts_av": sub.strip()} if sep and sub.strip() else {})})
-        if jav:
-            point["jäv"] = jav
+        for key, field in (("jäv", "jav"), ("frånvarande", "franvarande")):
+            people = []
+            for line in _lines(form.get(f + field)):
+                who, sep, sub = line.partition(" ersätts av ")
+                people.append({"namn": who.strip(), **({"ersätts_av": sub.strip()} if sep and sub.strip() else {})})
+            if people:
+                point[key] = people
         expedieras = _lines(form.get(f + "expedieras"))
         if expedieras:
             point["expedieras"] = expedieras
