@@ -160,3 +160,20 @@ def test_an_arende_changed_after_the_build_is_not_sent(root, smtp):
     result = send(root, "--skarpt")
     assert result.exit_code == 9 and "har ändrats sedan protokollsutdragen skapades" in result.output
     assert smtp.received == []
+
+
+def test_till_sends_only_to_the_named_recipients(root, smtp):
+    result = send(root, "--skarpt", "--till", "gota-lejon")
+    assert result.exit_code == 0, result.output
+    assert list(smtp.messages()) == ["registrator@gotalejon.example.com"]
+    rest = send(root, "--skarpt")
+    assert rest.exit_code == 0 and len(smtp.received) == len(ADDRESSES)
+    assert "Redan skickade, skickas inte igen (--igen skickar ändå) (1):" in rest.output
+
+
+def test_nothing_is_sent_before_the_protokoll_is_built(root, smtp):
+    shutil.rmtree(root / "out")
+    result = send(root, "--skarpt")
+    assert result.exit_code == 9
+    assert "protokollet är inte byggt" in result.output and "beslut minutes" in result.output
+    assert smtp.received == []

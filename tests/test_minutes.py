@@ -423,3 +423,12 @@ def test_a_missing_protokoll_template_is_exit_4(meeting, tmp_path):
     result = CliRunner().invoke(main, ["minutes", str(folder), "--organisationer", str(registry),
                                        "--out", str(tmp_path / "out"), "--mallar", str(templates)])
     assert result.exit_code == 4 and "mallen för protokollet saknas" in result.output
+
+
+def test_a_sammantrade_without_protokoll_says_how_to_make_one(meeting, tmp_path):
+    folder, registry = meeting
+    (folder / PROTOKOLL_FILE).unlink()
+    result = CliRunner().invoke(main, ["minutes", str(folder), "--organisationer", str(registry),
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3
+    assert "inget protokoll ännu" in result.output and "--protokoll" in result.output
