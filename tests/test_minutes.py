@@ -432,3 +432,19 @@ def test_a_sammantrade_without_protokoll_says_how_to_make_one(meeting, tmp_path)
                                        "--out", str(tmp_path / "out")])
     assert result.exit_code == 3
     assert "inget protokoll ännu" in result.output and "--protokoll" in result.output
+
+
+def test_review_of_a_sammantrade_covers_its_arenden_and_the_protokoll(meeting):
+    import json
+
+    folder, registry = meeting
+    data = sample_protokoll()
+    data["punkter"][8]["text"] = "Inga övriga frågor anmäls. [Namn]"
+    write_yaml(folder / PROTOKOLL_FILE, data)
+    result = CliRunner().invoke(main, ["review", str(folder), "--organisationer", str(registry), "--json"])
+    assert result.exit_code == 8
+    report = json.loads(result.output)
+    assert {Path(a["källa"]).parent.name for a in report["ärenden"]} >= {"2023-10-lokalvard"}
+    fynd = report["protokoll"]["fynd"]
+    assert [(f["kod"], f["fält"]) for f in fynd if f["nivå"] == "stopp"] == [("platshallare", "§ 120.text")]
+    assert fynd[0]["rad"] and fynd[0]["fil"].endswith("protokoll.yaml")
