@@ -99,6 +99,14 @@ def check_template_dir(folder: Path | None) -> list[Path]:
     except TemplateError as e:
         problems.append(e.format())
     checked.append(kallelse)
+    protokoll = folder / "protokoll.docx"
+    try:
+        from .minutes import check_protokoll_template
+
+        problems += [f"{protokoll}: {p}" for p in check_protokoll_template(protokoll)]
+    except TemplateError as e:
+        problems.append(e.format())
+    checked.append(protokoll)
     if problems:
         raise TemplateError("\n".join(problems))
     return checked
