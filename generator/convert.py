@@ -227,7 +227,10 @@ class Converter:
                        options: tuple[str, ...] = (), update_index: bool = True) -> None:
         """Convert a copy of ``src`` without outside links; retry once on a fresh LibreOffice."""
         _check_container(src, fmt)
-        copy = work / f"bilaga{src.suffix.lower()}"  # LibreOffice never sees (or locks) the original
+        # LibreOffice never sees (or locks) the original; the copy keeps its name, which
+        # FILENAME fields and &F headers print.
+        (work / "fil").mkdir()
+        copy = work / "fil" / src.name
         copy_office_file(src, copy)
         failure: Exception | None = None
         for _ in range(2):
@@ -489,6 +492,12 @@ def _check_container(src: Path, fmt: _OfficeFormat) -> None:
     """
     if src.stat().st_size == 0:
         raise ConversionError(f"Filen är tom (0 byte). {RESAVE_HINT}", file=src)
+    if src.suffix.lower() in _OOXML and _is_encrypted_ooxml(src):
+        raise ConversionError(
+            f"Filen är skyddad med lösenord och kan inte öppnas utan det. Öppna den i "
+            f"{_PROGRAM.get(src.suffix.lower(), 'sitt program')}, ta bort lösenordet (Arkiv > Info > Skydda "
+            "dokument > Kryptera med lösenord, töm fältet), spara och försök igen, eller be avsändaren om "
+            "en version utan lösenord.", file=src)
     check_office_zip(src)  # before anything inflates a part of it
     try:
         with zipfile.ZipFile(src) as zf:
@@ -497,6 +506,27 @@ def _check_container(src: Path, fmt: _OfficeFormat) -> None:
         ok = False
     if not ok:
         raise _unreadable(src, fmt)
+
+
+_OOXML = (".docx", ".xlsx", ".pptx")
+_PROGRAM = {".docx": "Word", ".xlsx": "Excel", ".pptx": "PowerPoint"}
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""An OLE compound file: how Office stores an OOXML file encrypted with a password (MS-OFFCRYPTO)."""
+
+
+def _is_encrypted_ooxml(src: Path) -> bool:
+    """Return True if ``src`` is an OOXML file encrypted with a password (a compound file with EncryptionInfo)."""
+    try:
+        with src.open("rb") as f:
+            head = f.read(1 << 16)
+            if not head.startswith(_CFB_MAGIC):
+                return False
+            f.seek(max(0, src.stat().st_size - (1 << 16)))
+            tail = f.read()  # the directory may sit after the (large) encrypted package
+    except OSError:
+        return False
+    names = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+    return any(name in head or name in tail for name in names)
 
 
 def _unreadable(src: Path, fmt: _OfficeFormat) -> ConversionError:

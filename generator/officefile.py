@@ -19,6 +19,16 @@ Two jobs, both before LibreOffice or any parser of ours reads the file:
   their instruction and keep their last result as text (``neutralise_fields``). The copy
   is written entry by entry through ``zipfile``, which stops at each entry's declared size
   and checks its CRC, so a container that lies about its sizes fails here.
+
+Word comments are taken out of the copy (``strip_comment_anchors``): the ``-nogui``
+LibreOffice packages of Debian 12 do not ship Writer's UI definitions
+(``soffice.cfg/modules/swriter/ui/*.ui``, in ``libreoffice-writer`` only), and a loaded
+document with comments makes Writer build the comment margin's window from
+``annotation.ui``; in server mode that happens in the event loop and aborts LibreOffice
+(``NoSuchElementException`` from ``InterimItemWindow``). ``soffice --convert-to`` closes the
+document before the event loop runs, which is why it seemed to work. The PDF export
+does not print comments anyway (``ExportNotes`` is off), so the PDF loses nothing;
+``count_comments`` lets the bundle say "kommentarer togs bort".
 """
 
 from __future__ import annotations
@@ -75,6 +85,13 @@ _FIELD_TOKEN = re.compile(
     re.S)
 _FIELD_CHAR_TYPE = re.compile(rb"""fldCharType\s*=\s*["'](\w+)["']""")
 _INSTR_ATTR = re.compile(rb"""\binstr\s*=\s*(["'])(.*?)\1""", re.S)
+_COMMENT_ANCHOR = re.compile(
+    rb"<(?:\w+:)?comment(?:RangeStart|RangeEnd|Reference)\b" + _ATTRS + rb"(?:/>|>.*?</(?:\w+:)?comment"
+    rb"(?:RangeStart|RangeEnd|Reference)\s*>)", re.S)
+_COMMENT = re.compile(rb"<(?:\w+:)?comment\b")
+_ODF_ANNOTATION = re.compile(
+    rb"<office:annotation\b" + _ATTRS + rb"(?:/>|>.*?</office:annotation\s*>)"
+    rb"|<office:annotation-end\b" + _ATTRS + rb"/>", re.S)
 
 
 def check_office_zip(path: Path, data: bytes | None = None, *, _depth: int = 0) -> None:
@@ -140,6 +157,7 @@ def copy_office_file(src: Path, dst: Path) -> int:
     try:
         with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
             odf = "mimetype" in zin.namelist()
+            odf_text = odf and b"opendocument.text" in zin.read("mimetype")[:100]
             for info in zin.infolist():
                 out_info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
                 out_info.external_attr = info.external_attr
@@ -154,6 +172,10 @@ def copy_office_file(src: Path, dst: Path) -> int:
                     data, n = (_strip_odf_links(data) if odf else neutralise_fields(data) if word_part
                                else _strip_relationships(data))
                     removed += n
+                    if word_part:
+                        data = strip_comment_anchors(data)
+                    elif odf_text and name == "content.xml":
+                        data = _ODF_ANNOTATION.sub(b"", data)
                     zout.writestr(out_info, data, compresslevel=1)
                 else:
                     with zin.open(info) as f_in, zout.open(out_info, "w", force_zip64=info.file_size > 2**31) as f_out:
@@ -164,6 +186,35 @@ def copy_office_file(src: Path, dst: Path) -> int:
             "Filen är skadad: en del av den stämmer inte med sin egen innehållsförteckning. "
             "Öppna den i Word eller LibreOffice, spara den igen och försök på nytt.", file=src) from e
     return removed
+
+
+def strip_comment_anchors(data: bytes) -> bytes:
+    """Return a WordprocessingML part without comment anchors (range marks and references).
+
+    Without anchors LibreOffice imports no comments (see the module docstring on why
+    they must go); the text they were attached to stays as it is.
+    """
+    if b"comment" not in data:
+        return data
+    return _COMMENT_ANCHOR.sub(b"", data)
+
+
+def count_comments(path: Path) -> int:
+    """Return how many comments the text document ``path`` (.docx, .odt) has; 0 for any other or unreadable file."""
+    suffix = path.suffix.lower()
+    if suffix not in (".docx", ".docm", ".odt"):
+        return 0
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo("content.xml" if suffix == ".odt" else "word/comments.xml")
+            if info.file_size > MAX_SHEET_EDIT:
+                return 1
+            data = zf.read(info)
+            if suffix == ".odt":
+                return len(re.findall(rb"<office:annotation\b(?!-end)", data))
+            return len(_COMMENT.findall(data))
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, zlib.error, EOFError, NotImplementedError):
+        return 0
 
 
 def fit_sheet_to_a4(data: bytes) -> bytes:
