@@ -23,11 +23,14 @@ output intents of the parts are never copied.
 
 from __future__ import annotations
 
+import contextlib
+import decimal
 import functools
 import glob
 import io
 import os
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -57,6 +60,7 @@ from .bilagor import bilaga_name
 from .conformance import claim_pdfua
 from .errors import BundleError
 from .files import atomic_path
+from .officefile import count_comments
 from .pdfmeta import content_id, document_time, pdf_date
 from .sanitize import Cleaned, sanitize_pdf
 from .tags import BundleStructure, is_tagged
@@ -153,7 +157,7 @@ def read_part(part: BundlePart) -> CheckedPart:
     data = read_pdf_bytes(part)
     warnings: list[str] = []
     try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
+        with kept_streams(), pikepdf.open(io.BytesIO(data)) as pdf:
             problems = pdf.check_pdf_syntax()
             page_count = len(pdf.pages)
             if pdf.is_encrypted:
@@ -162,11 +166,16 @@ def read_part(part: BundlePart) -> CheckedPart:
                     "(till exempel mot utskrift, kopiering eller ändring). Begränsningarna följer "
                     "inte med i handlingar.pdf. Kontrollera att bilagan får spridas utan dem."
                 )
+            boxes = repair_page_boxes(pdf)
             cleaned = sanitize_pdf(pdf)
+            comments = count_comments(part.source) if part.source is not None else 0
+            if comments:
+                cleaned.removed["comment"] += comments
             if cleaned:
                 warnings.append(f"{part.name} ({part.user_file}): {cleaned.describe()}.")
-            if pdf.is_encrypted or cleaned:
-                data = save_unencrypted(pdf)
+            repaired = bool(problems) or boxes
+            if pdf.is_encrypted or cleaned or repaired:
+                data = save_unencrypted(pdf)  # qpdf writes a new xref and the objects it recovered
     except pikepdf.PasswordError as e:
         raise make_part_error(
             part,
@@ -176,14 +185,22 @@ def read_part(part: BundlePart) -> CheckedPart:
         ) from e
     except Exception as e:  # pikepdf raises several types for damaged files
         raise make_damaged_error(part) from e
-    errors = [p for p in problems if p.startswith("ERROR")]
-    if errors:
-        raise make_damaged_error(part, errors[0])
-    if problems:
-        warnings.append(
-            f"{part.name} ({part.user_file}): PDF-filen har mindre fel som rättades automatiskt. "
-            "Kontrollera att bilagans sidor ser rätt ut i handlingar.pdf."
-        )
+    if repaired:
+        remaining = check_syntax(data)  # the repaired file, as it goes into the bundle
+        errors = [p for p in remaining if p.startswith("ERROR")]
+        if errors:
+            raise make_damaged_error(part, errors[0])
+        if remaining:
+            warnings.append(
+                f"{part.name} ({part.user_file}): PDF-filen har fel som inte gick att rätta helt "
+                f"({len(remaining)} st). Kontrollera att bilagans sidor ser rätt ut i handlingar.pdf, "
+                "eller be om en ny PDF-fil."
+            )
+        else:
+            warnings.append(
+                f"{part.name} ({part.user_file}): PDF-filen hade fel som rättades automatiskt (med qpdf). "
+                "Kontrollera att bilagans sidor ser rätt ut i handlingar.pdf."
+            )
     reader = open_reader(part, data, page_count)
     return CheckedPart(reader, warnings, cleaned)
 
@@ -219,6 +236,60 @@ class PartsAhead:
         """Return ``part`` as read ahead (waiting for the reading to end), or None."""
         self._thread.join()
         return self._read.pop(part, None)
+
+
+@contextlib.contextmanager
+def kept_streams():
+    """Restore ``sys.stdout`` and ``sys.stderr`` after the block, whatever it did to them.
+
+    pikepdf's ``check_linearization`` (run by ``check_pdf_syntax`` on a linearized file)
+    leaves ``sys.stderr`` pointing at its own StringIO: every later warning would be lost.
+    """
+    out, err = sys.stdout, sys.stderr
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def check_syntax(data: bytes) -> list[str]:
+    """Return what ``qpdf --check`` finds in the PDF ``data`` ("ERROR: …", "WARNING: …"); [] if nothing."""
+    try:
+        with kept_streams(), pikepdf.open(io.BytesIO(data)) as pdf:
+            return pdf.check_pdf_syntax()
+    except Exception as e:  # noqa: BLE001 -- pikepdf raises several types for damaged files
+        return [f"ERROR: {e}"]
+
+
+PAGE_BOXES = ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox")
+
+
+def repair_page_boxes(pdf: pikepdf.Pdf) -> bool:
+    """Remove page boxes that are not four numbers (null, damaged); return True if any was.
+
+    A missing /CropBox is the /MediaBox; a missing /MediaBox becomes A4 (the page is scaled to
+    A4 anyway, ``fit_to_a4``).
+    """
+    changed = False
+    for pdf_page in pdf.pages:
+        obj = pdf_page.obj
+        for key in PAGE_BOXES:
+            if key not in obj:
+                continue
+            box = obj[key]
+            if not (isinstance(box, pikepdf.Array) and len(box) == 4
+                    and all(isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool) for v in box)):
+                del obj[key]
+                changed = True
+        try:
+            inherited = pdf_page.mediabox
+            valid = isinstance(inherited, pikepdf.Array) and len(inherited) == 4
+        except Exception:  # noqa: BLE001 -- a damaged inherited box
+            valid = False
+        if not valid:
+            obj.MediaBox = pikepdf.Array([0, 0, A4[0], A4[1]])
+            changed = True
+    return changed
 
 
 def read_pdf_bytes(part: BundlePart) -> bytes:
