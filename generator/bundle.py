@@ -385,6 +385,7 @@ def write_bundle(
     if structure is not None:
         structure.finish(language)
     set_document_info(writer, title, language, bundle_date(checked[0].reader, when))
+    writer.root_object.pop(NameObject("/AcroForm"), None)  # every form was flattened (sanitize_pdf)
     keep_marked_forms_apart(writer)
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     failures = write_atomically(writer, out_path, title)
@@ -679,7 +680,15 @@ def write_atomically(writer: PdfWriter, out_path: Path, title: str) -> list[tupl
     try:
         with atomic_path(out_path) as tmp:
             tmp.write_bytes(with_content_id(writer))
-            return claim_pdfua(tmp, title=title)
+            failures = claim_pdfua(tmp, title=title)
+            errors = [p for p in check_syntax(tmp.read_bytes()) if p.startswith("ERROR")]
+            if errors:
+                raise BundleError(
+                    "handlingar.pdf blev skadad när den sattes ihop (qpdf --check: "
+                    f"{errors[0].removeprefix('ERROR: ')}), så den skrevs inte. Det är troligen en bilaga "
+                    "som är skadad på ett sätt som inte märktes förut: bygg med en bilaga i taget för att "
+                    "hitta den, och be om en ny PDF-fil av den.", file=out_path)
+            return failures
     except OSError as e:
         raise BundleError(
             "handlingar.pdf kunde inte skrivas. Kontrollera att mappen finns och "
