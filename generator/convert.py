@@ -73,6 +73,7 @@ _OFFICE = {
     ".odp": _OfficeFormat("presentation (ODF)", "impress8", "mimetype", b"opendocument.presentation"),
     ".ods": _OfficeFormat("kalkylblad (ODF)", "calc8", "mimetype", b"opendocument.spreadsheet"),
 }
+_TEXT_KINDS = frozenset({_OFFICE[".docx"].kind, _OFFICE[".odt"].kind})
 _IMAGES = (".png", ".jpg", ".jpeg")
 ACCEPTED = (*_OFFICE, *_IMAGES, ".pdf")
 """File extensions ``Converter.to_pdf`` accepts."""
@@ -232,16 +233,20 @@ class Converter:
         (work / "fil").mkdir()
         copy = work / "fil" / src.name
         copy_office_file(src, copy)
+        timeout = conversion_timeout(copy, self.timeout)
         failure: Exception | None = None
         for _ in range(2):
             try:
-                self._convert_once(copy, out, fmt, pdfa, src, options, update_index)
+                # Only text documents have indexes (tables of contents) to update; for a
+                # spreadsheet or a deck the update is only two more layouts.
+                self._convert_once(copy, out, fmt, pdfa, src, options, update_index and fmt.kind in _TEXT_KINDS,
+                                   timeout)
                 return
             except (_LibreOfficeDied, _LibreOfficeHung) as e:
                 failure = e  # the server is gone: the next attempt gets a fresh LibreOffice
         if isinstance(failure, _LibreOfficeHung):
             raise ConversionError(
-                f"LibreOffice blev inte klart inom {self.timeout:g} sekunder, två gånger (andra gången i "
+                f"LibreOffice blev inte klart inom {timeout:g} sekunder, två gånger (andra gången i "
                 "en nystartad LibreOffice), och avbröts. Filen är troligen mycket stor eller gjord så att "
                 f"LibreOffice fastnar. {RESAVE_HINT}", file=src) from failure
         raise ConversionError(
@@ -250,7 +255,8 @@ class Converter:
             file=src) from failure
 
     def _convert_once(self, src: Path, out: Path, fmt: _OfficeFormat, pdfa: bool, user_file: Path,
-                      extra: tuple[str, ...] = (), update_index: bool = True) -> None:
+                      extra: tuple[str, ...] = (), update_index: bool = True,
+                      timeout: float | None = None) -> None:
         """Convert on the running server (started if need be); raise _LibreOfficeDied/_LibreOfficeHung."""
         if self._conversions >= self.restart_after:
             self._stop_server()
@@ -262,7 +268,7 @@ class Converter:
         try:
             _run_with_timeout(lambda: client.convert(
                 inpath=str(src), outpath=str(out), convert_to="pdf", infiltername=fmt.import_filter,
-                filter_options=options, update_index=update_index), self.timeout)
+                filter_options=options, update_index=update_index), timeout or self.timeout)
         except TimeoutError:
             self._stop_server()
             raise _LibreOfficeHung() from None
@@ -477,6 +483,26 @@ def _image_to_pdf(src: Path, dst: Path, title: str) -> None:
         canvas.save()
     finally:
         rl_config.useA85 = use_a85
+
+
+SECONDS_PER_MIB = 3.0
+"""Seconds a conversion may take per MiB the office file unpacks to (measured: about 1.2 s)."""
+MAX_TIMEOUT = 900.0
+"""The longest any one conversion may take, however large the file (15 minutes)."""
+
+
+def conversion_timeout(path: Path, timeout: float) -> float:
+    """Return the seconds converting ``path`` may take: ``timeout``, or more for a large file.
+
+    A 60 000-row spreadsheet (20 MiB of XML) takes about 25 s; a file of 50 MiB would not
+    finish in the default 60 s, so the limit grows with the unpacked size, up to ``MAX_TIMEOUT``.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return timeout
+    return max(timeout, min(MAX_TIMEOUT, SECONDS_PER_MIB * unpacked / 1024**2))
 
 
 def _unreadable_image(src: Path) -> ConversionError:

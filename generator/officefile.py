@@ -52,6 +52,9 @@ MAX_RATIO = 100
 """Largest unpacked/packed ratio of one entry above ``RATIO_FLOOR``."""
 RATIO_FLOOR = 1024 * 1024
 """Entries smaller than this (1 MiB unpacked) may compress any amount."""
+MIN_PRINT_SCALE = 60
+"""Smallest print scale (per cent) of a spreadsheet: 11 pt text prints at 6.6 pt. A sheet
+that would need less to fit one page wide is split across pages instead."""
 MAX_SHEET_EDIT = 64 * 1024 * 1024
 """Worksheets larger than this (unpacked) keep their own page setup (too big to print anyway)."""
 NESTED_SUFFIXES = (".docx", ".xlsx", ".pptx", ".docm", ".xlsm", ".pptm", ".odt", ".ods", ".odp", ".zip")
@@ -250,10 +253,30 @@ def fit_sheet_to_a4(data: bytes) -> bytes:
         if key.startswith("{"):  # r:id of printer settings made for another paper
             del setup.attrib[key]
     setup.set("paperSize", "9")
-    setup.set("fitToWidth", "1")
-    setup.set("fitToHeight", "0")
     setup.set("orientation", "landscape" if width > height else "portrait")
+    if width and _print_width(root, landscape=width > height) / width * 100 < MIN_PRINT_SCALE:
+        # Too wide to shrink onto one page legibly: print at the smallest legible scale, page
+        # after page from left to right, then down (as the sheet is read).
+        setup_pr.set("fitToPage", "0")
+        for key in ("fitToWidth", "fitToHeight"):
+            setup.attrib.pop(key, None)
+        setup.set("scale", str(MIN_PRINT_SCALE))
+        setup.set("pageOrder", "overThenDown")
+        setup.set("orientation", "landscape")
+    else:
+        setup.set("fitToWidth", "1")
+        setup.set("fitToHeight", "0")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _print_width(root, *, landscape: bool) -> float:
+    """Return the width in points between the sheet's left and right margins on A4."""
+    margins = root.find(f"{_SML}pageMargins")
+    try:
+        sides = (float(margins.get("left", 0.7)) + float(margins.get("right", 0.7))) if margins is not None else 1.4
+    except ValueError:
+        sides = 1.4
+    return (841.89 if landscape else 595.28) - 72 * sides
 
 
 def _used_size(root) -> tuple[float, float]:
