@@ -282,8 +282,7 @@ def repair_page_boxes(pdf: pikepdf.Pdf) -> bool:
                 del obj[key]
                 changed = True
         try:
-            inherited = pdf_page.mediabox
-            valid = isinstance(inherited, pikepdf.Array) and len(inherited) == 4
+            valid = len(pdf_page.mediabox) == 4
         except Exception:  # noqa: BLE001 -- a damaged inherited box
             valid = False
         if not valid:

@@ -264,3 +264,18 @@ def test_bare_marked_content_number_under_document_is_bundled_tagged(tmp_path):
         sections = [k for k in part.K if k.S == "/Sect"]
         assert sections and any(isinstance(k, int) for k in sections[0].K)
         assert sections[0].Pg.objgen == pdf.pages[-1].obj.objgen
+
+
+def test_pdf_with_a_null_in_its_cropbox_is_repaired_and_bundled_on_a4(tmp_path):
+    """A real PDF whose first page's /CropBox holds a null (made from a corpus file) bundles, repaired."""
+    damaged = tmp_path / "beskuren.pdf"
+    with pikepdf.open(CORPUS / "qpdf-minimal-linearized.pdf") as pdf:
+        pdf.pages[0].obj["/CropBox"] = pikepdf.Object.parse(b"[0 0 null 792]")
+        pdf.save(damaged)
+    built = build_alone(damaged, tmp_path)
+    assert_bundled(built)
+    assert "rättades automatiskt" in built.stderr
+    with pikepdf.open(built.bundle) as pdf:
+        last = pdf.pages[-1]
+        assert [round(float(v)) for v in last.mediabox] in ([0, 0, 595, 842], [0, 0, 842, 595])
+        assert "/CropBox" not in last.obj or None not in list(last.obj.CropBox)
