@@ -385,9 +385,17 @@ def write_bundle(
         structure.finish(language)
     set_document_info(writer, title, language, bundle_date(checked[0].reader, when))
     writer.root_object.pop(NameObject("/AcroForm"), None)  # every form was flattened (sanitize_pdf)
-    keep_marked_forms_apart(writer)
-    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
-    failures = write_atomically(writer, out_path, title)
+    try:
+        keep_marked_forms_apart(writer)
+        writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+        failures = write_atomically(writer, out_path, title)
+    except (BundleError, OSError):
+        raise
+    except Exception as e:  # pypdf or pikepdf on an object of a part that read fine but will not write
+        raise BundleError(
+            "handlingar.pdf kunde inte skrivas: en av delarna innehåller något som inte gick att skriva ut "
+            f"igen ({type(e).__name__}). Bygg med en bilaga i taget för att hitta den, och exportera den "
+            "bilagan som PDF på nytt från originalet.", file=out_path) from e
     warnings = BundleWarnings(warning for c in checked for warning in c.warnings)
     warnings.pdfua, warnings.failures = not failures, failures
     warnings.cleaned = [{"del": part.name, "fil": str(part.user_file), **c.cleaned.as_dict()}
@@ -469,8 +477,10 @@ def keep_marked_forms_apart(writer: PdfWriter) -> None:
     number = 0
     for page in writer.pages:
         resources = page.get("/Resources")
-        xobjects = resources.get_object().get("/XObject") if resources is not None else None
-        for ref in (xobjects.get_object().values() if xobjects is not None else []):
+        resources = resources.get_object() if resources is not None else None
+        xobjects = resources.get("/XObject") if isinstance(resources, DictionaryObject) else None
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        for ref in (xobjects.values() if isinstance(xobjects, DictionaryObject) else []):
             form = ref.get_object()
             if (isinstance(form, StreamObject) and form.get("/Subtype") == "/Form"
                     and "/BeslutForm" not in form and b"/MCID" in form.get_data()):
