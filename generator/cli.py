@@ -212,8 +212,9 @@ def main(debug: bool) -> None:
     route_library_logs(debug)
 
 
-LIBRARY_LOGGERS = ("pypdf", "pikepdf", "PIL", "fontTools", "unoserver")
-"""Libraries that log in English about the files they read ("Xref table invalid …")."""
+LIBRARY_LOGGERS = ("pypdf", "pikepdf", "PIL", "fontTools", "unoserver", "py.warnings")
+"""Libraries that log in English about the files they read ("Xref table invalid …"), and
+Python warnings (pikepdf's "missing some specialized decoders"), logged as ``py.warnings``."""
 
 
 def route_library_logs(debug: bool) -> None:
@@ -224,6 +225,7 @@ def route_library_logs(debug: bool) -> None:
     """
     import logging
 
+    logging.captureWarnings(True)
     if debug:
         logging.basicConfig(level=logging.WARNING, format="logg (%(name)s): %(message)s")
         return
