@@ -148,11 +148,14 @@ class BundleWarnings(list):
 def read_part(part: BundlePart) -> CheckedPart:
     """Check ``part.pdf``, remove its active content, and return it opened for bundling.
 
-    pypdf alone misses damage (a corrupt content stream is copied silently), so the file is
-    first opened and checked with pikepdf the way ``qpdf --check`` does: errors reject the
-    file, warnings only (common in real-world files) accept it with a warning. Then
-    ``sanitize_pdf`` removes JavaScript, attachments, forms and the like, with a warning
-    naming what went.
+    pypdf alone misses damage (a corrupt content stream is copied silently) and refuses
+    much that qpdf repairs (broken xref tables, null objects), so the file is first opened
+    and checked with pikepdf the way ``qpdf --check`` does. If that finds anything, pypdf
+    gets the file as qpdf rewrites it (page boxes that are not four numbers dropped), which
+    is checked again: errors left reject the file, warnings left are said as such, and
+    only a clean rewrite is "rättades automatiskt". Then ``sanitize_pdf`` removes
+    JavaScript, attachments, forms and the like, with a warning naming what went; the
+    comments taken out of an office bilaga before conversion are counted with them.
     """
     data = read_pdf_bytes(part)
     warnings: list[str] = []
