@@ -169,7 +169,7 @@ def read_part(part: BundlePart) -> CheckedPart:
                     "(till exempel mot utskrift, kopiering eller ändring). Begränsningarna följer "
                     "inte med i handlingar.pdf. Kontrollera att bilagan får spridas utan dem."
                 )
-            boxes = repair_page_boxes(pdf)
+            boxes = repair_pages(pdf)
             cleaned = sanitize_pdf(pdf)
             comments = count_comments(part.source) if part.source is not None else 0
             if comments:
@@ -267,31 +267,46 @@ def check_syntax(data: bytes) -> list[str]:
 PAGE_BOXES = ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox")
 
 
-def repair_page_boxes(pdf: pikepdf.Pdf) -> bool:
-    """Remove page boxes that are not four numbers (null, damaged); return True if any was.
+def repair_pages(pdf: pikepdf.Pdf) -> bool:
+    """Repair what qpdf reads but pypdf trips over, in every page; return True if anything was.
 
-    A missing /CropBox is the /MediaBox; a missing /MediaBox becomes A4 (the page is scaled to
-    A4 anyway, ``fit_to_a4``).
+    Page boxes that are not four numbers (a null, a damaged array) or enclose no area are
+    removed (a missing /CropBox is the /MediaBox; a missing /MediaBox becomes A4, the page
+    is scaled to A4 anyway, ``fit_to_a4``), and so are entries of /Annots that are not
+    annotations (null, a number: a reference to an object that does not exist reads as null).
     """
     changed = False
     for pdf_page in pdf.pages:
         obj = pdf_page.obj
         for key in PAGE_BOXES:
-            if key not in obj:
-                continue
-            box = obj[key]
-            if not (isinstance(box, pikepdf.Array) and len(box) == 4
-                    and all(isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool) for v in box)):
+            if key in obj and not _is_box(obj[key]):
                 del obj[key]
                 changed = True
         try:
-            valid = len(pdf_page.mediabox) == 4
+            valid = _is_box(pdf_page.mediabox)
         except Exception:  # noqa: BLE001 -- a damaged inherited box
             valid = False
         if not valid:
             obj.MediaBox = pikepdf.Array([0, 0, A4[0], A4[1]])
             changed = True
+        annots = obj.get("/Annots")
+        if annots is not None and not isinstance(annots, pikepdf.Array):
+            del obj["/Annots"]
+            changed = True
+        elif annots is not None and not all(isinstance(a, pikepdf.Dictionary) for a in annots):
+            obj.Annots = pikepdf.Array([a for a in annots if isinstance(a, pikepdf.Dictionary)])
+            changed = True
     return changed
+
+
+def _is_box(box) -> bool:
+    """Return True if ``box`` is a rectangle: four numbers enclosing some area."""
+    if not (isinstance(box, pikepdf.Array) and len(box) == 4):
+        return False
+    values = list(box)
+    if not all(isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool) for v in values):
+        return False
+    return abs(float(values[2]) - float(values[0])) >= 1 and abs(float(values[3]) - float(values[1])) >= 1
 
 
 def read_pdf_bytes(part: BundlePart) -> bytes:
