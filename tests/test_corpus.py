@@ -279,3 +279,15 @@ def test_pdf_with_a_null_in_its_cropbox_is_repaired_and_bundled_on_a4(tmp_path):
         last = pdf.pages[-1]
         assert [round(float(v)) for v in last.mediabox] in ([0, 0, 595, 842], [0, 0, 842, 595])
         assert "/CropBox" not in last.obj or None not in list(last.obj.CropBox)
+
+
+@pytest.mark.parametrize("name", ["pdfjs-boundingBox_invalid.pdf", "pdfjs-annotation-text-without-popup.pdf"])
+def test_pdf_pages_pypdf_trips_over_are_repaired_and_bundled_on_a4(tmp_path, name):
+    built = build_alone(CORPUS / name, tmp_path)
+    assert_bundled(built)  # was "PDF-filen kunde inte kopieras"
+    assert "rättades automatiskt" in built.stderr
+    with pikepdf.open(CORPUS / name) as original, pikepdf.open(built.bundle) as bundle:
+        bilaga = list(bundle.pages)[-len(original.pages):]
+        assert len(bundle.pages) == _pages(built.folder / "beslutsunderlag.pdf") + len(original.pages)
+        for page in bilaga:
+            assert sorted(round(float(v)) for v in page.mediabox[2:]) == [595, 842]
