@@ -209,13 +209,18 @@ def test_pdf_the_validator_cannot_parse_is_bundled_with_a_report(tmp_path, name)
     assert "PDFUA1-" not in report
 
 
-@pytest.mark.parametrize("name", ["qpdf-bad-xref.pdf", "qpdf-many-nulls.pdf", "qpdf-dangling-bad-xref.pdf"])
+@pytest.mark.parametrize("name", ["qpdf-bad-xref.pdf", "qpdf-many-nulls.pdf", "qpdf-dangling-bad-xref.pdf",
+                                  "pdfjs-bug1011159.pdf"])
 def test_pdf_qpdf_repairs_is_bundled_and_said_to_be_repaired(tmp_path, name):
     built = build_alone(CORPUS / name, tmp_path)
     assert_bundled(built)  # qpdf --check passes on handlingar.pdf
     assert "rättades automatiskt" in built.stderr
-    with pikepdf.open(CORPUS / name) as original, pikepdf.open(built.bundle) as bundle:
-        assert len(bundle.pages) == _pages(built.folder / "beslutsunderlag.pdf") + len(original.pages)
+    try:
+        pages = _pages(CORPUS / name)
+    except pikepdf.PdfError:  # pikepdf cannot open it (beslut asked the qpdf program): poppler's count
+        pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+            ["pdfinfo", str(CORPUS / name)], capture_output=True, text=True).stdout)[1])
+    assert _pages(built.bundle) == _pages(built.folder / "beslutsunderlag.pdf") + pages
 
 
 def test_tagged_pdf_with_null_under_document_is_bundled_tagged(tmp_path):
