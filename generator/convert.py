@@ -37,7 +37,7 @@ from typing import NamedTuple
 from unoserver.client import UnoClient
 
 from . import officeserver
-from .errors import ConversionError
+from .errors import BeslutError, ConversionError
 from .files import atomic_path
 from .officefile import check_office_zip, copy_office_file
 from .officeserver import group_pids, port_owner
@@ -178,7 +178,14 @@ class Converter:
             else:
                 self._office_to_pdf(src, Path(work), made, _OFFICE[ext], pdfa)
             _check_pdf(made, src)
-            finish_converted(made, dst, src=src, conform=pdfa and ext in _OFFICE, title=title, when=when)
+            try:
+                finish_converted(made, dst, src=src, conform=pdfa and ext in _OFFICE, title=title, when=when)
+            except (BeslutError, OSError):
+                raise
+            except Exception as e:  # pikepdf or the validator on what LibreOffice made of the file
+                raise ConversionError(
+                    f"PDF-filen som gjordes av filen gick inte att läsa ({type(e).__name__}). {RESAVE_HINT}",
+                    file=src) from e
         return dst
 
     def export_pdf(self, src: Path, out: Path, *, options: tuple[str, ...] = ()) -> Path:
