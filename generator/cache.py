@@ -26,7 +26,7 @@ from .files import atomic_path, write_bytes
 CACHE_DIR = Path(".cache") / "bilagor"
 """The cache folder, relative to ``out/``."""
 
-CONVERSION_KEY = b"beslut-bilaga-pdf-v2-a4-sheets"
+CONVERSION_KEY = b"beslut-bilaga-pdf-v3-wide-sheets-comments-names"
 """Part of every key: change it when the way bilagor are converted changes."""
 
 
