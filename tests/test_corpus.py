@@ -63,17 +63,17 @@ class Built:
         return _pdftotext(self.bundle, paper + 1, total)
 
 
-def build_alone(source: Path, tmp_path: Path, name: str | None = None) -> Built:
+def build_alone(source: Path, tmp_path: Path, name: str | None = None, *options: str) -> Built:
     """Build an ärende whose only bilaga is a copy of ``source`` (named ``name``) in a fresh process."""
     arende = tmp_path / "arende"
-    arende.mkdir()
+    arende.mkdir(parents=True)
     bilaga = arende / (name or source.name)
     shutil.copyfile(source, bilaga)
     data = {**VALID_ARENDE, "bilagor": [{"titel": "Bilagan", "fil": bilaga.name}]}
     (arende / "arende.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     out = tmp_path / "out"
     done = subprocess.run(
-        [sys.executable, "-m", "generator.cli", "build", "--organisationer", str(ORGANISATIONER),
+        [sys.executable, "-m", "generator.cli", *options, "build", "--organisationer", str(ORGANISATIONER),
          "--out", str(out), str(arende)],
         capture_output=True, text=True, timeout=600, cwd=tmp_path)
     return Built(done.returncode, done.stdout, done.stderr, out / "arende", bilaga.name)
@@ -207,6 +207,14 @@ def test_pdf_the_validator_cannot_parse_is_bundled_with_a_report(tmp_path, name)
     report = (built.folder / "tillganglighetsrapport.txt").read_text(encoding="utf-8")
     assert "Bilaga 1" in report
     assert "PDFUA1-" not in report
+
+
+def test_library_log_lines_show_only_with_debug(tmp_path):
+    quiet = build_alone(CORPUS / "qpdf-no-space-in-xref.pdf", tmp_path / "tyst")
+    assert_bundled(quiet)
+    debug = build_alone(CORPUS / "qpdf-no-space-in-xref.pdf", tmp_path / "debug", None, "--debug")
+    assert debug.rc == 0, debug.stderr
+    assert "logg (pypdf" in debug.stderr and "Xref" in debug.stderr
 
 
 @pytest.mark.parametrize("name", ["qpdf-bad-xref.pdf", "qpdf-many-nulls.pdf", "qpdf-dangling-bad-xref.pdf",
