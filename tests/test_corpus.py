@@ -186,6 +186,25 @@ def test_very_wide_sheet_is_split_across_legible_pages_in_reading_order(tmp_path
     assert min(int(n) for n in re.findall(r"Konto (\d+)", second)) == last_on_first + 1  # left to right
 
 
+def test_numbers_wider_than_their_columns_print_in_full(tmp_path):
+    """Numbers with thousands separators in default-width columns (as XlsxWriter leaves them)."""
+    import xlsxwriter
+
+    path = tmp_path / "smala.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Budget")
+    money = book.add_format({"num_format": "#,##0.00"})
+    sheet.write_row(0, 0, [f"Konto {c + 1}" for c in range(14)])
+    for r in range(1, 40):
+        sheet.write_row(r, 0, [123456.25 + 1000 * r + c for c in range(14)], money)
+    book.close()
+    built = build_alone(path, tmp_path)
+    assert_bundled(built)
+    text = built.bilaga_text()
+    assert "###" not in text  # every one of them was ### before
+    assert len(re.findall(r"\b\d{3},\d{3}\.25\b", text)) == 39 * 14
+
+
 def test_large_sheet_gets_time_in_proportion_to_its_size(tmp_path):
     sheet = large_sheet(tmp_path / "stor.xlsx", 120_000)
     assert conversion_timeout(sheet, DEFAULT_TIMEOUT) > DEFAULT_TIMEOUT
