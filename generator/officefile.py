@@ -346,12 +346,16 @@ def widen_number_columns(root, formats: list[str]) -> int:
         default = 8.43
     cols = root.find(f"{_SML}cols")
     widths: dict[int, dict[str, str]] = {}
+    spans = 0
     if cols is not None:
         for col in cols.iterfind(f"{_SML}col"):
             try:
                 lo, hi = int(col.get("min", "")), int(col.get("max", ""))
             except ValueError:
                 continue
+            spans += max(0, min(hi, 16384) - max(lo, 1) + 1)
+            if spans > 4 * 16384:
+                return 0  # overlapping ranges a sheet has no use for: leave it as it is
             for n in range(max(lo, 1), min(hi, 16384) + 1):
                 widths[n] = dict(col.attrib)
     widened = 0
