@@ -209,6 +209,30 @@ def main(debug: bool) -> None:
       beslut build content/arenden/2023-10-handlingsplaner
     """
     runtemp.run_dir()  # here, in the main thread: its SIGTERM cleanup needs that
+    route_library_logs(debug)
+
+
+LIBRARY_LOGGERS = ("pypdf", "pikepdf", "PIL", "fontTools", "unoserver", "py.warnings")
+"""Libraries that log in English about the files they read ("Xref table invalid …"), and
+Python warnings (pikepdf's "missing some specialized decoders"), logged as ``py.warnings``."""
+
+
+def route_library_logs(debug: bool) -> None:
+    """Send the libraries' log lines to stderr with ``--debug``, and nowhere otherwise.
+
+    Our own messages say in Swedish what a repaired or refused file means; the libraries'
+    English lines are for the maintainers.
+    """
+    import logging
+
+    logging.captureWarnings(True)
+    if debug:
+        logging.basicConfig(level=logging.WARNING, format="logg (%(name)s): %(message)s")
+        return
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
 
 
 organisation_option = click.option(
