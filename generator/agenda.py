@@ -23,7 +23,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -335,35 +334,7 @@ def render_kallelse(meeting: LoadedSammantrade, target: Path, template: Path) ->
                        when=meeting.sammantrade.kallelsedatum)
 
 
-def check_kallelse_template(path: Path) -> list[str]:
-    """Return what is wrong with a kallelse template (for ``beslut templates``)."""
-    import jinja2
-
-    from .render import jinja_environment, load_template, render_template
-
-    template = load_template(path)
-    try:
-        used = template.get_undeclared_template_variables(jinja_environment())
-    except jinja2.TemplateSyntaxError as e:
-        return [f"mallen har ett fel i en tagg: {e.message}. Kontrollera {{{{ }}}} och {{% %}}."]
-    problems = [f"mallen använder variabeln '{v}', som inte finns. Variabler som finns: "
-                f"{', '.join(sorted(KALLELSE_VARIABLES))}." for v in sorted(set(used) - KALLELSE_VARIABLES)]
-    footers = [rel.target_part.blob for rel in template.docx.part.rels.values() if rel.reltype == RT.FOOTER]
-    if not any(re.search(rb"PAGE\b", blob) for blob in footers):
-        problems.append("sidfoten saknar fältet för sidnummer (PAGE). Infoga det i Word: Infoga > Sidnummer.")
-    if problems:
-        return problems
-    try:
-        render_template(load_template(path), _EXAMPLE_CONTEXT, path)
-    except TemplateError as e:
-        return [e.message]
-    except Exception as e:  # noqa: BLE001 -- a template that renders into broken XML
-        return [f"mallen ger ett trasigt dokument när den fylls i ({type(e).__name__}). "
-                "Kontrollera att varje {%p … %} står ensam i sitt stycke."]
-    return []
-
-
-_EXAMPLE_CONTEXT = {
+EXAMPLE_CONTEXT = {
     "organisation": "Exempelnämnden", "avsandare": "Exempelförvaltningen", "kallelsedatum": "2023-10-17",
     "datum": "2023-10-24", "tid": "16.00", "plats": "Rum 1", "ordforande": "Anna Exempel",
     "sekreterare": "Per Exempel", "ledamoter": ["Anna Exempel"], "ersattare": ["Bo Exempel"],
@@ -371,6 +342,7 @@ _EXAMPLE_CONTEXT = {
                  "foredragande": "Anna Exempel", "utelamnad": "OSL 19 kap. 3 §", "utan_handlingar": False,
                  "text": None}],
 }
+"""A kallelse's context for ``beslut templates``' trial render of an edited template."""
 
 
 # --- documents made from the kallelse: innehållsförteckning and notices ---------------------

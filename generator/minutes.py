@@ -354,40 +354,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def check_protokoll_template(path: Path) -> list[str]:
-    """Return what is wrong with a protokoll template (for ``beslut templates``)."""
-    import re
-
-    import jinja2
-    from docx.opc.constants import RELATIONSHIP_TYPE as RT
-
-    from .render import jinja_environment, load_template, render_template
-
-    template = load_template(path)
-    try:
-        used = template.get_undeclared_template_variables(jinja_environment())
-    except jinja2.TemplateSyntaxError as e:
-        return [f"mallen har ett fel i en tagg: {e.message}. Kontrollera {{{{ }}}} och {{% %}}."]
-    problems = [f"mallen använder variabeln '{v}', som inte finns. Variabler som finns: "
-                f"{', '.join(sorted(PROTOKOLL_VARIABLES))}." for v in sorted(set(used) - PROTOKOLL_VARIABLES)]
-    footers = [rel.target_part.blob for rel in template.docx.part.rels.values() if rel.reltype == RT.FOOTER]
-    if not any(re.search(rb"PAGE\b", blob) for blob in footers):
-        problems.append("sidfoten saknar fältet för sidnummer (PAGE). Infoga det i Word: Infoga > Sidnummer.")
-    if problems:
-        return problems
-    for utdrag in (False, True):
-        try:
-            example = load_template(path)
-            render_template(example, _example_context(MarkdownRenderer(example), utdrag), path)
-        except TemplateError as e:
-            return [e.message]
-        except Exception as e:  # noqa: BLE001 -- a template that renders into broken XML
-            return [f"mallen ger ett trasigt dokument när den fylls i ({type(e).__name__}). "
-                    "Kontrollera att varje {%p … %} står ensam i sitt stycke."]
-    return []
-
-
-def _example_context(markdown: MarkdownRenderer, utdrag: bool) -> dict:
+def example_context(markdown: MarkdownRenderer, *, utdrag: bool) -> dict:
+    """Return a protokoll's (or with ``utdrag`` an utdrag's) context for ``beslut templates``' trial render."""
     paragraf = {
         "nummer": 1, "rubrik": "Ett ärende", "diarienummer": "1/23", "handlingar": ["Tjänsteutlåtande"],
         "jav": ["Bo Exempel anmäler jäv."], "narvaro": ["Cia Exempel deltar inte i paragrafen."], "text": "Text.",
