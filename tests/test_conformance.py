@@ -34,9 +34,9 @@ def sample(tmp_path_factory) -> Path:
     return out
 
 
-PAPERS = ["2023-10-handlingsplaner/gota-lejon/beslutsunderlag.pdf",
-          "2023-10-handlingsplaner/forskolenamnden/tjänsteutlåtande.pdf",
-          "2023-08-handlingsplaner/gota-lejon.pdf"]
+PAPERS = ["arenden/2023-10-handlingsplaner/gota-lejon/beslutsunderlag.pdf",
+          "arenden/2023-10-handlingsplaner/forskolenamnden/tjänsteutlåtande.pdf",
+          "utskick/2023-08-handlingsplaner/gota-lejon.pdf"]
 
 
 @pytest.mark.parametrize("name", PAPERS)

@@ -357,18 +357,18 @@ def test_build_refuses_a_personnummer_and_builds_it_as_utkast(tmp_path: Path):
 
     draft = run("build", folder, "--organisationer", ORGANISATIONER, "--out", out, "--utkast")
     assert draft.exit_code == 0, draft.output
-    paper = out / "pnr" / "beslutsunderlag.pdf"
+    paper = out / "arenden" / "pnr" / "utkast" / "beslutsunderlag.pdf"
     pages = subprocess.run(["pdftotext", paper, "-"], capture_output=True, text=True, check=True).stdout.split("\f")
     pages = [p for p in pages if p.strip()]
     assert len(pages) >= 2
     assert all(p.count(WATERMARK_TEXT) == 1 for p in pages), "stamped once; the header text box is not converted"
-    assert WATERMARK_TEXT in docx.Document(str(out / "pnr" / "beslutsunderlag.docx")).sections[0].header._element.xml
+    assert WATERMARK_TEXT in docx.Document(str(out / "arenden" / "pnr" / "utkast" / "beslutsunderlag.docx")).sections[0].header._element.xml
     for page in PdfReader(paper).pages:
         assert _marked_content_of(page, WATERMARK_TEXT) == ["/Artifact"]
         assert 0.5 < _text_angle(page, WATERMARK_TEXT) / 45 < 1.5, "diagonal, not horizontal"
         assert b"/MCID" not in page.get_contents().get_data().split(b"/Artifact", 1)[1].split(b"EMC", 1)[0]
     assert validate_pdf(paper, "2a") == [] and validate_pdf(paper, "ua1") == []
-    bundle = subprocess.run(["pdftotext", out / "pnr" / "handlingar.pdf", "-"], capture_output=True, text=True,
+    bundle = subprocess.run(["pdftotext", out / "arenden" / "pnr" / "utkast" / "handlingar.pdf", "-"], capture_output=True, text=True,
                             check=True).stdout
     assert bundle.count(WATERMARK_TEXT) == len(pages)
 
@@ -379,7 +379,7 @@ def test_build_without_stopp_has_no_watermark(tmp_path: Path):
     result = run("render", folder, "--organisationer", ORGANISATIONER, "--out", out)
     assert result.exit_code == 0, result.output
     assert "Granskning: 0 stopp" in result.stderr
-    header = docx.Document(str(out / "ren" / "beslutsunderlag.docx")).sections[0].header._element.xml
+    header = docx.Document(str(out / "arenden" / "ren" / "beslutsunderlag.docx")).sections[0].header._element.xml
     assert WATERMARK_TEXT not in header
 
 
