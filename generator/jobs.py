@@ -182,8 +182,8 @@ def check_out_folder(out: Path, *inputs: Path) -> None:
     """Refuse an ``out`` that is, lies inside or contains an input folder (ärende, utskick, content).
 
     Generated files must never land beside, or overwrite, what the user wrote: a paper
-    named like a bilaga would replace it, and ``out/<ärende>`` is the ärende's own folder
-    when ``out`` is the folder that holds it. Symbolic links are followed (``resolve``).
+    named like a bilaga would replace it, and ``out/arenden/<ärende>`` is the ärende's own folder
+    when ``out`` is the content folder. Symbolic links are followed (``resolve``).
     """
     if not inputs:
         return
@@ -207,7 +207,7 @@ def check_out_paths(plan: Plan) -> None:
     """Refuse a plan that would write through a symbolic link in ``out/``, or into its own input.
 
     Every file and folder the run writes (documents, manifest, the staging folder) is
-    checked: a link on the way (``out/<ärende>`` pointing at the ärende, say) is refused,
+    checked: a link on the way (``out/arenden/<ärende>`` pointing at the ärende, say) is refused,
     and so is a folder that resolves into the ärende or utskick itself. The bilaga cache,
     ``out/.cache``, may be a link, as ``out`` itself may (the web page's previews share the
     real out's cache so), but not into the ärende or utskick.

@@ -239,7 +239,7 @@ def check_letters(loaded: LoadedUtskick, recipients: list[Organisation], out: Pa
 
 
 class SendLog:
-    """``out/<utskick>/utskick-logg.json``: per recipient the latest attempt and those before it."""
+    """``out/utskick/<utskick>/utskick-logg.json``: per recipient the latest attempt and those before it."""
 
     def __init__(self, path: Path, data: dict, raw: bytes | None = None):
         self.path = path

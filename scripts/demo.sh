@@ -8,4 +8,4 @@ bash scripts/setup.sh
 .venv/bin/beslut build content/arenden/2023-10-handlingsplaner
 .venv/bin/beslut letters content/utskick/2023-08-handlingsplaner --pdf
 echo
-echo "Klart. Öppna out/2023-10-handlingsplaner/gota-lejon/handlingar.pdf"
+echo "Klart. Öppna out/arenden/2023-10-handlingsplaner/gota-lejon/handlingar.pdf (breven ligger i out/utskick/2023-08-handlingsplaner/)"
