@@ -88,13 +88,13 @@ def test_jobs_carry_their_content_and_paths(tmp_path: Path):
     plan = pipeline.plan_arende(SAMPLE, ORGANISATIONER, tmp_path, bundle=True)
     assert [type(j) for j in plan.jobs] == [PaperJob] * 3
     gota = next(j for j in plan.jobs if j.recipient == "gota-lejon")
-    assert gota.outputs.bundle == tmp_path / SAMPLE.name / "gota-lejon" / "handlingar.pdf"
+    assert gota.outputs.bundle == tmp_path / "arenden" / SAMPLE.name / "gota-lejon" / "handlingar.pdf"
     assert [b.rubrik for b in gota.bilagor][0] == "Bilaga 1 – Presentationsmaterial om handlingsplaner"
     assert all(b.source.is_file() for b in gota.bilagor)
     letters = pipeline.plan_utskick(REPO / "content" / "utskick" / "2023-08-handlingsplaner",
                                     ORGANISATIONER, tmp_path, till=["liseberg"], pdf=True)
     assert [type(j) for j in letters.jobs] == [LetterJob]
-    assert letters.jobs[0].outputs.pdf.name == "liseberg.pdf"
+    assert letters.jobs[0].outputs.pdf == tmp_path / "utskick" / "2023-08-handlingsplaner" / "liseberg.pdf"
 
 
 def test_failed_rebuild_leaves_the_previous_package_whole(tmp_path: Path):

@@ -215,7 +215,7 @@ def test_registry_and_out_found_from_a_subfolder(tmp_path, monkeypatch):
     assert "OK:" in result.output
     result = run("render", ".", "--utkast")  # '.' is named by the folder's real name
     assert result.exit_code == 0, result.output
-    assert (root / "out" / "arenden" / "nytt" / "beslutsunderlag.docx").is_file()
+    assert (root / "out" / "arenden" / "nytt" / "utkast" / "beslutsunderlag.docx").is_file()
     assert not (folder / "out").exists()
 
     monkeypatch.chdir(root)

@@ -92,18 +92,18 @@ def test_a_symlink_deeper_in_out_is_refused(sample: Path, tmp_path: Path):
     """A link at out/<ärende>/<organisation>/ (or the cache) is refused like one at out/<ärende>/."""
     out = tmp_path / "out"
     (out / "arenden" / sample.name).mkdir(parents=True)
-    (out / sample.name / "gota-lejon").symlink_to(sample / "gota-lejon", target_is_directory=True)
+    (out / "arenden" / sample.name / "gota-lejon").symlink_to(sample / "gota-lejon", target_is_directory=True)
     before = fingerprint(sample)
     assert_refused_untouched(build(sample, out), sample, before, "gota-lejon i utmappen är en symbolisk länk")
-    (out / sample.name / "gota-lejon").unlink()
+    (out / "arenden" / sample.name / "gota-lejon").unlink()
     (out / ".cache").symlink_to(sample, target_is_directory=True)
     assert_refused_untouched(build(sample, out), sample, before, "ligger i innehållsmappen")  # the cache's link
 
 
 def test_a_file_in_out_that_is_a_link_is_refused_not_followed(sample: Path, tmp_path: Path):
     out = tmp_path / "out"
-    (out / sample.name / "gota-lejon").mkdir(parents=True)
-    (out / sample.name / "gota-lejon" / "beslutsunderlag.docx").symlink_to(sample / "beslutsunderlag.docx")
+    (out / "arenden" / sample.name / "gota-lejon").mkdir(parents=True)
+    (out / "arenden" / sample.name / "gota-lejon" / "beslutsunderlag.docx").symlink_to(sample / "beslutsunderlag.docx")
     before = fingerprint(sample)
     result = run("render", sample, "--organisationer", ORGANISATIONER, "--out", out)
     assert_refused_untouched(result, sample, before, "beslutsunderlag.docx i utmappen är en symbolisk länk")

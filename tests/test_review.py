@@ -178,6 +178,7 @@ def test_bilaga_numbers(reference, numbers):
 @pytest.mark.parametrize("text", [
     "Kostnaden är XXX kronor.", "TODO: skriv bedömningen.", "Kontakta [namn] på förvaltningen.",
     "Lorem ipsum dolor sit amet.", "Beslutet gäller från ÅÅÅÅ-MM-DD.", placeholder("bedömningen"),
+    "Ring [031-000 00 00] för frågor.", "Beslutet gäller från [2024-01-01].", "Kostnaden är [12 345] kronor.",
 ])
 def test_placeholder_left_is_stopp(make, text):
     findings = make(**{"bedömning": text})
@@ -189,6 +190,9 @@ def test_placeholder_left_is_stopp(make, text):
     "Han skrev att \"beslutet [sic] gäller\".",
     "Storlek XXL finns inte. Det finns 3 [1] källor.",
     "Ett ärende om datum 2023-10-02.",
+    "Se planen[^1] och rapporten[^tob].\n\n[^1]: Planen 2023.\n\n[^tob]: Rapporten 2022.",
+    "Läs [stadens plan][plan] och [riktlinjen].\n\n[plan]: https://goteborg.se/plan\n[riktlinjen]: https://goteborg.se/r",
+    "Skriv \\[så här\\] för att få hakparenteser.",
 ])
 def test_ordinary_text_is_no_placeholder(make, text):
     assert "platshallare" not in codes(make(**{"bedömning": text}))
@@ -198,6 +202,17 @@ def test_every_exported_marker_is_found(make, tmp_path):
     for i, marker in enumerate(PLACEHOLDER_MARKERS):
         text = f"Inledning {marker}sammanfattning] här." if marker.startswith("[") else f"Inledning {marker} här."
         assert "platshallare" in codes(make(f"a{i}", sammanfattning=text)), marker
+
+
+@pytest.mark.parametrize("key,field", [("telefon", "handläggare.telefon"), ("namn", "handläggare.namn"),
+                                       ("epost", "handläggare.e-post")])
+def test_a_handlaggare_field_left_as_beslut_new_wrote_it_is_stopp(make, key, field):
+    from generator.scaffold import PLACEHOLDERS
+
+    handlaggare = {**VALID_ARENDE["handläggare"], field.split(".")[1]: PLACEHOLDERS[key]}
+    stopp = [f for f in make(handläggare=handlaggare) if f.severity == STOPP]
+    assert [(f.code, f.field) for f in stopp] == [("platshallare", field)]
+    assert "beslut new" in stopp[0].message and stopp[0].line is not None
 
 
 def test_placeholder_in_rubrik_and_dimension_is_caught(make):
