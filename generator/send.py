@@ -312,7 +312,7 @@ class SendPlan:
     deliveries: list[Delivery]
     log: SendLog
     notices: list[str] = field(default_factory=list)
-    """Output of an earlier version moved into ``out/utskick/`` (``jobs.move_legacy_output``)."""
+    """Output of an earlier version moved into ``out/utskick/`` (``move_legacy_output`` in jobs.py)."""
 
     def having(self, action: str) -> list[Delivery]:
         """Return the deliveries with ``action``, in recipient order."""

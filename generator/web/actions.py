@@ -479,7 +479,7 @@ def output_folder(folder: Path, out: Path) -> Path:
     """Return where the ärende or utskick in ``folder`` writes its documents (as the CLI does).
 
     ``out/arenden/<ärende>/`` (a draft in its ``utkast/``) or ``out/utskick/<utskick>/``
-    (``jobs.arende_folder``, ``jobs.utskick_folder``).
+    (``arende_folder`` and ``utskick_folder`` in jobs.py).
     """
     return out / (ARENDEN_DIR if is_arende_folder(folder) else UTSKICK_DIR) / folder.name
 
