@@ -87,7 +87,7 @@ def test_till_and_utom_choose_recipients(tmp_path: Path):
     out2 = tmp_path / "out2"
     assert run("letters", folder, "--out", out2, "--till", "nämnder").exit_code == 0
     namnder = [o.id for o in registry().organisationer if not o.is_bolag]
-    assert sorted(p.stem for p in (out2 / "brev").glob("*.docx")) == sorted(namnder)
+    assert sorted(p.stem for p in (out2 / "utskick" / "brev").glob("*.docx")) == sorted(namnder)
 
 
 def test_unknown_recipient_suggests_ids(tmp_path: Path):
