@@ -222,9 +222,20 @@ def test_the_start_page_shows_the_stopp_and_follows_a_saved_file(tmp_path: Path)
     folder = scaffolded_but_telefon(tmp_path)
     content = tmp_path / "content"
     shutil.copy(ORGANISATIONER, content / "organisationer.yaml")
+    legacy = tmp_path / "out" / "gammalt"  # an earlier version's ärende output, moved when the server starts
+    legacy.mkdir(parents=True)
+    (legacy / "beslutsunderlag.docx").write_bytes(b"PK")
+    (legacy / "manifest.json").write_text(json.dumps({"dokument": [{"mottagare": "gota-lejon",
+                                                                    "fil": "beslutsunderlag.docx"}]}))
     config = WebConfig(content=content, organisationer=content / "organisationer.yaml", out=tmp_path / "out")
     server, thread, url = start_in_thread(config)
     try:
+        assert not legacy.exists() and (tmp_path / "out" / "arenden" / "gammalt" / "beslutsunderlag.docx").is_file()
+        with urllib.request.urlopen(url + "/", timeout=60) as response:
+            html = response.read().decode("utf-8")
+        assert "Flyttade ärendets handlingar från out/gammalt till out/arenden/gammalt" in html
+        assert str(tmp_path) not in html
+
         def row() -> str:
             with urllib.request.urlopen(url + "/", timeout=60) as response:
                 html = response.read().decode("utf-8")
