@@ -257,8 +257,8 @@ def _list_arenden(config: WebConfig) -> list[dict]:
 
 def _arende_item(config: WebConfig, folder: Path) -> dict:
     """Return the ärende's line on the start page: kept (``_LISTING``) until one of its files changes."""
-    return _LISTING.get(("arende", folder), actions.arende_stamps(folder, config.organisationer, config.out),
-                        lambda: _arende_state(config, folder))
+    stamps = actions.arende_stamps(folder, config.organisationer, config.out)
+    return _LISTING.get(("arende", folder, config.out), stamps, lambda: _arende_state(config, folder))
 
 
 def _arende_state(config: WebConfig, folder: Path) -> dict:
@@ -295,8 +295,8 @@ def _list_utskick(config: WebConfig) -> list[dict]:
 
 def _utskick_item(config: WebConfig, folder: Path) -> dict:
     """Return the utskick's line on the start page: kept (``_LISTING``) until one of its files changes."""
-    return _LISTING.get(("utskick", folder), actions.utskick_stamps(folder, config.organisationer, config.out),
-                        lambda: _utskick_state(config, folder))
+    stamps = actions.utskick_stamps(folder, config.organisationer, config.out)
+    return _LISTING.get(("utskick", folder, config.out), stamps, lambda: _utskick_state(config, folder))
 
 
 def _utskick_state(config: WebConfig, folder: Path) -> dict:
