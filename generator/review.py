@@ -352,7 +352,7 @@ def check_placeholders(loaded: LoadedArende) -> Iterator[Finding]:
         if " ".join(field.text.split()) in scaffolded:
             yield where.finding(
                 STOPP, "platshallare", field, field.loc,
-                f"fältet står kvar som 'beslut new' skrev det ('{field.text.strip()}'). Skriv den riktiga texten.",
+                f"platshållaren '{field.text.strip()}' står kvar som 'beslut new' skrev den. Skriv den riktiga texten.",
             )
             continue
         for match in _placeholders(field.text):
