@@ -33,6 +33,7 @@ from .cache import BilagaCache
 from .conformance import iter_struct_elements, validate_pdf
 from .files import write_bytes
 from .jobs import REPORT_STEM
+from .review import mask_personnummer, mask_personnummer_in
 
 FIXED_BY_BUNDLE = (
     "PDFUA1-ID-", "PDFUA1-METADATA-", "PDFUA1-STRUCT-TREE-ROLE-MAP-CYCLE-", "PDFUA1-VIEWER-PREFERENCES-",
@@ -270,7 +271,8 @@ def render_json(reports: list[PartReport], pdfua: bool, title: str,
 def write_report(reports: list[PartReport], *, pdfua: bool, title: str, text_path: Path, json_path: Path,
                  bundle_failures: Sequence[tuple[str, str]] = ()) -> str:
     """Write the report as text and JSON (atomically); return the one-line summary ("" if it passes)."""
-    write_bytes(text_path, render_text(reports, pdfua, title, bundle_failures).encode("utf-8"))
-    data = render_json(reports, pdfua, title, bundle_failures)
+    text = mask_personnummer(render_text(reports, pdfua, title, bundle_failures))
+    write_bytes(text_path, text.encode("utf-8"))
+    data = mask_personnummer_in(render_json(reports, pdfua, title, bundle_failures))
     write_bytes(json_path, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return summarize(reports, pdfua, text_path.name)

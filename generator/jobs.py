@@ -22,6 +22,7 @@ from .errors import UsageProblem
 from .files import link_on_the_way
 from .markdown import table_warnings
 from .model import Organisation
+from .templatefile import cleaning_warnings
 from .templates import BESLUTSUNDERLAG, FOLJEBREV, template_path
 from .wording import wording_for
 
@@ -329,6 +330,7 @@ def plan_papers(
 ) -> Plan:
     """Return the plan for the papers of ``instances`` (one ärende, or a shared one's)."""
     template = template_path(templates, BESLUTSUNDERLAG)
+    from_template = cleaning_warnings(template)
     jobs = tuple(
         PaperJob(
             loaded=loaded,
@@ -336,7 +338,7 @@ def plan_papers(
             template=template,
             outputs=paper_outputs(out, loaded, pdf=pdf, bundle=bundle, utkast=utkast),
             utkast=utkast,
-            warnings=tuple(table_warnings(loaded.arende)),
+            warnings=tuple(table_warnings(loaded.arende)) + from_template,
         )
         for loaded in instances
     )
@@ -356,7 +358,7 @@ def plan_letters(
 ) -> Plan:
     """Return the plan for one följebrev per recipient (with ``eml``, also its e-mail)."""
     template = template_path(templates, FOLJEBREV)
-    warnings = tuple(table_warnings(loaded.utskick))
+    warnings = tuple(table_warnings(loaded.utskick)) + cleaning_warnings(template)
     no_address = ("ingen e-postadress ('e-post') i registret, så inget .eml skrevs.",)
     jobs = tuple(
         LetterJob(utskick=loaded, organisation=org, template=template,

@@ -21,6 +21,7 @@ from .files import docx_entries, write_bytes, zip_entries
 from .markdown import MarkdownRenderer, parse_markdown
 from .model import Organisation
 from .render import TemplateEnvironment, jinja_environment, render_document, render_docx
+from .templatefile import MAX_TEMPLATE_FILE
 from .wording import wording_for
 
 MERGE_FIELD = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -207,8 +208,8 @@ def letter_skeleton(loaded: LoadedUtskick, template: Path, *, with_epost: bool) 
     recipient's value (a filter, a test, a condition), or a template that fails to render
     (the letter is then rendered on its own and reports the error).
     """
-    if not template.is_file():
-        return None
+    if not template.is_file() or template.stat().st_size > MAX_TEMPLATE_FILE:
+        return None  # rendered alone, which reports it
     data = template.read_bytes()
     key = (str(template), data, loaded.utskick.model_dump_json(), with_epost)
     if key not in _SKELETONS:

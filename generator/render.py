@@ -6,6 +6,11 @@ properties (title, author, language sv-SE, fixed dates) and writes the file atom
 and reproducibly. Each Jinja part is compiled once per process (keyed by its text, not by
 a file path), so a batch of hundreds of letters does not compile the same template
 hundreds of times, and an edited template is never served from a stale cache.
+
+Templates are untrusted: every part renders in ``sandbox.TemplateSandbox`` (checked
+before it compiles, no calls, bounded output, loops and time), and every template is
+opened through ``load_template``, which checks its container first
+(``templatefile.read_template``: zip limits, no macros, no external links).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 
 import jinja2
 from docxtpl import DocxTemplate
+from jinja2.sandbox import SecurityError
 from lxml import etree
 
 from .bilagor import PlannedBilaga
@@ -26,16 +32,18 @@ from .context import build_context
 from .errors import TemplateError
 from .files import write_docx
 from .markdown import HEADING_OFFSET, MarkdownRenderer
+from .sandbox import RenderLimit, TemplateRefused, TemplateSandbox, render_budget
+from .templatefile import read_template
 from .watermark import add_watermark
 
 LANGUAGE = "sv-SE"
 
 
-class TemplateEnvironment(jinja2.Environment):
-    """A Jinja environment that compiles each template part once and then reuses it."""
+class TemplateEnvironment(TemplateSandbox):
+    """The sandbox templates render in, compiling each template part once and then reusing it."""
 
     def __init__(self):
-        super().__init__(autoescape=True, undefined=jinja2.StrictUndefined)
+        super().__init__()
         self._compiled: dict[str, jinja2.Template] = {}
 
     def from_string(self, source, globals=None, template_class=None):  # noqa: A002
@@ -57,13 +65,19 @@ def jinja_environment() -> jinja2.Environment:
 
 
 def load_template(path: Path, data: bytes | None = None) -> DocxTemplate:
-    """Open a Word template (its bytes ``data`` if given); raise TemplateError if it is missing or not a .docx."""
+    """Open a Word template (its bytes ``data`` if given); raise TemplateError if it is missing or not a .docx.
+
+    Every command opens its templates here: the container is checked and cleaned first
+    (``templatefile.read_template``), so a zip bomb or a template with macros is refused
+    and external links never reach a generated document.
+    """
     if data is None and not path.is_file():
         raise TemplateError(
             "mallen finns inte. Kontrollera mallmappen (--mallar) eller templates/docx/.", file=path
         )
+    checked = read_template(path, data)
     try:
-        template = DocxTemplate(io.BytesIO(path.read_bytes() if data is None else data))
+        template = DocxTemplate(io.BytesIO(checked.data))
         template.init_docx()
     except Exception as e:  # python-docx raises several kinds for a broken package
         raise TemplateError(
@@ -77,10 +91,24 @@ def render_template(template: DocxTemplate, context: dict, path: Path,
                     env: jinja2.Environment | None = None) -> None:
     """Render ``context`` into ``template`` (with ``env``, by default the shared environment).
 
-    Raise TemplateError naming what the template lacks.
+    Raise TemplateError naming what the template lacks, or what it tried that a template
+    may not (``sandbox``), with the expression.
     """
     try:
-        template.render(context, jinja_env=env or jinja_environment(), autoescape=True)
+        with render_budget():
+            template.render(context, jinja_env=env or jinja_environment(), autoescape=True)
+    except TemplateRefused as e:
+        raise TemplateError(
+            f"mallen innehåller {_quoted(e.expression)}som inte är tillåtet: {e.reason}. En mall får bara "
+            "skriva ut variablerna som finns (se 'beslut templates'); ta bort uttrycket i Word.",
+            file=path,
+        ) from e
+    except (RenderLimit, SecurityError) as e:
+        raise TemplateError(
+            f"mallen stoppades{_at(e)}: {getattr(e, 'reason', None) or e.message}. Ta bort eller "
+            "rätta uttrycket i Word och kontrollera mallen med 'beslut templates'.",
+            file=path,
+        ) from e
     except jinja2.UndefinedError as e:
         raise TemplateError(
             f"mallen använder en variabel som inte finns ({e.message}). Rätta taggen i mallen "
@@ -90,6 +118,13 @@ def render_template(template: DocxTemplate, context: dict, path: Path,
     except jinja2.TemplateSyntaxError as e:
         raise TemplateError(
             f"mallen har ett fel i en tagg: {e.message}. Kontrollera {{{{ }}}} och {{% %}}.",
+            file=path,
+        ) from e
+    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as e:
+        # what a template's own expression raises ({{ 1 / 0 }}, {{ rubrik + 1 }}): its fault, not ours
+        raise TemplateError(
+            f"mallen gick inte att fylla i{_at(e)} ({type(e).__name__}: {e}). Rätta uttrycket i Word "
+            "och kontrollera mallen med 'beslut templates'.",
             file=path,
         ) from e
 
@@ -195,3 +230,12 @@ def render_beslutsunderlag(
         when=arende.utfardat,
         utkast=utkast,
     )
+
+
+def _quoted(expression: str) -> str:
+    return f"'{expression}', " if expression else "något "
+
+
+def _at(error: Exception) -> str:
+    expression = getattr(error, "expression", "")
+    return f" vid '{expression}'" if expression else ""

@@ -29,6 +29,7 @@ from calendar import monthrange
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .content import LoadedArende
 from .errors import ReviewError
@@ -425,7 +426,11 @@ def _allowed(field: str, allowed: Iterable[str]) -> bool:
 
 
 def check_personnummer(loaded: LoadedArende) -> Iterator[Finding]:
-    """Find personnummer and samordningsnummer in fields not listed in tillåt_personnummer."""
+    """Find personnummer and samordningsnummer in fields not listed in tillåt_personnummer.
+
+    A bilaga's file name (``bilagor[N].fil``) is searched too: it is written into the
+    tillgänglighetsrapport and the manifest beside handlingar.pdf.
+    """
     where = _Locator(loaded)
     allowed = loaded.arende.tillat_personnummer
     for field in text_fields(loaded):
@@ -440,6 +445,46 @@ def check_personnummer(loaded: LoadedArende) -> Iterator[Finding]:
                 "under 'tillåt_personnummer' med skälet.",
                 match.start(),
             )
+    for i, bilaga in enumerate(loaded.arende.bilagor):
+        name = f"bilagor[{i + 1}].fil"
+        if _allowed(name, allowed):
+            continue
+        for match, kind in find_personnummer(_name_as_text(bilaga.fil)):
+            masked = match.group(0)[:-4] + "****"
+            yield where.finding(
+                STOPP, "personnummer", name, ("bilagor", i, "fil"),
+                f"ett {kind} ({masked}) står i bilagans filnamn. Filnamnet skrivs i rapporterna bredvid "
+                "handlingar.pdf, som kan publiceras: byt namn på filen (och under 'fil'), eller ange "
+                f"'{name}' under 'tillåt_personnummer' med skälet.",
+            )
+
+
+def _name_as_text(file_name: str) -> str:
+    """Return a file name with its separators (/, \\, _) as spaces, so numbers in it stand alone."""
+    return re.sub(r"[/\\_]", " ", file_name)
+
+
+def mask_personnummer(text: str) -> str:
+    """Return ``text`` with the last four digits of every personnummer and samordningsnummer masked.
+
+    For what is written beside the documents (tillgänglighetsrapport, manifest.json): a
+    number is found as the review finds it, in running text and in file names alike.
+    """
+    found = find_personnummer(_name_as_text(text))  # same length: offsets match ``text``
+    for match, _ in reversed(found):
+        text = text[:match.end() - 4] + "****" + text[match.end():]
+    return text
+
+
+def mask_personnummer_in(data: Any) -> Any:
+    """Return JSON data (dicts, lists, strings) with ``mask_personnummer`` applied to every string."""
+    if isinstance(data, str):
+        return mask_personnummer(data)
+    if isinstance(data, dict):
+        return {key: mask_personnummer_in(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [mask_personnummer_in(value) for value in data]
+    return data
 
 
 # --- 5. readability ------------------------------------------------------------------------

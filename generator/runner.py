@@ -49,6 +49,7 @@ from .letterbatch import convert_letters
 from .letters import render_letter
 from .mail import write_eml
 from .render import render_beslutsunderlag
+from .review import mask_personnummer, mask_personnummer_in
 from .runtemp import describe_temp_error, process_folder, run_dir
 from .watermark import convert_draft
 
@@ -568,7 +569,7 @@ def write_manifest(plan: Plan, report: Report) -> Path:
     documents = kept + [
         {
             "mottagare": outcome.recipient,
-            "namn": outcome.name,
+            "namn": mask_personnummer(outcome.name),
             "fil": os.path.relpath(file, base),
             "sidor": _pages(file),
             "sha256": sha256_file(file),
@@ -576,7 +577,7 @@ def write_manifest(plan: Plan, report: Report) -> Path:
         for outcome in report.outcomes
         for file in outcome.files
     ]
-    manifest = {
+    manifest = {  # no personnummer the review would stop (a draft may have them): see review.mask_personnummer
         "titel": plan.title,
         "antal_mottagare": len(report.outcomes),
         "lyckade": len(report.outcomes) - len(report.failed),
@@ -586,6 +587,7 @@ def write_manifest(plan: Plan, report: Report) -> Path:
         "varningar": [{"mottagare": o.recipient, "varning": w} for o in report.outcomes for w in o.warnings],
         "rensat": [{"mottagare": o.recipient, **c} for o in report.outcomes for c in o.cleaned],
     }
+    manifest = {key: value if key == "dokument" else mask_personnummer_in(value) for key, value in manifest.items()}
     write_bytes(plan.manifest, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     report.manifest = plan.manifest
     return plan.manifest

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import jinja2
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docxtpl import DocxTemplate
+from jinja2 import meta, nodes
 
 from .bilagor import PlannedBilaga
 from .content import LoadedArende, LoadedUtskick
@@ -31,6 +33,7 @@ from .letters import LETTER_VARIABLES, build_letter_context
 from .markdown import HEADING_OFFSET, MarkdownRenderer, required_styles
 from .model import Arende, Organisation, Utskick
 from .render import jinja_environment, load_template, render_template
+from .sandbox import TemplateRefused, check_source, expression_at
 from .yamlfile import YamlDocument
 
 BESLUTSUNDERLAG = "beslutsunderlag.docx"
@@ -65,9 +68,12 @@ def template_path(folder: Path | None, name: str) -> Path:
 def check_template_dir(folder: Path | None) -> list[Path]:
     """Check every template in ``folder``; return the checked files or raise TemplateError.
 
-    A template passes when it opens as a Word document, uses only the variables its
-    context has, has the styles the Markdown writer needs and a page number field in its
-    footer, and renders an example without error. All problems are reported together.
+    A template passes when it opens as a Word document (its container within the limits,
+    without macros: ``templatefile``), every Jinja part passes the sandbox's check
+    (``sandbox.check_source``) and uses only the variables its context has, it has the
+    styles the Markdown writer needs and a page number field in its footer, and an example
+    renders in the sandbox without error. All problems are reported together, each with
+    the expression it concerns.
     """
     folder = folder or default_template_dir()
     if not folder.is_dir():
@@ -85,6 +91,22 @@ def check_template_dir(folder: Path | None) -> list[Path]:
             problems += [f"{path}: Word vill reparera filen: {finding.describe()}"
                          for finding in docx_errors(template_findings(path, name))]
         checked.append(path)
+    kallelse = folder / "kallelse.docx"
+    try:
+        from .agenda import check_kallelse_template
+
+        problems += [f"{kallelse}: {p}" for p in check_kallelse_template(kallelse)]
+    except TemplateError as e:
+        problems.append(e.format())
+    checked.append(kallelse)
+    protokoll = folder / "protokoll.docx"
+    try:
+        from .minutes import check_protokoll_template
+
+        problems += [f"{protokoll}: {p}" for p in check_protokoll_template(protokoll)]
+    except TemplateError as e:
+        problems.append(e.format())
+    checked.append(protokoll)
     if problems:
         raise TemplateError("\n".join(problems))
     return checked
@@ -93,17 +115,9 @@ def check_template_dir(folder: Path | None) -> list[Path]:
 def _template_problems(path: Path, name: str) -> list[str]:
     """Return what is wrong with the template at ``path`` (empty when it is fine)."""
     template = load_template(path)
-    problems = []
-    try:
-        used = template.get_undeclared_template_variables(jinja_environment())
-    except jinja2.TemplateSyntaxError as e:
-        return [f"mallen har ett fel i en tagg: {e.message}. Kontrollera {{{{ }}}} och {{% %}}."]
-    known = _VARIABLES[name]
-    for variable in sorted(set(used) - known):
-        problems.append(
-            f"mallen använder variabeln '{variable}', som inte finns. Variabler som finns: "
-            f"{', '.join(sorted(known))}."
-        )
+    problems = _jinja_problems(template, _VARIABLES[name])
+    if problems:
+        return problems
     styles = {style.name for style in template.docx.styles}
     for style in required_styles(_HEADING_OFFSETS[name]):
         if style not in styles:
@@ -118,6 +132,65 @@ def _template_problems(path: Path, name: str) -> list[str]:
     if not problems:
         problems += _trial_render(path, name)
     return problems
+
+
+def _jinja_problems(template: DocxTemplate, known: frozenset[str]) -> list[str]:
+    """Return what the Jinja of each part does that a template may not, or names that do not exist.
+
+    Nothing is rendered: each part is parsed and checked as the sandbox checks it before it
+    compiles, and its free variables are compared with ``known``.
+    """
+    env = jinja_environment()
+    problems = []
+    for where, source in jinja_parts(template):
+        try:
+            tree = check_source(env, source)
+        except TemplateRefused as e:
+            shown = f"'{e.expression}', som " if e.expression else "något som "
+            problems.append(f"{where}: mallen innehåller {shown}inte är tillåtet: {e.reason}. "
+                            "Ta bort eller rätta uttrycket i Word.")
+            continue
+        except jinja2.TemplateSyntaxError as e:
+            problems.append(f"{where}: mallen har ett fel i en tagg: {e.message}. Kontrollera {{{{ }}}} och {{% %}}.")
+            continue
+        for variable in sorted(meta.find_undeclared_variables(tree) - known):
+            node = next((n for n in tree.find_all(nodes.Name) if n.name == variable), None)
+            expression = expression_at(source, node.lineno if node else None, variable)
+            problems.append(
+                f"{where}: mallen använder variabeln '{variable}'"
+                + (f" (i '{expression}')" if expression else "")
+                + f", som inte finns. Variabler som finns: {', '.join(sorted(known))}."
+            )
+    return problems
+
+
+_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
+"""The core properties docxtpl renders as Jinja (``DocxTemplate.render_properties``)."""
+
+
+def jinja_parts(template: DocxTemplate) -> list[tuple[str, str]]:
+    """Return (where, Jinja source) of every part docxtpl renders, as it hands them to Jinja.
+
+    The body, each header and footer, the footnotes and the core properties; the XML is
+    split into lines at paragraphs as docxtpl does, so line numbers match its renders.
+    """
+    def prepared(xml: str) -> str:
+        return re.sub(r"<w:p([ >])", r"\n<w:p\1", template.patch_xml(xml))
+
+    parts = [("brödtexten", prepared(template.get_xml()))]
+    for label, uri in (("sidhuvudet", template.HEADER_URI), ("sidfoten", template.FOOTER_URI)):
+        for _, part in template.get_headers_footers(uri):
+            parts.append((f"{label} ({part.partname.lstrip('/')})", prepared(template.get_part_xml(part))))
+    for part in template.docx.part.package.parts:
+        if part.content_type.endswith(".footnotes+xml"):
+            blob = part.blob.decode("utf-8") if isinstance(part.blob, bytes) else part.blob
+            parts.append(("fotnoterna", prepared(blob)))
+    properties = template.docx.core_properties
+    for name in _PROPERTIES:
+        value = getattr(properties, name) or ""
+        if value:
+            parts.append((f"dokumentegenskapen '{name}'", value))
+    return parts
 
 
 def _trial_render(path: Path, name: str) -> list[str]:
