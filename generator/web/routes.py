@@ -621,7 +621,8 @@ def _report_to_job(job: Job, report, out: Path, base: str) -> None:
     if report.manifest:
         job.downloads.append(("manifest.json", f"{base}/fil/{quote(str(report.manifest.relative_to(out)))}"))
     job.downloads.append((f"Allt som zip ({out.name}.zip)", f"{base}/zip"))
-    job.warnings = [scrub(f"{o.name}: {w}" if several else w) for o in report.outcomes for w in o.warnings]
+    job.warnings = [scrub(n) for n in report.notices]  # earlier output moved (once)
+    job.warnings += [scrub(f"{o.name}: {w}" if several else w) for o in report.outcomes for w in o.warnings]
     job.failures = [(o.name, scrub(o.error or "")) for o in report.failed]
     if report.failed and len(report.failed) == len(report.outcomes):
         job.error = "Inget dokument kunde skapas. Orsaken står under ”Misslyckades”."
