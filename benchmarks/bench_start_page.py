@@ -5,8 +5,9 @@ Copies the sample ärende (shared, seven organisations) and the sample utskick t
 times into a temporary content folder, gives every tenth ärende a final build and a draft
 in out/ (manifests over copied files), serves it with ``beslut web`` on 127.0.0.1 and
 prints the seconds of the first request (every line computed), of warm requests (every
-line kept until its files change, ``cache.ByModification``), and of a request after one
-ärende was saved. The target is under 0.5 s warm. Nothing is asserted.
+line kept until its files change, ``cache.ByModification``), of a request after one
+ärende was saved, and of the first request after a restart (the lines kept in the state
+folder). The target is under 0.5 s warm. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from generator.jobs import ARENDEN_DIR, MANIFEST_NAME, UTKAST_DIR  # noqa: E402
+from generator.web import actions, routes  # noqa: E402
 from generator.web.app import WebConfig  # noqa: E402
 from generator.web.server import start_in_thread  # noqa: E402
 
@@ -82,6 +84,15 @@ def main() -> None:
             saved.write_text(saved.read_text(encoding="utf-8") + "\n", encoding="utf-8")
             after, _ = timed_get(url + "/")
             print(f"after one ärende was saved: {after:.3f} s")
+        finally:
+            server.should_exit = True
+            thread.join(timeout=60)
+        routes._LISTING = actions.Listing()  # as in a new process: only what the state folder kept
+        saved.write_text(saved.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        server, thread, url = start_in_thread(config)
+        try:
+            restarted, _ = timed_get(url + "/")
+            print(f"first request after a restart (one ärende changed meanwhile): {restarted:.3f} s")
         finally:
             server.should_exit = True
             thread.join(timeout=60)

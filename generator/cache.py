@@ -132,6 +132,7 @@ class ByModification(Generic[T]):
         self._values: dict[object, tuple[tuple, T]] = {}
         self._lock = threading.Lock()
         self._computing: dict[object, threading.Lock] = {}
+        self._changed = False
 
     def get(self, key: object, stamps: tuple, compute: Callable[[], T]) -> T:
         """Return the value kept for ``key`` if its ``stamps`` are unchanged, else ``compute()`` (kept).
@@ -152,4 +153,52 @@ class ByModification(Generic[T]):
             value = compute()
             with self._lock:
                 self._values[key] = (stamps, value)
+                self._changed = True
         return value
+
+    def save(self, path: Path) -> None:
+        """Write the values to ``path`` (JSON) if any changed since the last save or load.
+
+        Keys and values must be JSON (strings, numbers, lists, dicts). The file names this
+        program's code (``code_stamp``): values computed by other code are never loaded.
+        """
+        with self._lock:
+            if not self._changed:
+                return
+            entries = [[key, stamps, value] for key, (stamps, value) in self._values.items()]
+            self._changed = False
+        write_bytes(path, json.dumps({"kod": code_stamp(), "värden": entries}, ensure_ascii=False).encode("utf-8"))
+
+    def load(self, path: Path) -> None:
+        """Read values saved by ``save`` (by this program's code), so a restarted server starts warm.
+
+        A missing, damaged or other code's file is ignored: its values are computed again.
+        """
+        try:
+            data = json.loads(path.read_bytes())
+            if data.get("kod") != code_stamp():
+                return
+            entries = [(key, _tupled(stamps), value) for key, stamps, value in data["värden"]]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return
+        with self._lock:
+            for key, stamps, value in entries:
+                self._values.setdefault(key, (stamps, value))
+
+
+def _tupled(value):
+    """Return ``value`` with every list a tuple (stamps as ``stamp`` and ``folder_stamps`` make them)."""
+    return tuple(_tupled(v) for v in value) if isinstance(value, list) else value
+
+
+_CODE_STAMP: list[str] = []
+
+
+def code_stamp() -> str:
+    """Return a digest of this program's Python files (name, time, size): it changes with the code."""
+    if not _CODE_STAMP:
+        digest = hashlib.sha256()
+        for path in sorted(Path(__file__).parent.rglob("*.py")):
+            digest.update(f"{path.relative_to(Path(__file__).parent)}\0{stamp(path)}\0".encode())
+        _CODE_STAMP.append(digest.hexdigest())
+    return _CODE_STAMP[0]

@@ -103,3 +103,34 @@ def test_by_modification_computes_again_only_when_a_file_changes(tmp_path):
     (folder / "bilagor" / "ny.pdf").unlink()
     get()
     assert len(calls) == 4
+
+
+def test_by_modification_saved_values_serve_a_restart_until_a_file_changes(tmp_path):
+    import json
+
+    from generator.cache import ByModification, folder_stamps
+
+    folder = tmp_path / "arende"
+    folder.mkdir()
+    (folder / "arende.yaml").write_text("rubrik: Ett\n", encoding="utf-8")
+    saved = tmp_path / "state" / "startsida.json"
+    first: ByModification[dict] = ByModification()
+    first.get("arende", folder_stamps(folder), lambda: {"rubrik": "Ett", "per_org": [{"stopp": 1}]})
+    first.save(saved)
+
+    calls = []
+    restarted: ByModification[dict] = ByModification()
+    restarted.load(saved)
+    value = restarted.get("arende", folder_stamps(folder), lambda: calls.append(1) or {})
+    assert value == {"rubrik": "Ett", "per_org": [{"stopp": 1}]} and calls == [], "kept across the restart"
+    (folder / "arende.yaml").write_text("rubrik: Två, längre\n", encoding="utf-8")
+    assert restarted.get("arende", folder_stamps(folder), lambda: {"rubrik": "Två"}) == {"rubrik": "Två"}
+
+    other_code = json.loads(saved.read_text(encoding="utf-8"))
+    other_code["kod"] = "en annan version"
+    saved.write_text(json.dumps(other_code), encoding="utf-8")
+    for text in (json.dumps(other_code), "{inte json", '{"kod": null}'):
+        saved.write_text(text, encoding="utf-8")
+        fresh: ByModification[dict] = ByModification()
+        fresh.load(saved)  # ignored: computed again
+        assert fresh.get("arende", folder_stamps(folder), lambda: {"ny": True}) == {"ny": True}

@@ -343,6 +343,7 @@ def create_app(config: WebConfig, *, pool: ConverterPool | None = None) -> Starl
     @contextlib.asynccontextmanager
     async def lifespan(app):
         threading.Thread(target=pool.warm, name="beslut-warm", daemon=True).start()
+        routes.load_listing(config)
         threading.Thread(target=routes.warm_listing, args=(config,), name="beslut-lista", daemon=True).start()
         yield
         pool.close()

@@ -242,12 +242,15 @@ async def index(request: Request) -> HTMLResponse:
     config = config_of(request)
     arenden = await run_in_threadpool(_list_arenden, config)
     utskick = await run_in_threadpool(_list_utskick, config)
+    await run_in_threadpool(save_listing, config)
     return page(request, "index.html", arenden=arenden, utskick=utskick, nav="start",
                 moved=[scrub(m) for m in request.app.state.moved])
 
 
 _LISTING: actions.Listing[dict] = actions.Listing()
 """Each ärende's and utskick's line on the start page, kept until its files change."""
+LISTING_FILE = "startsida.json"
+"""The kept lines in the state folder, so a restarted server's first start page is as fast."""
 
 
 def _list_arenden(config: WebConfig) -> list[dict]:
@@ -258,7 +261,7 @@ def _list_arenden(config: WebConfig) -> list[dict]:
 def _arende_item(config: WebConfig, folder: Path) -> dict:
     """Return the ärende's line on the start page: kept (``_LISTING``) until one of its files changes."""
     stamps = actions.arende_stamps(folder, config.organisationer, config.out)
-    return _LISTING.get(("arende", folder, config.out), stamps, lambda: _arende_state(config, folder))
+    return _LISTING.get(f"arende\n{folder}\n{config.out}", stamps, lambda: _arende_state(config, folder))
 
 
 def _arende_state(config: WebConfig, folder: Path) -> dict:
@@ -296,7 +299,7 @@ def _list_utskick(config: WebConfig) -> list[dict]:
 def _utskick_item(config: WebConfig, folder: Path) -> dict:
     """Return the utskick's line on the start page: kept (``_LISTING``) until one of its files changes."""
     stamps = actions.utskick_stamps(folder, config.organisationer, config.out)
-    return _LISTING.get(("utskick", folder, config.out), stamps, lambda: _utskick_state(config, folder))
+    return _LISTING.get(f"utskick\n{folder}\n{config.out}", stamps, lambda: _utskick_state(config, folder))
 
 
 def _utskick_state(config: WebConfig, folder: Path) -> dict:
@@ -311,12 +314,29 @@ def _utskick_state(config: WebConfig, folder: Path) -> dict:
         return {**item, "rubrik": folder.name, "ok": False, "mottagare": 0}
 
 
+def load_listing(config: WebConfig) -> None:
+    """Read the start page's lines kept by the last server (``ByModification.load``): before the first request."""
+    _LISTING.load(config.state_folder / LISTING_FILE)
+
+
 def warm_listing(config: WebConfig) -> None:
-    """Compute the start page's lines once, so that its first request is as fast as the next."""
+    """Compute the start page's lines that changed since they were kept, and keep them again.
+
+    Runs when the server starts, so that the first start page is as fast as the next.
+    """
     try:
         _list_arenden(config)
         _list_utskick(config)
+        save_listing(config)
     except Exception:  # noqa: BLE001 - the start page reports the same problem when asked
+        pass
+
+
+def save_listing(config: WebConfig) -> None:
+    """Keep the start page's lines in the state folder if any changed (``ByModification.save``)."""
+    try:
+        _LISTING.save(config.state_folder / LISTING_FILE)
+    except OSError:  # a full disk: the next start computes them again
         pass
 
 
