@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .bilagor import PlannedBilaga, plan_bilagor
 from .content import LoadedArende, LoadedUtskick
-from .errors import UsageProblem
+from .errors import UsageProblem, describe_os_error
 from .files import link_on_the_way
 from .markdown import table_warnings
 from .model import Organisation
@@ -161,8 +161,11 @@ def move_legacy_output(out: Path, *names: str) -> list[str]:
             os.rename(moving, target)
         except OSError as e:
             if moving.is_dir() and not legacy.exists():
-                os.rename(moving, legacy)
-            notices.append(f"{legacy} kunde inte flyttas till {target}: {e.strerror or e}. Flytta den själv.")
+                try:
+                    os.rename(moving, legacy)
+                except OSError:
+                    pass
+            notices.append(f"{legacy} kunde inte flyttas till {target}: {describe_os_error(e)} Flytta den själv.")
             continue
         what = "ärendets handlingar" if kind == ARENDEN_DIR else "utskickets brev"
         notices.append(f"Flyttade {what} från {legacy} till {target}: ärenden och utskick har nu var sin mapp "
