@@ -51,7 +51,8 @@ PLACEHOLDERS = {
 """Every placeholder a new ärende contains: text in square brackets the user replaces.
 
 A value that still holds one of these (or any text in square brackets) has not been
-filled in."""
+filled in: the review (``review.check_placeholders``) stops a final build on a field
+still equal to one of them, and on any bracketed placeholder, digits included."""
 
 
 def create_arende(folder: Path, org_ids: list[str], organisationer: Organisationer,
