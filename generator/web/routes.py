@@ -365,7 +365,11 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
     if problems is None:
         problems, findings = actions.check_arende(folder, config.organisationer,
                                                   None if file.name == ARENDE_FILE else file.stem)
-        findings = [replace(f, file=shown(config, f.file)) if f.file else f for f in findings]
+    # the server's paths as the page shows them, so each problem finds its field (on save and build too)
+    problems = [replace(p, file=shown(config, p.file)) if p.file and Path(p.file).is_absolute() else p
+                for p in problems]
+    findings = [replace(f, file=shown(config, f.file)) if f.file and Path(f.file).is_absolute() else f
+                for f in findings or []]
     file_shown = shown(config, file)
     tabs_by_file = tab_urls(folder, config)
     plist = problem_dicts(problems, file_shown)
@@ -483,13 +487,12 @@ async def save(request: Request) -> Response:
         if item:
             audit(request, "papperskorg", arende=folder.name, detalj=f"{removed[0]} flyttad till papperskorgen")
         return RedirectResponse(base + (f"&borttagen={item}" if item else "&sparat=1") + "#bilagor", status_code=303)
-    anchor = _list_anchor(action, state)
-    if anchor:
-        return RedirectResponse(f"{base}&sparat=1#{anchor}", status_code=303)
-    if not uploads:
+    anchor = _list_anchor(action, state) or ("bilagor" if uploads or action == "ladda-upp" else None)
+    if anchor is None:
         return RedirectResponse(f"{base}&sparat=1", status_code=303)
+    # the page itself, not a redirect: a new empty item is not in the file until it is filled in
     context = await run_in_threadpool(_edit_context, config, folder, flik, state)
-    return page(request, "edit.html", notice="Sparat.", conflict=False, messages=messages, goto="bilagor", **context)
+    return page(request, "edit.html", notice="Sparat.", conflict=False, messages=messages, goto=anchor, **context)
 
 
 async def _refused_edit(request: Request, status: int, reason: str, messages: list[str] | None = None) -> Response:

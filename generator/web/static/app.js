@@ -220,10 +220,10 @@
   }
 
   // --- after a list button: the new or moved item (the URL's #anchor) gets the focus ---
-  var target = window.location.hash && document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
-  var goto = form && form.dataset.goto && document.getElementById(form.dataset.goto);
+  var target = (form && form.dataset.goto && document.getElementById(form.dataset.goto))
+    || (window.location.hash && document.getElementById(decodeURIComponent(window.location.hash.slice(1))));
   if (target && target.matches("input, textarea, select")) { target.focus(); }
-  else if (goto) { goto.scrollIntoView(); }
+  else if (target) { target.scrollIntoView(); }
 
   // --- files too big for the server are named before anything is sent ---
   var files = document.getElementById("filer");
