@@ -28,7 +28,7 @@ from ..content import ARENDE_FILE, OVERRIDES_DIR, UTSKICK_FILE
 from ..errors import BeslutError, ContentError
 from ..files import write_bytes
 from ..wording import wording_for
-from . import actions, forms, papperskorg
+from . import actions, forms, papperskorg, utskickform
 from .app import MB, WebConfig, client_of, error_page, log, scrub, session_cookie
 from .jobs import Job, QueueFull
 from .security import (
@@ -229,6 +229,14 @@ def last_built(config: WebConfig, folder: Path) -> str | None:
     return datetime.fromtimestamp(max(times)).strftime("%Y-%m-%d %H:%M") if times else None
 
 
+_YAML_ADVICE = re.compile(r"\s*Fältet krävs: skriv '[^']*' följt av texten\.")
+
+
+def page_message(message: str) -> str:
+    """Return a message as the page says it: advice about writing YAML becomes advice about the field."""
+    return _YAML_ADVICE.sub(" Fyll i fältet.", message)
+
+
 def problem_dicts(problems: list[actions.Problem], file_shown: str | None = None,
                   other_tabs: Mapping[str, tuple[str, str | None]] | None = None,
                   labels: str | None = None) -> list[dict]:
@@ -250,9 +258,11 @@ def problem_dicts(problems: list[actions.Problem], file_shown: str | None = None
         elsewhere = f"fliken {tab_label}" if tab_label else None
         label = forms.field_label(p.field, labels or "Bedömning") if p.field else None
         section = forms.field_section(field) if field else None
-        where = [f"{label} (under {section})" if label and section else label, None if here else elsewhere]
-        text = f"{', '.join(w for w in where if w)}: {p.message}" if any(where) else p.message
-        dicts.append({"message": scrub(p.message), "text": scrub(text), "tech": scrub(p.text),
+        where = [f"{label} (under {section})" if label and section and section != label else label,
+                 None if here else elsewhere]
+        message = page_message(p.message)
+        text = f"{', '.join(w for w in where if w)}: {message}" if any(where) else message
+        dicts.append({"message": scrub(message), "text": scrub(text), "tech": scrub(p.text),
                       "anchor": field if here else None, "href": href,
                       "severity": p.severity, "label": SEVERITY_LABEL.get(p.severity, p.severity)})
     return dicts
@@ -1025,6 +1035,95 @@ async def markdown_preview(request: Request) -> HTMLResponse:
     return HTMLResponse(_markdown.render(str(form.get("text", ""))))
 
 
+# --- editing and creating an utskick -------------------------------------------------------
+
+
+def _utskick_edit_context(config: WebConfig, folder: Path, state: forms.State | None = None,
+                          version: str | None = None) -> dict:
+    file = folder / UTSKICK_FILE
+    raw = file.read_bytes()
+    data = forms.load_data(raw.decode("utf-8"), file)
+    state = {**utskickform.state_from_data(data), **(state or {})}
+    registry = actions.load_registry(config.organisationer)
+    problems: list[dict] = []
+    try:
+        actions.validate_utskick(folder, config.organisationer)
+    except BeslutError as e:
+        for found in actions.parse_problems(e, lambda x: shown(config, x)):
+            anchor = utskickform.field_anchor(found.field)
+            label = utskickform.field_label(anchor)
+            message = page_message(found.message)
+            text = f"{label}: {message}" if label else message
+            problems.append({"anchor": anchor, "text": scrub(text), "message": scrub(message),
+                             "tech": scrub(found.text)})
+    field_errors: dict[str, list[str]] = {}
+    for shown_problem in problems:
+        if shown_problem["anchor"]:
+            field_errors.setdefault(shown_problem["anchor"], []).append(shown_problem["message"])
+    return {"namn": folder.name, "fields": utskickform.FIELDS, "state": state, "groups": utskickform.GROUPS,
+            "organisationer": registry.organisationer, "version": version or forms.file_version(raw),
+            "problems": problems, "field_errors": field_errors, "file_shown": shown(config, file)}
+
+
+async def utskick_edit(request: Request) -> Response:
+    config = config_of(request)
+    folder = utskick_folder(config, request.path_params["namn"])
+    try:
+        context = await run_in_threadpool(_utskick_edit_context, config, folder)
+    except BeslutError as e:
+        return error_page(request, 400, e.format())
+    notice = ("Utskicket är skapat. Fyll i det och spara." if request.query_params.get("nytt") else
+              "Sparat." if request.query_params.get("sparat") else None)
+    return page(request, "utskick_edit.html", notice=notice, conflict=False, **context)
+
+
+async def utskick_save(request: Request) -> Response:
+    config = config_of(request)
+    folder = utskick_folder(config, request.path_params["namn"])
+    form = await request.form()
+    state = utskickform.state_from_form(form)
+    version = str(form.get("version", ""))
+    try:
+        await run_in_threadpool(utskickform.save_state, folder / UTSKICK_FILE, state, version)
+    except forms.Conflict:
+        context = await run_in_threadpool(_utskick_edit_context, config, folder, state, version)
+        return page(request, "utskick_edit.html", status=409, notice=None, conflict=True, **context)
+    audit(request, "spara", utskick=folder.name, detalj=shown(config, folder / UTSKICK_FILE))
+    return RedirectResponse(f"/utskick/{quote(folder.name)}/redigera?sparat=1", status_code=303)
+
+
+async def refused_utskick(request: Request, status: int, reason: str) -> Response:
+    config = config_of(request)
+    folder = utskick_folder(config, request.path_params["namn"])
+    form = await request.form()
+    context = await run_in_threadpool(_utskick_edit_context, config, folder, utskickform.state_from_form(form),
+                                      str(form.get("version", "")))
+    return page(request, "utskick_edit.html", status=status, notice=None, conflict=False, refused=reason, **context)
+
+
+async def new_utskick_form(request: Request) -> Response:
+    return page(request, "nytt_utskick.html", errors={}, values={"namn": ""}, nav="nytt-utskick")
+
+
+async def new_utskick_create(request: Request) -> Response:
+    config = config_of(request)
+    form = await request.form()
+    namn = str(form.get("namn", "")).strip()
+    error = None
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", namn) or len(namn) > 80:
+        error = "Mappnamnet får bara innehålla små bokstäver a–z, siffror och bindestreck, t.ex. 2024-03-inbjudan."
+    elif (config.utskick / namn).exists():
+        error = f"Det finns redan ett utskick som heter {namn}. Välj ett annat namn."
+    if error:
+        return page(request, "nytt_utskick.html", status=422, errors={"namn": error}, values={"namn": namn},
+                    nav="nytt-utskick")
+    folder = config.utskick / namn
+    folder.mkdir(parents=True)
+    await run_in_threadpool(write_bytes, folder / UTSKICK_FILE, utskickform.new_utskick_text().encode("utf-8"))
+    audit(request, "nytt-utskick", utskick=namn)
+    return RedirectResponse(f"/utskick/{quote(namn)}/redigera?nytt=1", status_code=303)
+
+
 # --- a YAML file that does not parse: repaired as text in the page -----------------------
 
 
@@ -1194,6 +1293,10 @@ ROUTES = [
     Route("/utskick/{namn}/zip", zip_utskick),
     Route("/utskick/{namn}/fil/{fil:path}", download_utskick),
     Route("/utskick/{namn}/skicka", send_preview),
+    Route("/utskick/{namn}/redigera", utskick_edit),
+    post("/utskick/{namn}/redigera", utskick_save, refused=refused_utskick),
+    Route("/nytt-utskick", new_utskick_form),
+    post("/nytt-utskick", new_utskick_create),
     Route("/nytt", new_form),
     post("/nytt", new_create),
     post("/markdown", markdown_preview),
