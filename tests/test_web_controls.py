@@ -292,6 +292,54 @@ def test_list_buttons_return_to_the_list_and_focus_the_item(site, page):
     expect(page.locator("#underskrifter input[name=underskrift_namn]").last).to_be_focused()
 
 
+def test_every_list_button_tab_and_toggle_of_the_edit_page(site, page):
+    folder = copy_arende(page, site, "2026-05-knappar")
+    import yaml
+
+    def saved(key, file="arende.yaml"):
+        return yaml.safe_load((folder / file).read_text(encoding="utf-8")).get(key)
+
+    titles = [b["titel"] for b in saved("bilagor")]
+    page.get_by_role("button", name="Flytta ned bilaga 1").click()
+    expect(page.get_by_label("Titel för bilaga 2")).to_be_focused()
+    assert [b["titel"] for b in saved("bilagor")] == [titles[1], titles[0], *titles[2:]]
+    page.get_by_role("button", name="Flytta upp bilaga 2").click()
+    expect(page.get_by_label("Titel för bilaga 1")).to_be_focused()
+    assert [b["titel"] for b in saved("bilagor")] == titles
+    page.get_by_role("button", name="Lägg till beslutspunkt").click()
+    page.get_by_label("Beslutspunkt 2", exact=True).fill("Andra punkten.")
+    page.get_by_role("button", name="Flytta ned beslutspunkt 1").click()
+    expect(page.get_by_label("Beslutspunkt 2", exact=True)).to_be_focused()
+    assert saved("förslag_till_beslut")[0] == "Andra punkten."
+    page.get_by_role("button", name="Ta bort beslutspunkt 1").click()
+    assert "Andra punkten." not in saved("förslag_till_beslut")
+    page.get_by_role("button", name="Lägg till underskrift").click()
+    page.get_by_label("Namn, underskrift 1").fill("Eva Direktör")
+    page.get_by_role("button", name="Lägg till underskrift").click()
+    page.get_by_label("Namn, underskrift 2").fill("Olle Ordförande")
+    page.get_by_role("button", name="Flytta upp underskrift 2").click()
+    assert [u["namn"] for u in saved("underskrifter")] == ["Olle Ordförande", "Eva Direktör"]
+    page.get_by_role("button", name="Ta bort underskrift 1").click()
+    assert [u["namn"] for u in saved("underskrifter")] == ["Eva Direktör"]
+    # the formatted view of a text area, and the tabs of a shared ärende
+    page.get_by_role("button", name="Visa formaterad text").first.click()
+    expect(page.locator("#sammanfattning-visning p").first).to_contain_text(
+        saved("sammanfattning").split(".")[0])
+    page.get_by_role("button", name="Dölj formaterad text").first.click()
+    expect(page.locator("#sammanfattning-visning")).to_be_hidden()
+    page.get_by_role("navigation", name="Versioner av det gemensamma ärendet").get_by_role(
+        "link", name="Försäkrings AB Göta Lejon").click()
+    expect(page.get_by_label("Handläggarens namn")).to_have_value(
+        saved("handläggare", "organisationer/gota-lejon.yaml")["namn"])
+
+
+def test_the_error_page_leads_back(site, page):
+    page.goto(site.url + "/arende/finns-inte")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sidan finns inte")
+    page.get_by_role("link", name="Till startsidan").click()
+    expect(page).to_have_url(site.url + "/")
+
+
 def test_server_side_errors_appear_at_their_fields_without_javascript(site, browser, page):  # noqa: F811
     copy_arende(page, site, "2026-05-utan-js")
     context = browser.new_context(java_script_enabled=False, locale="sv-SE")
@@ -386,8 +434,11 @@ def test_letters_built_downloaded_and_send_dry_run(site, page, artifacts):  # no
     assert entries == {f"{LETTERS}/{p.relative_to(out).as_posix()}": p.read_bytes() for p in out.rglob("*")
                        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts)}
     page.get_by_role("link", name="Visa vad som skulle skickas nu (provkörning)").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(LETTERS)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Provkörning: vad som skulle skickas")
+    expect(page.locator("main")).to_contain_text(f"beslut send utskick/{LETTERS}")
     check_page(page, artifacts, "skicka")
+    page.get_by_role("link", name="Tillbaka till utskicket").click()
+    expect(page).to_have_url(f"{site.url}/utskick/{LETTERS}")
 
 
 def test_an_utskick_created_and_edited_in_the_page(site, page):
