@@ -143,7 +143,7 @@ def test_a_stale_token_returns_the_form_with_the_text_and_the_reason(site, page)
     with page.expect_response(form_post) as answer:
         page.get_by_role("button", name="Spara", exact=True).first.click()
     assert answer.value.status == 403
-    expect(page.locator("#nekad")).to_contain_text("Ingenting sparades. Det du skrev står kvar")
+    expect(page.locator("#nekad")).to_contain_text("Ingenting sparades. Det du skrev och valde står kvar")
     expect(page.locator("#nekad")).to_be_focused()
     expect(page.get_by_label("Ärendet", exact=True)).to_have_value("Text som inte får försvinna.")
     assert path.read_bytes() == before
@@ -331,6 +331,30 @@ def test_every_list_button_tab_and_toggle_of_the_edit_page(site, page):
         "link", name="Försäkrings AB Göta Lejon").click()
     expect(page.get_by_label("Handläggarens namn")).to_have_value(
         saved("handläggare", "organisationer/gota-lejon.yaml")["namn"])
+
+
+@pytest.mark.parametrize(("path", "fill", "button"), [
+    ("/nytt", {"Mappnamn": "2026-06-ny"}, "Skapa ärendet"),
+    (f"{EDIT}/kopiera", {"Mappnamn för det nya ärendet": "2026-06-kopia"}, "Skapa kopian"),
+    ("/nytt-utskick", {"Mappnamn": "2026-06-brev"}, "Skapa utskicket"),
+    (f"/utskick/{LETTERS}", {}, "Skapa följebrev"),
+], ids=["nytt", "kopiera", "nytt-utskick", "utskick"])
+def test_small_forms_refused_for_a_stale_token_keep_their_values(site, page, path, fill, button):
+    page.goto(site.url + path)
+    for label, value in fill.items():
+        page.get_by_label(label, exact=True).fill(value)
+    boxes = page.locator("main input[type=checkbox]")
+    chosen = boxes.first.get_attribute("id") if boxes.count() else None
+    if chosen:
+        page.locator(f"#{chosen}").check()
+    page.evaluate("document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'gammal')")
+    page.get_by_role("button", name=button).click()
+    expect(page.locator("#nekad")).to_contain_text("Ingenting sparades")
+    for label, value in fill.items():
+        expect(page.get_by_label(label, exact=True)).to_have_value(value)
+    if chosen:
+        expect(page.locator(f"#{chosen}")).to_be_checked()
+    assert not (site.content / "arenden" / "2026-06-ny").exists()
 
 
 def test_the_error_page_leads_back(site, page):

@@ -100,7 +100,8 @@ def last_changed(request: Request, namn: str) -> str | None:
 
 
 STALE_TOKEN = ("Sidan hade en säkerhetskod som inte längre gäller (till exempel efter att du loggats ut). "
-               "Ingenting sparades. Det du skrev står kvar nedan: kontrollera det och tryck Spara igen.")
+               "Ingenting sparades. Det du skrev och valde står kvar nedan: kontrollera det och tryck på knappen "
+               "igen.")
 SERVER_ERROR = ("Ett oväntat fel inträffade i servern och ingenting sparades. Det du skrev står kvar nedan: "
                 "tryck Spara igen, och kontakta IT-supporten om felet består.")
 
@@ -1269,6 +1270,41 @@ def _restore_bilaga(config: WebConfig, folder: Path, item: papperskorg.Item) -> 
     forms.save_state(file, {"bilagor": state["bilagor"]}, forms.file_version(raw))
 
 
+# --- the small forms refused: back with what was chosen and typed --------------------------
+
+
+async def refused_new(request: Request, status: int, reason: str) -> Response:
+    config = config_of(request)
+    form = await request.form()
+    registry = await run_in_threadpool(actions.load_registry, config.organisationer)
+    return page(request, "new.html", status=status, organisationer=registry.organisationer, errors={},
+                refused=reason, nav="nytt",
+                values={"namn": str(form.get("namn", "")), "org": [str(o) for o in form.getlist("org")]})
+
+
+async def refused_copy(request: Request, status: int, reason: str) -> Response:
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    form = await request.form()
+    return page(request, "kopiera.html", status=status, namn=folder.name, errors={}, refused=reason,
+                values={"nytt": str(form.get("nytt", "")), "bilagor": form.get("bilagor") == "ja"})
+
+
+async def refused_new_utskick(request: Request, status: int, reason: str) -> Response:
+    form = await request.form()
+    return page(request, "nytt_utskick.html", status=status, errors={}, refused=reason,
+                values={"namn": str(form.get("namn", ""))}, nav="nytt-utskick")
+
+
+async def refused_letters(request: Request, status: int, reason: str) -> Response:
+    config = config_of(request)
+    folder = utskick_folder(config, request.path_params["namn"])
+    form = await request.form()
+    context = await run_in_threadpool(_utskick_context, config, folder, [str(t) for t in form.getlist("till")], None,
+                                      form.get("pdf") == "ja", form.get("eml") == "ja")
+    return page(request, "utskick.html", status=status, refused=reason, **context)
+
+
 ROUTES = [
     Route("/", index),
     Route("/arende/{namn}", edit),
@@ -1279,7 +1315,7 @@ ROUTES = [
     Route("/arende/{namn}/text", text_form),
     post("/arende/{namn}/text", text_save, refused=refused_text),
     Route("/arende/{namn}/kopiera", copy_form),
-    post("/arende/{namn}/kopiera", copy_create),
+    post("/arende/{namn}/kopiera", copy_create, refused=refused_copy),
     Route("/arende/{namn}/ta-bort", remove_form),
     post("/arende/{namn}/ta-bort", remove),
     Route("/papperskorg", trash_page),
@@ -1289,16 +1325,16 @@ ROUTES = [
     Route("/jobb/{id}", job_page),
     Route("/jobb/{id}/status", job_status),
     Route("/utskick/{namn}", utskick),
-    post("/utskick/{namn}", run_utskick),
+    post("/utskick/{namn}", run_utskick, refused=refused_letters),
     Route("/utskick/{namn}/zip", zip_utskick),
     Route("/utskick/{namn}/fil/{fil:path}", download_utskick),
     Route("/utskick/{namn}/skicka", send_preview),
     Route("/utskick/{namn}/redigera", utskick_edit),
     post("/utskick/{namn}/redigera", utskick_save, refused=refused_utskick),
     Route("/nytt-utskick", new_utskick_form),
-    post("/nytt-utskick", new_utskick_create),
+    post("/nytt-utskick", new_utskick_create, refused=refused_new_utskick),
     Route("/nytt", new_form),
-    post("/nytt", new_create),
+    post("/nytt", new_create, refused=refused_new),
     post("/markdown", markdown_preview),
     Route("/logga-in", signin_form),
     post("/logga-in", signin),
