@@ -440,7 +440,7 @@ def test_build_with_stopp_explains_and_offers_a_draft(site, page, tmp_path):
     expect(page.get_by_role("heading", name="Handlingarna skapades inte")).to_be_visible()
     expect(page.locator("#stopprubrik")).to_have_text(re.compile(r"^Granskningen hittade \d+ stopp$"))
     expect(page.locator("#felsammanfattning a[href='/arende/2026-04-utkast?flik=gemensamt#rubrik']")).to_contain_text(
-        "Rubrik, rad ")
+        "Rubrik: platshållaren")
     expect(page.get_by_role("link", name="Tillbaka till ärendet och rätta")).to_have_class(re.compile("primary"))
     draft = page.get_by_role("button", name="Skapa utkast")
     expect(draft).not_to_have_class(re.compile("primary"))  # the secondary action
@@ -503,7 +503,7 @@ def test_letters_with_eml_zipped_and_send_dry_run(send_site, page, tmp_path):
     expect(page.locator("ul.warnings")).to_contain_text("Valnämnden: ingen e-postadress")
     with page.expect_download() as info:
         page.get_by_role("link", name="Förskolenämnden: forskolenamnden.eml").click()
-    assert info.value.suggested_filename == "forskolenamnden.eml"
+    assert info.value.suggested_filename == "handlingsplaner – Förskolenämnden – följebrev.eml"
     with page.expect_download() as info:
         page.get_by_role("link", name=re.compile("Allt som zip")).click()
     archive = zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes()))

@@ -857,7 +857,7 @@ def _utskick_context(config: WebConfig, folder: Path, till: list[str] | None, pr
     except BeslutError as e:
         problems = (problems or []) + actions.parse_problems(e, lambda p: shown(config, p))
     return {"namn": folder.name, "rubrik": rubrik, "default": default, "till": till or [],
-            "organisationer": registry.organisationer, "problems": problem_dicts(problems or []),
+            "organisationer": registry.organisationer, "problems": utskick_problem_dicts(problems or []),
             "built": last_built(config, folder), "sender": sender, "with_address": with_address,
             "count": count, "file_shown": shown(config, folder / UTSKICK_FILE), "folder_shown": shown(config, folder),
             "pdf": pdf, "eml": eml}
@@ -1039,6 +1039,18 @@ async def markdown_preview(request: Request) -> HTMLResponse:
 # --- editing and creating an utskick -------------------------------------------------------
 
 
+def utskick_problem_dicts(problems: list[actions.Problem]) -> list[dict]:
+    """Return an utskick's problems for a page: named by the utskick form's labels, the CLI's text as ``tech``."""
+    dicts = []
+    for found in dict.fromkeys(problems):
+        anchor = utskickform.field_anchor(found.field)
+        label = utskickform.field_label(anchor)
+        message = page_message(found.message)
+        text = f"{label}: {message}" if label else message
+        dicts.append({"anchor": anchor, "text": scrub(text), "message": scrub(message), "tech": scrub(found.text)})
+    return dicts
+
+
 def _utskick_edit_context(config: WebConfig, folder: Path, state: forms.State | None = None,
                           version: str | None = None) -> dict:
     file = folder / UTSKICK_FILE
@@ -1050,13 +1062,7 @@ def _utskick_edit_context(config: WebConfig, folder: Path, state: forms.State | 
     try:
         actions.validate_utskick(folder, config.organisationer)
     except BeslutError as e:
-        for found in actions.parse_problems(e, lambda x: shown(config, x)):
-            anchor = utskickform.field_anchor(found.field)
-            label = utskickform.field_label(anchor)
-            message = page_message(found.message)
-            text = f"{label}: {message}" if label else message
-            problems.append({"anchor": anchor, "text": scrub(text), "message": scrub(message),
-                             "tech": scrub(found.text)})
+        problems = utskick_problem_dicts(actions.parse_problems(e, lambda x: shown(config, x)))
     field_errors: dict[str, list[str]] = {}
     for shown_problem in problems:
         if shown_problem["anchor"]:
