@@ -510,6 +510,12 @@ def test_navigation_links_lead_where_they_say(site, page):
                           ("Ärenden och utskick", "Ärenden och utskick")]:
         page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name=name).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    page.get_by_role("link", name="Skapa ett nytt ärende").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nytt ärende")
+    page.go_back()
+    page.get_by_role("link", name=LETTERS, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Följebrev: "))
+    page.get_by_role("link", name="Ärenden och utskick").last.click()
     page.get_by_role("link", name=SAMPLE).first.click()
     expect(page).to_have_url(site.url + EDIT)
     page.get_by_role("link", name="Ärenden och utskick").last.click()  # the crumb

@@ -244,7 +244,7 @@ class SecurityMiddleware:
         limit = self.config.max_arende + MB
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
-            if not (request.method == "POST" and KEEPS_FORM.match(scope["path"]) and int(length) <= 8 * limit
+            if not (request.method == "POST" and KEEPS_FORM.match(scope["path"]) and int(length) <= 4 * limit
                     and request.headers.get("content-type", "").startswith("multipart/form-data")):
                 await self._reply(scope, receive, send, 413)
                 return
