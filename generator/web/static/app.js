@@ -207,15 +207,19 @@
         document.getElementById("bekrafta-nej").focus();
       });
     });
+    var confirmed = null;
     document.getElementById("bekrafta-ja").addEventListener("click", function () {
-      var button = pending; pending = null;
+      confirmed = pending; pending = null;
       dialog.close();
-      if (button) { button.dataset.confirmed = "ja"; button.form.requestSubmit(button); }
     });
     document.getElementById("bekrafta-nej").addEventListener("click", function () { dialog.close(); });
     dialog.addEventListener("close", function () {
-      if (pending && opener) { opener.focus(); }
-      pending = null;
+      var button = confirmed;
+      confirmed = null; pending = null;
+      if (button) {  // the button's own click, now let through: the form is sent with it as submitter
+        button.dataset.confirmed = "ja";
+        button.click();
+      } else if (opener) { opener.focus(); }
     });
   }
 
