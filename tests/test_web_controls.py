@@ -380,6 +380,10 @@ def test_server_side_errors_appear_at_their_fields_without_javascript(site, brow
         expect(tech.locator("summary")).to_have_text("Visa tekniska detaljer")
         tech.locator("summary").click()
         expect(tech.locator("code")).to_contain_text("gota-lejon.yaml, rad 6")
+        # without JavaScript a list button's answer opens at its list too (the URL's #anchor)
+        page.get_by_role("button", name="Lägg till beslutspunkt").click()
+        expect(page).to_have_url(re.compile(r"/arende/2026-05-utan-js#forslag$"))
+        assert page.evaluate("window.scrollY") > 500
     finally:
         context.close()
 

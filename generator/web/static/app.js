@@ -226,8 +226,13 @@
   // --- after a list button: the new or moved item (the URL's #anchor) gets the focus ---
   var target = (form && form.dataset.goto && document.getElementById(form.dataset.goto))
     || (window.location.hash && document.getElementById(decodeURIComponent(window.location.hash.slice(1))));
-  if (target && target.matches("input, textarea, select")) { target.focus(); }
-  else if (target) { target.scrollIntoView(); }
+  var focusTarget = function () {
+    if (target && target.matches("input, textarea, select")) { target.focus(); }
+    else if (target) { target.scrollIntoView(); }
+  };
+  // after the browser's own scroll to the URL's #anchor (which would take the focus away)
+  if (document.readyState === "complete") { setTimeout(focusTarget, 0); }
+  else { window.addEventListener("load", function () { setTimeout(focusTarget, 0); }); }
 
   // --- files too big for the server are named before anything is sent ---
   var files = document.getElementById("filer");
