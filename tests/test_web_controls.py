@@ -202,6 +202,14 @@ def test_chosen_files_are_uploaded_by_spara_and_long_names_refused_as_such(site,
     assert (folder / "bilagor" / "Budget_2026.pdf").read_bytes() == good.read_bytes()
     assert "fil: bilagor/Budget_2026.pdf" in (folder / "arende.yaml").read_text(encoding="utf-8")
     assert page.evaluate("window.scrollY") > 0  # shown at the bilagor, not the top of the page
+    # files chosen and "Spara och skapa handlingarna": uploaded first, and the page says nothing was built
+    other = make_pdf(tmp_path / "Tidplan.pdf", "Tidplan för arbetet")
+    page.get_by_label("Välj bilagor att ladda upp").set_input_files(other)
+    page.get_by_role("button", name="Spara och skapa handlingarna").click()
+    expect(messages).to_contain_text("Handlingarna är inte skapade än: de valda filerna laddades upp först")
+    expect(messages).to_contain_text("Tidplan.pdf: uppladdad som bilaga 2")
+    assert (folder / "bilagor" / "Tidplan.pdf").read_bytes() == other.read_bytes()
+    assert not (site.out / "2026-05-spara").exists()
 
 
 def test_removing_a_bilaga_asks_first_by_keyboard_and_can_be_restored(site, page):

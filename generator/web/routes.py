@@ -462,8 +462,11 @@ def _list_anchor(action: str, state: forms.State) -> str | None:
             "bilaga": f"bilaga-{index}-titel"}[kind]
 
 
-async def save(request: Request) -> Response:
-    """Save the form (with the files chosen, and a list button's change) and show the result."""
+async def save(request: Request, first: str | None = None) -> Response:
+    """Save the form (with the files chosen, and a list button's change) and show the result.
+
+    ``first`` is a message put before the upload's (a build that uploaded first).
+    """
     config = config_of(request)
     folder = arende_folder(config, request.path_params["namn"])
     form = await request.form()
@@ -503,7 +506,8 @@ async def save(request: Request) -> Response:
         return RedirectResponse(f"{base}&sparat=1", status_code=303)
     # the page itself, not a redirect: a new empty item is not in the file until it is filled in
     context = await run_in_threadpool(_edit_context, config, folder, flik, state)
-    return page(request, "edit.html", notice="Sparat.", conflict=False, messages=messages, goto=anchor, **context)
+    return page(request, "edit.html", notice="Sparat.", conflict=False, goto=anchor,
+                messages=([first] if first else []) + messages, **context)
 
 
 async def _refused_edit(request: Request, status: int, reason: str, messages: list[str] | None = None) -> Response:
@@ -664,6 +668,10 @@ async def build(request: Request) -> Response:
     folder = arende_folder(config, request.path_params["namn"])
     form = await request.form()
     flik = str(form.get("flik") or SHARED_TAB)
+    if any(isinstance(f, UploadFile) and f.filename for f in form.getlist("filer")):
+        # files chosen: upload and save as Spara does, and show that before anything is built
+        return await save(request, first=("Handlingarna är inte skapade än: de valda filerna laddades upp först. "
+                                          "Kontrollera bilagorna och tryck på ”Spara och skapa handlingarna” igen."))
     if "version" in form:
         state = forms.state_from_form(form)
         try:
