@@ -245,7 +245,7 @@ def test_removing_a_bilaga_asks_first_by_keyboard_and_can_be_restored(site, page
     expect(page.locator("#bilagor")).to_contain_text(f"Fil: {fil}")
 
 
-def test_removing_an_arende_asks_first_and_the_papperskorg_restores_it(site, page):
+def test_removing_an_arende_asks_first_and_the_papperskorg_restores_it(site, page, artifacts):  # noqa: F811
     folder = copy_arende(page, site, "2026-05-hela")
     files = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     page.get_by_role("link", name="Ta bort ärendet …").click()
@@ -258,6 +258,7 @@ def test_removing_an_arende_asks_first_and_the_papperskorg_restores_it(site, pag
     page.keyboard.press("Enter")
     expect(page.locator(".notice")).to_contain_text("Ärendet 2026-05-hela är flyttat till papperskorgen")
     assert not folder.exists()
+    check_page(page, artifacts, "papperskorg-med-arende")
     page.get_by_role("button", name="Återställ ärende 2026-05-hela").click()
     expect(page).to_have_url(site.url + "/arende/2026-05-hela")
     assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
