@@ -21,16 +21,12 @@ import docx
 from docx.enum.section import WD_HEADER_FOOTER
 from docx.oxml import parse_xml
 
+from .wordxml import WPS, nsdecls
+
 WATERMARK_TEXT = "UTKAST"
 _SHAPE_NAME = "Utkast"
 
-_NAMESPACES = (
-    'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
-    'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
-    'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
-    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
-    'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
-)
+_NAMESPACES = nsdecls("w", "mc", "wp", "a", "wps")
 
 _WIDTH, _HEIGHT = 6_120_000, 1_500_000  # EMU: 17 x 4.2 cm, room for the word at 96 pt
 _ROTATION = 315 * 60_000  # DrawingML turns clockwise in 1/60000 degree: 315 = 45 upwards
@@ -47,7 +43,7 @@ _PARAGRAPH = """<w:p {ns}><w:pPr><w:pStyle w:val="Header"/></w:pPr><w:r><w:rPr><
  <wp:wrapNone/>
  <wp:docPr id="{id}" name="{name} {n}" descr="Vattenstämpel: {text}"/>
  <wp:cNvGraphicFramePr/>
- <a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">
+ <a:graphic><a:graphicData uri="{wps}">
   <wps:wsp>
    <wps:cNvSpPr txBox="1"/>
    <wps:spPr>
@@ -97,8 +93,8 @@ def add_watermark(document, text: str = WATERMARK_TEXT) -> None:
             if part.partname in marked:
                 continue
             marked.add(part.partname)
-            xml = _PARAGRAPH.format(ns=_NAMESPACES, name=_SHAPE_NAME, n=len(marked), id=90_000 + len(marked), text=text,
-                                    cx=_WIDTH, cy=_HEIGHT, rot=_ROTATION)
+            xml = _PARAGRAPH.format(ns=_NAMESPACES, wps=WPS, name=_SHAPE_NAME, n=len(marked), id=90_000 + len(marked),
+                                    text=text, cx=_WIDTH, cy=_HEIGHT, rot=_ROTATION)
             part._element.append(parse_xml(xml))
 
 
