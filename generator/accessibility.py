@@ -214,7 +214,7 @@ def _untagged_advice(suffix: str) -> str:
 def summarize(reports: list[PartReport], pdfua: bool, report_name: str) -> str:
     """Return the one-line summary: "" when handlingar.pdf passes, else which parts fail.
 
-    ``report_name`` is the text report's file name, which the plan decides (``jobs.REPORT_STEM``).
+    ``report_name`` is the text report's file name, which the plan decides.
     """
     if pdfua:
         return ""

@@ -15,7 +15,7 @@ batch of letters from one template is:
    and annotation keys renumbered), its own bookmarks, the catalog and XMP of the whole.
 
 Each part is then finished like a PDF converted alone (``generator.convert.finish_converted``).
-The route proves itself on every run (``convert.convert_letters``, ``proof.difference``):
+The route proves itself on every run (``route.convert_letters``, ``proof.difference``):
 the first letter is converted alone as well, and its part of the composed PDF must have the same pages, text
 at the same places, lines drawn, structure tree, bookmarks and metadata, or all the
 letters are converted one by one. So is anything the composition cannot reproduce (other parts
@@ -25,8 +25,8 @@ converted alone): the output is never different from the slow route's.
 """
 
 from .compose import MARK, CannotCompose, compose_letters, letter_title
-from .convert import BATCH_LETTERS, BATCH_OPTIONS, BatchResult, convert_letters
 from .proof import difference
+from .route import BATCH_LETTERS, BATCH_OPTIONS, BatchResult, convert_letters
 from .split import LetterPages, letter_pages, split_letters
 
 __all__ = [

@@ -1,6 +1,6 @@
 """The proof of a batch: a letter's part of the composed PDF is the letter converted alone.
 
-``difference`` compares two finished PDFs as a reader sees them; ``convert.convert_letters``
+``difference`` compares two finished PDFs as a reader sees them; ``route.convert_letters``
 converts the first letter both ways on every run and takes the composed route only when
 there is no difference.
 """
