@@ -133,3 +133,13 @@ def test_send_keeps_its_names():
     assert send._Connection is smtpsession.SmtpSession and send._locked is sendlog.locked
     for name in send.__all__:
         assert hasattr(send, name), name
+
+
+def test_office_namespaces_are_written_in_wordxml_only():
+    """Office Open XML names are defined once (``generator/wordxml.py``); other modules import them."""
+    uris = ("http://schemas.openxmlformats.org/", "http://schemas.microsoft.com/office/", "http://purl.oclc.org/ooxml/")
+    found = [f"{path.relative_to(REPO)}:{n}" for path in sorted((REPO / "generator").rglob("*.py"))
+             if path.name != "wordxml.py"
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             if any(uri in line for uri in uris)]
+    assert found == []
