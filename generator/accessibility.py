@@ -30,7 +30,7 @@ import pikepdf
 from .bilagor import bilaga_name
 from .bundle import BundlePart
 from .cache import BilagaCache
-from .conformance import iter_struct_elements, validate_pdf
+from .conformance import VALIDATOR_FAILED, iter_struct_elements, validate_pdf
 from .files import write_bytes
 from .review import mask_personnummer, mask_personnummer_in
 
@@ -61,6 +61,7 @@ _ALT_HOW = {
 
 # Rule id pattern -> what it means for a reader, in Swedish (the first match wins).
 _MEANING = [
+    (VALIDATOR_FAILED, "PDF-filen gick inte att kontrollera: tillgänglighetskontrollen kunde inte läsa den"),
     (r"FIGURE-ALTERNATIVE-TEXT", "bilder saknar alternativtext (en beskrivning som skärmläsare läser upp)"),
     (r"FORMULA-ALTERNATIVE-TEXT", "formler saknar alternativtext"),
     (r"CONTENT-TAGGING|TAGGED-CONTENT-INSIDE-ARTIFACT|ARTIFACT-NESTED",
@@ -76,6 +77,16 @@ _MEANING = [
     (r"LANGUAGE", "språket är inte angivet för en del av texten"),
     (r"NOTE", "fotnoter saknar id"),
     (r"ENCRYPTION", "filen är skyddad så att hjälpmedel inte får läsa den"),
+    (r"ROLE-MAP", "egna taggtyper är inte kopplade till standardtyper, så hjälpmedel vet inte vad de är"),
+    (r"PARENT|KIDS|CAPTION|TOC|STRUCT-ELEMENT|FORM-STRUCTURE|SUSPECTS",
+     "taggarna är felaktigt ordnade (element ligger där standarden inte tillåter dem)"),
+    (r"OPTIONAL-CONTENT", "lager (valfritt innehåll) saknar namn"),
+    (r"FILE-SPEC", "bifogade filer saknar filnamn eller beskrivning"),
+    (r"XFA", "filen är ett dynamiskt XFA-formulär, som hjälpmedel inte kan läsa"),
+    (r"MEDIA-CLIP", "ljud eller video saknar beskrivning"),
+    (r"PRINTER-MARK|TRAPNET", "tryckmärken är inte markerade som utsmyckning"),
+    (r"HEADER", "filhuvudet anger ingen giltig PDF-version"),
+    (r"METADATA", "titel, språk eller metadata saknas"),
 ]
 
 
@@ -161,7 +172,14 @@ def check_parts(parts: Iterable[BundlePart], bundle_failures: list[tuple[str, st
 
 
 def count_figures_without_alt(pdf_path: Path) -> int:
-    """Return how many Figure elements of a tagged PDF have neither /Alt nor /ActualText."""
+    """Return how many Figure elements of a tagged PDF have neither /Alt nor /ActualText (0 if unreadable)."""
+    try:
+        return _count_figures_without_alt(pdf_path)
+    except Exception:  # noqa: BLE001 -- a damaged bilaga: the count is a detail of the report
+        return 0
+
+
+def _count_figures_without_alt(pdf_path: Path) -> int:
     with pikepdf.open(pdf_path) as pdf:
         root = pdf.Root.get("/StructTreeRoot")
         if root is None:
@@ -180,7 +198,8 @@ def _meaning(rule: str) -> str:
     for pattern, meaning in _MEANING:
         if re.search(pattern, rule):
             return meaning
-    return f"uppfyller inte ett krav för tillgänglig PDF (teknisk regel {rule})"
+    return ("uppfyller inte ett av kraven för tillgänglig PDF (regeln står i tillganglighetsrapport.json "
+            "för den som vill veta mer)")
 
 
 def _advice(rule: str, suffix: str) -> str:
@@ -191,6 +210,9 @@ def _advice(rule: str, suffix: str) -> str:
                 "kan inte bli helt tillgänglig här. Spara presentationen som PDF från PowerPoint "
                 "(Arkiv > Exportera > PDF, med Dokumentstrukturtaggar för hjälpmedel) och lägg in PDF-filen "
                 "som bilaga i stället")
+    if rule == VALIDATOR_FAILED:
+        return ("öppna filen i en PDF-läsare och kontrollera att den visas rätt; be avsändaren om en ny "
+                "PDF-fil, eller exportera den på nytt från originalet")
     if "FIGURE-ALTERNATIVE-TEXT" in rule and program:
         return f"lägg till alternativtext i {program} ({_ALT_HOW[program]}) och bygg igen"
     if program:
@@ -248,7 +270,8 @@ def render_text(reports: list[PartReport], pdfua: bool, title: str,
         lines += [f"  {report.kort}: {p.text} — {p.atgard}." for p in report.problem]
     if not pdfua and not failing:
         lines += ["", "Varje del uppfyller kraven för sig, men handlingar.pdf gör det inte. Det är troligen "
-                      "ett fel i beslut; rapportera det till förvaltarna av beslut med de här reglerna:"]
+                      "ett fel i beslut; rapportera det till förvaltarna av beslut med de här reglerna "
+                      "(tekniska detaljer, på engelska):"]
         lines += [f"  {rule}: {message}" for rule, message in bundle_failures]
     passing = [r.del_ for r in reports if r.ok]
     if passing:

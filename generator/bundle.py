@@ -23,9 +23,15 @@ output intents of the parts are never copied.
 
 from __future__ import annotations
 
+import contextlib
+import decimal
 import io
 import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -55,7 +61,9 @@ from .bilagor import bilaga_name
 from .conformance import claim_pdfua
 from .errors import BundleError, EnvironmentProblem, describe_os_error
 from .files import atomic_path
+from .officefile import count_comments
 from .pdfmeta import content_id, document_time, pdf_date
+from .runtemp import run_dir
 from .sanitize import Cleaned, sanitize_pdf
 from .stampfont import register_stamp_font, without_null_mappings
 from .tags import BundleStructure, is_tagged
@@ -137,16 +145,28 @@ class BundleWarnings(list):
 def read_part(part: BundlePart) -> CheckedPart:
     """Check ``part.pdf``, remove its active content, and return it opened for bundling.
 
-    pypdf alone misses damage (a corrupt content stream is copied silently), so the file is
-    first opened and checked with pikepdf the way ``qpdf --check`` does: errors reject the
-    file, warnings only (common in real-world files) accept it with a warning. Then
-    ``sanitize_pdf`` removes JavaScript, attachments, forms and the like, with a warning
-    naming what went.
+    pypdf alone misses damage (a corrupt content stream is copied silently) and refuses
+    much that qpdf repairs (broken xref tables, null objects), so the file is first opened
+    and checked with pikepdf the way ``qpdf --check`` does. If that finds anything, pypdf
+    gets the file as qpdf rewrites it (page boxes that are not four numbers dropped), which
+    is checked again: errors left reject the file, warnings left are said as such, and
+    only a clean rewrite is "rättades automatiskt". Then ``sanitize_pdf`` removes
+    JavaScript, attachments, forms and the like, with a warning naming what went; the
+    comments taken out of an office bilaga before conversion are counted with them.
     """
     data = read_pdf_bytes(part)
     warnings: list[str] = []
+    rewritten = False
     try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
+        pikepdf.open(io.BytesIO(data)).close()
+    except pikepdf.PasswordError:
+        pass  # said below
+    except Exception:  # noqa: BLE001 -- the qpdf of pikepdf gave up: the qpdf program may recover more
+        rewritten_data = rewrite_with_qpdf(data)
+        if rewritten_data is not None:
+            data, rewritten = rewritten_data, True
+    try:
+        with kept_streams(), pikepdf.open(io.BytesIO(data)) as pdf:
             problems = pdf.check_pdf_syntax()
             page_count = len(pdf.pages)
             if pdf.is_encrypted:
@@ -155,11 +175,16 @@ def read_part(part: BundlePart) -> CheckedPart:
                     "(till exempel mot utskrift, kopiering eller ändring). Begränsningarna följer "
                     "inte med i handlingar.pdf. Kontrollera att bilagan får spridas utan dem."
                 )
+            boxes = repair_pages(pdf)
             cleaned = sanitize_pdf(pdf)
+            comments = count_comments(part.source) if part.source is not None else 0
+            if comments:
+                cleaned.removed["comment"] += comments
             if cleaned:
                 warnings.append(f"{part.name} ({part.user_file}): {cleaned.describe()}.")
-            if pdf.is_encrypted or cleaned:
-                data = save_unencrypted(pdf)
+            repaired = bool(problems) or boxes or rewritten
+            if pdf.is_encrypted or cleaned or repaired:
+                data = save_unencrypted(pdf)  # qpdf writes a new xref and the objects it recovered
     except pikepdf.PasswordError as e:
         raise make_part_error(
             part,
@@ -169,14 +194,22 @@ def read_part(part: BundlePart) -> CheckedPart:
         ) from e
     except Exception as e:  # pikepdf raises several types for damaged files
         raise make_damaged_error(part) from e
-    errors = [p for p in problems if p.startswith("ERROR")]
-    if errors:
-        raise make_damaged_error(part, errors[0])
-    if problems:
-        warnings.append(
-            f"{part.name} ({part.user_file}): PDF-filen har mindre fel som rättades automatiskt. "
-            "Kontrollera att bilagans sidor ser rätt ut i handlingar.pdf."
-        )
+    if repaired:
+        remaining = check_syntax(data)  # the repaired file, as it goes into the bundle
+        errors = [p for p in remaining if p.startswith("ERROR")]
+        if errors:
+            raise make_damaged_error(part, errors[0])
+        if remaining:
+            warnings.append(
+                f"{part.name} ({part.user_file}): PDF-filen har fel som inte gick att rätta helt "
+                f"({len(remaining)} st). Kontrollera att bilagans sidor ser rätt ut i handlingar.pdf, "
+                "eller be om en ny PDF-fil."
+            )
+        else:
+            warnings.append(
+                f"{part.name} ({part.user_file}): PDF-filen hade fel som rättades automatiskt (med qpdf). "
+                "Kontrollera att bilagans sidor ser rätt ut i handlingar.pdf."
+            )
     reader = open_reader(part, data, page_count)
     return CheckedPart(reader, warnings, cleaned)
 
@@ -212,6 +245,101 @@ class PartsAhead:
         """Return ``part`` as read ahead (waiting for the reading to end), or None."""
         self._thread.join()
         return self._read.pop(part, None)
+
+
+@contextlib.contextmanager
+def kept_streams():
+    """Restore ``sys.stdout`` and ``sys.stderr`` after the block, whatever it did to them.
+
+    pikepdf's ``check_linearization`` (run by ``check_pdf_syntax`` on a linearized file)
+    leaves ``sys.stderr`` pointing at its own StringIO: every later warning would be lost.
+    """
+    out, err = sys.stdout, sys.stderr
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def check_syntax(data: bytes) -> list[str]:
+    """Return what ``qpdf --check`` finds in the PDF ``data`` ("ERROR: …", "WARNING: …"); [] if nothing."""
+    try:
+        with kept_streams(), pikepdf.open(io.BytesIO(data)) as pdf:
+            return pdf.check_pdf_syntax()
+    except Exception as e:  # noqa: BLE001 -- pikepdf raises several types for damaged files
+        return [f"ERROR: {e}"]
+
+
+QPDF_TIMEOUT = 60.0
+"""Seconds the qpdf program may take to rewrite one damaged PDF."""
+
+
+def rewrite_with_qpdf(data: bytes) -> bytes | None:
+    """Return the PDF ``data`` as the ``qpdf`` program rewrites it, or None if it cannot.
+
+    pikepdf's own qpdf (12.x) gives up on some damaged files that the qpdf program of the
+    system (11.x, Debian 12) recovers with warnings (a missing trailer, a /Length that is
+    not a number): about 1 in 200 of pdf.js's test files.
+    """
+    qpdf = shutil.which("qpdf")
+    if qpdf is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="qpdf-", dir=run_dir()) as work:
+        src, dst = Path(work) / "in.pdf", Path(work) / "out.pdf"
+        src.write_bytes(data)
+        try:
+            done = subprocess.run([qpdf, "--no-warn", str(src), str(dst)], capture_output=True,
+                                  timeout=QPDF_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if done.returncode not in (0, 3) or not dst.is_file():  # 3: succeeded with warnings
+            return None
+        return dst.read_bytes()
+
+
+PAGE_BOXES = ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox")
+
+
+def repair_pages(pdf: pikepdf.Pdf) -> bool:
+    """Repair what qpdf reads but pypdf trips over, in every page; return True if anything was.
+
+    Page boxes that are not four numbers (a null, a damaged array) or enclose no area are
+    removed (a missing /CropBox is the /MediaBox; a missing /MediaBox becomes A4, the page
+    is scaled to A4 anyway, ``fit_to_a4``), and so are entries of /Annots that are not
+    annotations (null, a number: a reference to an object that does not exist reads as null).
+    """
+    changed = False
+    for pdf_page in pdf.pages:
+        obj = pdf_page.obj
+        for key in PAGE_BOXES:
+            if key in obj and not _is_box(obj[key]):
+                del obj[key]
+                changed = True
+        try:
+            valid = _is_box(pdf_page.mediabox)
+        except Exception:  # noqa: BLE001 -- a damaged inherited box
+            valid = False
+        if not valid:
+            obj.MediaBox = pikepdf.Array([0, 0, A4[0], A4[1]])
+            changed = True
+        annots = obj.get("/Annots")
+        if annots is not None and not isinstance(annots, pikepdf.Array):
+            del obj["/Annots"]
+            changed = True
+        elif annots is not None and not all(isinstance(a, pikepdf.Dictionary) for a in annots):
+            obj.Annots = pikepdf.Array([a for a in annots if isinstance(a, pikepdf.Dictionary)])
+            changed = True
+    return changed
+
+
+def _is_box(box) -> bool:
+    """Return True if ``box`` is a rectangle: four numbers enclosing some area."""
+    if not (isinstance(box, pikepdf.Array) and len(box) == 4):
+        return False
+    values = list(box)
+    if not all(isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool) for v in values):
+        return False
+    return abs(float(values[2]) - float(values[0])) >= 1 and abs(float(values[3]) - float(values[1])) >= 1
 
 
 def read_pdf_bytes(part: BundlePart) -> bytes:
@@ -307,9 +435,18 @@ def write_bundle(
     if structure is not None:
         structure.finish(language)
     set_document_info(writer, title, language, bundle_date(checked[0].reader, when))
-    keep_marked_forms_apart(writer)
-    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
-    failures = write_atomically(writer, out_path, title)
+    writer.root_object.pop(NameObject("/AcroForm"), None)  # every form was flattened (sanitize_pdf)
+    try:
+        keep_marked_forms_apart(writer)
+        writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+        failures = write_atomically(writer, out_path, title)
+    except (BundleError, OSError):
+        raise
+    except Exception as e:  # pypdf or pikepdf on an object of a part that read fine but will not write
+        raise BundleError(
+            "handlingar.pdf kunde inte skrivas: en av delarna innehåller något som inte gick att skriva ut "
+            f"igen ({type(e).__name__}). Bygg med en bilaga i taget för att hitta den, och exportera den "
+            "bilagan som PDF på nytt från originalet.", file=out_path) from e
     warnings = BundleWarnings(warning for c in checked for warning in c.warnings)
     warnings.pdfua, warnings.failures = not failures, failures
     warnings.cleaned = [{"del": part.name, "fil": str(part.user_file), **c.cleaned.as_dict()}
@@ -391,8 +528,10 @@ def keep_marked_forms_apart(writer: PdfWriter) -> None:
     number = 0
     for page in writer.pages:
         resources = page.get("/Resources")
-        xobjects = resources.get_object().get("/XObject") if resources is not None else None
-        for ref in (xobjects.get_object().values() if xobjects is not None else []):
+        resources = resources.get_object() if resources is not None else None
+        xobjects = resources.get("/XObject") if isinstance(resources, DictionaryObject) else None
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        for ref in (xobjects.values() if isinstance(xobjects, DictionaryObject) else []):
             form = ref.get_object()
             if (isinstance(form, StreamObject) and form.get("/Subtype") == "/Form"
                     and "/BeslutForm" not in form and b"/MCID" in form.get_data()):
@@ -570,7 +709,15 @@ def write_atomically(writer: PdfWriter, out_path: Path, title: str) -> list[tupl
     try:
         with atomic_path(out_path) as tmp:
             tmp.write_bytes(with_content_id(writer))
-            return claim_pdfua(tmp, title=title)
+            failures = claim_pdfua(tmp, title=title)
+            errors = [p for p in check_syntax(tmp.read_bytes()) if p.startswith("ERROR")]
+            if errors:
+                raise BundleError(
+                    "handlingar.pdf blev skadad när den sattes ihop (qpdf --check: "
+                    f"{errors[0].removeprefix('ERROR: ')}), så den skrevs inte. Det är troligen en bilaga "
+                    "som är skadad på ett sätt som inte märktes förut: bygg med en bilaga i taget för att "
+                    "hitta den, och be om en ny PDF-fil av den.", file=out_path)
+            return failures
     except OSError as e:
         raise EnvironmentProblem(f"handlingar.pdf kunde inte skrivas: {describe_os_error(e)}",
                                  file=out_path) from e

@@ -2,9 +2,9 @@
 
 A .docx, .pptx, .xlsx (…) bilaga is converted to PDF by LibreOffice, which takes seconds.
 The PDF is kept in ``out/.cache/bilagor/<key>.pdf``, where the key is the sha256 of the
-file's bytes and of the conversion settings (``CONVERSION_KEY``). An edited bilaga has
-another key; a rebuild after editing only the text reuses every PDF. A bilaga that fails
-to convert is not cached. Deleting the folder is always safe.
+file's bytes, its name (printed by FILENAME fields) and the conversion settings
+(``CONVERSION_KEY``). An edited bilaga has another key; a rebuild after editing only the
+text reuses every PDF. A bilaga that fails to convert is not cached. Deleting the folder is always safe.
 
 The validator's findings on a bilaga's PDF (the tillgänglighetsrapport checks every part)
 are kept beside them as ``<key>.json``, keyed by the PDF's bytes, the profile and
@@ -26,7 +26,7 @@ from .files import atomic_path, write_bytes
 CACHE_DIR = Path(".cache") / "bilagor"
 """The cache folder, relative to ``out/``."""
 
-CONVERSION_KEY = b"beslut-bilaga-pdf-v2-a4-sheets"
+CONVERSION_KEY = b"beslut-bilaga-pdf-v3-wide-sheets-comments-names"
 """Part of every key: change it when the way bilagor are converted changes."""
 
 
@@ -57,7 +57,9 @@ class BilagaCache:
 
     def _pdf_path(self, source: Path) -> Path:
         """Return where the PDF of ``source`` is kept: named by the hash of its content."""
-        return self.folder / f"{hashlib.sha256(CONVERSION_KEY + source.read_bytes()).hexdigest()}.pdf"
+        # The name is part of the key: FILENAME fields and &F headers print it.
+        key = CONVERSION_KEY + source.name.encode("utf-8", "surrogateescape") + b"\0" + source.read_bytes()
+        return self.folder / f"{hashlib.sha256(key).hexdigest()}.pdf"
 
     def failures_of(self, pdf: Path, profile: str) -> list[tuple[str, str]]:
         """Return ``conformance.validate_pdf(pdf, profile)``: from the cache, or validated now and kept."""

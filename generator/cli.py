@@ -209,6 +209,30 @@ def main(debug: bool) -> None:
       beslut build content/arenden/2023-10-handlingsplaner
     """
     runtemp.run_dir()  # here, in the main thread: its SIGTERM cleanup needs that
+    route_library_logs(debug)
+
+
+LIBRARY_LOGGERS = ("pypdf", "pikepdf", "PIL", "fontTools", "unoserver", "py.warnings")
+"""Libraries that log in English about the files they read ("Xref table invalid …"), and
+Python warnings (pikepdf's "missing some specialized decoders"), logged as ``py.warnings``."""
+
+
+def route_library_logs(debug: bool) -> None:
+    """Send the libraries' log lines to stderr with ``--debug``, and nowhere otherwise.
+
+    Our own messages say in Swedish what a repaired or refused file means; the libraries'
+    English lines are for the maintainers.
+    """
+    import logging
+
+    logging.captureWarnings(True)
+    if debug:
+        logging.basicConfig(level=logging.WARNING, format="logg (%(name)s): %(message)s")
+        return
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
 
 
 organisation_option = click.option(
@@ -240,11 +264,20 @@ def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
     att varje bilaga finns. Felen skrivs ut med fil, rad och fält. För ett gemensamt
     ärende kontrolleras varje organisations version, och det som var och en ändrar visas.
     Är ÄRENDE ett utskick (en mapp med utskick.yaml) kontrolleras fält, mottagare och
-    kopplingsfält.
+    kopplingsfält; är det ett sammanträde (sammantrade.yaml) kontrolleras det som
+    "beslut agenda" kontrollerar innan något skrivs.
     """
     from . import pipeline
+    from .sammantrade import is_sammantrade
     from .wording import wording_for
 
+    if is_sammantrade(arende):
+        from .agenda import validate_agenda
+
+        meeting = validate_agenda(arende, organisationer)
+        click.echo(f"OK: {meeting.source} (sammanträde {meeting.sammantrade.datum.isoformat()}, "
+                   f"{len(meeting.punkter)} punkter).")
+        return
     if is_utskick(arende):
         utskick, recipients = pipeline.validate_utskick(arende, organisationer)
         click.echo(f"OK: {utskick.source} (följebrev till {len(recipients)} mottagare).")
@@ -378,7 +411,10 @@ def review(arende: Path, organisationer: Path, out: Path, mallar: Path | None, o
     """
     from . import pipeline
     from .review import STOPP, review_arende, review_json
+    from .sammantrade import is_sammantrade
 
+    if is_sammantrade(arende):
+        sys.exit(review_sammantrade(arende, organisationer, as_json))
     reviewed = [(loaded, review_arende(loaded)) for loaded in
                 pipeline.validate_arende(arende, organisationer, list(only) or None)]
     if as_json:
@@ -388,6 +424,42 @@ def review(arende: Path, organisationer: Path, out: Path, mallar: Path | None, o
             print_review(loaded, findings)
     stopp = sum(f.severity == STOPP for _, findings in reviewed for f in findings)
     sys.exit(ReviewError.exit_code if stopp else 0)
+
+
+def review_sammantrade(path: Path, organisationer: Path, as_json: bool) -> int:
+    """Review every ärende of a sammanträde and, when it has one, its protokoll; return the exit code."""
+    from .agenda import validate_agenda
+    from .minutes import review_protokoll
+    from .protokollet import has_protokoll, load_protokoll
+    from .review import STOPP, review_arende, review_json
+
+    meeting = validate_agenda(path, organisationer)
+    reviewed = [(p.loaded, review_arende(p.loaded)) for p in meeting.punkter if p.loaded is not None]
+    protokoll = load_protokoll(path, organisationer) if has_protokoll(meeting.source) else None
+    found = review_protokoll(protokoll) if protokoll is not None else []
+    if as_json:
+        data = review_json(reviewed)
+        if protokoll is not None:
+            data["protokoll"] = {"källa": str(protokoll.source), "fynd": [f.as_json() for f in found]}
+            data["stopp"] += sum(f.severity == STOPP for f in found)
+            data["varningar"] += sum(f.severity != STOPP for f in found)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        for loaded, findings in reviewed:
+            print_review(loaded, findings)
+        if protokoll is not None:
+            click.secho(f"{protokoll.source} (protokoll, {protokoll.paragraf_range})", bold=True)
+            for f in found:
+                colour = "red" if f.severity == STOPP else "yellow"
+                click.echo("    " + click.style(f"{f.severity:<7}", fg=colour) + f" {f.where}  {f.field}: {f.message}")
+            stopp = sum(f.severity == STOPP for f in found)
+            click.echo(f"  Summa: {stopp} stopp, {len(found) - stopp} varningar.\n")
+        else:
+            click.echo("Sammanträdet har inget protokoll ännu (skapa det med 'beslut new "
+                       f"{meeting.source.parent} --protokoll').")
+    stopp = sum(f.severity == STOPP for _, findings in reviewed for f in findings)
+    stopp += sum(f.severity == STOPP for f in found)
+    return ReviewError.exit_code if stopp else 0
 
 
 def print_review(loaded, findings) -> None:
@@ -457,6 +529,99 @@ def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
 
 
 @main.command()
+@click.argument("sammantrade", metavar="SAMMANTRÄDE", type=click.Path(path_type=Path))
+@common_options
+@reports_errors
+def agenda(sammantrade: Path, organisationer: Path, out: Path, mallar: Path | None) -> None:
+    """Skapa kallelse och föredragningslista, och sammanträdeshandlingarna.
+
+    SAMMANTRÄDE är mappen med sammantrade.yaml (content/sammantraden/<namn>/). Skriver
+    OUT/sammantraden/<namn>/: kallelse.docx och kallelse.pdf (med föredragningslistan),
+    sammantradeshandlingar.pdf (kallelsen, innehållsförteckning och varje ärendes
+    handlingar i dagordningens ordning) och sammantradeshandlingar-offentlig.pdf (där
+    utelämnade punkter ersätts av en sida som anger lagrummet), samt en
+    tillgänglighetsrapport och manifest.json.
+
+    Allt kontrolleras först: att ärendena finns, hör till organisationen och saknar stopp i
+    granskningen, att diarienumren är unika, att ärendena är utfärdade före sammanträdet och
+    att kallelsen går ut i tid. Hittas personnummer i den offentliga versionen skrivs inget
+    (slutkod 8). Ett ärendes handlingar återanvänds om inget i ärendet har ändrats.
+
+    \b
+    Exempel:
+      beslut agenda content/sammantraden/2023-10-forskolenamnden
+    """
+    with early_converter(True) as converters:
+        from .agenda import build_agenda
+
+        def progress(text: str) -> None:
+            click.echo(f"  {text}", err=True)
+
+        result = build_agenda(sammantrade, organisationer, out, templates=mallar,
+                              converter_factory=converters, on_progress=progress)
+    for warning in result.warnings:
+        click.secho(f"Varning: {warning}", fg="yellow", err=True)
+    for name in result.reused:
+        click.echo(f"Återanvände handlingarna för {name} (oförändrat).")
+    for path in result.files:
+        click.echo(f"Skrev {path}")
+    click.echo(f"Klart. Manifest: {result.manifest}")
+
+
+@main.command()
+@click.argument("sammantrade", metavar="SAMMANTRÄDE", type=click.Path(path_type=Path))
+@common_options
+@reports_errors
+def minutes(sammantrade: Path, organisationer: Path, out: Path, mallar: Path | None) -> None:
+    """Skapa protokoll och protokollsutdrag efter ett sammanträde.
+
+    SAMMANTRÄDE är mappen med sammantrade.yaml och protokoll.yaml
+    (content/sammantraden/<namn>/; skapa protokoll.yaml med 'beslut new SAMMANTRÄDE
+    --protokoll'). Skriver OUT/sammantraden/<namn>/: protokoll.docx och protokoll.pdf
+    (närvarande, justering, en paragraf per punkt, underskrifter och anslag med sista dag att
+    överklaga) och protokollsutdrag-§N.docx och .pdf för varje paragraf, samt
+    protokoll-manifest.json.
+
+    Allt kontrolleras först: att varje ärende har ett beslut, att varje tjänstgörande
+    ledamot röstar en gång och att rösterna ger det utfall som står, att den som anmält jäv
+    inte deltar, att bara den som deltagit i beslutet reserverar sig, att justerarna
+    tjänstgör, att anslaget inte sätts upp före justeringen och att paragraferna fortsätter
+    årets numrering. Fel ger slutkod 3 och inget skrivs; personnummer i protokollet slutkod 8.
+
+    \b
+    Exempel:
+      beslut minutes content/sammantraden/2023-10-forskolenamnden
+    """
+    with early_converter(True) as converters:
+        from .minutes import build_minutes
+
+        def progress(text: str) -> None:
+            click.echo(f"  {text}", err=True)
+
+        result = build_minutes(sammantrade, organisationer, out, templates=mallar,
+                               converter_factory=converters, on_progress=progress)
+    assert result.loaded is not None
+    for p in result.loaded.paragrafer:
+        if p.rakning is not None:
+            click.echo(f"Omröstning {p.label} ({p.rubrik}): {p.rakning.summary()}; utfall {p.rakning.utfall}"
+                       + (" (ordförandens utslagsröst)" if p.rakning.utslagsrost else "") + ".")
+    anslag = result.loaded.anslag
+    assert anslag is not None
+    click.echo(f"Paragrafer {result.loaded.paragraf_range}. Anslaget sätts upp {anslag.uppsatt.isoformat()} "
+               f"och tas ned {anslag.nedtas.isoformat()}; sista dag att överklaga är "
+               f"{anslag.sista_dag.isoformat()}.")
+    for warning in result.warnings:
+        click.secho(f"Varning: {warning}", fg="yellow", err=True)
+    for path in result.files:
+        click.echo(f"Skrev {path}")
+    for path in result.removed:
+        click.echo(f"Tog bort {path} (paragrafen finns inte längre i protokollet)")
+    passed = sum(not any(v.values()) for v in result.conformance.values())
+    click.echo(f"PDF/A-2a och PDF/UA-1 enligt kontrollen: {passed} av {len(result.conformance)} PDF-filer.")
+    click.echo(f"Klart. Manifest: {result.manifest}")
+
+
+@main.command()
 @click.argument("mapp", metavar="MAPP", required=False,
                 type=click.Path(file_okay=False, path_type=Path))
 @reports_errors
@@ -491,11 +656,16 @@ def templates(mapp: Path | None) -> None:
 
 @main.command()
 @click.argument("mapp", metavar="MAPP", type=click.Path(path_type=Path))
-@click.option("--organisation", "org_ids", multiple=True, required=True, metavar="ID",
+@click.option("--organisation", "org_ids", multiple=True, metavar="ID",
               help="Organisationens id i registret. Upprepa flaggan för ett gemensamt ärende.")
+@click.option("--sammantrade", "sammantrade", is_flag=True,
+              help="Skapa ett sammanträde (sammantrade.yaml med de vanliga punkterna) i stället för ett ärende.")
+@click.option("--protokoll", "protokoll", is_flag=True,
+              help="Skapa protokoll.yaml i sammanträdet MAPP, med varje ärendes förslag till beslut ifyllt.")
 @registry_option
 @reports_errors
-def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path) -> None:
+def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path, sammantrade: bool = False,
+        protokoll: bool = False) -> None:
     """Skapa ett nytt ärende att fylla i, utan att kopiera ett gammalt.
 
     Skriver MAPP/arende.yaml med en kommentar vid varje fält (vilken rubrik det blir i
@@ -509,9 +679,27 @@ def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path) -> None:
     Exempel:
       beslut new content/arenden/2024-03-budget --organisation gota-lejon
       beslut new content/arenden/2024-03-gemensamt --organisation gota-lejon --organisation forskolenamnden
+      beslut new content/sammantraden/2023-10-forskolenamnden --protokoll
     """
     from . import scaffold
 
+    if protokoll:
+        from .protokollet import create_protokoll
+
+        path = create_protokoll(mapp, organisationer)
+        click.echo(f"Skrev {path}")
+        click.echo(f"Fyll i närvarande, justerare och besluten och bygg sedan med: beslut minutes {mapp}")
+        return
+    if not org_ids:
+        ctx = click.get_current_context()
+        raise click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == "org_ids"))
+    if sammantrade:
+        if len(org_ids) != 1:
+            fail("ett sammanträde hålls av en organisation: ange en --organisation.", 2)
+        for path in scaffold.create_sammantrade(mapp, org_ids[0], load_organisationer(organisationer)):
+            click.echo(f"Skrev {path}")
+        click.echo(f"Lägg till ärendena under 'punkter' och bygg sedan med: beslut agenda {mapp}")
+        return
     files = scaffold.create_arende(mapp, list(org_ids), load_organisationer(organisationer))
     for path in files:
         click.echo(f"Skrev {path}")
@@ -589,7 +777,14 @@ def web(organisationer: Path, out: Path, mallar: Path | None, content: Path | No
 def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, till: tuple[str, ...],
          skarpt: bool, igen: bool,
          smtp_konfig: Path | None, per_minut: float | None, tidsgrans: float | None) -> None:
-    """Skicka följebreven med e-post, ett meddelande per mottagare med brevet som PDF.
+    """Skicka följebreven, eller ett sammanträdes protokollsutdrag, med e-post.
+
+    UTSKICK är ett utskick eller ett sammanträde. För ett sammanträde får varje mottagare
+    under 'expedieras' i protokoll.yaml ett meddelande med utdragen för sina paragrafer
+    (skapade med 'beslut minutes'); mottagare utan e-post listas. Loggen är då
+    OUT/sammantraden/<namn>/expediering-logg.json.
+
+    Följebreven: ett meddelande per mottagare med brevet som PDF.
 
     Skickar bara brev som redan skapats med 'beslut letters UTSKICK --pdf'; saknas ett
     brev eller har något ändrats sedan dess skickas inget. Utan --skarpt visas bara vad
@@ -599,7 +794,11 @@ def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, ti
     en inställningsfil, aldrig på kommandoraden.
     """
     from . import send as mailing
+    from .sammantrade import is_sammantrade
 
+    if is_sammantrade(utskick):
+        sys.exit(send_expediering(utskick, organisationer, out, till, skarpt, igen, smtp_konfig, per_minut,
+                                  tidsgrans))
     plan = mailing.plan_send(utskick, organisationer, out, till=list(till) or None, igen=igen,
                              templates=mallar)
     try:
@@ -626,6 +825,39 @@ def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, ti
     for line in errors:
         click.secho(line, fg="red", err=True)
     sys.exit(report.exit_code)
+
+
+def send_expediering(path: Path, organisationer: Path, out: Path, till: tuple[str, ...], skarpt: bool, igen: bool,
+                     smtp_konfig: Path | None, per_minut: float | None, tidsgrans: float | None) -> int:
+    """Expediera a sammanträde's protokollsutdrag (``beslut send SAMMANTRÄDE``); return the exit code."""
+    from . import expediering
+    from . import send as mailing
+
+    plan = expediering.plan_expediering(path, organisationer, out, till=list(till) or None, igen=igen)
+    try:
+        settings, warnings = mailing.load_smtp_settings(smtp_konfig, per_minut=per_minut, tidsgrans=tidsgrans)
+        problem = None
+    except BeslutError as e:
+        if skarpt:
+            raise
+        settings, warnings, problem = None, [], e.message
+    for warning in warnings:
+        click.secho(f"Varning: {warning}", fg="yellow", err=True)
+    for line in expediering.format_plan(plan, settings, problem):
+        click.echo(line)
+    count = len(plan.having(mailing.SKICKA))
+    if not skarpt:
+        click.echo(f"Provkörning: inget skickades. Lägg till --skarpt för att skicka {mailing.count_messages(count)}.")
+        return 0
+    assert settings is not None
+    report = expediering.run_expediering(plan, settings,
+                                         on_attempt=lambda d: click.echo(expediering.format_attempt(d)))
+    lines, errors = expediering.format_report(report)
+    for line in lines:
+        click.echo(line)
+    for line in errors:
+        click.secho(line, fg="red", err=True)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

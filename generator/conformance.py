@@ -92,12 +92,43 @@ VALIDATOR_KEY = f"page-validation {page.__version__}; beslut-validate-v1".encode
 part of the key of every kept result (``cache.BilagaCache.failures_of``)."""
 
 
+VALIDATOR_FAILED = "BESLUT-VALIDATOR-FAILED"
+"""The rule id ``validate_pdf`` reports when the validator could not read the file at all."""
+
+
 def validate_pdf(path: Path, profile: str) -> list[tuple[str, str]]:
-    """Return the (rule id, message) pairs ``page-validation`` finds for ``profile``; [] passes."""
-    report = page.validate_pdf(str(path), profile=profile)
+    """Return the (rule id, message) pairs ``page-validation`` finds for ``profile``; [] passes.
+
+    The validator's parser is stricter than qpdf's: on a file it cannot parse (``ParseError``,
+    ``SafetyLimitError``) the file is validated again as qpdf rewrites it (what goes into
+    handlingar.pdf is such a rewrite); if that fails too, the one failure ``VALIDATOR_FAILED``
+    is returned, never the exception.
+    """
+    try:
+        report = page.validate_pdf(str(path), profile=profile)
+    except (page.PageError, OSError, ValueError):
+        try:
+            report = page.validate_pdf_bytes(_rewritten(path), profile=profile)
+        except Exception as e:  # noqa: BLE001 -- pikepdf or the validator on a damaged file
+            return [(VALIDATOR_FAILED, f"{type(e).__name__}: {e}")]
     if report.is_compliant:
         return []
     return [(f.rule_id, f.message) for f in report.failures] or [("?", "ej godkänd")]
+
+
+def _rewritten(path: Path) -> bytes:
+    """Return the PDF ``path`` as qpdf (pikepdf) writes it: a new xref, recovered objects."""
+    import io
+    import sys
+
+    out, err = sys.stdout, sys.stderr
+    try:
+        with pikepdf.open(path) as pdf:
+            buffer = io.BytesIO()
+            pdf.save(buffer)
+            return buffer.getvalue()
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 def make_conformant(path: Path, *, title: str | None = None) -> Conformance:

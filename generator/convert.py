@@ -38,7 +38,7 @@ from typing import NamedTuple, Protocol
 from unoserver.client import UnoClient
 
 from . import officeserver
-from .errors import ConversionError, EnvironmentProblem
+from .errors import BeslutError, ConversionError, EnvironmentProblem
 from .files import atomic_path
 from .officefile import check_office_zip, copy_office_file
 from .officeserver import group_pids, port_owner
@@ -74,6 +74,7 @@ _OFFICE = {
     ".odp": _OfficeFormat("presentation (ODF)", "impress8", "mimetype", b"opendocument.presentation"),
     ".ods": _OfficeFormat("kalkylblad (ODF)", "calc8", "mimetype", b"opendocument.spreadsheet"),
 }
+_TEXT_KINDS = frozenset({_OFFICE[".docx"].kind, _OFFICE[".odt"].kind})
 _IMAGES = (".png", ".jpg", ".jpeg")
 ACCEPTED = (*_OFFICE, *_IMAGES, ".pdf")
 """File extensions ``Converter.to_pdf`` accepts."""
@@ -205,7 +206,14 @@ class Converter:
             else:
                 self._office_to_pdf(src, Path(work), made, _OFFICE[ext], pdfa)
             _check_pdf(made, src)
-            finish_converted(made, dst, src=src, conform=pdfa and ext in _OFFICE, title=title, when=when)
+            try:
+                finish_converted(made, dst, src=src, conform=pdfa and ext in _OFFICE, title=title, when=when)
+            except (BeslutError, OSError):
+                raise
+            except Exception as e:  # pikepdf or the validator on what LibreOffice made of the file
+                raise ConversionError(
+                    f"PDF-filen som gjordes av filen gick inte att läsa ({type(e).__name__}). {RESAVE_HINT}",
+                    file=src) from e
         return dst
 
     def export_pdf(self, src: Path, out: Path, *, options: tuple[str, ...] = ()) -> Path:
@@ -255,12 +263,19 @@ class Converter:
                        options: tuple[str, ...] = (), update_index: bool = True) -> None:
         """Convert a copy of ``src`` without outside links; retry once on a fresh LibreOffice."""
         _check_container(src, fmt)
-        copy = work / f"bilaga{src.suffix.lower()}"  # LibreOffice never sees (or locks) the original
+        # LibreOffice never sees (or locks) the original; the copy keeps its name, which
+        # FILENAME fields and &F headers print.
+        (work / "fil").mkdir()
+        copy = work / "fil" / src.name
         copy_office_file(src, copy)
+        timeout = conversion_timeout(copy, self.timeout)
         failure: Exception | None = None
         for _ in range(2):
             try:
-                self._convert_once(copy, out, fmt, pdfa, src, options, update_index)
+                # Only text documents have indexes (tables of contents) to update; for a
+                # spreadsheet or a deck the update is only two more layouts.
+                self._convert_once(copy, out, fmt, pdfa, src, options, update_index and fmt.kind in _TEXT_KINDS,
+                                   timeout)
                 return
             except ConversionError:
                 self._check_temp_space("LibreOffice kunde inte göra om filen")
@@ -270,7 +285,7 @@ class Converter:
                 failure = e  # the server is gone: the next attempt gets a fresh LibreOffice
         if isinstance(failure, _LibreOfficeHung):
             raise ConversionError(
-                f"LibreOffice blev inte klart inom {self.timeout:g} sekunder, två gånger (andra gången i "
+                f"LibreOffice blev inte klart inom {timeout:g} sekunder, två gånger (andra gången i "
                 "en nystartad LibreOffice), och avbröts. Filen är troligen mycket stor eller gjord så att "
                 f"LibreOffice fastnar. {RESAVE_HINT}", file=src) from failure
         raise ConversionError(
@@ -279,7 +294,8 @@ class Converter:
             file=src) from failure
 
     def _convert_once(self, src: Path, out: Path, fmt: _OfficeFormat, pdfa: bool, user_file: Path,
-                      extra: tuple[str, ...] = (), update_index: bool = True) -> None:
+                      extra: tuple[str, ...] = (), update_index: bool = True,
+                      timeout: float | None = None) -> None:
         """Convert on the running server (started if need be); raise _LibreOfficeDied/_LibreOfficeHung."""
         if self._conversions >= self.restart_after:
             self._stop_server()
@@ -291,7 +307,7 @@ class Converter:
         try:
             _run_with_timeout(lambda: client.convert(
                 inpath=str(src), outpath=str(out), convert_to="pdf", infiltername=fmt.import_filter,
-                filter_options=options, update_index=update_index), self.timeout)
+                filter_options=options, update_index=update_index), timeout or self.timeout)
         except TimeoutError:
             self._stop_server()
             raise _LibreOfficeHung() from None
@@ -525,6 +541,27 @@ def _image_to_pdf(src: Path, dst: Path, title: str) -> None:
         rl_config.useA85 = use_a85
 
 
+TIMEOUT_COVERS = 20 * 1024**2
+"""Unpacked bytes an office file may have for the plain timeout (20 MiB: a 60 000-row sheet,
+which takes about 25 s); larger files get proportionally more time."""
+MAX_TIMEOUT = 900.0
+"""The longest any one conversion may take, however large the file (15 minutes)."""
+
+
+def conversion_timeout(path: Path, timeout: float) -> float:
+    """Return the seconds converting ``path`` may take: ``timeout``, or more for a large file.
+
+    Up to ``TIMEOUT_COVERS`` unpacked bytes, ``timeout``; above, in proportion to the size
+    (a 50 MiB sheet gets 2.5 times as long), but never more than ``MAX_TIMEOUT``.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return timeout
+    return max(timeout, min(MAX_TIMEOUT, timeout * unpacked / TIMEOUT_COVERS))
+
+
 def _unreadable_image(src: Path) -> ConversionError:
     return ConversionError(
         "Bilden går inte att läsa: den är skadad eller inte en PNG- eller JPEG-bild. Öppna den i ett "
@@ -538,6 +575,12 @@ def _check_container(src: Path, fmt: _OfficeFormat) -> None:
     """
     if src.stat().st_size == 0:
         raise ConversionError(f"Filen är tom (0 byte). {RESAVE_HINT}", file=src)
+    if src.suffix.lower() in _OOXML and _is_encrypted_ooxml(src):
+        raise ConversionError(
+            f"Filen är skyddad med lösenord och kan inte öppnas utan det. Öppna den i "
+            f"{_PROGRAM.get(src.suffix.lower(), 'sitt program')}, ta bort lösenordet (Arkiv > Info > Skydda "
+            "dokument > Kryptera med lösenord, töm fältet), spara och försök igen, eller be avsändaren om "
+            "en version utan lösenord.", file=src)
     check_office_zip(src)  # before anything inflates a part of it
     try:
         with zipfile.ZipFile(src) as zf:
@@ -546,6 +589,27 @@ def _check_container(src: Path, fmt: _OfficeFormat) -> None:
         ok = False
     if not ok:
         raise _unreadable(src, fmt)
+
+
+_OOXML = (".docx", ".xlsx", ".pptx")
+_PROGRAM = {".docx": "Word", ".xlsx": "Excel", ".pptx": "PowerPoint"}
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""An OLE compound file: how Office stores an OOXML file encrypted with a password (MS-OFFCRYPTO)."""
+
+
+def _is_encrypted_ooxml(src: Path) -> bool:
+    """Return True if ``src`` is an OOXML file encrypted with a password (a compound file with EncryptionInfo)."""
+    try:
+        with src.open("rb") as f:
+            head = f.read(1 << 16)
+            if not head.startswith(_CFB_MAGIC):
+                return False
+            f.seek(max(0, src.stat().st_size - (1 << 16)))
+            tail = f.read()  # the directory may sit after the (large) encrypted package
+    except OSError:
+        return False
+    names = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+    return any(name in head or name in tail for name in names)
 
 
 def _unreadable(src: Path, fmt: _OfficeFormat) -> ConversionError:

@@ -94,6 +94,10 @@ class Organisation(Model):
     typ: Literal["bolag", "nämnd"]
     forvaltning: Line | None = Field(None, alias="förvaltning")
     epost: Epost | None = Field(None, alias="e-post")
+    kallelsedagar: int | None = Field(None, ge=0, le=60)
+    """Days the kallelse to a sammanträde must go out before it (the reglemente); default 5."""
+    forsta_paragraf: int | None = Field(None, ge=1, le=100000, alias="första_paragraf")
+    """The § a year's first protokoll starts with (``protokoll``); default 1."""
 
     @model_validator(mode="after")
     def _namnd_has_forvaltning(self) -> Organisation:

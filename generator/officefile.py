@@ -19,6 +19,16 @@ Two jobs, both before LibreOffice or any parser of ours reads the file:
   their instruction and keep their last result as text (``neutralise_fields``). The copy
   is written entry by entry through ``zipfile``, which stops at each entry's declared size
   and checks its CRC, so a container that lies about its sizes fails here.
+
+Word comments are taken out of the copy (``strip_comment_anchors``): the ``-nogui``
+LibreOffice packages of Debian 12 do not ship Writer's UI definitions
+(``soffice.cfg/modules/swriter/ui/*.ui``, in ``libreoffice-writer`` only), and a loaded
+document with comments makes Writer build the comment margin's window from
+``annotation.ui``; in server mode that happens in the event loop and aborts LibreOffice
+(``NoSuchElementException`` from ``InterimItemWindow``). ``soffice --convert-to`` closes the
+document before the event loop runs, which is why it seemed to work. The PDF export
+does not print comments anyway (``ExportNotes`` is off), so the PDF loses nothing;
+``count_comments`` lets the bundle say "kommentarer togs bort".
 """
 
 from __future__ import annotations
@@ -43,6 +53,9 @@ MAX_RATIO = 100
 """Largest unpacked/packed ratio of one entry above ``RATIO_FLOOR``."""
 RATIO_FLOOR = 1024 * 1024
 """Entries smaller than this (1 MiB unpacked) may compress any amount."""
+MIN_PRINT_SCALE = 60
+"""Smallest print scale (per cent) of a spreadsheet: 11 pt text prints at 6.6 pt. A sheet
+that would need less to fit one page wide is split across pages instead."""
 MAX_SHEET_EDIT = 64 * 1024 * 1024
 """Worksheets larger than this (unpacked) keep their own page setup (too big to print anyway)."""
 NESTED_SUFFIXES = (".docx", ".xlsx", ".pptx", ".docm", ".xlsm", ".pptm", ".odt", ".ods", ".odp", ".zip")
@@ -76,6 +89,13 @@ _FIELD_TOKEN = re.compile(
     re.S)
 _FIELD_CHAR_TYPE = re.compile(rb"""fldCharType\s*=\s*["'](\w+)["']""")
 _INSTR_ATTR = re.compile(rb"""\binstr\s*=\s*(["'])(.*?)\1""", re.S)
+_COMMENT_ANCHOR = re.compile(
+    rb"<(?:\w+:)?comment(?:RangeStart|RangeEnd|Reference)\b" + _ATTRS + rb"(?:/>|>.*?</(?:\w+:)?comment"
+    rb"(?:RangeStart|RangeEnd|Reference)\s*>)", re.S)
+_COMMENT = re.compile(rb"<(?:\w+:)?comment\b")
+_ODF_ANNOTATION = re.compile(
+    rb"<office:annotation\b" + _ATTRS + rb"(?:/>|>.*?</office:annotation\s*>)"
+    rb"|<office:annotation-end\b" + _ATTRS + rb"/>", re.S)
 
 
 def check_office_zip(path: Path, data: bytes | None = None, *, _depth: int = 0) -> None:
@@ -141,6 +161,8 @@ def copy_office_file(src: Path, dst: Path) -> int:
     try:
         with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
             odf = "mimetype" in zin.namelist()
+            odf_text = odf and b"opendocument.text" in zin.read("mimetype")[:100]
+            formats: list[str] | None = None  # the workbook's number formats, read with the first sheet
             for info in zin.infolist():
                 out_info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
                 out_info.external_attr = info.external_attr
@@ -149,12 +171,18 @@ def copy_office_file(src: Path, dst: Path) -> int:
                 name = info.filename.lower()
                 word_part = not odf and name.startswith("word/") and name.endswith(".xml")
                 if not odf and _SHEET_PART.fullmatch(name) and info.file_size <= MAX_SHEET_EDIT:
-                    zout.writestr(out_info, fit_sheet_to_a4(zin.read(info)), compresslevel=1)
+                    if formats is None:
+                        formats = read_number_formats(zin)
+                    zout.writestr(out_info, fit_sheet_to_a4(zin.read(info), formats), compresslevel=1)
                 elif name.endswith(".xml" if odf else ".rels") or word_part:
                     data = zin.read(info)
                     data, n = (_strip_odf_links(data) if odf else neutralise_fields(data) if word_part
                                else _strip_relationships(data))
                     removed += n
+                    if word_part:
+                        data = strip_comment_anchors(data)
+                    elif odf_text and name == "content.xml":
+                        data = _ODF_ANNOTATION.sub(b"", data)
                     zout.writestr(out_info, data, compresslevel=1)
                 else:
                     with zin.open(info) as f_in, zout.open(out_info, "w", force_zip64=info.file_size > 2**31) as f_out:
@@ -167,21 +195,55 @@ def copy_office_file(src: Path, dst: Path) -> int:
     return removed
 
 
-def fit_sheet_to_a4(data: bytes) -> bytes:
+def strip_comment_anchors(data: bytes) -> bytes:
+    """Return a WordprocessingML part without comment anchors (range marks and references).
+
+    Without anchors LibreOffice imports no comments (see the module docstring on why
+    they must go); the text they were attached to stays as it is.
+    """
+    if b"comment" not in data:
+        return data
+    return _COMMENT_ANCHOR.sub(b"", data)
+
+
+def count_comments(path: Path) -> int:
+    """Return how many comments the text document ``path`` (.docx, .odt) has; 0 for any other or unreadable file."""
+    suffix = path.suffix.lower()
+    if suffix not in (".docx", ".docm", ".odt"):
+        return 0
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo("content.xml" if suffix == ".odt" else "word/comments.xml")
+            if info.file_size > MAX_SHEET_EDIT:
+                return 1
+            data = zf.read(info)
+            if suffix == ".odt":
+                return len(re.findall(rb"<office:annotation\b(?!-end)", data))
+            return len(_COMMENT.findall(data))
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, zlib.error, EOFError, NotImplementedError):
+        return 0
+
+
+def fit_sheet_to_a4(data: bytes, formats: list[str] | None = None) -> bytes:
     """Return an OOXML worksheet part set up to print on A4, one page wide.
 
     Paper size A4, fit to 1 page wide and as many tall as needed, landscape when the used
     range is wider than tall (estimated from column widths and row heights). Gridlines,
     row and column headings and print areas stay as the file says. A part that is not
-    well-formed XML is returned as it was (LibreOffice then reports it).
+    well-formed XML is returned as it was (LibreOffice then reports it). With the
+    workbook's number ``formats`` (``read_number_formats``), columns too narrow for their
+    formatted numbers are widened first (``widen_number_columns``), so no number prints
+    as ``###``.
     """
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError:
         return data
     if root.tag != f"{_SML}worksheet":
         return data
+    if formats is not None:
+        widen_number_columns(root, formats)
     sheet_pr = root.find(f"{_SML}sheetPr")
     if sheet_pr is None:
         sheet_pr = etree.Element(f"{_SML}sheetPr")
@@ -200,10 +262,178 @@ def fit_sheet_to_a4(data: bytes) -> bytes:
         if key.startswith("{"):  # r:id of printer settings made for another paper
             del setup.attrib[key]
     setup.set("paperSize", "9")
-    setup.set("fitToWidth", "1")
-    setup.set("fitToHeight", "0")
     setup.set("orientation", "landscape" if width > height else "portrait")
+    if width and _print_width(root, landscape=width > height) / width * 100 < MIN_PRINT_SCALE:
+        # Too wide to shrink onto one page legibly: print at the smallest legible scale, page
+        # after page from left to right, then down (as the sheet is read).
+        setup_pr.set("fitToPage", "0")
+        for key in ("fitToWidth", "fitToHeight"):
+            setup.attrib.pop(key, None)
+        setup.set("scale", str(MIN_PRINT_SCALE))
+        setup.set("pageOrder", "overThenDown")
+        setup.set("orientation", "landscape")
+    else:
+        setup.set("fitToWidth", "1")
+        setup.set("fitToHeight", "0")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+BUILTIN_FORMATS = {1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%", 11: "0.00E+00",
+                   37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)", 39: "#,##0.00;(#,##0.00)",
+                   40: "#,##0.00;[Red](#,##0.00)", 48: "##0.0E+0"}
+"""Excel's built-in number formats with fixed digits (ECMA-376 18.8.30); 0 is General, which
+never prints ``###`` (it rounds to fit), and dates and times are left alone."""
+MAX_STYLES_BYTES = 16 * 1024 * 1024
+
+
+def read_number_formats(zin: zipfile.ZipFile) -> list[str]:
+    """Return the number format code of every cell style (``cellXfs``) of a workbook; "" for others."""
+    try:
+        info = zin.getinfo("xl/styles.xml")
+        if info.file_size > MAX_STYLES_BYTES:
+            return []
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        root = etree.fromstring(zin.read(info), parser)
+    except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile, ValueError, zlib.error, EOFError):
+        return []
+    custom = {}
+    for fmt in root.iterfind(f"{_SML}numFmts/{_SML}numFmt"):
+        try:
+            custom[int(fmt.get("numFmtId", ""))] = fmt.get("formatCode", "")
+        except ValueError:
+            continue
+    codes = []
+    for xf in root.iterfind(f"{_SML}cellXfs/{_SML}xf"):
+        try:
+            number = int(xf.get("numFmtId", "0"))
+        except ValueError:
+            number = 0
+        codes.append(custom.get(number, BUILTIN_FORMATS.get(number, "")))
+    return codes
+
+
+_CELL_COLUMN = re.compile(r"[A-Z]+")
+
+
+def widen_number_columns(root, formats: list[str]) -> int:
+    """Widen the columns whose formatted numbers would not fit (LibreOffice prints ``###``).
+
+    A number's printed width is estimated from its value and its format (digits, thousands
+    separators, decimals, per cent, a minus or parentheses) in characters of the widest
+    digit, the unit of ``<col width>``. Return how many columns were widened.
+    """
+    needed: dict[int, float] = {}
+    for cell in root.iterfind(f"{_SML}sheetData/{_SML}row/{_SML}c"):
+        if cell.get("t") not in (None, "n"):
+            continue
+        value = cell.findtext(f"{_SML}v")
+        ref = _CELL_COLUMN.match(cell.get("r", ""))
+        if value is None or ref is None:
+            continue
+        try:
+            code = formats[int(cell.get("s", "0"))]
+            chars = _printed_chars(float(value), code)
+        except (IndexError, ValueError, OverflowError):
+            continue
+        if chars:
+            column = _column_number(ref.group(0))
+            needed[column] = max(needed.get(column, 0.0), chars)
+    if not needed:
+        return 0
+    fmt = root.find(f"{_SML}sheetFormatPr")
+    try:
+        default = float(fmt.get("defaultColWidth", fmt.get("baseColWidth", 8.43))) if fmt is not None else 8.43
+    except ValueError:
+        default = 8.43
+    cols = root.find(f"{_SML}cols")
+    widths: dict[int, dict[str, str]] = {}
+    spans = 0
+    if cols is not None:
+        for col in cols.iterfind(f"{_SML}col"):
+            try:
+                lo, hi = int(col.get("min", "")), int(col.get("max", ""))
+            except ValueError:
+                continue
+            spans += max(0, min(hi, 16384) - max(lo, 1) + 1)
+            if spans > 4 * 16384:
+                return 0  # overlapping ranges a sheet has no use for: leave it as it is
+            for n in range(max(lo, 1), min(hi, 16384) + 1):
+                widths[n] = dict(col.attrib)
+    widened = 0
+    for n, printed in needed.items():
+        attrs = widths.get(n, {})
+        if attrs.get("hidden") in ("1", "true"):
+            continue
+        try:
+            current = float(attrs.get("width", default))
+        except ValueError:
+            current = default
+        if printed + 1 > current:
+            widths[n] = {**attrs, "width": f"{printed + 1:.2f}", "customWidth": "1"}
+            widened += 1
+    if not widened:
+        return 0
+    if cols is None:
+        cols = etree.Element(f"{_SML}cols")
+        after = [child for child in root if child.tag in (f"{_SML}sheetPr", f"{_SML}dimension",
+                                                        f"{_SML}sheetViews", f"{_SML}sheetFormatPr")]
+        root.insert(root.index(after[-1]) + 1 if after else 0, cols)
+    for child in list(cols):
+        cols.remove(child)
+    run: list = []  # [first, last, attrs] of consecutive columns with equal attributes
+    for n in sorted(widths):
+        attrs = {k: v for k, v in widths[n].items() if k not in ("min", "max")}
+        if run and run[1] == n - 1 and run[2] == attrs:
+            run[1] = n
+            continue
+        if run:
+            _append_col(cols, *run)
+        run = [n, n, attrs]
+    if run:
+        _append_col(cols, *run)
+    return widened
+
+
+def _append_col(cols, first: int, last: int, attrs: dict[str, str]) -> None:
+    col = etree.SubElement(cols, f"{_SML}col")
+    col.set("min", str(first))
+    col.set("max", str(last))
+    for key, value in attrs.items():
+        col.set(key, value)
+
+
+def _printed_chars(value: float, code: str) -> int:
+    """Return how many characters ``value`` prints as in the number format ``code``; 0 if unknown.
+
+    Only formats of digits are estimated (0, #, thousands separator, decimals, %, E); General,
+    dates, times and text formats return 0 (they never print ``###`` or are left as they are).
+    """
+    section = code.split(";")[0] if value >= 0 or ";" not in code else code.split(";")[1]
+    plain = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.', "", section)
+    if not plain or re.search(r"[dmyhsDMYHS@]", plain) or not re.search(r"[0#]", plain):
+        return 0
+    quoted = "".join(re.findall(r'"([^"]*)"', section))
+    escaped = len(re.findall(r"\\.|_.", section))  # \x prints x; _x leaves the width of x
+    literal = len(re.sub(r"[0#?,.%Ee+-]", "", plain)) + len(quoted) + escaped
+    if "%" in plain:
+        value *= 100
+    if "E" in plain.upper():
+        return len(plain) + literal + (1 if value < 0 else 0)
+    decimals = len(re.findall(r"[0#?]", plain.split(".", 1)[1])) if "." in plain else 0
+    grouped = "," in plain.split(".", 1)[0]
+    text = f"{abs(value):,.{decimals}f}" if grouped else f"{abs(value):.{decimals}f}"
+    sign = 1 if value < 0 and ";" not in code else 0
+    return len(text) + sign + literal + plain.count("%")
+
+
+def _print_width(root, *, landscape: bool) -> float:
+    """Return the width in points between the sheet's left and right margins on A4."""
+    margins = root.find(f"{_SML}pageMargins")
+    try:
+        sides = (float(margins.get("left", 0.7)) + float(margins.get("right", 0.7))) if margins is not None else 1.4
+    except ValueError:
+        sides = 1.4
+    return (841.89 if landscape else 595.28) - 72 * sides
 
 
 def _used_size(root) -> tuple[float, float]:

@@ -50,7 +50,10 @@ ACTION_KIND = {
     "/Sound": "media",
     "/Hide": "form_action",
 }
-"""Kind of removal, by action type (unknown types count as ``other_action``)."""
+"""Kind of removal, by action type (unknown types count as ``other_action``).
+
+One more kind is counted outside this module: ``comment``, the Word or ODF comments taken
+out of an office file before LibreOffice converts it (``officefile.strip_comment_anchors``)."""
 
 MEDIA_ANNOTS = {"/RichMedia", "/Movie", "/Sound", "/Screen", "/3D"}
 
@@ -84,6 +87,11 @@ class Cleaned:
     def describe(self) -> str:
         """Return what was done, in Swedish: 'tog bort JavaScript och en bifogad fil'."""
         phrases = []
+        notes = []
+        comments = self.removed.get("comment", 0)
+        if comments:
+            notes.append(f"{'en kommentar' if comments == 1 else f'{comments} kommentarer'} togs bort "
+                         "(kommentarer skrivs inte ut i PDF-filen)")
         for kind, (one, many) in KIND_WORDS.items():
             n = self.removed.get(kind, 0)
             if n:
@@ -93,7 +101,9 @@ class Cleaned:
             fields = "ett formulärfält" if self.flattened_fields == 1 else f"{self.flattened_fields} formulärfält"
             done = f"gjorde om {fields} till vanligt sidinnehåll (ifyllda värden syns som förut)"
             text = f"{text}; {done}" if text else done
-        return text
+        for note in notes:
+            text = f"{text}; {note}" if text else note
+        return text[:1].upper() + text[1:] if notes and not phrases and not self.flattened_fields else text
 
     def as_dict(self) -> dict:
         """Return the report for the manifest: {'borttaget': {kind: count}, 'formularfalt_plattade': n}."""

@@ -215,3 +215,42 @@ def _os_reason(error: OSError) -> str:
         errno.EPERM: "du får inte skriva där. Skapa ärendet i en mapp du kan skriva i, eller be IT om behörighet.",
     }
     return reasons.get(error.errno or 0) or describe_os_error(error)
+
+
+SAMMANTRADE_PLACEHOLDERS = {
+    "tid": "[16.00–18.00]",
+    "plats": "[Adress, sammanträdesrum]",
+    "ordforande": "[Namn Efternamn (parti)]",
+    "sekreterare": "[Namn Efternamn]",
+    "ledamot": "[Namn Efternamn (parti), ordförande]",
+    "ersattare": "[Namn Efternamn (parti)]",
+}
+"""The placeholders of a new sammanträde, in square brackets like an ärende's."""
+
+
+def create_sammantrade(folder: Path, org_id: str, organisationer: Organisationer,
+                       *, today: date | None = None) -> list[Path]:
+    """Write a new sammanträde folder with sammantrade.yaml; return the files.
+
+    The meeting is set two weeks from ``today`` with the kallelse as late as the
+    registry allows, and the usual procedural points; it validates as written.
+    """
+    from datetime import timedelta
+
+    from .sammantrade import SAMMANTRADE_FILE, kallelsedagar, latest_kallelsedatum
+
+    folder = Path(folder)
+    if folder.suffix.lower() in (".yaml", ".yml"):
+        raise ContentError(f"ange sammanträdets mapp, t.ex. content/sammantraden/2024-03-10, inte en fil: "
+                           f"beslut new skapar {SAMMANTRADE_FILE} i mappen.", file=folder)
+    org = _find_organisations([org_id], organisationer)[0]
+    _check_free(folder)
+    datum = (today or date.today()) + timedelta(days=14)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(SKELETON_DIR), autoescape=False,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["yaml"] = _yaml_string
+    text = env.get_template("sammantrade.yaml.j2").render(
+        p=SAMMANTRADE_PLACEHOLDERS, namn=_one_line(org.namn), org_id=org.id, mapp=_one_line(str(folder)),
+        datum=datum.isoformat(), kallelsedatum=latest_kallelsedatum(datum, org).isoformat(),
+        dagar=kallelsedagar(org))
+    return _write_folder(folder, {SAMMANTRADE_FILE: text})

@@ -67,9 +67,13 @@ class BundleStructure:
         part_ref = self.writer._add_object(part)
         kids = ArrayObject()
         for kid in _top_elements(source):
+            if not _is_element(kid):
+                continue  # a stray marked-content number or null right under the root has no page to belong to
             clone = kid.clone(self.writer)
             element = cast(DictionaryObject, clone.get_object())  # a structure element is a dictionary
             element[NameObject("/P")] = part_ref
+            if element.get("/S") == "/Document":
+                element[NameObject("/S")] = NameObject("/Sect")  # one Document: the bundle's
             number_headings(element)
             kids.append(_reference(clone))
         part[NameObject("/K")] = kids
@@ -147,12 +151,25 @@ def _top_elements(struct_tree_root: DictionaryObject) -> list[PdfObject]:
     kids = struct_tree_root.raw_get("/K") if "/K" in struct_tree_root else ArrayObject()
     kids = kids.get_object() if isinstance(kids, IndirectObject) else kids
     kids = list(kids) if isinstance(kids, ArrayObject) else [kids]
-    if len(kids) == 1 and kids[0].get_object().get("/S") == "/Document":
+    if len(kids) == 1 and _is_element(kids[0]) and kids[0].get_object().get("/S") == "/Document":
         inner = kids[0].get_object()
         nested = inner.raw_get("/K") if "/K" in inner else ArrayObject()
         nested = nested.get_object() if isinstance(nested, IndirectObject) else nested
-        return list(nested) if isinstance(nested, ArrayObject) else [nested] if nested is not None else []
+        nested = list(nested) if isinstance(nested, ArrayObject) else [nested] if nested is not None else []
+        if all(_is_element(kid) for kid in nested):
+            return nested
+        # Marked content right under /Document (a bare MCID, an MCR): it needs the Document's
+        # /Pg, so the Document stays whole, as a section of the part.
+        return [kids[0]]
     return kids
+
+
+def _is_element(kid: PdfObject | None) -> bool:
+    """Return True if ``kid`` (a kid in a structure tree) is a structure element, not content or null."""
+    if kid is None:
+        return False
+    obj = kid.get_object()
+    return isinstance(obj, DictionaryObject) and "/S" in obj
 
 
 def _number_tree(tree) -> list[tuple[int, PdfObject]]:

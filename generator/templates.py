@@ -9,11 +9,11 @@ before anything is rendered with it.
 
 from __future__ import annotations
 
-import io
 import re
 import tempfile
 import zipfile
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -41,8 +41,65 @@ BESLUTSUNDERLAG = "beslutsunderlag.docx"
 FOLJEBREV = "foljebrev.docx"
 """The template of a följebrev."""
 
-_VARIABLES = {BESLUTSUNDERLAG: PAPER_VARIABLES, FOLJEBREV: LETTER_VARIABLES}
-_HEADING_OFFSETS = {BESLUTSUNDERLAG: HEADING_OFFSET, FOLJEBREV: 1}
+KALLELSE = "kallelse.docx"
+"""The template of a sammanträde's kallelse with its föredragningslista (``agenda``)."""
+PROTOKOLL = "protokoll.docx"
+"""The template of a protokoll and of each protokollsutdrag (``minutes``)."""
+
+
+@dataclass(frozen=True)
+class TemplateKind:
+    """What one shipped template is checked against: its variables, styles and example contexts."""
+
+    name: str
+    variables: Callable[[], frozenset[str]]
+    heading_offset: int | None
+    """The Markdown writer's heading offset (its styles must exist), or None: no Markdown."""
+    examples: Callable[[MarkdownRenderer], list[dict]]
+    """Contexts to fill the template with in a trial render (each into a fresh copy)."""
+
+
+def _paper_examples(markdown: MarkdownRenderer) -> list[dict]:
+    return [build_context(_example_arende(), (_example_bilaga(),), markdown)]
+
+
+def _letter_examples(markdown: MarkdownRenderer) -> list[dict]:
+    utskick = LoadedUtskick(utskick=_EXAMPLE_UTSKICK, source=Path("exempel.yaml"),
+                            doc=YamlDocument(Path("exempel.yaml"), {}))
+    return [build_letter_context(utskick, _EXAMPLE_BOLAG, markdown)]
+
+
+def _kallelse_variables() -> frozenset[str]:
+    from .agenda import KALLELSE_VARIABLES
+
+    return KALLELSE_VARIABLES
+
+
+def _kallelse_examples(markdown: MarkdownRenderer) -> list[dict]:
+    from .agenda import EXAMPLE_CONTEXT
+
+    return [EXAMPLE_CONTEXT]
+
+
+def _protokoll_variables() -> frozenset[str]:
+    from .minutes import PROTOKOLL_VARIABLES
+
+    return PROTOKOLL_VARIABLES
+
+
+def _protokoll_examples(markdown: MarkdownRenderer) -> list[dict]:
+    from .minutes import example_context
+
+    return [example_context(markdown, utdrag=False), example_context(markdown, utdrag=True)]
+
+
+KINDS = (
+    TemplateKind(BESLUTSUNDERLAG, lambda: PAPER_VARIABLES, HEADING_OFFSET, _paper_examples),
+    TemplateKind(FOLJEBREV, lambda: LETTER_VARIABLES, 1, _letter_examples),
+    TemplateKind(KALLELSE, _kallelse_variables, None, _kallelse_examples),
+    TemplateKind(PROTOKOLL, _protokoll_variables, HEADING_OFFSET, _protokoll_examples),
+)
+"""Every template a folder given with ``--mallar`` holds, checked alike by ``beslut templates``."""
 _PAGE_FIELD = re.compile(rb"(instr=\"\s*PAGE\b|<w:instrText[^>]*>\s*PAGE\b)")
 
 
@@ -81,29 +138,29 @@ def check_template_dir(folder: Path | None) -> list[Path]:
                             "foljebrev.docx.", file=folder)
     problems: list[str] = []
     checked = []
-    for name in (BESLUTSUNDERLAG, FOLJEBREV):
-        path = folder / name
+    for kind in KINDS:
+        path = folder / kind.name
         try:
-            problems += [f"{path}: {p}" for p in _template_problems(path, name)]
+            problems += [f"{path}: {p}" for p in _template_problems(path, kind)]
         except TemplateError as e:
             problems.append(e.format())
         else:  # only a template that opens is taken apart further
             problems += [f"{path}: Word vill reparera filen: {finding.describe()}"
-                         for finding in docx_errors(template_findings(path, name))]
+                         for finding in docx_errors(template_findings(path, kind))]
         checked.append(path)
     if problems:
         raise TemplateError("\n".join(problems))
     return checked
 
 
-def _template_problems(path: Path, name: str) -> list[str]:
+def _template_problems(path: Path, kind: TemplateKind) -> list[str]:
     """Return what is wrong with the template at ``path`` (empty when it is fine)."""
     template = load_template(path)
-    problems = _jinja_problems(template, _VARIABLES[name])
+    problems = _jinja_problems(template, kind.variables())
     if problems:
         return problems
     styles = {style.name for style in template.docx.styles}
-    for style in required_styles(_HEADING_OFFSETS[name]):
+    for style in required_styles(kind.heading_offset) if kind.heading_offset is not None else ():
         if style not in styles:
             problems.append(
                 f"formatmallen '{style}' saknas. Markdown-texten behöver den: lägg tillbaka den i "
@@ -114,7 +171,7 @@ def _template_problems(path: Path, name: str) -> list[str]:
         problems.append("sidfoten saknar fältet för sidnummer (PAGE). Infoga det i Word: "
                         "Infoga > Sidnummer.")
     if not problems:
-        problems += _trial_render(path, name)
+        problems += _trial_render(path, kind)
     return problems
 
 
@@ -177,24 +234,25 @@ def jinja_parts(template: DocxTemplate) -> list[tuple[str, str]]:
     return parts
 
 
-def _trial_render(path: Path, name: str) -> list[str]:
-    """Render an example into the template in memory; return the problem, if any."""
-    template = load_template(path)
-    markdown = MarkdownRenderer(template, _HEADING_OFFSETS[name])
-    if name == BESLUTSUNDERLAG:
-        context = build_context(_example_arende(), (_example_bilaga(),), markdown)
-    else:
-        utskick = LoadedUtskick(utskick=_EXAMPLE_UTSKICK, source=path, doc=YamlDocument(path, {}))
-        context = build_letter_context(utskick, _EXAMPLE_BOLAG, markdown)
-    try:
-        render_template(template, context, path)
-        template.docx.save(io.BytesIO())
-    except TemplateError as e:
-        return [e.message]
-    except Exception as e:  # python-docx / lxml on a template that renders into broken XML
-        return [f"mallen ger ett trasigt dokument när den fylls i ({type(e).__name__}). "
-                "Kontrollera att varje {%p … %} står ensam i sitt stycke."]
+def _trial_render(path: Path, kind: TemplateKind) -> list[str]:
+    """Render each example into a fresh copy of the template in memory; return the problem, if any."""
+    for index in range(len(kind.examples(MarkdownRenderer(load_template(path), kind.heading_offset or 1)))):
+        try:
+            _render_example(path, kind, index)
+        except TemplateError as e:
+            return [e.message]
+        except Exception as e:  # python-docx / lxml on a template that renders into broken XML
+            return [f"mallen ger ett trasigt dokument när den fylls i ({type(e).__name__}). "
+                    "Kontrollera att varje {%p … %} står ensam i sitt stycke."]
     return []
+
+
+def _render_example(path: Path, kind: TemplateKind, index: int) -> bytes:
+    """Return the .docx of ``kind``'s example ``index`` rendered into the template at ``path``."""
+    template = load_template(path)
+    context = kind.examples(MarkdownRenderer(template, kind.heading_offset or 1))[index]
+    render_template(template, context, path)
+    return docx_bytes(template)
 
 
 _EXAMPLE_BOLAG = Organisation.model_validate({"id": "exempel", "namn": "Exempel AB", "typ": "bolag"})
@@ -223,7 +281,7 @@ def _example_bilaga() -> PlannedBilaga:
     return PlannedBilaga(nummer=1, titel="Exempelbilaga", fil="bilaga.pdf", source=Path("bilaga.pdf"))
 
 
-def template_findings(path: Path, name: str) -> list[DocxFinding]:
+def template_findings(path: Path, kind: TemplateKind) -> list[DocxFinding]:
     """Return what Word would repair or warn about in the template at ``path`` and in an example rendered from it.
 
     The checks of ``docxcheck.check_docx``: the template as saved, and, when that is clean,
@@ -234,29 +292,21 @@ def template_findings(path: Path, name: str) -> list[DocxFinding]:
         return []
     findings = check_docx(path)
     if not docx_errors(findings):
-        findings += [f for f in _example_findings(path, name) if f.repairs]
+        findings += [f for f in _example_findings(path, kind) if f.repairs]
     return findings
 
 
 def template_warnings(folder: Path | None) -> list[str]:
     """Return the warnings (not errors) of ``template_findings`` for every template in ``folder``."""
     folder = folder or default_template_dir()
-    return [f"{folder / name}: {finding.describe()}" for name in (BESLUTSUNDERLAG, FOLJEBREV)
-            for finding in template_findings(folder / name, name) if not finding.repairs]
+    return [f"{folder / kind.name}: {finding.describe()}" for kind in KINDS
+            for finding in template_findings(folder / kind.name, kind) if not finding.repairs]
 
 
-def _example_findings(path: Path, name: str) -> list[DocxFinding]:
-    """Return the findings of ``check_docx`` in the example document rendered from the template."""
+def _example_findings(path: Path, kind: TemplateKind) -> list[DocxFinding]:
+    """Return the findings of ``check_docx`` in the first example document rendered from the template."""
     try:
-        template = load_template(path)
-        markdown = MarkdownRenderer(template, _HEADING_OFFSETS[name])
-        if name == BESLUTSUNDERLAG:
-            context = build_context(_example_arende(), (_example_bilaga(),), markdown)
-        else:
-            utskick = LoadedUtskick(utskick=_EXAMPLE_UTSKICK, source=path, doc=YamlDocument(path, {}))
-            context = build_letter_context(utskick, _EXAMPLE_BOLAG, markdown)
-        render_template(template, context, path)
-        data = docx_bytes(template)
+        data = _render_example(path, kind, 0)
     except Exception:  # the trial render reports why the example does not render
         return []
     with tempfile.TemporaryDirectory(prefix="beslut-mall-") as tmp:

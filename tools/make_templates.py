@@ -412,6 +412,160 @@ def build_foljebrev() -> Document:
     return doc
 
 
+def build_kallelse() -> Document:
+    """Return the template of a kallelse to a sammanträde, with its föredragningslista.
+
+    The points are headings "1. Rubrik" followed by their diarienummer, föredragande and,
+    where the chair left the handlingar out, the ground; see ``generator/agenda.py``.
+    """
+    doc = new_template(
+        "Göteborgs Stad {{ organisation }}, kallelse {{ datum }}",
+        [("Kallelse", True), ("Datum {{ kallelsedatum }}", False)],
+        [("{{ organisation }}", True), ("Sekreterare: {{ sekreterare }}", False)],
+    )
+    doc.add_paragraph("Kallelse till sammanträde", style="Heading 1").paragraph_format.space_before = Pt(30)
+    doc.add_paragraph("{{ organisation }} kallas till sammanträde.")
+    for label, tag in (("Datum", "datum"), ("Tid", "tid"), ("Plats", "plats"),
+                       ("Ordförande", "ordforande"), ("Sekreterare", "sekreterare")):
+        para = doc.add_paragraph()
+        para.paragraph_format.space_after = Pt(2)
+        para.add_run(f"{label}: ").bold = True
+        para.add_run(f"{{{{ {tag} }}}}")
+    doc.add_paragraph("Kallade", style="Heading 2")
+    doc.add_paragraph("Ledamöter", style="Heading 3")
+    doc.add_paragraph("{%p for namn in ledamoter %}")
+    doc.add_paragraph("{{ namn }}", style="List Bullet")
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p if ersattare %}")
+    doc.add_paragraph("Ersättare", style="Heading 3")
+    doc.add_paragraph("{%p for namn in ersattare %}")
+    doc.add_paragraph("{{ namn }}", style="List Bullet")
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("Föredragningslista", style="Heading 2")
+    doc.add_paragraph("{%p for punkt in punkter %}")
+    doc.add_paragraph("{{ punkt.nummer }}. {{ punkt.rubrik }}", style="Heading 3")
+    for condition, text in (("punkt.arende", "Diarienummer {{ punkt.diarienummer }}"),
+                            ("punkt.foredragande", "Föredragande: {{ punkt.foredragande }}"),
+                            ("punkt.utelamnad", "Handlingar bifogas inte (utelämnade enligt {{ punkt.utelamnad }})."),
+                            ("punkt.utan_handlingar", "Ärendet har inga handlingar."),
+                            ("punkt.text", "{{ punkt.text }}")):
+        doc.add_paragraph(f"{{%p if {condition} %}}")
+        doc.add_paragraph(text).paragraph_format.space_after = Pt(2)
+        doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("Välkomna!").paragraph_format.space_before = Pt(18)
+    doc.add_paragraph("{{ ordforande }}", style="Underskrift")
+    doc.add_paragraph("Ordförande")
+    return doc
+
+
+def build_protokoll() -> Document:
+    """Return the template of a protokoll, and of a protokollsutdrag (``utdrag`` true).
+
+    One § per point: heading "§ 115 Rubrik", diarienummer, handlingar, jäv, text,
+    yrkanden, propositionsordning, omröstning (a table of names and votes), beslut as
+    numbered points, reservationer, protokollsanteckningar, expedieras. The protokoll ends
+    with the signatures and the anslag; an utdrag with "Rätt utdraget intygar". See
+    ``generator/minutes.py``.
+    """
+    doc = new_template(
+        "Göteborgs Stad {{ organisation }}, {{ titel|lower }} {{ datum }}, {{ paragrafer_text }}",
+        [("{{ titel }}", True), ("Sammanträdesdatum {{ datum }}", False), ("{{ paragrafer_text }}", False)],
+        [("{{ organisation }}", True), ("Sekreterare: {{ sekreterare }}", False)],
+    )
+    doc.add_paragraph("{{ rubrik }}", style="Heading 1").paragraph_format.space_before = Pt(30)
+    for label, tag in (("Datum", "datum"), ("Tid", "tid"), ("Plats", "plats")):
+        para = doc.add_paragraph()
+        para.paragraph_format.space_after = Pt(2)
+        para.add_run(f"{label}: ").bold = True
+        para.add_run(f"{{{{ {tag} }}}}")
+
+    def bullets(condition: str, heading: str, items: str, level: str = "Heading 3") -> None:
+        doc.add_paragraph(f"{{%p if {condition} %}}")
+        doc.add_paragraph(heading, style=level)
+        doc.add_paragraph(f"{{%p for rad in {items} %}}")
+        doc.add_paragraph("{{ rad }}", style="List Bullet")
+        doc.add_paragraph("{%p endfor %}")
+        doc.add_paragraph("{%p endif %}")
+
+    doc.add_paragraph("{%p if not utdrag %}")
+    doc.add_paragraph("Närvarande", style="Heading 2")
+    bullets("ledamoter", "Tjänstgörande ledamöter", "ledamoter")
+    bullets("tjanstgorande_ersattare", "Tjänstgörande ersättare", "tjanstgorande_ersattare")
+    bullets("ersattare", "Närvarande ersättare", "ersattare")
+    bullets("ovriga", "Övriga närvarande", "ovriga")
+    doc.add_paragraph("Justering", style="Heading 2")
+    for label, tag in (("Justerare", "justerare_text"), ("Plats och datum för justering", "justering_text")):
+        para = doc.add_paragraph()
+        para.paragraph_format.space_after = Pt(2)
+        para.add_run(f"{label}: ").bold = True
+        para.add_run(f"{{{{ {tag} }}}}")
+    doc.add_paragraph("{%p endif %}")
+
+    doc.add_paragraph("{%p for p in paragrafer %}")
+    doc.add_paragraph("§ {{ p.nummer }} {{ p.rubrik }}", style="Heading 2")
+    doc.add_paragraph("{%p if p.diarienummer %}")
+    doc.add_paragraph("Diarienummer {{ p.diarienummer }}")
+    doc.add_paragraph("{%p endif %}")
+    bullets("p.handlingar", "Handlingar", "p.handlingar")
+    bullets("p.narvaro", "Närvaro", "p.narvaro")
+    bullets("p.jav", "Jäv", "p.jav")
+    doc.add_paragraph("{%p if p.text %}")
+    doc.add_paragraph("{{ p.text }}")
+    doc.add_paragraph("{%p endif %}")
+    bullets("p.yrkanden", "Yrkanden", "p.yrkanden")
+    doc.add_paragraph("{%p if p.propositionsordning %}")
+    doc.add_paragraph("Propositionsordning", style="Heading 3")
+    doc.add_paragraph("{{ p.propositionsordning }}")
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p if p.omrostning %}")
+    doc.add_paragraph("Omröstning", style="Heading 3")
+    doc.add_paragraph("Ja-röst för: {{ p.omrostning.ja }}").paragraph_format.space_after = Pt(2)
+    doc.add_paragraph("Nej-röst för: {{ p.omrostning.nej }}")
+    doc.add_paragraph("{{p p.omrostning.tabell }}")
+    doc.add_paragraph("Omröstningsresultat: {{ p.omrostning.resultat }}")
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p if p.har_beslut %}")
+    doc.add_paragraph("Beslut", style="Heading 3")
+    doc.add_paragraph("{%p if p.beslut_inledning %}")
+    doc.add_paragraph("{{ p.beslut_inledning }}")
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{{p p.beslut }}")
+    doc.add_paragraph("{%p endif %}")
+    bullets("p.reservationer", "Reservationer", "p.reservationer")
+    bullets("p.protokollsanteckningar", "Protokollsanteckningar", "p.protokollsanteckningar")
+    bullets("p.expedieras", "Expedieras till", "p.expedieras")
+    doc.add_paragraph("{%p endfor %}")
+
+    doc.add_paragraph("{%p if utdrag %}")
+    doc.add_paragraph("Rätt utdraget intygar").paragraph_format.space_before = Pt(24)
+    doc.add_paragraph("{{ sekreterare }}", style="Underskrift")
+    doc.add_paragraph("Sekreterare, {{ utdragsdatum }}")
+    doc.add_paragraph("{%p else %}")
+    signatures = doc.add_paragraph("Underskrifter", style="Heading 2")
+    signatures.paragraph_format.page_break_before = True
+    keep_on_one_page([doc.add_paragraph("{%p for u in underskrifter %}")._p,
+                      doc.add_paragraph("{{ u.namn }}", style="Underskrift")._p,
+                      doc.add_paragraph("{{ u.roll }}")._p,
+                      doc.add_paragraph("{%p endfor %}")._p])
+    doc.add_paragraph("Anslag om justering", style="Heading 2")
+    doc.add_paragraph("Justeringen av protokollet har tillkännagivits genom anslag på Göteborgs Stads "
+                      "anslagstavla.")
+    for label, tag in (("Organ", "organisation"), ("Sammanträdesdatum", "datum"),
+                       ("Paragrafer", "paragrafer_text"), ("Datum för justering", "anslag.justerat"),
+                       ("Datum då anslaget sätts upp", "anslag.uppsatt"),
+                       ("Datum då anslaget tas ned", "anslag.nedtas"),
+                       ("Sista dag att överklaga (laglighetsprövning)", "anslag.sista_dag"),
+                       ("Förvaringsplats för protokollet", "anslag.forvaringsplats")):
+        para = doc.add_paragraph()
+        para.paragraph_format.space_after = Pt(2)
+        para.add_run(f"{label}: ").bold = True
+        para.add_run(f"{{{{ {tag} }}}}")
+    doc.add_paragraph("{%p endif %}")
+    return doc
+
+
 def add_top_line(doc) -> None:
     """Start the body with an empty 1 pt paragraph, before the header block's table.
 
@@ -495,6 +649,8 @@ def main() -> None:
     save_template(build_beslutsunderlag(), "beslutsunderlag.docx",
                   "Mall: beslutsunderlag och tjänsteutlåtande", record, overwrite)
     save_template(build_foljebrev(), "foljebrev.docx", "Mall: följebrev", record, overwrite)
+    save_template(build_kallelse(), "kallelse.docx", "Mall: kallelse och föredragningslista", record, overwrite)
+    save_template(build_protokoll(), "protokoll.docx", "Mall: protokoll och protokollsutdrag", record, overwrite)
     RECORD.write_text("".join(f"{sha}  {name}\n" for name, sha in sorted(record.items())))
 
 

@@ -336,7 +336,7 @@ def session_cookie(value: str, secure: bool) -> str:
 
 def create_app(config: WebConfig, *, pool: ConverterPool | None = None) -> Starlette:
     """Return the ``beslut web`` application for ``config``."""
-    from . import routes
+    from . import protokollsida, routes, sammantraden
 
     pool = pool or ConverterPool(config.converters)
 
@@ -348,7 +348,8 @@ def create_app(config: WebConfig, *, pool: ConverterPool | None = None) -> Starl
 
     app = Starlette(
         debug=False,
-        routes=routes.ROUTES + [Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
+        routes=routes.ROUTES + sammantraden.ROUTES + protokollsida.ROUTES
+        + [Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         middleware=[Middleware(SecurityMiddleware, config=config)],
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,

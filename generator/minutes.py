@@ -1,0 +1,420 @@
+"""``beslut minutes``: a sammanträde's protokoll and one protokollsutdrag per §.
+
+The story, top to bottom (``build_minutes``):
+
+1. load and check the meeting and its protokoll (``protokoll.load_protokoll``): names,
+   votes, jäv, reservationer, justerare, the anslag and the § numbers through the year;
+   nothing is written if anything is wrong (exit 3);
+2. review the protokoll's own text for personnummer and placeholders (``review_protokoll``;
+   a stopp is exit 8, nothing written); klarspråk findings are warnings for ``beslut review``;
+3. render ``protokoll.docx`` and ``protokollsutdrag-§N.docx`` from
+   ``templates/docx/protokoll.docx`` and convert each to PDF/A-2a + PDF/UA-1
+   (``Converter.to_pdf``, which finishes and claims only what ``page-validation`` passes);
+   every PDF is validated again and the verdict recorded;
+4. commit: the files move from the staging folder into ``out/sammantraden/<namn>/``
+   (``agenda.agenda_outputs``) only when all succeeded; utdrag of §§ that are no longer in
+   the protokoll are removed (and listed); ``protokoll-manifest.json`` records every file,
+   its sha256 and the inputs' fingerprint, which ``expediering`` checks before sending.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from . import __version__
+from .agenda import STAGING_DIR, agenda_outputs
+from .conformance import validate_pdf
+from .errors import EnvironmentProblem, ReviewError, TemplateError, describe_os_error
+from .files import sha256_file, write_bytes
+from .jobs import check_out_folder
+from .markdown import MarkdownRenderer
+from .protokollet import LoadedProtokoll, Paragraf, beslut_lead, display_name, load_protokoll, text_fields
+from .render import render_docx
+from .review import LIX_MIN_WORDS, LIX_THRESHOLD, STOPP, VARNING, Finding, _placeholders, find_personnummer
+from .runtemp import process_folder
+from .templates import template_path
+from .wording import wording_for
+
+PROTOKOLL = "protokoll.docx"
+"""The template of the protokoll and its utdrag (``templates/docx/protokoll.docx``)."""
+PROTOKOLL_VARIABLES = frozenset({
+    "organisation", "avsandare", "titel", "rubrik", "utdrag", "datum", "tid", "plats", "paragrafer_text",
+    "ordforande", "sekreterare", "ledamoter", "tjanstgorande_ersattare", "ersattare", "ovriga",
+    "justerare_text", "justering_text", "paragrafer", "underskrifter", "anslag", "utdragsdatum",
+})
+"""The variables the protokoll template may use; each of ``paragrafer`` has nummer, rubrik,
+diarienummer, handlingar, jav, narvaro, text, yrkanden, propositionsordning, omrostning (ja, nej,
+tabell, resultat), har_beslut, beslut_inledning, beslut, reservationer,
+protokollsanteckningar and expedieras."""
+MANIFEST_NAME = "protokoll-manifest.json"
+ANSLAG_WITHIN_DAYS = 2
+"""Kommunallagen 8 kap. 12 §: the justering is announced at the latest the second day after it."""
+UTDRAG_PREFIX = "protokollsutdrag-§"
+
+
+# --- where the files go ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MinutesOutputs:
+    """The protokoll's files in ``out/sammantraden/<namn>/``."""
+
+    folder: Path
+
+    @property
+    def protokoll_docx(self) -> Path:
+        return self.folder / "protokoll.docx"
+
+    @property
+    def protokoll_pdf(self) -> Path:
+        return self.folder / "protokoll.pdf"
+
+    def utdrag(self, nummer: int, suffix: str) -> Path:
+        return self.folder / f"{UTDRAG_PREFIX}{nummer}{suffix}"
+
+    @property
+    def manifest(self) -> Path:
+        return self.folder / MANIFEST_NAME
+
+    def files(self, loaded: LoadedProtokoll) -> list[Path]:
+        files = [self.protokoll_docx, self.protokoll_pdf]
+        for p in loaded.paragrafer:
+            files += [self.utdrag(p.nummer, ".docx"), self.utdrag(p.nummer, ".pdf")]
+        return files
+
+
+def minutes_outputs(out: Path, loaded: LoadedProtokoll) -> MinutesOutputs:
+    """Return where the protokoll's files go (the sammanträde's out folder)."""
+    return MinutesOutputs(agenda_outputs(out, loaded.meeting).folder)
+
+
+@dataclass
+class MinutesResult:
+    """What ``build_minutes`` wrote and what it found."""
+
+    loaded: LoadedProtokoll | None = None
+    files: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    conformance: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
+    """Per PDF (file name): the failed rules per profile ("2a", "ua1"); empty lists pass."""
+    manifest: Path | None = None
+
+
+# --- the story -------------------------------------------------------------------------------
+
+
+def build_minutes(path: Path, organisationer_path: Path, out: Path, *, templates: Path | None = None,
+                  converter_factory: Callable | None = None,
+                  on_progress: Callable[[str], None] | None = None) -> MinutesResult:
+    """Check the protokoll, then write the protokoll and every utdrag (.docx and PDF)."""
+    loaded = load_protokoll(path, organisationer_path)
+    findings = review_protokoll(loaded)
+    stopp = [f for f in findings if f.severity == STOPP]
+    if stopp:
+        raise ReviewError("granskningen av protokollet hittade stopp, så inget skrevs:\n"
+                          + "\n".join(f"  {f.where}  {f.field}: {f.message}" for f in stopp))
+    check_out_folder(out, loaded.meeting.source.parent, organisationer_path.resolve().parent)
+    template = template_path(templates, PROTOKOLL)
+    if not template.is_file():
+        raise TemplateError("mallen för protokollet saknas. Kopiera protokoll.docx från templates/docx/ "
+                            "till mallmappen.", file=template)
+    say = on_progress or (lambda text: None)
+    if converter_factory is None:
+        from .convert import Converter
+
+        converter_factory = Converter
+    result = MinutesResult(loaded=loaded)
+    result.warnings += [f"{f.where}  {f.field}: {f.message}" for f in findings if f.severity == VARNING]
+    late = late_anslag(loaded)
+    if late:
+        result.warnings.append(late)
+    outputs = minutes_outputs(out, loaded)
+    when = loaded.protokoll.justering.datum
+    with ExitStack() as stack:
+        staging = process_folder(out / STAGING_DIR)
+        stack.callback(shutil.rmtree, staging, True)
+        staged = MinutesOutputs(staging)
+        say("Protokoll")
+        render_protokoll(loaded, staged.protokoll_docx, template)
+        for p in loaded.paragrafer:
+            render_protokoll(loaded, staged.utdrag(p.nummer, ".docx"), template, utdrag=p)
+        with converter_factory() as converter:
+            for docx in [staged.protokoll_docx, *(staged.utdrag(p.nummer, ".docx") for p in loaded.paragrafer)]:
+                say(f"PDF: {docx.stem}")
+                converter.to_pdf(docx, docx.with_suffix(".pdf"), pdfa=True, when=when)
+        for pdf in (f for f in staged.files(loaded) if f.suffix == ".pdf"):
+            verdict = {profile: validate_pdf(pdf, profile) for profile in ("2a", "ua1")}
+            result.conformance[pdf.name] = verdict
+            failing = [profile for profile, failures in verdict.items() if failures]
+            if failing:
+                result.warnings.append(f"{pdf.name} klarar inte {' och '.join(_PROFILES[p] for p in failing)} "
+                                       f"enligt kontrollen (t.ex. {verdict[failing[0]][0][1]}).")
+        result.removed = _stale_utdrag(outputs, loaded)
+        result.files = _commit(staged, outputs, loaded)
+        for stale in result.removed:
+            stale.unlink(missing_ok=True)
+    result.manifest = write_minutes_manifest(outputs, loaded, result, organisationer_path)
+    return result
+
+
+_PROFILES = {"2a": "PDF/A-2a", "ua1": "PDF/UA-1"}
+
+
+def late_anslag(loaded: LoadedProtokoll) -> str | None:
+    """Return a warning when the anslag goes up later than the second day after the justering."""
+    anslag = loaded.anslag
+    assert anslag is not None
+    if anslag.uppsatt <= anslag.justerat + timedelta(days=ANSLAG_WITHIN_DAYS):
+        return None
+    return (f"anslaget sätts upp {anslag.uppsatt.isoformat()}, mer än två dagar efter justeringen "
+            f"({anslag.justerat.isoformat()}). Kommunallagen 8 kap. 12 § säger senast andra dagen efter "
+            "justeringen.")
+
+
+def _stale_utdrag(outputs: MinutesOutputs, loaded: LoadedProtokoll) -> list[Path]:
+    """Return the utdrag in the out folder of §§ that this protokoll does not have."""
+    current = set(outputs.files(loaded))
+    if not outputs.folder.is_dir():
+        return []
+    return sorted(p for p in outputs.folder.glob(f"{UTDRAG_PREFIX}*") if p.suffix in (".docx", ".pdf")
+                  and p not in current)
+
+
+def _commit(staged: MinutesOutputs, outputs: MinutesOutputs, loaded: LoadedProtokoll) -> list[Path]:
+    files = []
+    for source, final in zip(staged.files(loaded), outputs.files(loaded), strict=True):
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, final)
+        except OSError as e:
+            raise EnvironmentProblem(f"filen kan inte skrivas: {describe_os_error(e)}", file=final) from e
+        files.append(final)
+    return files
+
+
+# --- the review of the protokoll's text --------------------------------------------------------
+
+
+def review_protokoll(loaded: LoadedProtokoll) -> list[Finding]:
+    """Return the findings in the protokoll's own text: personnummer and placeholders (stopp),
+    myndighetsord (varning). The protokoll is a public document."""
+    from .readability import find_myndighetsord, lix, lix_label
+
+    findings = []
+    doc = loaded.doc
+    for name, loc, text in text_fields(loaded):
+        line = doc.line_of(loc)
+        for match, kind in find_personnummer(text):
+            masked = match.group(0)[:-4] + "****"
+            findings.append(Finding(STOPP, "personnummer", name,
+                                    f"ett {kind} ({masked}) står i protokollet. Protokollet är allmänt och "
+                                    "publiceras; ta bort numret.", doc.path, line))
+        for match in _placeholders(text):
+            findings.append(Finding(STOPP, "platshallare", name,
+                                    f"'{match.group(0)}' ser ut att vara en platshållare som inte har fyllts i.",
+                                    doc.path, line))
+        for word in find_myndighetsord(text):
+            findings.append(Finding(VARNING, "myndighetsord", name,
+                                    f"'{word.text}' är ett myndighetsord; skriv hellre '{word.alternative}'.",
+                                    doc.path, line))
+    for p in loaded.paragrafer:
+        if p.punkt.beslut:
+            value, words = lix(" ".join(p.punkt.beslut))
+            if words >= LIX_MIN_WORDS and value > LIX_THRESHOLD:
+                findings.append(Finding(VARNING, "lix", f"{p.label}.beslut",
+                                        f"beslutets LIX är {value} ({lix_label(value)}; målet är högst "
+                                        f"{LIX_THRESHOLD}). Skriv kortare meningar och enklare ord.",
+                                        doc.path, doc.line_of(("punkter", p.index, "beslut"))))
+    return sorted(findings, key=lambda f: (f.severity != STOPP, f.line or 0))
+
+
+# --- the documents -----------------------------------------------------------------------------
+
+
+def render_protokoll(loaded: LoadedProtokoll, target: Path, template: Path, *,
+                     utdrag: Paragraf | None = None) -> Path:
+    """Render the protokoll (or, with ``utdrag``, the utdrag of that §) into ``target``."""
+    meeting = loaded.meeting
+    title = (f"Protokollsutdrag {utdrag.label}, {meeting.title}" if utdrag is not None else
+             f"Protokoll, {meeting.title}")
+    return render_docx(template, lambda markdown: protokoll_context(loaded, markdown, utdrag), target,
+                       title=title, author=meeting.sammantrade.sekreterare, when=loaded.protokoll.justering.datum)
+
+
+def protokoll_context(loaded: LoadedProtokoll, markdown: MarkdownRenderer, utdrag: Paragraf | None = None) -> dict:
+    """Return the protokoll template's context (``PROTOKOLL_VARIABLES``)."""
+    meeting, protokoll = loaded.meeting, loaded.protokoll
+    s, n = meeting.sammantrade, protokoll.narvarande
+    anslag = loaded.anslag
+    assert anslag is not None
+    paragrafer = [utdrag] if utdrag is not None else list(loaded.paragrafer)
+    return {
+        "organisation": meeting.organisation.namn,
+        "avsandare": meeting.organisation.avsandare,
+        "titel": "Protokollsutdrag" if utdrag is not None else "Protokoll",
+        "rubrik": (f"Protokollsutdrag från sammanträde med {meeting.organisation.namn}" if utdrag is not None
+                   else f"Protokoll från sammanträde med {meeting.organisation.namn}"),
+        "utdrag": utdrag is not None,
+        "datum": s.datum.isoformat(),
+        "tid": s.tid,
+        "plats": s.plats,
+        "paragrafer_text": utdrag.label if utdrag is not None else loaded.paragraf_range,
+        "ordforande": s.ordforande,
+        "sekreterare": s.sekreterare,
+        "ledamoter": list(n.ledamoter),
+        "tjanstgorande_ersattare": list(n.tjanstgorande_ersattare),
+        "ersattare": list(n.ersattare),
+        "ovriga": list(n.ovriga),
+        "justerare_text": " och ".join(display_name(j) for j in protokoll.justerare),
+        "justering_text": f"{protokoll.justering.plats}, {protokoll.justering.datum.isoformat()}",
+        "paragrafer": [paragraf_context(loaded, p, markdown) for p in paragrafer],
+        "underskrifter": [{"roll": "Sekreterare", "namn": s.sekreterare},
+                          {"roll": "Ordförande", "namn": display_name(s.ordforande)},
+                          *({"roll": "Justerare", "namn": display_name(j)} for j in protokoll.justerare)],
+        "anslag": {"justerat": anslag.justerat.isoformat(), "uppsatt": anslag.uppsatt.isoformat(),
+                   "nedtas": anslag.nedtas.isoformat(), "sista_dag": anslag.sista_dag.isoformat(),
+                   "forvaringsplats": loaded.forvaringsplats},
+        "utdragsdatum": protokoll.justering.datum.isoformat(),
+    }
+
+
+def handlingar(paragraf: Paragraf) -> list[str]:
+    """Return the handlingar of a § by name: the paper, then each bilaga."""
+    loaded = paragraf.planned.loaded
+    if loaded is None or not paragraf.planned.has_handlingar:
+        return []
+    kind = wording_for(loaded.organisation)["dokumenttyp"]
+    names = [f"{kind} {loaded.arende.utfardat.isoformat()}, {loaded.arende.rubrik}"]
+    names += [f"Bilaga {i}: {b.titel}" for i, b in enumerate(loaded.arende.bilagor, 1)]
+    return names
+
+
+def paragraf_context(loaded: LoadedProtokoll, p: Paragraf, markdown: MarkdownRenderer) -> dict:
+    """Return one § of the template's ``paragrafer``."""
+    punkt = p.punkt
+    jav = []
+    for item in punkt.jav:
+        text = f"{display_name(item.namn)} anmäler jäv och deltar inte i handläggningen av ärendet."
+        if item.ersatts_av:
+            text += f" {display_name(item.ersatts_av)} tjänstgör i stället."
+        jav.append(text)
+    narvaro = []
+    for item in punkt.franvarande:
+        text = f"{display_name(item.namn)} deltar inte i paragrafen."
+        if item.ersatts_av:
+            text += f" {display_name(item.ersatts_av)} tjänstgör i stället."
+        narvaro.append(text)
+    omrostning = None
+    if punkt.omrostning is not None and p.rakning is not None:
+        vote, counted = punkt.omrostning, p.rakning
+        votes = {display_name(k): v for k, v in vote.roster.items()}
+        rows = [f"| {_cell(display_name(who))} | {votes.get(display_name(who), '').capitalize()} |"
+                for who in p.tjanstgorande]
+        won = vote.ja if counted.utfall == "ja" else vote.nej
+        resultat = (f"{len(counted.ja)} ja-röster, {len(counted.nej)} nej-röster och {len(counted.avstar)} "
+                    f"som avstår. {loaded.meeting.organisation.namn} har beslutat enligt "
+                    f"{counted.utfall}-förslaget: {won}")
+        if counted.utslagsrost:
+            resultat += " Ordförandens utslagsröst avgjorde."
+        omrostning = {"ja": vote.ja, "nej": vote.nej, "resultat": resultat,
+                      "tabell": markdown.subdoc("| Ledamot | Röst |\n|---|---|\n" + "\n".join(rows))}
+    reservationer = [f"{display_name(r.av)} reserverar sig mot beslutet" + (f": {r.text}" if r.text else ".")
+                     for r in punkt.reservationer]
+    return {
+        "nummer": p.nummer,
+        "rubrik": p.rubrik,
+        "diarienummer": p.planned.diarienummer,
+        "handlingar": handlingar(p),
+        "jav": jav,
+        "narvaro": narvaro,
+        "text": punkt.text,
+        "yrkanden": [f"{display_name(y.av)}: {y.yrkande}" for y in punkt.yrkanden],
+        "propositionsordning": punkt.propositionsordning,
+        "omrostning": omrostning,
+        "har_beslut": bool(p.beslut),
+        "beslut_inledning": beslut_lead(loaded, p),
+        "beslut": markdown.numbered_list(list(p.beslut)) if p.beslut else "",
+        "reservationer": reservationer,
+        "protokollsanteckningar": [f"{display_name(a.av)}: {a.text}" if a.text else display_name(a.av)
+                                   for a in punkt.protokollsanteckningar],
+        "expedieras": [m.namn for m in p.expedieras],
+    }
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def example_context(markdown: MarkdownRenderer, *, utdrag: bool) -> dict:
+    """Return a protokoll's (or with ``utdrag`` an utdrag's) context for ``beslut templates``' trial render."""
+    paragraf = {
+        "nummer": 1, "rubrik": "Ett ärende", "diarienummer": "1/23", "handlingar": ["Tjänsteutlåtande"],
+        "jav": ["Bo Exempel anmäler jäv."], "narvaro": ["Cia Exempel deltar inte i paragrafen."], "text": "Text.",
+        "yrkanden": ["Anna Exempel: Bifall."],
+        "propositionsordning": "Ordföranden ställer proposition.",
+        "omrostning": {"ja": "Bifall", "nej": "Avslag", "resultat": "1 ja-röst.",
+                       "tabell": markdown.subdoc("| Ledamot | Röst |\n|---|---|\n| Anna Exempel | Ja |")},
+        "har_beslut": True, "beslut_inledning": "Nämnden beslutar:",
+        "beslut": markdown.numbered_list(["Ett.", "Två."]), "reservationer": ["Cia Exempel reserverar sig."],
+        "protokollsanteckningar": ["Anna Exempel: En anteckning."], "expedieras": ["Akten"],
+    }
+    return {
+        "organisation": "Exempelnämnden", "avsandare": "Exempelförvaltningen", "titel": "Protokoll",
+        "rubrik": "Protokoll", "utdrag": utdrag, "datum": "2023-10-24", "tid": "16.00", "plats": "Rum 1",
+        "paragrafer_text": "§ 1", "ordforande": "Anna Exempel", "sekreterare": "Per Exempel",
+        "ledamoter": ["Anna Exempel"], "tjanstgorande_ersattare": [], "ersattare": ["Bo Exempel"], "ovriga": [],
+        "justerare_text": "Cia Exempel", "justering_text": "Rum 1, 2023-10-31", "paragrafer": [paragraf],
+        "underskrifter": [{"roll": "Sekreterare", "namn": "Per Exempel"}],
+        "anslag": {"justerat": "2023-10-31", "uppsatt": "2023-10-31", "nedtas": "2023-11-22",
+                   "sista_dag": "2023-11-21", "forvaringsplats": "Exempelförvaltningen"},
+        "utdragsdatum": "2023-10-31",
+    }
+
+
+# --- the manifest ------------------------------------------------------------------------------
+
+
+def inputs_fingerprint(loaded: LoadedProtokoll, organisationer_path: Path) -> str:
+    """Return the sha256 of what the protokoll is made from: meeting, protokoll, registry, the
+    ärenden's YAML and the version of beslut."""
+    digest = hashlib.sha256(f"beslut {__version__}\n".encode())
+    files = [loaded.meeting.source, loaded.source, organisationer_path]
+    for p in loaded.paragrafer:  # the förslag and the bilagor's titles come from the ärende's YAML
+        if p.planned.loaded is not None:
+            files += sorted(p.planned.loaded.folder.rglob("*.yaml"))
+    for file in files:
+        digest.update(f"{file.name}\n{sha256_file(file)}\n".encode())
+    return digest.hexdigest()
+
+
+def write_minutes_manifest(outputs: MinutesOutputs, loaded: LoadedProtokoll, result: MinutesResult,
+                           organisationer_path: Path) -> Path:
+    """Write ``protokoll-manifest.json``: every file with its sha256, each § and its recipients."""
+    manifest = {
+        "titel": loaded.title,
+        "protokoll": str(loaded.source),
+        "fingeravtryck": inputs_fingerprint(loaded, organisationer_path),
+        "paragrafer": [
+            {"paragraf": p.nummer, "rubrik": p.rubrik,
+             "utdrag": outputs.utdrag(p.nummer, ".pdf").name,
+             "expedieras": [m.organisation.id if m.organisation else m.namn for m in p.expedieras]}
+            for p in loaded.paragrafer
+        ],
+        "dokument": [{"fil": f.name, "sha256": sha256_file(f)} for f in result.files],
+        "validering": {name: {profile: [{"regel": r, "meddelande": m} for r, m in failures]
+                              for profile, failures in verdict.items()}
+                       for name, verdict in result.conformance.items()},
+        "borttagna": [p.name for p in result.removed],
+        "varningar": result.warnings,
+    }
+    write_bytes(outputs.manifest, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    return outputs.manifest
