@@ -53,7 +53,8 @@ __all__ = [
     "SKICKAS", "SKICKAT", "UTAN_ADRESS", "Delivery", "Letter", "SendLog", "SendPlan", "SendReport",
     "SmtpSession", "SmtpSettings", "check_letters", "count_messages", "default_config_path", "format_attempt",
     "format_plan", "format_report", "load_smtp_settings", "locked", "plan_send", "run_send",
-    "_Connection", "_describe", "_is_loopback", "_locked", "_login", "_number", "_read_config", "_text",
+    "_Connection", "_decide", "_describe", "_is_loopback", "_kilobytes", "_locked", "_login", "_number",
+    "_read_config", "_text",
 ]
 """What ``generator.send`` offers (settings, session, log and lock live in ``smtpsettings``,
 ``smtpsession`` and ``sendlog``; their names stay importable from here)."""
