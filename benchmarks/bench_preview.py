@@ -75,7 +75,7 @@ class Site:
             state = json.loads(self.open(f"/jobb/{job}/status", headers={"Accept": "application/json"}))
             if state["finished"]:
                 assert state["state"] == "klar", state
-                manifest = json.loads((self.out / UTSKICK / "manifest.json").read_text(encoding="utf-8"))
+                manifest = json.loads((self.out / "utskick" / UTSKICK / "manifest.json").read_text(encoding="utf-8"))
                 return time.perf_counter() - start, manifest["lyckade"]
             time.sleep(0.05)
 

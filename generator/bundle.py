@@ -59,7 +59,7 @@ from reportlab.pdfgen import canvas
 
 from .bilagor import bilaga_name
 from .conformance import claim_pdfua
-from .errors import BundleError, EnvironmentProblem, describe_os_error
+from .errors import BeslutError, BundleError, EnvironmentProblem, describe_os_error
 from .files import atomic_path
 from .officefile import count_comments
 from .pdfmeta import content_id, document_time, pdf_date
@@ -440,7 +440,7 @@ def write_bundle(
         keep_marked_forms_apart(writer)
         writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
         failures = write_atomically(writer, out_path, title)
-    except (BundleError, OSError):
+    except (BeslutError, OSError):  # ours (a disk that is full is the machine's: EnvironmentProblem)
         raise
     except Exception as e:  # pypdf or pikepdf on an object of a part that read fine but will not write
         raise BundleError(

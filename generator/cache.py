@@ -10,18 +10,26 @@ The validator's findings on a bilaga's PDF (the tillgänglighetsrapport checks e
 are kept beside them as ``<key>.json``, keyed by the PDF's bytes, the profile and
 ``conformance.VALIDATOR_KEY`` (the validator's version): a new validator or another PDF
 never reuses an old result.
+
+``ByModification`` keeps values in memory by the files they came from (the web page's
+start page: each ärende's check, review and builds until its files change).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from .conformance import VALIDATOR_KEY, validate_pdf
 from .files import atomic_path, write_bytes
+
+T = TypeVar("T")
 
 CACHE_DIR = Path(".cache") / "bilagor"
 """The cache folder, relative to ``out/``."""
@@ -80,3 +88,119 @@ class BilagaCache:
     def clear(self) -> None:
         """Remove every cached PDF."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# --- values kept until their files change ---------------------------------------------------
+
+
+Stamp = tuple[int, int, int] | None
+"""A file's (inode, modification time in ns, size), or None when it is missing."""
+
+
+def stamp(path: Path) -> Stamp:
+    """Return what changes when ``path`` is written, replaced, created or removed."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def folder_stamps(folder: Path, *subfolders: str) -> tuple:
+    """Return the stamps of ``folder``, each entry in it and in its ``subfolders`` (one level each)."""
+    stamps: list = []
+    for where in (folder, *(folder / s for s in subfolders)):
+        stamps.append((where.name, stamp(where)))
+        try:
+            with os.scandir(where) as entries:
+                for entry in sorted(entries, key=lambda e: e.name):
+                    st = entry.stat()
+                    stamps.append((entry.name, (st.st_ino, st.st_mtime_ns, st.st_size)))
+        except OSError:
+            continue
+    return tuple(stamps)
+
+
+class ByModification(Generic[T]):
+    """Values computed from files, kept until one of those files changes; safe to share between threads.
+
+    The web page's start page lists every ärende and utskick with its check, review and
+    builds; computing that takes tens of milliseconds each. Here each one is kept with the
+    stamps (``stamp``) of the files it was computed from and computed again only when a
+    stamp differs, so a page of 250 answers with a few thousand ``stat`` calls.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[object, tuple[tuple, T]] = {}
+        self._lock = threading.Lock()
+        self._computing: dict[object, threading.Lock] = {}
+        self._changed = False
+
+    def get(self, key: object, stamps: tuple, compute: Callable[[], T]) -> T:
+        """Return the value kept for ``key`` if its ``stamps`` are unchanged, else ``compute()`` (kept).
+
+        Two threads asking for one key at once compute it once (the start page's first
+        request while the server warms the list).
+        """
+        with self._lock:
+            kept = self._values.get(key)
+            computing = self._computing.setdefault(key, threading.Lock())
+        if kept is not None and kept[0] == stamps:
+            return kept[1]
+        with computing:
+            with self._lock:
+                kept = self._values.get(key)
+            if kept is not None and kept[0] == stamps:
+                return kept[1]
+            value = compute()
+            with self._lock:
+                self._values[key] = (stamps, value)
+                self._changed = True
+        return value
+
+    def save(self, path: Path) -> None:
+        """Write the values to ``path`` (JSON) if any changed since the last save or load.
+
+        Keys and values must be JSON (strings, numbers, lists, dicts). The file names this
+        program's code (``code_stamp``): values computed by other code are never loaded.
+        """
+        with self._lock:
+            if not self._changed:
+                return
+            entries = [[key, stamps, value] for key, (stamps, value) in self._values.items()]
+            self._changed = False
+        write_bytes(path, json.dumps({"kod": code_stamp(), "värden": entries}, ensure_ascii=False).encode("utf-8"))
+
+    def load(self, path: Path) -> None:
+        """Read values saved by ``save`` (by this program's code), so a restarted server starts warm.
+
+        A missing, damaged or other code's file is ignored: its values are computed again.
+        """
+        try:
+            data = json.loads(path.read_bytes())
+            if data.get("kod") != code_stamp():
+                return
+            entries = [(key, _tupled(stamps), value) for key, stamps, value in data["värden"]]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return
+        with self._lock:
+            for key, stamps, value in entries:
+                self._values.setdefault(key, (stamps, value))
+
+
+def _tupled(value):
+    """Return ``value`` with every list a tuple (stamps as ``stamp`` and ``folder_stamps`` make them)."""
+    return tuple(_tupled(v) for v in value) if isinstance(value, list) else value
+
+
+_CODE_STAMP: list[str] = []
+
+
+def code_stamp() -> str:
+    """Return a digest of this program's Python files (name, time, size): it changes with the code."""
+    if not _CODE_STAMP:
+        digest = hashlib.sha256()
+        for path in sorted(Path(__file__).parent.rglob("*.py")):
+            digest.update(f"{path.relative_to(Path(__file__).parent)}\0{stamp(path)}\0".encode())
+        _CODE_STAMP.append(digest.hexdigest())
+    return _CODE_STAMP[0]

@@ -151,6 +151,8 @@ def fail(message: str, code: int) -> None:
 
 def report(result: Report) -> int:
     """Print what a run did (files, warnings, removed files, failures); return its exit code."""
+    for notice in result.notices:
+        click.secho(notice, fg="cyan", err=True)
     for warning, recipients in result.warnings_by_text().items():
         who = "alla" if len(recipients) == len(result.outcomes) > 1 else ", ".join(recipients)
         click.secho(f"Varning ({who}): {warning}", fg="yellow", err=True)
@@ -341,7 +343,8 @@ def run_arende(arende: Path, organisationer: Path, out: Path, mallar: Path | Non
 utkast_option = click.option(
     "--utkast",
     is_flag=True,
-    help="Skapa ett utkast: \"UTKAST\" på varje sida, och stopp i granskningen hindrar inte.",
+    help="Skapa ett utkast: \"UTKAST\" på varje sida, och stopp i granskningen hindrar inte. "
+         "Utkastet skrivs i OUT/arenden/<ärende>/utkast/, bredvid de färdiga handlingarna.",
 )
 
 
@@ -357,9 +360,11 @@ def render(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
            only: tuple[str, ...], workers: int | None, pdf: bool, utkast: bool) -> None:
     """Skapa beslutsunderlaget (bolag) eller tjänsteutlåtandet (nämnd) som Word-fil.
 
-    Skriver OUT/<ärendets mapp>/beslutsunderlag.docx eller tjänsteutlåtande.docx; för ett
-    gemensamt ärende OUT/<ärendets mapp>/<id>/… per organisation. En manifest.json
-    listar filerna. Andra filer i mappen lämnas orörda. Ärendet granskas först (se
+    Skriver OUT/arenden/<ärendets mapp>/beslutsunderlag.docx eller tjänsteutlåtande.docx;
+    för ett gemensamt ärende OUT/arenden/<ärendets mapp>/<id>/… per organisation. Ett
+    utkast (--utkast) skrivs i undermappen utkast/ och ersätter aldrig de färdiga
+    handlingarna. En manifest.json listar filerna. Andra filer i mappen lämnas
+    orörda. Ärendet granskas först (se
     "beslut review"): finns det stopp skrivs inget, utom med --utkast.
     """
     run_arende(arende, organisationer, out, mallar, only, workers, pdf=pdf, bundle=False, utkast=utkast)
@@ -380,14 +385,15 @@ def build(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
     OpenDocument-, PowerPoint-, Excel- och bildformat görs om till PDF (en gång per
     filinnehåll: en oförändrad bilaga återanvänds från OUT/.cache/). Varje del får ett
     bokmärke och egna sidnummer, och varje bilagesida märks "Bilaga N" uppe till höger.
-    Filerna byts ut först när allt lyckats, så ett misslyckat bygge lämnar det förra
-    helt. ("beslut bundle" är samma kommando.)
+    Filerna skrivs i OUT/arenden/<ärendets mapp>/ och byts ut först när allt lyckats,
+    så ett misslyckat bygge lämnar det förra helt. ("beslut bundle" är samma kommando.)
 
     För ett gemensamt ärende (en mapp med organisationer/<id>.yaml) görs detta för
     varje organisation, och en manifest.json listar resultatet.
 
     Ärendet granskas först (se "beslut review"): finns det stopp skrivs inget, utom
-    med --utkast, som märker varje sida UTKAST.
+    med --utkast, som märker varje sida UTKAST och skriver i undermappen utkast/, så
+    att de färdiga handlingarna aldrig ersätts av ett utkast.
     """
     run_arende(arende, organisationer, out, mallar, only, workers, pdf=True, bundle=True, utkast=utkast)
 
@@ -510,7 +516,7 @@ def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
     """Skapa ett följebrev per mottagare.
 
     UTSKICK är utskickets mapp eller dess utskick.yaml. Breven skrivs till
-    OUT/<utskick>/<id>.docx (och .pdf), med en manifest.json som listar varje fil,
+    OUT/utskick/<utskick>/<id>.docx (och .pdf), med en manifest.json som listar varje fil,
     mottagare, antal sidor och kontrollsumma. Mappen speglar den senaste körningen:
     brev från en tidigare körning till mottagare som inte är med nu tas bort (de
     listas). Om ett brev misslyckas görs de andra ändå; felen listas på slutet och
@@ -788,7 +794,7 @@ def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, ti
 
     Skickar bara brev som redan skapats med 'beslut letters UTSKICK --pdf'; saknas ett
     brev eller har något ändrats sedan dess skickas inget. Utan --skarpt visas bara vad
-    som skulle skickas. Varje försök skrivs i OUT/<utskick>/utskick-logg.json, så en ny
+    som skulle skickas. Varje försök skrivs i OUT/utskick/<utskick>/utskick-logg.json, så en ny
     körning skickar bara till dem som inte redan fått brevet. E-postservern anges i
     miljövariabler (BESLUT_SMTP_HOST, _PORT, _SAKERHET, _ANVANDARE, _LOSENORD) eller i
     en inställningsfil, aldrig på kommandoraden.
@@ -808,6 +814,8 @@ def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, ti
         if skarpt:
             raise
         settings, warnings, problem = None, [], e.message
+    for notice in plan.notices:
+        click.secho(notice, fg="cyan", err=True)
     for warning in warnings:
         click.secho(f"Varning: {warning}", fg="yellow", err=True)
     for line in mailing.format_plan(plan, settings, problem):

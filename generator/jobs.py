@@ -10,13 +10,15 @@ content itself (workers never re-read YAML by path), the template, the output pa
 
 from __future__ import annotations
 
+import json
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from .bilagor import PlannedBilaga, plan_bilagor
 from .content import LoadedArende, LoadedUtskick
-from .errors import UsageProblem
+from .errors import UsageProblem, describe_os_error
 from .files import link_on_the_way
 from .markdown import table_warnings
 from .model import Organisation
@@ -28,6 +30,14 @@ BUNDLE_NAME = "handlingar.pdf"
 REPORT_STEM = "tillganglighetsrapport"
 """The tillgänglighetsrapport's name beside handlingar.pdf (``.txt`` and ``.json``)."""
 MANIFEST_NAME = "manifest.json"
+ARENDEN_DIR = "arenden"
+"""``out/arenden/<ärende>/``: every ärende's papers and handlingar.pdf."""
+UTSKICK_DIR = "utskick"
+"""``out/utskick/<utskick>/``: every utskick's letters (never in an ärende's folder)."""
+UTKAST_DIR = "utkast"
+"""``out/arenden/<ärende>/utkast/``: the last draft, beside (never over) the last final build."""
+LAYOUT_DIRS = (ARENDEN_DIR, UTSKICK_DIR, "sammantraden")
+"""The folders directly in ``out/`` of this layout (sammanträden: ``agenda``)."""
 
 
 # --- the layout of out/ --------------------------------------------------------------------
@@ -53,17 +63,19 @@ class Outputs:
                 if f is not None]
 
 
-def arende_folder(out: Path, loaded: LoadedArende) -> Path:
-    """Return the ärende's folder in ``out``: ``out/<ärende>/``."""
-    return out / loaded.name
+def arende_folder(out: Path, loaded: LoadedArende, *, utkast: bool = False) -> Path:
+    """Return the ärende's folder in ``out``: ``out/arenden/<ärende>/`` (a draft's: ``…/utkast/``)."""
+    folder = out / ARENDEN_DIR / loaded.name
+    return folder / UTKAST_DIR if utkast else folder
 
 
-def paper_outputs(out: Path, loaded: LoadedArende, *, pdf: bool, bundle: bool) -> Outputs:
-    """Return where a paper goes: ``out/<ärende>/`` or, in a shared ärende, ``…/<org-id>/``.
+def paper_outputs(out: Path, loaded: LoadedArende, *, pdf: bool, bundle: bool, utkast: bool = False) -> Outputs:
+    """Return where a paper goes: ``out/arenden/<ärende>/`` or, shared, ``…/<org-id>/``.
 
     The file is named after the document: beslutsunderlag.docx or tjänsteutlåtande.docx.
+    A draft goes to the ärende's ``utkast/`` folder, so it never replaces a final paper.
     """
-    folder = arende_folder(out, loaded)
+    folder = arende_folder(out, loaded, utkast=utkast)
     if loaded.shared:
         folder = folder / loaded.organisation.id
     stem = wording_for(loaded.organisation)["dokumenttyp"].lower()
@@ -77,13 +89,13 @@ def paper_outputs(out: Path, loaded: LoadedArende, *, pdf: bool, bundle: bool) -
 
 
 def utskick_folder(out: Path, loaded: LoadedUtskick) -> Path:
-    """Return the utskick's folder in ``out``: ``out/<utskick>/``."""
-    return out / loaded.name
+    """Return the utskick's folder in ``out``: ``out/utskick/<utskick>/``."""
+    return out / UTSKICK_DIR / loaded.name
 
 
 def letter_outputs(out: Path, loaded: LoadedUtskick, org: Organisation, *, pdf: bool,
                    eml: bool = False) -> Outputs:
-    """Return where the letter to ``org`` goes: ``out/<utskick>/<id>.docx`` (``.pdf``, ``.eml``).
+    """Return where the letter to ``org`` goes: ``out/utskick/<utskick>/<id>.docx`` (``.pdf``, ``.eml``).
 
     Only a recipient with an e-mail address in the registry gets an ``.eml``.
     """
@@ -92,12 +104,90 @@ def letter_outputs(out: Path, loaded: LoadedUtskick, org: Organisation, *, pdf: 
                    eml=folder / f"{org.id}.eml" if (pdf and eml and org.epost) else None)
 
 
+# --- output of an earlier version: out/<name>/ -----------------------------------------------
+
+PAPER_NAMES = ("beslutsunderlag", "tjänsteutlåtande", BUNDLE_NAME.removesuffix(".pdf"), REPORT_STEM)
+"""File stems that only an ärende's output has."""
+
+
+def legacy_kind(folder: Path) -> str | None:
+    """Return ``ARENDEN_DIR`` or ``UTSKICK_DIR`` for an earlier version's ``out/<name>/``, by its manifest.
+
+    Papers, handlingar.pdf or a tillgänglighetsrapport mean an ärende; letters named after
+    organisations (``<id>.docx``, ``.pdf``, ``.eml``) or a send log mean an utskick. None
+    when the folder has no manifest, or the manifest says neither.
+    """
+    try:
+        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+        names = [Path(e["fil"]).name for e in manifest.get("dokument", []) if isinstance(e.get("fil"), str)]
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return None
+    stems = {unicodedata.normalize("NFC", Path(n).stem).lower() for n in names}
+    if stems & set(PAPER_NAMES):
+        return ARENDEN_DIR
+    if names and all(Path(n).suffix.lower() in (".docx", ".pdf", ".eml") for n in names):
+        return UTSKICK_DIR
+    if (folder / "utskick-logg.json").is_file():
+        return UTSKICK_DIR
+    return None
+
+
+def move_legacy_output(out: Path, *names: str) -> list[str]:
+    """Move an earlier version's ``out/<name>/`` into ``out/arenden/`` or ``out/utskick/``; say so.
+
+    Before ärenden and utskick had folders of their own, both wrote ``out/<name>/``. Each
+    such folder (one with a manifest.json) among ``names``, and ``out/arenden`` and
+    ``out/utskick`` themselves if an earlier ärende or utskick had that name, is moved to
+    where this version writes it (``legacy_kind``). An existing new folder is never
+    overwritten: the old one then stays, and the user is told. Return the Swedish notices.
+    """
+    notices = []
+    for name in dict.fromkeys([*LAYOUT_DIRS, *names]):
+        legacy = out / name
+        if name.startswith(".") or legacy.is_symlink() or not (legacy / MANIFEST_NAME).is_file():
+            continue
+        kind = legacy_kind(legacy)
+        if kind is None:
+            continue
+        target = out / kind / name
+        if target.exists() or target.is_symlink():
+            notices.append(f"{legacy} är utdata från en tidigare version av beslut, men {target} finns redan, "
+                           f"så den flyttades inte. Ta bort {legacy} när du inte längre behöver den.")
+            continue
+        moving = out / f".beslut-flytt-{name}"
+        try:
+            os.rename(legacy, moving)  # first aside, so out/arenden (a legacy ärende called so) can become a parent
+            (out / kind).mkdir(exist_ok=True)
+            os.rename(moving, target)
+        except OSError as e:
+            if moving.is_dir() and not legacy.exists():
+                try:
+                    os.rename(moving, legacy)
+                except OSError:
+                    pass
+            notices.append(f"{legacy} kunde inte flyttas till {target}: {describe_os_error(e)} Flytta den själv.")
+            continue
+        what = "ärendets handlingar" if kind == ARENDEN_DIR else "utskickets brev"
+        notices.append(f"Flyttade {what} från {legacy} till {target}: ärenden och utskick har nu var sin mapp "
+                       f"({out / ARENDEN_DIR} och {out / UTSKICK_DIR}), så de kan aldrig skriva över varandra.")
+    return notices
+
+
+def move_all_legacy_output(out: Path) -> list[str]:
+    """Move every earlier version's ``out/<name>/`` (``move_legacy_output``); for the web server's start."""
+    try:
+        names = sorted(p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return []
+    return move_legacy_output(out, *names)
+
+
 def check_out_folder(out: Path, *inputs: Path) -> None:
     """Refuse an ``out`` that is, lies inside or contains an input folder (ärende, utskick, content).
 
     Generated files must never land beside, or overwrite, what the user wrote: a paper
-    named like a bilaga would replace it, and ``out/<ärende>`` is the ärende's own folder
-    when ``out`` is the folder that holds it. Symbolic links are followed (``resolve``).
+    named like a bilaga would replace it, and ``out/arenden/<ärende>`` is the ärende's own folder
+    when ``out`` is the content folder. Symbolic links are followed (``resolve``).
     """
     if not inputs:
         return
@@ -121,7 +211,7 @@ def check_out_paths(plan: Plan) -> None:
     """Refuse a plan that would write through a symbolic link in ``out/``, or into its own input.
 
     Every file and folder the run writes (documents, manifest, the staging folder) is
-    checked: a link on the way (``out/<ärende>`` pointing at the ärende, say) is refused,
+    checked: a link on the way (``out/arenden/<ärende>`` pointing at the ärende, say) is refused,
     and so is a folder that resolves into the ärende or utskick itself. The bilaga cache,
     ``out/.cache``, may be a link, as ``out`` itself may (the web page's previews share the
     real out's cache so), but not into the ärende or utskick.
@@ -218,6 +308,8 @@ class Plan:
     whole: bool = True
     findings: tuple = ()
     """What the review (``review.review_arende``) found; a plan has no stopp unless a draft."""
+    notices: tuple[str, ...] = ()
+    """What planning did that the user should hear of once (``move_legacy_output``)."""
 
     @property
     def manifest(self) -> Path:
@@ -247,14 +339,14 @@ def plan_papers(
             loaded=loaded,
             bilagor=plan_bilagor(loaded),
             template=template,
-            outputs=paper_outputs(out, loaded, pdf=pdf, bundle=bundle),
+            outputs=paper_outputs(out, loaded, pdf=pdf, bundle=bundle, utkast=utkast),
             utkast=utkast,
             warnings=tuple(table_warnings(loaded.arende)) + from_template,
         )
         for loaded in instances
     )
     first = instances[0]
-    return Plan(jobs=jobs, folder=arende_folder(out, first), title=first.arende.rubrik, out=out,
+    return Plan(jobs=jobs, folder=arende_folder(out, first, utkast=utkast), title=first.arende.rubrik, out=out,
                 whole=whole, findings=findings)
 
 

@@ -14,6 +14,7 @@ decides every output path and name once; running produces, commits and reports. 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from .content import (
@@ -24,7 +25,7 @@ from .content import (
     load_utskick,
     select_mottagare,
 )
-from .jobs import Plan, check_out_folder, plan_letters, plan_papers
+from .jobs import Plan, check_out_folder, move_legacy_output, plan_letters, plan_papers
 from .mail import check_sender
 from .model import Organisation
 from .review import check_publishable, review_arende
@@ -64,14 +65,17 @@ def plan_arende(
     ``pdf`` adds each paper's PDF/A, ``bundle`` also handlingar.pdf; ``only`` limits a
     shared ärende to some organisations; ``templates`` is a folder of edited templates.
     A stopp-finding of the review refuses the plan (``ReviewError``) unless ``utkast``,
-    which marks every page UTKAST instead.
+    which marks every page UTKAST instead, in the ärende's ``utkast/`` folder. Output an
+    earlier version wrote to ``out/<ärende>/`` is moved first (``move_legacy_output``).
     """
     instances = validate_arende(arende_path, organisationer_path, only)
     check_out_folder(out, *_input_folders(instances[0].folder, organisationer_path, templates))
     findings = tuple(f for loaded in instances for f in review_arende(loaded))
     check_publishable(findings, utkast)
-    return plan_papers(instances, out, pdf=pdf, bundle=bundle, templates=templates,
+    notices = tuple(move_legacy_output(out, instances[0].name))
+    plan = plan_papers(instances, out, pdf=pdf, bundle=bundle, templates=templates,
                        whole=not only, utkast=utkast, findings=findings)
+    return replace(plan, notices=notices)
 
 
 def plan_utskick(
@@ -93,7 +97,8 @@ def plan_utskick(
     check_out_folder(out, *_input_folders(loaded.source.parent, organisationer_path, templates))
     if eml:
         check_sender(loaded)
-    return plan_letters(loaded, recipients, out, pdf=pdf, eml=eml, templates=templates)
+    notices = tuple(move_legacy_output(out, loaded.name))
+    return replace(plan_letters(loaded, recipients, out, pdf=pdf, eml=eml, templates=templates), notices=notices)
 
 
 def _input_folders(folder: Path, organisationer_path: Path, templates: Path | None = None) -> list[Path]:

@@ -33,6 +33,7 @@ from typing import Any
 
 from .content import LoadedArende
 from .errors import ReviewError
+from .placeholders import PLACEHOLDERS
 from .readability import find_myndighetsord, lix, lix_label
 from .yamlfile import Loc, YamlDocument
 
@@ -311,11 +312,16 @@ new-ärende scaffolder writes its placeholders with ``placeholder()`` so they ar
 
 _PLACEHOLDER = re.compile(
     r"\bX{3,}\b|\bTODO\b|\bFIXME\b|\blorem\s+ipsum\b|ÅÅÅÅ-MM-DD|ÅÅMMDD|YYYY-MM-DD|\?{3,}"
-    r"|\[(?!\s*\])(?!\^)(?=[^\]\n]*[^\W\d_])(?!sic\])[^\]\n]{1,80}\](?![(:\[])",
+    r"|(?<![\\\]])\[(?!\s*\])(?!\^)(?!\d{1,3}\])(?!sic\])(?P<label>[^\[\]\n]{1,80})\](?![(:\[])",
     re.IGNORECASE,
 )
-"""XXX, TODO, FIXME, Lorem ipsum, date masks, ???, and any [bracketed text] that is not a
-Markdown link ([text](url)), a reference ([text][ref], [ref]: url), a footnote ([^1], [^tob]) or [sic]."""
+"""XXX, TODO, FIXME, Lorem ipsum, date masks, ???, and any [bracketed text], digits included
+("[031-000 00 00]"), that is not a Markdown link ([text](url)), a reference ([text][ref],
+[ref]: url, or [ref] with its definition in the text), a footnote ([^1], [^tob]), a
+numbered source ([1], [12]) or [sic]."""
+
+_REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[([^\]\n]+)\]:", re.MULTILINE)
+"""A Markdown reference definition, ``[label]: url``: its label used as ``[label]`` is a link."""
 
 
 def placeholder(what: str) -> str:
@@ -324,13 +330,31 @@ def placeholder(what: str) -> str:
 
 
 def _placeholders(text: str) -> list[re.Match]:
-    return list(_PLACEHOLDER.finditer(text))
+    defined = {label.strip().casefold() for label in _REFERENCE_DEFINITION.findall(text)}
+    return [m for m in _PLACEHOLDER.finditer(text)
+            if not (m.group("label") and m.group("label").strip().casefold() in defined)]
+
+
+def scaffold_placeholders() -> frozenset[str]:
+    """Return every text ``beslut new`` writes for the user to replace (``placeholders.PLACEHOLDERS``)."""
+    return frozenset(" ".join(text.split()) for text in PLACEHOLDERS.values())
 
 
 def check_placeholders(loaded: LoadedArende) -> Iterator[Finding]:
-    """Find placeholders left in any text: XXX, TODO, [namn], Lorem ipsum, ÅÅÅÅ-MM-DD."""
+    """Find placeholders left in any text: XXX, TODO, [namn], [031-000 00 00], Lorem ipsum, ÅÅÅÅ-MM-DD.
+
+    A field still exactly as ``beslut new`` wrote it is one stopp ("fill in the field"),
+    whatever its text looks like; the handläggare's namn, telefon and e-post included.
+    """
     where = _Locator(loaded)
+    scaffolded = scaffold_placeholders()
     for field in text_fields(loaded):
+        if " ".join(field.text.split()) in scaffolded:
+            yield where.finding(
+                STOPP, "platshallare", field, field.loc,
+                f"platshållaren '{field.text.strip()}' står kvar som 'beslut new' skrev den. Skriv den riktiga texten.",
+            )
+            continue
         for match in _placeholders(field.text):
             yield where.finding(
                 STOPP, "platshallare", field, field.loc,

@@ -101,6 +101,8 @@ class Report:
     manifest: Path | None = None
     removed: list[Path] = field(default_factory=list)
     """Files of an earlier run for recipients this run no longer has, removed by it."""
+    notices: list[str] = field(default_factory=list)
+    """What planning did that the user hears of once (``Plan.notices``: output moved)."""
 
     @property
     def failed(self) -> list[Outcome]:
@@ -185,7 +187,7 @@ def run_plan(
     for outcome in outcomes.values():  # name the file where the user will look for it, not where it was staged
         if outcome.error:
             outcome.error = outcome.error.replace(f"{staging}{os.sep}", f"{plan.out}{os.sep}")
-    report = Report(outcomes=[outcomes[job.recipient] for job in plan.jobs])
+    report = Report(outcomes=[outcomes[job.recipient] for job in plan.jobs], notices=list(plan.notices))
     report.removed = _remove_stale(plan, report)
     write_manifest(plan, report)
     return report

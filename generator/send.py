@@ -26,7 +26,7 @@ from pathlib import Path
 from .content import LoadedUtskick
 from .errors import SendError, UsageProblem
 from .files import link_on_the_way, sha256_file
-from .jobs import MANIFEST_NAME, utskick_folder
+from .jobs import MANIFEST_NAME, move_legacy_output, utskick_folder
 from .letters import render_letter
 from .mail import POLICY, attachment_name, build_message, check_sender
 from .model import Organisation
@@ -144,6 +144,8 @@ class SendPlan:
     loaded: LoadedUtskick
     deliveries: list[Delivery]
     log: SendLog
+    notices: list[str] = field(default_factory=list)
+    """Output of an earlier version moved into ``out/utskick/`` (``move_legacy_output`` in jobs.py)."""
 
     def having(self, action: str) -> list[Delivery]:
         """Return the deliveries with ``action``, in recipient order."""
@@ -159,6 +161,7 @@ def plan_send(utskick_path: Path, organisationer_path: Path, out: Path, *, till:
     from .pipeline import validate_utskick
 
     loaded, recipients = validate_utskick(utskick_path, organisationer_path, till)
+    notices = move_legacy_output(out, loaded.name)
     with_address = [org for org in recipients if org.epost]
     letters = check_letters(loaded, with_address, out, templates)
     log_path = utskick_folder(out, loaded) / LOG_NAME
@@ -174,7 +177,7 @@ def plan_send(utskick_path: Path, organisationer_path: Path, out: Path, *, till:
             continue
         letter = letters[org.id]
         deliveries.append(Delivery(org, *_decide(log.attempts(org.id), org, letter, igen), letter=letter))
-    return SendPlan(loaded=loaded, deliveries=deliveries, log=log)
+    return SendPlan(loaded=loaded, deliveries=deliveries, log=log, notices=notices)
 
 
 def _decide(attempts: list[dict], org: Organisation, letter: Letter, igen: bool) -> tuple[str, str]:

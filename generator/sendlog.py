@@ -29,7 +29,7 @@ found later, it means the run was stopped while sending and the outcome is unkno
 
 
 class SendLog:
-    """``out/<utskick>/utskick-logg.json``: per recipient the latest attempt and those before it."""
+    """``out/utskick/<utskick>/utskick-logg.json``: per recipient the latest attempt and those before it."""
 
     def __init__(self, path: Path, data: dict, raw: bytes | None = None):
         self.path = path

@@ -13,6 +13,7 @@ bash scripts/setup.sh
 .venv/bin/beslut agenda content/sammantraden/2023-10-forskolenamnden
 .venv/bin/beslut minutes content/sammantraden/2023-10-forskolenamnden
 echo
-echo "Klart. Öppna out/2023-10-handlingsplaner/gota-lejon/handlingar.pdf"
+echo "Klart. Öppna out/arenden/2023-10-handlingsplaner/gota-lejon/handlingar.pdf"
+echo "(breven ligger i out/utskick/2023-08-handlingsplaner/)"
 echo "och out/sammantraden/2023-10-forskolenamnden/sammantradeshandlingar.pdf"
 echo "och out/sammantraden/2023-10-forskolenamnden/protokoll.pdf"

@@ -48,32 +48,32 @@ def test_letters_to_every_bolag_with_manifest(tmp_path: Path):
     result = run("letters", folder, "--out", out, "--workers", "2")
     assert result.exit_code == 0, result.output
     bolag = [o for o in registry().organisationer if o.is_bolag]
-    letters = sorted((out / "brev").glob("*.docx"))
+    letters = sorted((out / "utskick" / "brev").glob("*.docx"))
     assert [p.stem for p in letters] == sorted(o.id for o in bolag)
     assert f"Klart: {len(bolag)} av {len(bolag)} mottagare" in result.stdout
 
-    lines = docx_lines(out / "brev" / "liseberg.docx")
+    lines = docx_lines(out / "utskick" / "brev" / "liseberg.docx")
     assert "Liseberg AB" in lines[:8]
     assert "Information till Liseberg AB" in lines
     assert "Hej Liseberg AB!" in lines
     assert "Informera styrelsen. Texten {% if x %} och { x } står kvar." in lines
     assert lines[-2:] == ["Christina Eide", "Direktör"]
-    assert docx.Document(str(out / "brev" / "liseberg.docx")).core_properties.title == "Information till Liseberg AB"
+    assert docx.Document(str(out / "utskick" / "brev" / "liseberg.docx")).core_properties.title == "Information till Liseberg AB"
 
-    manifest = json.loads((out / "brev" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((out / "utskick" / "brev" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["lyckade"] == len(bolag) and manifest["fel"] == []
     entries = {e["mottagare"]: e for e in manifest["dokument"]}
     assert set(entries) == {o.id for o in bolag}
     entry = entries["liseberg"]
     assert entry["fil"] == "liseberg.docx"
-    assert entry["sha256"] == hashlib.sha256((out / "brev" / "liseberg.docx").read_bytes()).hexdigest()
+    assert entry["sha256"] == hashlib.sha256((out / "utskick" / "brev" / "liseberg.docx").read_bytes()).hexdigest()
 
 
 def test_namnd_letter_goes_to_the_forvaltning(tmp_path: Path):
     folder = write_utskick(tmp_path / "brev", mottagare=["forskolenamnden"])
     out = tmp_path / "out"
     assert run("letters", folder, "--out", out).exit_code == 0
-    lines = docx_lines(out / "brev" / "forskolenamnden.docx")
+    lines = docx_lines(out / "utskick" / "brev" / "forskolenamnden.docx")
     assert "Förskoleförvaltningen" in lines[:8]
     assert "Hej Förskoleförvaltningen!" in lines
     assert "Informera nämnden. Texten {% if x %} och { x } står kvar." in lines
@@ -83,11 +83,11 @@ def test_till_and_utom_choose_recipients(tmp_path: Path):
     folder = write_utskick(tmp_path / "brev", mottagare="alla", utom=["liseberg"])
     out = tmp_path / "out"
     assert run("letters", folder, "--out", out, "--till", "liseberg", "--till", "higab").exit_code == 0
-    assert sorted(p.stem for p in (out / "brev").glob("*.docx")) == ["higab"]
+    assert sorted(p.stem for p in (out / "utskick" / "brev").glob("*.docx")) == ["higab"]
     out2 = tmp_path / "out2"
     assert run("letters", folder, "--out", out2, "--till", "nämnder").exit_code == 0
     namnder = [o.id for o in registry().organisationer if not o.is_bolag]
-    assert sorted(p.stem for p in (out2 / "brev").glob("*.docx")) == sorted(namnder)
+    assert sorted(p.stem for p in (out2 / "utskick" / "brev").glob("*.docx")) == sorted(namnder)
 
 
 def test_unknown_recipient_suggests_ids(tmp_path: Path):
@@ -111,12 +111,12 @@ def test_unknown_merge_field_is_an_error_before_anything_is_written(tmp_path: Pa
 def test_one_failing_recipient_loses_none_of_the_others(tmp_path: Path):
     folder = write_utskick(tmp_path / "brev", mottagare=["higab", "liseberg", "got-event", "boplats"])
     out = tmp_path / "out"
-    (out / "brev" / "liseberg.docx").mkdir(parents=True)  # e.g. a file locked by someone else
+    (out / "utskick" / "brev" / "liseberg.docx").mkdir(parents=True)  # e.g. a file locked by someone else
     result = run("letters", folder, "--out", out, "--workers", "2")
     assert result.exit_code == 1
     assert "1 misslyckades" in result.stderr and "liseberg (Liseberg AB)" in result.stderr
-    assert sorted(p.stem for p in (out / "brev").glob("*.docx") if p.is_file()) == ["boplats", "got-event", "higab"]
-    manifest = json.loads((out / "brev" / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(p.stem for p in (out / "utskick" / "brev").glob("*.docx") if p.is_file()) == ["boplats", "got-event", "higab"]
+    manifest = json.loads((out / "utskick" / "brev" / "manifest.json").read_text(encoding="utf-8"))
     assert [f["mottagare"] for f in manifest["fel"]] == ["liseberg"]
     assert manifest["lyckade"] == 3
 
@@ -125,9 +125,9 @@ def test_rerun_is_idempotent(tmp_path: Path):
     folder = write_utskick(tmp_path / "brev")
     out = tmp_path / "out"
     assert run("letters", folder, "--out", out).exit_code == 0
-    first = {p.name: p.read_bytes() for p in (out / "brev").iterdir()}
+    first = {p.name: p.read_bytes() for p in (out / "utskick" / "brev").iterdir()}
     assert run("letters", folder, "--out", out, "--workers", "1").exit_code == 0
-    second = {p.name: p.read_bytes() for p in (out / "brev").iterdir()}
+    second = {p.name: p.read_bytes() for p in (out / "utskick" / "brev").iterdir()}
     assert first == second
 
 
@@ -135,7 +135,7 @@ def test_sample_utskick_is_valid_and_renders(tmp_path: Path):
     out = tmp_path / "out"
     result = run("letters", REPO / "content" / "utskick" / "2023-08-handlingsplaner", "--out", out, "--till", "gota-lejon")
     assert result.exit_code == 0, result.output
-    lines = docx_lines(out / "2023-08-handlingsplaner" / "gota-lejon.docx")
+    lines = docx_lines(out / "utskick" / "2023-08-handlingsplaner" / "gota-lejon.docx")
     assert "Information om nya handlingsplaner inom Göteborgs Stad" in lines
     assert lines[-2:] == ["Christina Eide", "Direktör, Utveckling av stadens verksamheter"]
 
@@ -174,18 +174,18 @@ def test_shared_arende_gives_one_paper_per_organisation(tmp_path: Path):
 
     result = run("render", folder, "--out", out)
     assert result.exit_code == 0, result.output
-    liseberg = docx_lines(out / "gemensamt" / "liseberg" / "beslutsunderlag.docx")
+    liseberg = docx_lines(out / "arenden" / "gemensamt" / "liseberg" / "beslutsunderlag.docx")
     assert "Lisa Berg" in liseberg and "Diarienummer L-1" in liseberg
     assert "Lisebergs bedömning." in liseberg and "Socialt." in liseberg
-    namnd = docx_lines(out / "gemensamt" / "forskolenamnden" / "tjänsteutlåtande.docx")
+    namnd = docx_lines(out / "arenden" / "gemensamt" / "forskolenamnden" / "tjänsteutlåtande.docx")
     assert "Frida Skog" in namnd and "Barnens perspektiv." in namnd and "Socialt." not in namnd
     assert "Ekonomi." in namnd, "det som inte ändras kommer från det gemensamma ärendet"
-    manifest = json.loads((out / "gemensamt" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((out / "arenden" / "gemensamt" / "manifest.json").read_text(encoding="utf-8"))
     assert {e["mottagare"] for e in manifest["dokument"]} == {"liseberg", "forskolenamnden"}
 
     only = run("render", folder, "--out", tmp_path / "out2", "--organisation", "liseberg")
     assert only.exit_code == 0
-    assert [p.name for p in (tmp_path / "out2" / "gemensamt").iterdir() if p.is_dir()] == ["liseberg"]
+    assert [p.name for p in (tmp_path / "out2" / "arenden" / "gemensamt").iterdir() if p.is_dir()] == ["liseberg"]
 
 
 def test_override_of_unknown_key_is_an_error_naming_the_override_file(tmp_path: Path):
@@ -228,7 +228,7 @@ def test_sample_letter_reproduces_the_reference_letter_in_order(tmp_path: Path):
     out = tmp_path / "out"
     assert run("letters", REPO / "content" / "utskick" / "2023-08-handlingsplaner", "--out", out,
                "--till", "gota-lejon").exit_code == 0
-    letter = out / "2023-08-handlingsplaner" / "gota-lejon.docx"
+    letter = out / "utskick" / "2023-08-handlingsplaner" / "gota-lejon.docx"
     text = " ".join(docx_lines(letter))
     with zipfile.ZipFile(letter) as zf:
         body, footnotes = zf.read("word/document.xml").decode(), zf.read("word/footnotes.xml").decode()
@@ -266,4 +266,4 @@ def test_groups_and_ids_can_be_mixed(tmp_path: Path):
     out = tmp_path / "out"
     assert run("letters", folder, "--out", out).exit_code == 0
     namnder = {o.id for o in registry().organisationer if not o.is_bolag}
-    assert {p.stem for p in (out / "brev").glob("*.docx")} == (namnder - {"valnamnden"}) | {"liseberg"}
+    assert {p.stem for p in (out / "utskick" / "brev").glob("*.docx")} == (namnder - {"valnamnden"}) | {"liseberg"}

@@ -63,3 +63,74 @@ def test_report_keeps_the_findings_of_bilagor_not_of_the_paper(tmp_path):
     assert [r.as_dict() for r in cached] == [r.as_dict() for r in uncached]
     assert not cached[1].ok
     assert len(list(cache.folder.glob("*.json"))) == 1  # the paper changes on every edit: not kept
+
+
+# --- values kept until their files change (the web page's start page) --------------------------
+
+
+def test_by_modification_computes_again_only_when_a_file_changes(tmp_path):
+    import threading
+    import time
+
+    from generator.cache import ByModification, folder_stamps
+
+    folder = tmp_path / "arende"
+    (folder / "bilagor").mkdir(parents=True)
+    (folder / "arende.yaml").write_text("rubrik: Ett\n", encoding="utf-8")
+    kept: ByModification[str] = ByModification()
+    calls = []
+
+    def compute() -> str:
+        calls.append(1)
+        time.sleep(0.05)
+        return (folder / "arende.yaml").read_text(encoding="utf-8")
+
+    def get() -> str:
+        return kept.get("arende", folder_stamps(folder, "bilagor"), compute)
+
+    threads = [threading.Thread(target=get) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1, "asked at once, computed once"
+    assert get() == "rubrik: Ett\n" and len(calls) == 1
+    (folder / "arende.yaml").write_text("rubrik: Två\n", encoding="utf-8")  # same size, new time
+    assert get() == "rubrik: Två\n" and len(calls) == 2
+    (folder / "bilagor" / "ny.pdf").write_bytes(b"%PDF")  # a bilaga added
+    get()
+    assert len(calls) == 3
+    (folder / "bilagor" / "ny.pdf").unlink()
+    get()
+    assert len(calls) == 4
+
+
+def test_by_modification_saved_values_serve_a_restart_until_a_file_changes(tmp_path):
+    import json
+
+    from generator.cache import ByModification, folder_stamps
+
+    folder = tmp_path / "arende"
+    folder.mkdir()
+    (folder / "arende.yaml").write_text("rubrik: Ett\n", encoding="utf-8")
+    saved = tmp_path / "state" / "startsida.json"
+    first: ByModification[dict] = ByModification()
+    first.get("arende", folder_stamps(folder), lambda: {"rubrik": "Ett", "per_org": [{"stopp": 1}]})
+    first.save(saved)
+
+    calls = []
+    restarted: ByModification[dict] = ByModification()
+    restarted.load(saved)
+    value = restarted.get("arende", folder_stamps(folder), lambda: calls.append(1) or {})
+    assert value == {"rubrik": "Ett", "per_org": [{"stopp": 1}]} and calls == [], "kept across the restart"
+    (folder / "arende.yaml").write_text("rubrik: Två, längre\n", encoding="utf-8")
+    assert restarted.get("arende", folder_stamps(folder), lambda: {"rubrik": "Två"}) == {"rubrik": "Två"}
+
+    other_code = json.loads(saved.read_text(encoding="utf-8"))
+    other_code["kod"] = "en annan version"
+    saved.write_text(json.dumps(other_code), encoding="utf-8")
+    for text in (json.dumps(other_code), "{inte json", '{"kod": null}'):
+        saved.write_text(text, encoding="utf-8")
+        fresh: ByModification[dict] = ByModification()
+        fresh.load(saved)  # ignored: computed again
+        assert fresh.get("arende", folder_stamps(folder), lambda: {"ny": True}) == {"ny": True}

@@ -33,9 +33,9 @@ def sample(tmp_path_factory) -> Path:
     return out
 
 
-PAPERS = ["2023-10-handlingsplaner/gota-lejon/beslutsunderlag.pdf",
-          "2023-10-handlingsplaner/forskolenamnden/tjänsteutlåtande.pdf",
-          "2023-08-handlingsplaner/gota-lejon.pdf"]
+PAPERS = ["arenden/2023-10-handlingsplaner/gota-lejon/beslutsunderlag.pdf",
+          "arenden/2023-10-handlingsplaner/forskolenamnden/tjänsteutlåtande.pdf",
+          "utskick/2023-08-handlingsplaner/gota-lejon.pdf"]
 
 
 @pytest.mark.parametrize("name", PAPERS)
@@ -129,7 +129,7 @@ def test_letter_whose_page_stream_ended_in_cr_is_pdfa_2a(tmp_path: Path):
     result = run("letters", UTSKICK, "--out", tmp_path, "--organisationer", ORGANISATIONER,
                  "--till", "familjebostader", "--pdf")
     assert result.exit_code == 0, result.output
-    letter = tmp_path / UTSKICK.name / "familjebostader.pdf"
+    letter = tmp_path / "utskick" / UTSKICK.name / "familjebostader.pdf"
     assert validate_pdf(letter, "2a") == []
     with pikepdf.open(letter) as pdf, pdf.open_metadata() as meta:
         assert meta.get("pdfaid:conformance") == "A"

@@ -73,7 +73,7 @@ def test_a_named_footnote_is_a_footnote_not_a_placeholder(tmp_path: Path):
     assert "platshållaren" not in review.output
     result = run("render", folder, "--organisationer", ORGANISATIONER, "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
-    with zipfile.ZipFile(tmp_path / "out" / "arende" / "beslutsunderlag.docx") as z:
+    with zipfile.ZipFile(tmp_path / "out" / "arenden" / "arende" / "beslutsunderlag.docx") as z:
         footnotes = z.read("word/footnotes.xml").decode("utf-8")
         body = z.read("word/document.xml").decode("utf-8")
     assert "Trygghet och brottsförebyggande." in footnotes and "w:footnoteReference" in body
@@ -114,7 +114,7 @@ def test_a_table_at_the_limit_builds(tmp_path: Path):
     folder = arende_with(tmp_path, table(MAX_TABLE_ROWS - 1))
     result = run("build", folder, "--organisationer", ORGANISATIONER, "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "out" / "arende" / "handlingar.pdf").is_file()
+    assert (tmp_path / "out" / "arenden" / "arende" / "handlingar.pdf").is_file()
 
 
 # --- line breaks in single-line fields --------------------------------------------------------

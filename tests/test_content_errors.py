@@ -40,7 +40,7 @@ def test_yaml_file_can_be_given_instead_of_folder(arende_dir, tmp_path: Path):
     result = run("render", str(arende_dir() / "arende.yaml"), "--organisationer", str(ORGANISATIONER),
                  "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert (out / "arende" / "beslutsunderlag.docx").is_file()
+    assert (out / "arenden" / "arende" / "beslutsunderlag.docx").is_file()
 
 
 def test_yaml_syntax_error_names_file_and_line(tmp_path: Path):
@@ -122,7 +122,7 @@ def test_failed_render_keeps_earlier_output(arende_dir, tmp_path: Path):
     out = tmp_path / "out"
     folder = arende_dir()
     assert run("render", str(folder), "--organisationer", str(ORGANISATIONER), "--out", str(out)).exit_code == 0
-    target = out / "arende" / "beslutsunderlag.docx"
+    target = out / "arenden" / "arende" / "beslutsunderlag.docx"
     before = target.read_bytes()
     (folder / "arende.yaml").write_text("rubrik: [trasig\n", encoding="utf-8")
     result = run("render", str(folder), "--organisationer", str(ORGANISATIONER), "--out", str(out))

@@ -55,7 +55,7 @@ def test_single_and_shared_arende_fail_alike_on_a_corrupt_bilaga(tmp_path: Path)
         assert "Bilaga 1" in result.stderr
     # Nothing of either failed package is written (only the manifests that record the failure).
     written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
-    assert written == ["ett/manifest.json", "gemensamt/manifest.json"]
+    assert written == ["arenden/ett/manifest.json", "arenden/gemensamt/manifest.json"]
 
 
 def test_some_failed_gives_1_all_failed_gives_the_stage_code(tmp_path: Path):
@@ -74,13 +74,13 @@ def test_a_second_run_in_one_process_sees_an_edited_override(tmp_path: Path):
     out = tmp_path / "out"
     first = pipeline.run(pipeline.plan_arende(folder, ORGANISATIONER, out), workers=2)
     assert not first.failed
-    assert "Handläggare liseberg" in docx_lines(out / "gemensamt" / "liseberg" / "beslutsunderlag.docx")
+    assert "Handläggare liseberg" in docx_lines(out / "arenden" / "gemensamt" / "liseberg" / "beslutsunderlag.docx")
     override = folder / "organisationer" / "liseberg.yaml"
     override.write_text(override.read_text(encoding="utf-8").replace("Handläggare liseberg", "Ny Person"),
                         encoding="utf-8")
     second = pipeline.run(pipeline.plan_arende(folder, ORGANISATIONER, out), workers=2)
     assert not second.failed
-    lines = docx_lines(out / "gemensamt" / "liseberg" / "beslutsunderlag.docx")
+    lines = docx_lines(out / "arenden" / "gemensamt" / "liseberg" / "beslutsunderlag.docx")
     assert "Ny Person" in " ".join(lines) and "Handläggare liseberg" not in " ".join(lines)
 
 
@@ -88,20 +88,20 @@ def test_jobs_carry_their_content_and_paths(tmp_path: Path):
     plan = pipeline.plan_arende(SAMPLE, ORGANISATIONER, tmp_path, bundle=True)
     assert [type(j) for j in plan.jobs] == [PaperJob] * 3
     gota = next(j for j in plan.jobs if j.recipient == "gota-lejon")
-    assert gota.outputs.bundle == tmp_path / SAMPLE.name / "gota-lejon" / "handlingar.pdf"
+    assert gota.outputs.bundle == tmp_path / "arenden" / SAMPLE.name / "gota-lejon" / "handlingar.pdf"
     assert [b.rubrik for b in gota.bilagor][0] == "Bilaga 1 – Presentationsmaterial om handlingsplaner"
     assert all(b.source.is_file() for b in gota.bilagor)
     letters = pipeline.plan_utskick(REPO / "content" / "utskick" / "2023-08-handlingsplaner",
                                     ORGANISATIONER, tmp_path, till=["liseberg"], pdf=True)
     assert [type(j) for j in letters.jobs] == [LetterJob]
-    assert letters.jobs[0].outputs.pdf.name == "liseberg.pdf"
+    assert letters.jobs[0].outputs.pdf == tmp_path / "utskick" / "2023-08-handlingsplaner" / "liseberg.pdf"
 
 
 def test_failed_rebuild_leaves_the_previous_package_whole(tmp_path: Path):
     folder = write_arende(tmp_path / "arende", dict(VALID_ARENDE, rubrik="Version ETT"))
     out = tmp_path / "out"
     assert run("build", folder, "--out", out).exit_code == 0
-    package = out / "arende"
+    package = out / "arenden" / "arende"
     before = {p.name: p.read_bytes() for p in package.iterdir() if p.suffix in (".docx", ".pdf")}
     assert set(before) == {"beslutsunderlag.docx", "beslutsunderlag.pdf", "handlingar.pdf"}
     yaml_file = folder / "arende.yaml"
@@ -122,7 +122,7 @@ def test_a_letters_run_removes_letters_for_recipients_it_no_longer_has(tmp_path:
     utskick = REPO / "content" / "utskick" / "2023-08-handlingsplaner"
     out = tmp_path / "out"
     assert run("letters", utskick, "--out", out, "--till", "liseberg", "--till", "forskolenamnden").exit_code == 0
-    folder = out / utskick.name
+    folder = out / "utskick" / utskick.name
     own = folder / "anteckningar.txt"
     own.write_text("egen fil", encoding="utf-8")
     result = run("letters", utskick, "--out", out, "--till", "bolag")
@@ -139,8 +139,8 @@ def test_limited_shared_run_keeps_the_other_organisations(tmp_path: Path):
     out = tmp_path / "out"
     assert run("render", folder, "--out", out).exit_code == 0
     assert run("render", folder, "--out", out, "--organisation", "liseberg").exit_code == 0
-    assert (out / "gemensamt" / "gota-lejon" / "beslutsunderlag.docx").exists()
-    manifest = json.loads((out / "gemensamt" / "manifest.json").read_text(encoding="utf-8"))
+    assert (out / "arenden" / "gemensamt" / "gota-lejon" / "beslutsunderlag.docx").exists()
+    manifest = json.loads((out / "arenden" / "gemensamt" / "manifest.json").read_text(encoding="utf-8"))
     assert {d["mottagare"] for d in manifest["dokument"]} == {"gota-lejon", "liseberg"}
 
 
@@ -172,7 +172,7 @@ def test_rebuild_reuses_converted_bilagor(tmp_path: Path):
     document.save(str(folder / "bilaga.docx"))
     assert run("build", folder, "--out", out).exit_code == 0
     assert len(list((out / ".cache" / "bilagor").glob("*.pdf"))) == 2
-    text = subprocess.run(["pdftotext", str(out / "arende" / "handlingar.pdf"), "-"],
+    text = subprocess.run(["pdftotext", str(out / "arenden" / "arende" / "handlingar.pdf"), "-"],
                           capture_output=True, text=True, check=True).stdout
     assert "Ändrad." in text
 
@@ -221,7 +221,7 @@ def test_render_with_edited_templates(tmp_path: Path):
     arende = write_arende(tmp_path / "arende", dict(VALID_ARENDE))
     result = run("render", arende, "--out", tmp_path / "out", "--mallar", folder)
     assert result.exit_code == 0, result.output
-    lines = docx_lines(tmp_path / "out" / "arende" / "beslutsunderlag.docx")
+    lines = docx_lines(tmp_path / "out" / "arenden" / "arende" / "beslutsunderlag.docx")
     assert "Egen rad i mallen för Försäkrings AB Göta Lejon." in lines
 
 
@@ -258,7 +258,7 @@ def test_an_installed_wheel_renders_outside_the_repository(tmp_path: Path):
     done = subprocess.run([sys.executable, "-c", script, str(site)], cwd=work, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    paper = work / "out" / "2023-10-handlingsplaner" / "gota-lejon" / "beslutsunderlag.docx"
+    paper = work / "out" / "arenden" / "2023-10-handlingsplaner" / "gota-lejon" / "beslutsunderlag.docx"
     assert "Information om handlingsplaner" in docx_lines(paper)
 
 
@@ -287,6 +287,6 @@ def test_a_killed_run_leaves_nothing_half_written(tmp_path: Path):
         done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert hidden_litter(out) == []
-    manifest = json.loads((out / SAMPLE.name / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((out / "arenden" / SAMPLE.name / "manifest.json").read_text(encoding="utf-8"))
     for entry in manifest["dokument"]:
-        assert (out / SAMPLE.name / entry["fil"]).is_file()
+        assert (out / "arenden" / SAMPLE.name / entry["fil"]).is_file()

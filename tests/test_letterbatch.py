@@ -30,7 +30,7 @@ def render_letters(tmp_path: Path, utskick: Path = SAMPLE, till=RECIPIENTS, name
     out = tmp_path / name
     plan = pipeline.plan_utskick(utskick, ORGANISATIONER, out, till=list(till))
     assert pipeline.run(plan).exit_code == 0
-    return [out / utskick.name / f"{org}.docx" for org in till]
+    return [out / "utskick" / utskick.name / f"{org}.docx" for org in till]
 
 
 def changed_sample(folder: Path, changes: dict[str, str]) -> Path:
@@ -195,7 +195,7 @@ def test_letters_command_takes_the_composed_route_and_writes_everything(tmp_path
     report = pipeline.run(plan, workers=2)
     assert report.exit_code == 0
     assert sum(r.composed for r in results) == len(RECIPIENTS) - len(results)  # all but one proof per converter
-    folder = out / SAMPLE.name
+    folder = out / "utskick" / SAMPLE.name
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["lyckade"] == len(RECIPIENTS) and manifest["fel"] == []
     for org in RECIPIENTS:

@@ -194,7 +194,7 @@ def test_render_a_new_arende(tmp_path):
     assert not out.exists() or not any(out.rglob("*.docx"))
     result = run("render", folder, "--organisationer", ORGANISATIONER, "--out", out, "--utkast")
     assert result.exit_code == 0, result.output
-    paper = out / "nytt" / "beslutsunderlag.docx"
+    paper = out / "arenden" / "nytt" / "utkast" / "beslutsunderlag.docx"
     text = "\n".join(p.text for p in docx.Document(paper).paragraphs)
     assert PLACEHOLDERS["rubrik"] in text
     assert "I styrelsen för Försäkrings AB Göta Lejon:" in text
@@ -215,7 +215,7 @@ def test_registry_and_out_found_from_a_subfolder(tmp_path, monkeypatch):
     assert "OK:" in result.output
     result = run("render", ".", "--utkast")  # '.' is named by the folder's real name
     assert result.exit_code == 0, result.output
-    assert (root / "out" / "nytt" / "beslutsunderlag.docx").is_file()
+    assert (root / "out" / "arenden" / "nytt" / "utkast" / "beslutsunderlag.docx").is_file()
     assert not (folder / "out").exists()
 
     monkeypatch.chdir(root)

@@ -32,7 +32,7 @@ def test_default_out_from_the_root_and_from_the_arende(tmp_path, monkeypatch):
     monkeypatch.chdir(content / "arenden" / "nytt")
     assert run("render", ".").exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "out"]
-    assert (tmp_path / "out" / "nytt" / "beslutsunderlag.docx").is_file()
+    assert (tmp_path / "out" / "arenden" / "nytt" / "beslutsunderlag.docx").is_file()
 
 
 def test_default_out_beside_a_registry_given_with_organisationer(tmp_path, monkeypatch):
@@ -45,7 +45,7 @@ def test_default_out_beside_a_registry_given_with_organisationer(tmp_path, monke
     result = run("render", "arenden/nytt", "--organisationer", "organisationer.yaml")
     assert result.exit_code == 0, result.output + result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mitt-innehall", "out"]
-    assert (tmp_path / "out" / "nytt" / "beslutsunderlag.docx").is_file()
+    assert (tmp_path / "out" / "arenden" / "nytt" / "beslutsunderlag.docx").is_file()
     assert not list(content.rglob("out"))
 
 
@@ -58,4 +58,4 @@ def test_out_inside_the_content_folder_is_refused_with_a_folder_that_works(tmp_p
     suggested = re.search(r"--out (\S+)\.$", refused.stderr.strip()).group(1)
     assert suggested == "../../out"
     assert run("render", "nytt", "--out", suggested).exit_code == 0
-    assert (tmp_path / "out" / "nytt" / "beslutsunderlag.docx").is_file()
+    assert (tmp_path / "out" / "arenden" / "nytt" / "beslutsunderlag.docx").is_file()

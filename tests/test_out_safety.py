@@ -75,7 +75,8 @@ def test_out_at_the_arende_itself_is_refused(sample: Path):
 def test_out_arende_as_a_symlink_to_the_arende_is_refused(sample: Path, tmp_path: Path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / sample.name).symlink_to(sample, target_is_directory=True)
+    (out / "arenden").mkdir()
+    (out / "arenden" / sample.name).symlink_to(sample, target_is_directory=True)
     before = fingerprint(sample)
     assert_refused_untouched(build(sample, out), sample, before, "är en symbolisk länk", "ta bort länken")
 
@@ -90,19 +91,19 @@ def test_out_itself_a_symlink_into_the_arende_is_refused(sample: Path, tmp_path:
 def test_a_symlink_deeper_in_out_is_refused(sample: Path, tmp_path: Path):
     """A link at out/<ärende>/<organisation>/ (or the cache) is refused like one at out/<ärende>/."""
     out = tmp_path / "out"
-    (out / sample.name).mkdir(parents=True)
-    (out / sample.name / "gota-lejon").symlink_to(sample / "gota-lejon", target_is_directory=True)
+    (out / "arenden" / sample.name).mkdir(parents=True)
+    (out / "arenden" / sample.name / "gota-lejon").symlink_to(sample / "gota-lejon", target_is_directory=True)
     before = fingerprint(sample)
     assert_refused_untouched(build(sample, out), sample, before, "gota-lejon i utmappen är en symbolisk länk")
-    (out / sample.name / "gota-lejon").unlink()
+    (out / "arenden" / sample.name / "gota-lejon").unlink()
     (out / ".cache").symlink_to(sample, target_is_directory=True)
     assert_refused_untouched(build(sample, out), sample, before, "ligger i innehållsmappen")  # the cache's link
 
 
 def test_a_file_in_out_that_is_a_link_is_refused_not_followed(sample: Path, tmp_path: Path):
     out = tmp_path / "out"
-    (out / sample.name / "gota-lejon").mkdir(parents=True)
-    (out / sample.name / "gota-lejon" / "beslutsunderlag.docx").symlink_to(sample / "beslutsunderlag.docx")
+    (out / "arenden" / sample.name / "gota-lejon").mkdir(parents=True)
+    (out / "arenden" / sample.name / "gota-lejon" / "beslutsunderlag.docx").symlink_to(sample / "beslutsunderlag.docx")
     before = fingerprint(sample)
     result = run("render", sample, "--organisationer", ORGANISATIONER, "--out", out)
     assert_refused_untouched(result, sample, before, "beslutsunderlag.docx i utmappen är en symbolisk länk")
@@ -151,9 +152,9 @@ def test_build_on_a_full_disk_is_exit_7_with_no_run_folder_and_earlier_output_in
             replaced = any(n.startswith(folder) and n.endswith("handlingar.pdf") for n in now)
             assert replaced or now.get(name) == digest, name
         assert sum(n.endswith("handlingar.pdf") for n in now) < 3  # the disk did stop some
-        manifest = json.loads((out / SAMPLE.name / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((out / "arenden" / SAMPLE.name / "manifest.json").read_text(encoding="utf-8"))
         for entry in manifest["dokument"]:  # what the manifest lists is there, whole
-            assert now[f"{SAMPLE.name}/{entry['fil']}"] == entry["sha256"], entry
+            assert now[f"arenden/{SAMPLE.name}/{entry['fil']}"] == entry["sha256"], entry
         assert all("disken är full" in failure["orsak"] for failure in manifest["fel"])
 
 

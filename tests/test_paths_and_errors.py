@@ -124,7 +124,7 @@ def test_dot_dot_as_arende_uses_the_folders_real_name(tmp_path: Path, monkeypatc
     monkeypatch.chdir(folder / "bilagor")
     result = run("render", "..", "--organisationer", ORGANISATIONER, "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "out" / "mitt-arende" / "beslutsunderlag.docx").is_file()
+    assert (tmp_path / "out" / "arenden" / "mitt-arende" / "beslutsunderlag.docx").is_file()
     assert [p.name for p in tmp_path.iterdir() if p.name != "mitt-arende"] == ["out"]
 
 

@@ -32,7 +32,7 @@ def built(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("out")
     result = run("build", SAMPLE, "--out", out, "--organisation", "gota-lejon", "--organisation", "forskolenamnden")
     assert result.exit_code == 0, result.output
-    return out / SAMPLE.name
+    return out / "arenden" / SAMPLE.name
 
 
 def test_paper_pdf_is_tagged_pdfa_with_title_and_language(built: Path):
@@ -96,7 +96,7 @@ def test_without_libreoffice_nothing_half_done_is_written(arende_dir, tmp_path: 
     folder = arende_dir()
     out = tmp_path / "out"
     assert run("render", folder, "--out", out).exit_code == 0
-    before = (out / "arende" / "beslutsunderlag.docx").read_bytes()
+    before = (out / "arenden" / "arende" / "beslutsunderlag.docx").read_bytes()
     (folder / "arende.yaml").write_text(
         (folder / "arende.yaml").read_text(encoding="utf-8").replace("Information om", "Ny rubrik om"),
         encoding="utf-8")
@@ -107,8 +107,8 @@ def test_without_libreoffice_nothing_half_done_is_written(arende_dir, tmp_path: 
     assert result.exit_code == 5
     assert "scripts/setup.sh" in result.stderr
     # The job commits all its files or none: no new .docx beside a missing (or old) PDF.
-    assert (out / "arende" / "beslutsunderlag.docx").read_bytes() == before
-    assert not (out / "arende" / "beslutsunderlag.pdf").exists()
+    assert (out / "arenden" / "arende" / "beslutsunderlag.docx").read_bytes() == before
+    assert not (out / "arenden" / "arende" / "beslutsunderlag.pdf").exists()
     assert not (out / ".beslut-arbete").exists()
 
 
@@ -123,7 +123,7 @@ def bundle_with_bilaga(tmp_path: Path, source: Path | bytes, name: str):
     else:
         target.write_bytes(source)
     out = tmp_path / "out"
-    return run("bundle", folder, "--out", out), out / "arende"
+    return run("bundle", folder, "--out", out), out / "arenden" / "arende"
 
 
 def test_bilaga_with_user_password_is_refused(tmp_path: Path):

@@ -79,7 +79,7 @@ def test_a_draft_build_writes_no_personnummer_beside_handlingar(tmp_path: Path):
     out = tmp_path / "out"
     result = run("build", folder, "--utkast", "--organisationer", ORGANISATIONER, "--out", out)
     assert result.exit_code == 0, result.output
-    side_files = [out / "arende" / name for name in
+    side_files = [out / "arenden" / "arende" / "utkast" / name for name in
                   ("tillganglighetsrapport.txt", "tillganglighetsrapport.json", "manifest.json")]
     for path in side_files:
         text = path.read_text(encoding="utf-8")
@@ -88,4 +88,4 @@ def test_a_draft_build_writes_no_personnummer_beside_handlingar(tmp_path: Path):
     assert any(part["fil"] == f"utredning {MASKED}.pdf" for part in report["delar"])
     manifest = json.loads(side_files[2].read_text(encoding="utf-8"))
     assert manifest["titel"] == f"Ärende om {MASKED}"
-    assert all(Path(out / "arende" / d["fil"]).exists() for d in manifest["dokument"])
+    assert all(Path(out / "arenden" / "arende" / "utkast" / d["fil"]).exists() for d in manifest["dokument"])

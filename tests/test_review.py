@@ -178,6 +178,7 @@ def test_bilaga_numbers(reference, numbers):
 @pytest.mark.parametrize("text", [
     "Kostnaden är XXX kronor.", "TODO: skriv bedömningen.", "Kontakta [namn] på förvaltningen.",
     "Lorem ipsum dolor sit amet.", "Beslutet gäller från ÅÅÅÅ-MM-DD.", placeholder("bedömningen"),
+    "Ring [031-000 00 00] för frågor.", "Beslutet gäller från [2024-01-01].", "Kostnaden är [12 345] kronor.",
 ])
 def test_placeholder_left_is_stopp(make, text):
     findings = make(**{"bedömning": text})
@@ -189,6 +190,9 @@ def test_placeholder_left_is_stopp(make, text):
     "Han skrev att \"beslutet [sic] gäller\".",
     "Storlek XXL finns inte. Det finns 3 [1] källor.",
     "Ett ärende om datum 2023-10-02.",
+    "Se planen[^1] och rapporten[^tob].\n\n[^1]: Planen 2023.\n\n[^tob]: Rapporten 2022.",
+    "Läs [stadens plan][plan] och [riktlinjen].\n\n[plan]: https://goteborg.se/plan\n[riktlinjen]: https://goteborg.se/r",
+    "Skriv \\[så här\\] för att få hakparenteser.",
 ])
 def test_ordinary_text_is_no_placeholder(make, text):
     assert "platshallare" not in codes(make(**{"bedömning": text}))
@@ -198,6 +202,17 @@ def test_every_exported_marker_is_found(make, tmp_path):
     for i, marker in enumerate(PLACEHOLDER_MARKERS):
         text = f"Inledning {marker}sammanfattning] här." if marker.startswith("[") else f"Inledning {marker} här."
         assert "platshallare" in codes(make(f"a{i}", sammanfattning=text)), marker
+
+
+@pytest.mark.parametrize("key,field", [("telefon", "handläggare.telefon"), ("namn", "handläggare.namn"),
+                                       ("epost", "handläggare.e-post")])
+def test_a_handlaggare_field_left_as_beslut_new_wrote_it_is_stopp(make, key, field):
+    from generator.scaffold import PLACEHOLDERS
+
+    handlaggare = {**VALID_ARENDE["handläggare"], field.split(".")[1]: PLACEHOLDERS[key]}
+    stopp = [f for f in make(handläggare=handlaggare) if f.severity == STOPP]
+    assert [(f.code, f.field) for f in stopp] == [("platshallare", field)]
+    assert "beslut new" in stopp[0].message and stopp[0].line is not None
 
 
 def test_placeholder_in_rubrik_and_dimension_is_caught(make):
@@ -357,18 +372,18 @@ def test_build_refuses_a_personnummer_and_builds_it_as_utkast(tmp_path: Path):
 
     draft = run("build", folder, "--organisationer", ORGANISATIONER, "--out", out, "--utkast")
     assert draft.exit_code == 0, draft.output
-    paper = out / "pnr" / "beslutsunderlag.pdf"
+    paper = out / "arenden" / "pnr" / "utkast" / "beslutsunderlag.pdf"
     pages = subprocess.run(["pdftotext", paper, "-"], capture_output=True, text=True, check=True).stdout.split("\f")
     pages = [p for p in pages if p.strip()]
     assert len(pages) >= 2
     assert all(p.count(WATERMARK_TEXT) == 1 for p in pages), "stamped once; the header text box is not converted"
-    assert WATERMARK_TEXT in docx.Document(str(out / "pnr" / "beslutsunderlag.docx")).sections[0].header._element.xml
+    assert WATERMARK_TEXT in docx.Document(str(out / "arenden" / "pnr" / "utkast" / "beslutsunderlag.docx")).sections[0].header._element.xml
     for page in PdfReader(paper).pages:
         assert _marked_content_of(page, WATERMARK_TEXT) == ["/Artifact"]
         assert 0.5 < _text_angle(page, WATERMARK_TEXT) / 45 < 1.5, "diagonal, not horizontal"
         assert b"/MCID" not in page.get_contents().get_data().split(b"/Artifact", 1)[1].split(b"EMC", 1)[0]
     assert validate_pdf(paper, "2a") == [] and validate_pdf(paper, "ua1") == []
-    bundle = subprocess.run(["pdftotext", out / "pnr" / "handlingar.pdf", "-"], capture_output=True, text=True,
+    bundle = subprocess.run(["pdftotext", out / "arenden" / "pnr" / "utkast" / "handlingar.pdf", "-"], capture_output=True, text=True,
                             check=True).stdout
     assert bundle.count(WATERMARK_TEXT) == len(pages)
 
@@ -379,7 +394,7 @@ def test_build_without_stopp_has_no_watermark(tmp_path: Path):
     result = run("render", folder, "--organisationer", ORGANISATIONER, "--out", out)
     assert result.exit_code == 0, result.output
     assert "Granskning: 0 stopp" in result.stderr
-    header = docx.Document(str(out / "ren" / "beslutsunderlag.docx")).sections[0].header._element.xml
+    header = docx.Document(str(out / "arenden" / "ren" / "beslutsunderlag.docx")).sections[0].header._element.xml
     assert WATERMARK_TEXT not in header
 
 

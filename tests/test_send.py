@@ -129,14 +129,14 @@ def send(out: Path, *args: str):
 
 
 def log_of(out: Path) -> dict:
-    return json.loads((out / NAME / "utskick-logg.json").read_text(encoding="utf-8"))["mottagare"]
+    return json.loads((out / "utskick" / NAME / "utskick-logg.json").read_text(encoding="utf-8"))["mottagare"]
 
 
 # --- the .eml beside each letter -------------------------------------------------------------
 
 
 def test_eml_beside_each_letter_with_address(letters_out: Path):
-    folder = letters_out / NAME
+    folder = letters_out / "utskick" / NAME
     assert sorted(p.stem for p in folder.glob("*.eml")) == sorted(ADDRESSES)
     assert not any((folder / f"{i}.eml").exists() for i in WITHOUT_ADDRESS)
 
@@ -202,7 +202,7 @@ def test_dry_run_sends_nothing_and_shows_what_would_go(out: Path, smtp: Handler)
     result = send(out)
     assert result.exit_code == 0, result.output
     assert smtp.received == []
-    assert not (out / NAME / "utskick-logg.json").exists()
+    assert not (out / "utskick" / NAME / "utskick-logg.json").exists()
     assert "Skickas (5):" in result.output
     for org_id, address in ADDRESSES.items():
         line = next(x for x in result.output.splitlines() if x.strip().startswith(org_id + " "))
@@ -227,8 +227,8 @@ def test_send_delivers_one_message_each_and_a_rerun_sends_nothing(out: Path, smt
     assert "Bifogat finns följebrevet" in msg.get_body(("plain",)).get_content()
     for org_id, address in ADDRESSES.items():
         [attachment] = list(messages[address].iter_attachments())
-        assert attachment.get_content() == (out / NAME / f"{org_id}.pdf").read_bytes()
-        eml = email.message_from_bytes((out / NAME / f"{org_id}.eml").read_bytes(), policy=policy.default)
+        assert attachment.get_content() == (out / "utskick" / NAME / f"{org_id}.pdf").read_bytes()
+        eml = email.message_from_bytes((out / "utskick" / NAME / f"{org_id}.eml").read_bytes(), policy=policy.default)
         assert messages[address]["Message-ID"] == eml["Message-ID"]
 
     log = log_of(out)
@@ -247,7 +247,7 @@ def test_send_delivers_one_message_each_and_a_rerun_sends_nothing(out: Path, smt
 
     # Making the letters again (the same text): still nothing to send.
     pipeline.run(pipeline.plan_utskick(UTSKICK, REGISTRY, out, pdf=True))
-    assert json.loads((out / NAME / "manifest.json").read_text())  # rewritten
+    assert json.loads((out / "utskick" / NAME / "manifest.json").read_text())  # rewritten
     assert "Redan skickade, skickas inte igen (--igen skickar ändå) (5):" in send(out).output
 
     # --igen with --till sends one again, with the same Message-ID.
@@ -334,10 +334,10 @@ def test_missing_or_changed_letters_are_refused(tmp_path: Path, out: Path, smtp:
     assert "det finns inga brev att skicka" in result.output
     assert f"Kör först: beslut letters {UTSKICK} --pdf" in result.output
 
-    pdf = out / NAME / "liseberg.pdf"
+    pdf = out / "utskick" / NAME / "liseberg.pdf"
     pdf.write_bytes(pdf.read_bytes() + b"\n% changed\n")
-    (out / NAME / "higab.pdf").unlink()  # no address: its letter is not needed
-    (out / NAME / "kulturnamnden.pdf").unlink()
+    (out / "utskick" / NAME / "higab.pdf").unlink()  # no address: its letter is not needed
+    (out / "utskick" / NAME / "kulturnamnden.pdf").unlink()
     result = send(out, "--skarpt")
     assert result.exit_code == 9
     assert "2 brev kan inte skickas som de är:" in result.output
@@ -368,8 +368,8 @@ def test_settings_come_from_a_file_and_the_password_is_never_shown(out: Path, sm
     assert real.exit_code == 9
     assert "godtog inte inloggningen för 'slk-utskick' (535" in real.output
     assert handler.received == []
-    for text in (dry.output, real.output, (out / NAME / "utskick-logg.json").read_text() if
-                 (out / NAME / "utskick-logg.json").exists() else ""):
+    for text in (dry.output, real.output, (out / "utskick" / NAME / "utskick-logg.json").read_text() if
+                 (out / "utskick" / NAME / "utskick-logg.json").exists() else ""):
         assert "Hemligt" not in text
 
     config.write_text('host = "127.0.0.1"\n"säkerhet" = "tls"\n', encoding="utf-8")
@@ -395,7 +395,7 @@ def test_without_settings_the_dry_run_says_so_and_skarpt_refuses(out: Path, smtp
 
 def test_the_log_decides_who_gets_a_message(out: Path, smtp: Handler):
     assert send(out, "--skarpt").exit_code == 0
-    path = out / NAME / "utskick-logg.json"
+    path = out / "utskick" / NAME / "utskick-logg.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     # As if liseberg's letter had been sent in an earlier version of its text …
     data["mottagare"]["liseberg"]["brev_sha256"] = "0" * 64

@@ -200,7 +200,7 @@ def test_a_template_may_still_loop_filter_and_compare(tmp_path: Path):
     result = run("render", arende, "--organisationer", ORGANISATIONER, "--out", tmp_path / "out",
                  "--mallar", folder)
     assert result.exit_code == 0, result.output
-    body = docx.Document(str(tmp_path / "out" / "arende" / TEMPLATE)).paragraphs[-1].text
+    body = docx.Document(str(tmp_path / "out" / "arenden" / "arende" / TEMPLATE)).paragraphs[-1].text
     assert body == ("1. EN BILAGA – försäkrings ab göta lejon ja Petra Willquist, 031-368 55 14 0 En bilaga")
 
 
@@ -337,7 +337,7 @@ def test_links_out_of_a_template_are_removed_with_a_warning(tmp_path: Path):
                  "--mallar", folder)
     assert result.exit_code == 0, result.output
     assert "bifogad mall" in result.stderr
-    rendered = tmp_path / "out" / "arende" / TEMPLATE
+    rendered = tmp_path / "out" / "arenden" / "arende" / TEMPLATE
     with zipfile.ZipFile(rendered) as z:
         for name in z.namelist():
             blob = z.read(name)
@@ -347,7 +347,7 @@ def test_links_out_of_a_template_are_removed_with_a_warning(tmp_path: Path):
     text = "\n".join(p.text for p in docx.Document(str(rendered)).paragraphs)
     assert "Bildtext från fältet" in text
     assert not errors(check_docx(rendered)), "what referred to a removed link is gone too: Word repairs nothing"
-    manifest = (tmp_path / "out" / "arende" / "manifest.json").read_text(encoding="utf-8")
+    manifest = (tmp_path / "out" / "arenden" / "arende" / "manifest.json").read_text(encoding="utf-8")
     assert "länkad bild" in manifest
 
 

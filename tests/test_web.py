@@ -437,7 +437,7 @@ def test_build_with_stopp_explains_and_offers_a_draft(site, page, tmp_path):
     expect(page.get_by_role("link", name="Tillbaka till ärendet och rätta")).to_have_class(re.compile("primary"))
     draft = page.get_by_role("button", name="Skapa utkast")
     expect(draft).not_to_have_class(re.compile("primary"))  # the secondary action
-    assert not (site.out / "2026-04-utkast").exists()  # nothing was written
+    assert not (site.out / "arenden" / "2026-04-utkast").exists()  # nothing was written
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
 
@@ -521,7 +521,7 @@ def test_letters_with_eml_zipped_and_send_dry_run(send_site, page, tmp_path):
     expect(plan).to_contain_text("Utan e-postadress i registret, hoppas över (2):")
     expect(plan).to_contain_text(re.compile(r"valnamnden +Valnämnden"))
     assert "Server:" not in plan.inner_text()
-    assert not (send_site.out / "handlingsplaner" / "utskick-logg.json").exists()
+    assert not (send_site.out / "utskick" / "handlingsplaner" / "utskick-logg.json").exists()
     assert Axe().run(page).violations_count == 0
 
 

@@ -70,7 +70,7 @@ def test_render_workers_die_when_the_run_is_killed(tmp_path: Path):
     finally:
         run.kill()
     assert run.returncode == -signal.SIGKILL
-    assert not (out / "brev" / "manifest.json").exists(), "the run was killed before it finished"
+    assert not (out / "utskick" / "brev" / "manifest.json").exists(), "the run was killed before it finished"
     deadline = time.monotonic() + 2
     while any(running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import logging
 import os
 import queue
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from .. import pipeline
-from ..cache import BilagaCache
+from ..cache import BilagaCache, ByModification, folder_stamps, stamp
 from ..content import (
     ARENDE_FILE,
     OVERRIDES_DIR,
@@ -37,12 +38,13 @@ from ..content import (
     load_organisationer,
 )
 from ..errors import BeslutError
-from ..jobs import plan_papers
+from ..jobs import ARENDEN_DIR, MANIFEST_NAME, UTKAST_DIR, UTSKICK_DIR, move_all_legacy_output, plan_papers
 from ..mail import check_sender
 from ..model import Organisationer
 from ..readability import lix, lix_label
-from ..review import LIX_MIN_WORDS, STOPP, review_arende
+from ..review import LIX_MIN_WORDS, STOPP, VARNING, review_arende
 from ..runner import Report
+from ..scaffold import BILAGOR_DIR
 from ..send import format_plan, plan_send
 from ..templates import FOLJEBREV, template_path
 
@@ -474,8 +476,79 @@ def build_arende(folder: Path, organisationer_path: Path, out: Path, converter: 
 
 
 def output_folder(folder: Path, out: Path) -> Path:
-    """Return where the ärende or utskick in ``folder`` writes its documents."""
-    return out / folder.name
+    """Return where the ärende or utskick in ``folder`` writes its documents (as the CLI does).
+
+    ``out/arenden/<ärende>/`` (a draft in its ``utkast/``) or ``out/utskick/<utskick>/``
+    (``arende_folder`` and ``utskick_folder`` in jobs.py).
+    """
+    return out / (ARENDEN_DIR if is_arende_folder(folder) else UTSKICK_DIR) / folder.name
+
+
+@dataclass(frozen=True)
+class Built:
+    """One recipient's last run in an output folder: when its files were written, and whether it failed."""
+
+    when: float | None
+    """The newest modification time of its files (seconds), None if it has none."""
+    failed: bool = False
+    """Its last run failed (its earlier files, if any, are kept)."""
+
+
+def built_by_recipient(folder: Path) -> dict[str, Built]:
+    """Return each recipient's last run in the output ``folder``, from its manifest.json."""
+    try:
+        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+        documents, failures = list(manifest.get("dokument", [])), list(manifest.get("fel", []))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+    times: dict[str, list[float]] = {}
+    for entry in documents:
+        if not isinstance(entry, dict) or not isinstance(entry.get("fil"), str):
+            continue
+        try:
+            times.setdefault(str(entry.get("mottagare")), []).append((folder / entry["fil"]).stat().st_mtime)
+        except OSError:
+            continue
+    failed = {str(f.get("mottagare")) for f in failures if isinstance(f, dict)}
+    return {who: Built(max(times[who]) if times.get(who) else None, who in failed)
+            for who in dict.fromkeys([*times, *failed])}
+
+
+def arende_builds(folder: Path, out: Path) -> tuple[dict[str, Built], dict[str, Built]]:
+    """Return the ärende's last final build and last draft, each by organisation id."""
+    final = output_folder(folder, out)
+    return built_by_recipient(final), built_by_recipient(final / UTKAST_DIR)
+
+
+def review_counts(loaded: LoadedArende) -> tuple[int, int]:
+    """Return how many stopp and varningar the review finds in one organisation's version."""
+    findings = review_arende(loaded)
+    return sum(f.severity == STOPP for f in findings), sum(f.severity == VARNING for f in findings)
+
+
+def arende_stamps(folder: Path, organisationer_path: Path, out: Path) -> tuple:
+    """Return the stamps of what the ärende's check, review and builds come from (for ``ByModification``).
+
+    Its YAML files, bilagor and override files, the registry, and the manifests of its
+    last final build and last draft.
+    """
+    built = output_folder(folder, out)
+    return (folder_stamps(folder, OVERRIDES_DIR, BILAGOR_DIR), stamp(organisationer_path),
+            stamp(built / MANIFEST_NAME), stamp(built / UTKAST_DIR / MANIFEST_NAME))
+
+
+def utskick_stamps(folder: Path, organisationer_path: Path, out: Path) -> tuple:
+    """Return the stamps of what the utskick's check and letters come from (for ``ByModification``)."""
+    return folder_stamps(folder), stamp(organisationer_path), stamp(output_folder(folder, out) / MANIFEST_NAME)
+
+
+Listing = ByModification
+"""Values of the start page kept until their files change (``cache.ByModification``)."""
+
+
+def move_legacy_output(out: Path) -> list[str]:
+    """Move every ``out/<name>/`` of an earlier version to ``out/arenden/`` or ``out/utskick/``; say so."""
+    return move_all_legacy_output(out)
 
 
 def zip_folder(folder: Path) -> bytes:

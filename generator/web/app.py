@@ -26,7 +26,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .actions import ConverterPool
+from .actions import ConverterPool, move_legacy_output
 from .jobs import JobQueue
 from .security import (
     SECURITY_HEADERS,
@@ -343,6 +343,8 @@ def create_app(config: WebConfig, *, pool: ConverterPool | None = None) -> Starl
     @contextlib.asynccontextmanager
     async def lifespan(app):
         threading.Thread(target=pool.warm, name="beslut-warm", daemon=True).start()
+        routes.load_listing(config)
+        threading.Thread(target=routes.warm_listing, args=(config,), name="beslut-lista", daemon=True).start()
         yield
         pool.close()
 
@@ -368,6 +370,9 @@ def create_app(config: WebConfig, *, pool: ConverterPool | None = None) -> Starl
     app.state.templates = make_templates()
     app.state.pool = pool
     app.state.jobs = JobQueue(pool, config.max_waiting)
+    app.state.moved = move_legacy_output(config.out)  # once, before any page shows or builds
+    for notice in app.state.moved:
+        log.warning(notice)
     return app
 
 
