@@ -76,7 +76,7 @@ def build_alone(source: Path, tmp_path: Path, name: str | None = None, *options:
         [sys.executable, "-m", "generator.cli", *options, "build", "--organisationer", str(ORGANISATIONER),
          "--out", str(out), str(arende)],
         capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    return Built(done.returncode, done.stdout, done.stderr, out / "arende", bilaga.name)
+    return Built(done.returncode, done.stdout, done.stderr, out / "arenden" / "arende", bilaga.name)
 
 
 def _pages(pdf: Path) -> int:
