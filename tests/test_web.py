@@ -137,7 +137,14 @@ def test_new_tjansteutlatande_filled_previewed_built_and_downloaded(site, page, 
     error = page.locator("#handlaggare-epost-fel")
     expect(error).to_be_visible()
     expect(error).to_contain_text("är ingen e-postadress. Skriv den på formen namn@goteborg.se.")
-    expect(page.locator("#fellista a[href='#handlaggare-epost']")).to_contain_text("rad ")
+    # The list names the field as the form shows it; file, line and YAML key behind "Visa tekniska detaljer".
+    expect(page.locator("#fellista a[href='#handlaggare-epost']")).to_contain_text(
+        "Handläggarens e-post (under Handläggare): ")
+    expect(page.locator("#fellista a[href='#handlaggare-epost']")).not_to_contain_text("rad ")
+    details = page.locator("#fellista li", has=page.locator("a[href='#handlaggare-epost']")).locator("details")
+    expect(details.locator("code")).to_be_hidden()
+    details.locator("summary").click()
+    expect(details.locator("code")).to_contain_text("arende.yaml, rad ")
     expect(email).to_have_attribute("aria-invalid", "true")
     email.fill("anna.exempel@example.goteborg.se")
     expect(error).to_be_hidden()
@@ -281,8 +288,8 @@ def test_oversized_upload_is_refused(site, page):
     assert (site.content / "arenden" / SAMPLE / "arende.yaml").read_bytes() == before
     huge = dict(big, buffer=b"0" * (8 * MB))
     response = page.request.post(f"{site.url}/arende/{SAMPLE}", multipart={"csrf": csrf_of(page), "filer": huge})
-    assert response.status == 413
-    assert "Filen är för stor" in response.text()
+    assert response.status == 413  # the form comes back, its files dropped, with the reason
+    assert "servern tar emot högst 6 MB" in response.text() and "Det du skrev står kvar" in response.text()
 
 
 def test_other_host_without_authentication_is_refused(site):
@@ -384,7 +391,7 @@ def test_review_findings_at_fields_and_in_summary_follow_the_live_check(site, pa
     assert "dimensioner-ekonomisk-granskning" in page.get_by_label(
         "Bedömning ur ekonomisk dimension").get_attribute("aria-describedby")
     expect(page.locator("#granskningslista a[href='#dimensioner-ekonomisk']")).to_contain_text(
-        "Bedömning ur ekonomisk dimension, rad 16: 'ej' är ett myndighetsord")
+        "Bedömning ur ekonomisk dimension: 'ej' är ett myndighetsord")
     expect(page.locator("#sammanfattning-lix")).to_have_text("Läsbarhet: LIX 64, mycket svår")
     expect(page.locator("#forslag-granskning")).to_contain_text("texten är mycket svår att läsa (LIX 77")
     # A placeholder typed into a field: a stopp appears at the field and in the summary.
@@ -395,7 +402,7 @@ def test_review_findings_at_fields_and_in_summary_follow_the_live_check(site, pa
     expect(note).to_contain_text("Stopp: platshållaren 'XXX' står kvar. Skriv den riktiga texten.")
     expect(summary).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#granskningslista li.stopp a[href='#sammanfattning']")).to_contain_text(
-        "Sammanfattning, rad ")
+        "Sammanfattning: ")
     expect(page.locator("#granskningsrubrik")).to_have_text(re.compile(r"^Granskningen: 1 stopp och \d+ varningar$"))
     expect(page.locator("#felrubrik")).to_have_text("Inga fel i fälten, men granskningen har stopp")
     expect(page.locator("#sammanfattning-lix")).to_have_text(re.compile(r"^Läsbarhet: LIX \d+, "))
@@ -414,7 +421,7 @@ def test_review_findings_at_fields_and_in_summary_follow_the_live_check(site, pa
 def test_review_of_an_override_links_to_the_shared_tab(site, page):
     page.goto(f"{site.url}/arende/{SAMPLE}?flik=forskolenamnden")
     shared = page.locator("#granskningslista a[href$='flik=gemensamt#dimensioner-ekonomisk']")
-    expect(shared).to_contain_text("Bedömning ur ekonomisk dimension, fliken Gemensam text, rad 16:")
+    expect(shared).to_contain_text("Bedömning ur ekonomisk dimension, fliken Gemensam text:")
     expect(page.locator("#dimensioner-ekonomisk-granskning")).to_be_hidden()  # not a field of this tab
     own = page.locator("#forslag-granskning")  # this organisation's own förslag till beslut
     expect(own).to_contain_text("texten är mycket svår att läsa (LIX 77")
@@ -433,7 +440,7 @@ def test_build_with_stopp_explains_and_offers_a_draft(site, page, tmp_path):
     expect(page.get_by_role("heading", name="Handlingarna skapades inte")).to_be_visible()
     expect(page.locator("#stopprubrik")).to_have_text(re.compile(r"^Granskningen hittade \d+ stopp$"))
     expect(page.locator("#felsammanfattning a[href='/arende/2026-04-utkast?flik=gemensamt#rubrik']")).to_contain_text(
-        "Rubrik, rad ")
+        "Rubrik: platshållaren")
     expect(page.get_by_role("link", name="Tillbaka till ärendet och rätta")).to_have_class(re.compile("primary"))
     draft = page.get_by_role("button", name="Skapa utkast")
     expect(draft).not_to_have_class(re.compile("primary"))  # the secondary action
@@ -496,7 +503,7 @@ def test_letters_with_eml_zipped_and_send_dry_run(send_site, page, tmp_path):
     expect(page.locator("ul.warnings")).to_contain_text("Valnämnden: ingen e-postadress")
     with page.expect_download() as info:
         page.get_by_role("link", name="Förskolenämnden: forskolenamnden.eml").click()
-    assert info.value.suggested_filename == "forskolenamnden.eml"
+    assert info.value.suggested_filename == "handlingsplaner – Förskolenämnden – följebrev.eml"
     with page.expect_download() as info:
         page.get_by_role("link", name=re.compile("Allt som zip")).click()
     archive = zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes()))

@@ -608,6 +608,26 @@ def create_arende(folder: Path, org_ids: list[str], organisationer_path: Path) -
     return scaffold_arende(folder, org_ids, load_organisationer(organisationer_path))
 
 
+def copy_arende(source: Path, target: Path, with_bilagor: bool) -> None:
+    """Copy the ärende ``source`` to the new folder ``target``: its YAML files, and its bilagor if asked.
+
+    Without bilagor, the copy's files list none. Nothing of ``out`` is copied.
+    """
+    from .forms import dump_data, load_data
+
+    ignore = shutil.ignore_patterns(".*", "bilagor") if not with_bilagor else shutil.ignore_patterns(".*")
+    tmp = target.with_name(f".{target.name}.kopia")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(source, tmp, ignore=ignore)
+    if not with_bilagor:
+        for path in [tmp / ARENDE_FILE, *sorted((tmp / "organisationer").glob("*.yaml"))]:
+            if path.is_file():
+                data = load_data(path.read_text(encoding="utf-8"), path)
+                if data.pop("bilagor", None) is not None:
+                    path.write_text(dump_data(data), encoding="utf-8")
+    tmp.rename(target)
+
+
 def is_utskick_folder(folder: Path) -> bool:
     """Return True if ``folder`` holds an utskick."""
     return (folder / UTSKICK_FILE).is_file()

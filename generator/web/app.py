@@ -175,6 +175,9 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return error_page(request, 500)
 
 
+KEEPS_FORM = re.compile(r"^/arende/[^/]+(/bygg)?$")
+"""The forms whose too large upload is read through (files dropped) to give the typed text back."""
+
 PUBLIC_PATHS = ("/logga-in", "/static/")
 """What may be asked for without signing in (the sign-in page and its style and script)."""
 
@@ -241,8 +244,11 @@ class SecurityMiddleware:
         limit = self.config.max_arende + MB
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
-            await self._reply(scope, receive, send, 413)
-            return
+            if not (request.method == "POST" and KEEPS_FORM.match(scope["path"]) and int(length) <= 4 * limit
+                    and request.headers.get("content-type", "").startswith("multipart/form-data")):
+                await self._reply(scope, receive, send, 413)
+                return
+            scope["state"]["too_large"] = int(length)  # the form comes back with its text, its files dropped
         secure = scope.get("scheme") == "https" or (
             from_proxy and request.headers.get("x-forwarded-proto", "").lower() == "https")
         session = request.cookies.get(SESSION_COOKIE)

@@ -101,6 +101,28 @@ def load_data(text: str, path: Path) -> CommentedMap:
     return data
 
 
+def yaml_problem(raw: bytes) -> tuple[str, int | None] | None:
+    """Return why a YAML file's bytes cannot be edited in the form (Swedish message, line), or None."""
+    import yaml as pyyaml
+
+    from ..yamlerrors import describe_yaml_error
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return ("filen är inte sparad som UTF-8: tecknen som inte går att läsa visas som �. Rätta dem och spara.",
+                raw.count(b"\n", 0, e.start) + 1)
+    try:
+        pyyaml.safe_load(text)
+    except pyyaml.YAMLError as e:
+        return describe_yaml_error(e, text)
+    try:
+        load_data(text, Path("fil.yaml"))
+    except ContentError as e:
+        return e.message, e.line
+    return None
+
+
 def dump_data(data: CommentedMap) -> str:
     """Return ``data`` as YAML text."""
     buf = io.StringIO()
@@ -334,6 +356,16 @@ def field_anchor(name: str | None) -> str | None:
             if f.path[:depth] == tuple(keys[:depth]):
                 return f.id
     return None
+
+
+SECTIONS = {"handlaggare": "Handläggare", "forslag": "Förslag till beslut", "bilaga": "Bilagor",
+            "underskrift": "Underskrifter"}
+"""The form's sections (fieldsets) by the first part of a field's id."""
+
+
+def field_section(anchor: str) -> str | None:
+    """Return the heading of the section of the form the field ``anchor`` is in, if any."""
+    return SECTIONS.get(anchor.split("-")[0])
 
 
 def field_label(name: str | None, bedomning_label: str = "Bedömning") -> str | None:

@@ -19,15 +19,18 @@ from markdown_it import MarkdownIt
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..content import ARENDE_FILE, OVERRIDES_DIR, UTSKICK_FILE
 from ..errors import BeslutError, ContentError
+from ..files import write_bytes
+from ..jobs import UTKAST_DIR
 from ..wording import wording_for
-from . import actions, forms
-from .app import MB, WebConfig, client_of, error_page, scrub, session_cookie
+from . import actions, forms, papperskorg, utskickform
+from .app import MB, WebConfig, client_of, error_page, log, scrub, session_cookie
 from .jobs import Job, QueueFull
 from .security import (
     CSRF_FIELD,
@@ -42,6 +45,8 @@ from .security import (
 from .state import AuditLog
 
 SHARED_TAB = "gemensamt"
+MAX_NAME = 100
+"""The longest name of an uploaded bilaga, in characters."""
 DOWNLOADABLE = (".docx", ".pdf", ".json", ".eml", ".txt")
 SEVERITY_LABEL = {"fel": "Fel", "stopp": "Stopp", "varning": "Varning"}
 
@@ -95,13 +100,58 @@ def last_changed(request: Request, namn: str) -> str | None:
     return None
 
 
-def post(path: str, endpoint, name: str | None = None) -> Route:
-    """Return a POST route whose requests must carry the session's CSRF token."""
+STALE_TOKEN = ("Sidan hade en säkerhetskod som inte längre gäller (till exempel efter att du loggats ut). "
+               "Ingenting sparades. Det du skrev och valde står kvar nedan: kontrollera det och tryck på knappen "
+               "igen.")
+SERVER_ERROR = ("Ett oväntat fel inträffade i servern och ingenting sparades. Det du skrev står kvar nedan: "
+                "tryck Spara igen, och kontakta IT-supporten om felet består.")
+
+
+class _TextOnlyParser(MultiPartParser):
+    """Parse a multipart form keeping its text fields and dropping the files it carries (a 413)."""
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._current_part.file is None:
+            super().on_part_data(data, start, end)
+
+    def on_part_end(self) -> None:
+        if self._current_part.file is None:
+            super().on_part_end()
+        else:
+            self._current_part.file.file.close()
+
+
+def _same_site(request: Request) -> bool:
+    """Return True unless the browser says the request came from another site (``Sec-Fetch-Site``)."""
+    return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+
+
+def post(path: str, endpoint, name: str | None = None, refused=None) -> Route:
+    """Return a POST route whose requests must carry the session's CSRF token.
+
+    With ``refused`` (``async refused(request, status, reason)``), a form refused for a
+    stale token, a too large upload or a server error comes back with what was typed
+    (nothing is saved) instead of a bare error page.
+    """
 
     async def checked(request: Request):
         config = config_of(request)
         if "content-length" not in request.headers:
             raise HTTPException(411)
+        too_large = request.scope["state"].get("too_large")
+        if too_large:
+            parser = _TextOnlyParser(request.headers, request.stream(), max_files=50, max_part_size=2 * MB)
+            try:
+                request._form = await parser.parse()
+            except MultiPartException as e:
+                raise HTTPException(413) from e
+            if refused is None or not csrf_ok(config.secret, request.cookies.get("beslut_sid"),
+                                              str(request._form.get(CSRF_FIELD, ""))):
+                raise HTTPException(413)
+            return await refused(request, 413, (
+                f"Det du skickade var {too_large / MB:.0f} MB, men servern tar emot högst {config.max_arende // MB} MB "
+                f"åt gången (en bilaga högst {config.max_file // MB} MB). Ingenting laddades upp och ingenting "
+                "sparades. Det du skrev står kvar nedan: välj färre eller mindre filer och tryck Spara igen."))
         token = request.headers.get(CSRF_HEADER)
         if token is None:
             try:
@@ -112,10 +162,22 @@ def post(path: str, endpoint, name: str | None = None) -> Route:
                 raise
             token = str(form.get(CSRF_FIELD, ""))
         if not csrf_ok(config.secret, request.cookies.get("beslut_sid"), token):
+            if refused is not None and request.headers.get(CSRF_HEADER) is None and _same_site(request):
+                try:
+                    return await refused(request, 403, STALE_TOKEN)
+                finally:
+                    await request.close()
             await request.close()
             raise HTTPException(403)
         try:
             return await endpoint(request)
+        except HTTPException:
+            raise
+        except Exception as e:
+            if refused is None:
+                raise
+            log.exception("oväntat fel för %s %s", request.method, request.url.path, exc_info=e)
+            return await refused(request, 500, SERVER_ERROR)
         finally:
             await request.close()  # uploaded files are temporary files
 
@@ -173,6 +235,14 @@ def shown_time(when: float | None) -> str | None:
     return datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M") if when is not None else None
 
 
+_YAML_ADVICE = re.compile(r"\s*Fältet krävs: skriv '[^']*' följt av texten\.")
+
+
+def page_message(message: str) -> str:
+    """Return a message as the page says it: advice about writing YAML becomes advice about the field."""
+    return _YAML_ADVICE.sub(" Fyll i fältet.", message)
+
+
 def problem_dicts(problems: list[actions.Problem], file_shown: str | None = None,
                   other_tabs: Mapping[str, tuple[str, str | None]] | None = None,
                   labels: str | None = None) -> list[dict]:
@@ -180,9 +250,9 @@ def problem_dicts(problems: list[actions.Problem], file_shown: str | None = None
 
     ``anchor`` is the id of its field in this form (the file ``file_shown``); ``href`` links
     to it, here or in the tab (``other_tabs``: file shown -> (tab URL, name)) whose file it is in.
-    With ``labels`` (the label of the bedömning field) the text names the field by its
-    label in the form, and the file only when it is not ``file_shown`` (review findings);
-    without, the text is the CLI's (validation errors).
+    The text names the field by its label and section in the form (the tab when it is in
+    another one); ``tech`` is the CLI's text (file, line, YAML field) for "Visa tekniska
+    detaljer". ``labels`` is the label of the bedömning field (review findings).
     """
     unique = list(dict.fromkeys(problems))  # a shared ärende may report one problem per organisation
     dicts = []
@@ -191,14 +261,15 @@ def problem_dicts(problems: list[actions.Problem], file_shown: str | None = None
         here = file_shown is None or p.file == file_shown
         tab, tab_label = (other_tabs or {}).get(p.file or "", (None, None))
         href = (f"#{field}" if here else f"{tab}#{field}" if tab else None) if field else None
-        text = p.text
-        if labels is not None:
-            elsewhere = f"fliken {tab_label}" if tab_label else None if tab else p.file
-            where = [forms.field_label(p.field, labels), None if here else elsewhere,
-                     f"rad {p.line}" if p.line else None]
-            text = f"{', '.join(w for w in where if w)}: {p.message}"
-        dicts.append({"message": scrub(p.message), "text": scrub(text), "anchor": field if here else None,
-                      "href": href,
+        elsewhere = f"fliken {tab_label}" if tab_label else None
+        label = forms.field_label(p.field, labels or "Bedömning") if p.field else None
+        section = forms.field_section(field) if field else None
+        where = [f"{label} (under {section})" if label and section and section != label else label,
+                 None if here else elsewhere]
+        message = page_message(p.message)
+        text = f"{', '.join(w for w in where if w)}: {message}" if any(where) else message
+        dicts.append({"message": scrub(message), "text": scrub(text), "tech": scrub(p.text),
+                      "anchor": field if here else None, "href": href,
                       "severity": p.severity, "label": SEVERITY_LABEL.get(p.severity, p.severity)})
     return dicts
 
@@ -368,7 +439,11 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
     if problems is None:
         problems, findings = actions.check_arende(folder, config.organisationer,
                                                   None if file.name == ARENDE_FILE else file.stem)
-        findings = [replace(f, file=shown(config, f.file)) if f.file else f for f in findings]
+    # the server's paths as the page shows them, so each problem finds its field (on save and build too)
+    problems = [replace(p, file=shown(config, p.file)) if p.file and Path(p.file).is_absolute() else p
+                for p in problems]
+    findings = [replace(f, file=shown(config, f.file)) if f.file and Path(f.file).is_absolute() else f
+                for f in findings or []]
     file_shown = shown(config, file)
     tabs_by_file = tab_urls(folder, config)
     plist = problem_dicts(problems, file_shown)
@@ -400,14 +475,62 @@ async def edit(request: Request) -> Response:
     flik = request.query_params.get("flik")
     try:
         context = await run_in_threadpool(_edit_context, config, folder, flik)
-    except BeslutError as e:
-        return error_page(request, 400, e.format())
-    notice = "Sparat." if request.query_params.get("sparat") else None
-    return page(request, "edit.html", notice=notice, conflict=False, messages=[], **context)
+    except (BeslutError, UnicodeDecodeError) as e:
+        broken = await run_in_threadpool(_broken_file, folder, flik)
+        if broken is None:
+            return error_page(request, 400, e.format() if isinstance(e, BeslutError) else str(e))
+        return RedirectResponse(f"/arende/{quote(folder.name)}/text?flik={quote(broken)}", status_code=303)
+    notice, restore = None, None
+    if request.query_params.get("sparat"):
+        notice = "Sparat."
+    if request.query_params.get("kopia"):
+        notice = f"Ärendet är kopierat från {request.query_params['kopia']}. Ändra det som ska vara nytt och spara."
+    if request.query_params.get("rattad"):
+        notice = "Filen är rättad och sparad."
+    if request.query_params.get("aterstalld"):
+        notice = "Bilagan är återställd från papperskorgen och står sist bland bilagorna."
+    item = papperskorg.read_item(config.state_folder, request.query_params.get("borttagen", ""))
+    if item is not None and item.arende == folder.name:
+        notice = f"Bilagan ”{item.titel or item.fil}” är borttagen och flyttad till papperskorgen."
+        restore = item.id
+    return page(request, "edit.html", notice=notice, restore=restore, conflict=False, messages=[], **context)
 
 
-async def save(request: Request) -> Response:
-    """Save the form (after an upload or a list button, if one was pressed) and show the result."""
+def _broken_file(folder: Path, flik: str | None) -> str | None:
+    """Return the tab whose YAML file does not parse (the tab's own, or the shared one), or None."""
+    for tab in dict.fromkeys([flik or SHARED_TAB, SHARED_TAB]):
+        try:
+            file = tab_file(folder, tab)
+        except HTTPException:
+            continue
+        if forms.yaml_problem(file.read_bytes()) is not None:
+            return tab
+    return None
+
+
+LIST_ACTION = re.compile(r"(forslag|underskrift|bilaga)-(ny|upp|ned|bort)(?:-(\d+))?")
+
+
+def _list_anchor(action: str, state: forms.State) -> str | None:
+    """Return the id in the page a list button's result is at (the new or moved item, or the list)."""
+    m = LIST_ACTION.fullmatch(action)
+    if not m:
+        return None
+    kind, verb = m[1], m[2]
+    key = {"forslag": "forslag", "underskrift": "underskrifter", "bilaga": "bilagor"}[kind]
+    count = len(state.get(key, []))
+    index = count if verb == "ny" else int(m[3] or 0) + {"upp": -1, "ned": 1}.get(verb, 0)
+    if verb == "bort" or not 0 < index <= count:
+        return key
+    return {"forslag": f"forslag-{index}", "underskrift": f"underskrift-{index}-namn",
+            "bilaga": f"bilaga-{index}-titel"}[kind]
+
+
+async def save(request: Request, first: str | None = None) -> Response:
+    """Save the form (with the files chosen, and a list button's change) and show the result.
+
+    ``first`` is a message put before the upload's (a build that uploaded first).
+    """
     config = config_of(request)
     folder = arende_folder(config, request.path_params["namn"])
     form = await request.form()
@@ -417,13 +540,14 @@ async def save(request: Request) -> Response:
     action = str(form.get("atgard") or "spara")
     messages: list[str] = []
     removed = _removed_bilaga(state, action)
-    if action == "ladda-upp":
+    uploads = [f for f in form.getlist("filer") if isinstance(f, UploadFile) and f.filename]
+    if action == "ladda-upp" or uploads:
         if "bilagor" not in state:  # a request without the list adds to the file's bilagor
             state["bilagor"] = forms.state_from_data(forms.load_data(file.read_text(encoding="utf-8"), file))["bilagor"]
-        messages = await _receive_bilagor(request, config, folder, form, state)
+        messages = await _receive_bilagor(request, config, folder, uploads, state)
     forms.apply_action(state, action)
-    handelse = "uppladdning" if action == "ladda-upp" else "borttagning" if removed else "spara"
-    detalj = "; ".join(scrub(m) for m in messages) if action == "ladda-upp" else removed
+    handelse = "uppladdning" if uploads else "borttagning" if removed else "spara"
+    detalj = "; ".join(scrub(m) for m in messages) if uploads else removed[0] if removed else None
     try:
         await run_in_threadpool(forms.save_state, file, state, str(form.get("version", "")))
     except forms.Conflict:
@@ -432,46 +556,82 @@ async def save(request: Request) -> Response:
         return page(request, "edit.html", status=409, notice=None, conflict=True, messages=messages, **context)
     except BeslutError as e:
         audit(request, handelse, arende=folder.name, resultat="fel", detalj=scrub(e.format()))
-        return error_page(request, 400, e.format())
+        return await _refused_edit(request, 400, "Inte sparat: " + scrub(e.message), messages)
     audit(request, handelse, arende=folder.name, detalj=f"{shown(config, file)}; {detalj}" if detalj
           else shown(config, file))
+    base = f"/arende/{quote(folder.name)}?flik={quote(flik)}"
     if removed:
-        _delete_unused(folder, removed)
-    if action == "spara":
-        return RedirectResponse(f"/arende/{quote(folder.name)}?flik={quote(flik)}&sparat=1", status_code=303)
+        item = await run_in_threadpool(_trash_unused, config, folder, *removed, request.state.user)
+        if item:
+            audit(request, "papperskorg", arende=folder.name, detalj=f"{removed[0]} flyttad till papperskorgen")
+        return RedirectResponse(base + (f"&borttagen={item}" if item else "&sparat=1") + "#bilagor", status_code=303)
+    anchor = _list_anchor(action, state) or ("bilagor" if uploads or action == "ladda-upp" else None)
+    if anchor is None:
+        return RedirectResponse(f"{base}&sparat=1", status_code=303)
+    # the page itself, not a redirect: a new empty item is not in the file until it is filled in
     context = await run_in_threadpool(_edit_context, config, folder, flik, state)
-    return page(request, "edit.html", notice="Sparat.", conflict=False, messages=messages, **context)
+    return page(request, "edit.html", notice="Sparat.", conflict=False, goto=anchor,
+                messages=([first] if first else []) + messages, **context)
 
 
-def _removed_bilaga(state: forms.State, action: str) -> str | None:
+async def _refused_edit(request: Request, status: int, reason: str, messages: list[str] | None = None) -> Response:
+    """Return the edit form with what was typed (nothing saved) and ``reason`` at the top."""
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    form = await request.form()
+    flik = str(form.get("flik") or SHARED_TAB)
+    state = forms.state_from_form(form)
+    try:
+        context = await run_in_threadpool(_edit_context, config, folder, flik, state, str(form.get("version", "")))
+    except (BeslutError, UnicodeDecodeError):
+        return error_page(request, status, reason)
+    return page(request, "edit.html", status=status, notice=None, conflict=False, refused=reason,
+                messages=messages or [], **context)
+
+
+async def refused_edit(request: Request, status: int, reason: str) -> Response:
+    return await _refused_edit(request, status, reason)
+
+
+def _removed_bilaga(state: forms.State, action: str) -> tuple[str, str] | None:
     m = re.fullmatch(r"bilaga-bort-(\d+)", action)
     if m and "bilagor" in state and 0 < int(m[1]) <= len(state["bilagor"]):
-        return state["bilagor"][int(m[1]) - 1]["fil"]
+        bilaga = state["bilagor"][int(m[1]) - 1]
+        return bilaga["fil"], bilaga["titel"]
     return None
 
 
-def _delete_unused(folder: Path, fil: str) -> None:
-    """Delete a removed bilaga's file if it is in bilagor/ and no YAML file of the ärende names it."""
+def _trash_unused(config: WebConfig, folder: Path, fil: str, titel: str, user: str | None) -> str | None:
+    """Move a removed bilaga's file to the papperskorg if it is in bilagor/ and no YAML file names it.
+
+    Return the papperskorg's id of it, or None (the file is kept: another file names it).
+    """
     path = resolve_under(folder, *fil.split("/"))
     if path is None or path.parent != (folder / "bilagor").resolve() or not path.is_file():
-        return
+        return None
     texts = [p.read_text(encoding="utf-8") for p in [folder / ARENDE_FILE, *(folder / OVERRIDES_DIR).glob("*.yaml")]
              if p.is_file()]
-    if not any(fil in t for t in texts):
-        path.unlink()
+    if any(fil in t for t in texts):
+        return None
+    return papperskorg.trash_bilaga(config.state_folder, folder, path.relative_to(folder).as_posix(), titel, user)
 
 
-async def _receive_bilagor(request: Request, config: WebConfig, folder: Path, form, state: forms.State) -> list[str]:
+async def _receive_bilagor(request: Request, config: WebConfig, folder: Path, uploads: list[UploadFile],
+                          state: forms.State) -> list[str]:
     """Store uploaded bilagor after the CLI's checks; add the good ones to ``state``; return messages."""
-    uploads = [f for f in form.getlist("filer") if isinstance(f, UploadFile) and f.filename]
     if not uploads:
         return ["Välj en eller flera filer att ladda upp."]
     messages = []
     target_dir = folder / "bilagor"
     used = sum(p.stat().st_size for p in target_dir.rglob("*") if p.is_file()) if target_dir.is_dir() else 0
     for upload in uploads:
-        name = safe_filename(upload.filename or "")
+        given = Path((upload.filename or "").replace("\\", "/")).name
+        name = safe_filename(given)
         size = upload.size or 0
+        if len(given) > MAX_NAME:
+            messages.append(f"{given[:40]}…: filnamnet är för långt ({len(given)} tecken, högst {MAX_NAME}). Ge "
+                            "filen ett kortare namn och ladda upp den igen.")
+            continue
         if Path(name).suffix.lower() not in actions.accepted_suffixes():
             messages.append(f"{upload.filename}: filformatet kan inte bli en bilaga. Godkända format: "
                             f"{', '.join(actions.accepted_suffixes())}.")
@@ -562,8 +722,8 @@ async def preview(request: Request) -> Response:
             return JSONResponse({"problems": problem_dicts(problems)}, status_code=422)
         return page(request, "problems.html", status=422, namn=folder.name, problems=problem_dicts(problems),
                     title="Förhandsgranskningen gick inte att göra")
-    name = "handlingar.pdf" if handlingar else "forhandsgranskning.pdf"
-    return Response(pdf, media_type="application/pdf", headers={"content-disposition": f'inline; filename="{name}"'})
+    name = f"{folder.name} – förhandsgranskning – " + ("handlingar.pdf" if handlingar else "dokument.pdf")
+    return Response(pdf, media_type="application/pdf", headers={"content-disposition": disposition("inline", name)})
 
 
 async def build(request: Request) -> Response:
@@ -572,6 +732,10 @@ async def build(request: Request) -> Response:
     folder = arende_folder(config, request.path_params["namn"])
     form = await request.form()
     flik = str(form.get("flik") or SHARED_TAB)
+    if any(isinstance(f, UploadFile) and f.filename for f in form.getlist("filer")):
+        # files chosen: upload and save as Spara does, and show that before anything is built
+        return await save(request, first=("Handlingarna är inte skapade än: de valda filerna laddades upp först. "
+                                          "Kontrollera bilagorna och tryck på ”Spara och skapa handlingarna” igen."))
     if "version" in form:
         state = forms.state_from_form(form)
         try:
@@ -665,11 +829,49 @@ def _download(config: WebConfig, folder: Path, relative: str) -> Path:
     return path
 
 
+ASCII_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "Å": "A", "Ä": "A", "Ö": "O", "é": "e", "É": "E",
+                            "ü": "u", "–": "-", "—": "-"})
+
+
+def disposition(kind: str, name: str) -> str:
+    """Return a Content-Disposition naming the file ``name``: UTF-8, with a plain ASCII fallback."""
+    fallback = re.sub(r"[^A-Za-z0-9 ._()-]", "_", name.translate(ASCII_FOLD)).strip() or "fil"
+    return f'{kind}; filename="{fallback}"; filename*=UTF-8\'\'{quote(name, safe="")}'
+
+
+def download_name(config: WebConfig, folder: Path, relative: str) -> str:
+    """Return what a downloaded file is called: ärende (or utskick), organisation and document.
+
+    ``2023-10-handlingsplaner – Göta Lejon – handlingar.pdf``; a letter,
+    ``2023-08-handlingsplaner – Higab – följebrev.pdf``.
+    """
+    parts = relative.split("/")
+    registry = actions.load_registry(config.organisationer)
+    org = next((o for p in parts[:-1] if (o := registry.find(p))), None)
+    stem, suffix = Path(parts[-1]).stem, Path(parts[-1]).suffix
+    if org is None and (found := registry.find(stem)):
+        org, stem = found, "följebrev" if actions.is_utskick_folder(folder) else stem
+    if org is None and actions.is_arende_folder(folder):
+        try:
+            data = forms.load_data((folder / ARENDE_FILE).read_text(encoding="utf-8"), folder / ARENDE_FILE)
+            org = registry.find(str(data.get("organisation", "")))
+        except (BeslutError, UnicodeDecodeError):
+            org = None
+    draft = "UTKAST" if UTKAST_DIR in parts[:-1] else None  # never mistaken for the final paper
+    shown_name = " – ".join(x for x in [folder.name, org.namn if org else None, draft, stem + suffix] if x)
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", shown_name)
+
+
+async def _send_download(request: Request, folder: Path) -> FileResponse:
+    config = config_of(request)
+    path = _download(config, folder, request.path_params["fil"])
+    name = await run_in_threadpool(download_name, config, folder, request.path_params["fil"])
+    return FileResponse(path, headers={"content-disposition": disposition("attachment", name)})
+
+
 async def download_arende(request: Request) -> FileResponse:
     config = config_of(request)
-    folder = arende_folder(config, request.path_params["namn"])
-    path = _download(config, folder, request.path_params["fil"])
-    return FileResponse(path, filename=path.name, content_disposition_type="attachment")
+    return await _send_download(request, arende_folder(config, request.path_params["namn"]))
 
 
 async def zip_arende(request: Request) -> Response:
@@ -683,7 +885,7 @@ def _zip(config: WebConfig, folder: Path) -> Response:
     if not out.is_dir():
         raise HTTPException(404)
     return Response(actions.zip_folder(out), media_type="application/zip",
-                    headers={"content-disposition": f'attachment; filename="{folder.name}.zip"'})
+                    headers={"content-disposition": disposition("attachment", f"{folder.name}.zip")})
 
 
 # --- jobs ----------------------------------------------------------------------------------
@@ -729,7 +931,7 @@ def _utskick_context(config: WebConfig, folder: Path, till: list[str] | None, pr
     except BeslutError as e:
         problems = (problems or []) + actions.parse_problems(e, lambda p: shown(config, p))
     return {"namn": folder.name, "rubrik": rubrik, "default": default, "till": till or [],
-            "organisationer": registry.organisationer, "problems": problem_dicts(problems or []),
+            "organisationer": registry.organisationer, "problems": utskick_problem_dicts(problems or []),
             "built": last_built(config, folder), "sender": sender, "with_address": with_address,
             "count": count, "file_shown": shown(config, folder / UTSKICK_FILE), "folder_shown": shown(config, folder),
             "pdf": pdf, "eml": eml}
@@ -788,9 +990,7 @@ async def send_preview(request: Request) -> HTMLResponse:
 
 async def download_utskick(request: Request) -> FileResponse:
     config = config_of(request)
-    folder = utskick_folder(config, request.path_params["namn"])
-    path = _download(config, folder, request.path_params["fil"])
-    return FileResponse(path, filename=path.name, content_disposition_type="attachment")
+    return await _send_download(request, utskick_folder(config, request.path_params["namn"]))
 
 
 async def zip_utskick(request: Request) -> Response:
@@ -910,24 +1110,311 @@ async def markdown_preview(request: Request) -> HTMLResponse:
     return HTMLResponse(_markdown.render(str(form.get("text", ""))))
 
 
+# --- editing and creating an utskick -------------------------------------------------------
+
+
+def utskick_problem_dicts(problems: list[actions.Problem]) -> list[dict]:
+    """Return an utskick's problems for a page: named by the utskick form's labels, the CLI's text as ``tech``."""
+    dicts = []
+    for found in dict.fromkeys(problems):
+        anchor = utskickform.field_anchor(found.field)
+        label = utskickform.field_label(anchor)
+        message = page_message(found.message)
+        text = f"{label}: {message}" if label else message
+        dicts.append({"anchor": anchor, "text": scrub(text), "message": scrub(message), "tech": scrub(found.text)})
+    return dicts
+
+
+def _utskick_edit_context(config: WebConfig, folder: Path, state: forms.State | None = None,
+                          version: str | None = None) -> dict:
+    file = folder / UTSKICK_FILE
+    raw = file.read_bytes()
+    data = forms.load_data(raw.decode("utf-8"), file)
+    state = {**utskickform.state_from_data(data), **(state or {})}
+    registry = actions.load_registry(config.organisationer)
+    problems: list[dict] = []
+    try:
+        actions.validate_utskick(folder, config.organisationer)
+    except BeslutError as e:
+        problems = utskick_problem_dicts(actions.parse_problems(e, lambda x: shown(config, x)))
+    field_errors: dict[str, list[str]] = {}
+    for shown_problem in problems:
+        if shown_problem["anchor"]:
+            field_errors.setdefault(shown_problem["anchor"], []).append(shown_problem["message"])
+    return {"namn": folder.name, "fields": utskickform.FIELDS, "state": state, "groups": utskickform.GROUPS,
+            "organisationer": registry.organisationer, "version": version or forms.file_version(raw),
+            "problems": problems, "field_errors": field_errors, "file_shown": shown(config, file)}
+
+
+async def utskick_edit(request: Request) -> Response:
+    config = config_of(request)
+    folder = utskick_folder(config, request.path_params["namn"])
+    try:
+        context = await run_in_threadpool(_utskick_edit_context, config, folder)
+    except BeslutError as e:
+        return error_page(request, 400, e.format())
+    notice = ("Utskicket är skapat. Fyll i det och spara." if request.query_params.get("nytt") else
+              "Sparat." if request.query_params.get("sparat") else None)
+    return page(request, "utskick_edit.html", notice=notice, conflict=False, **context)
+
+
+async def utskick_save(request: Request) -> Response:
+    config = config_of(request)
+    folder = utskick_folder(config, request.path_params["namn"])
+    form = await request.form()
+    state = utskickform.state_from_form(form)
+    version = str(form.get("version", ""))
+    try:
+        await run_in_threadpool(utskickform.save_state, folder / UTSKICK_FILE, state, version)
+    except forms.Conflict:
+        context = await run_in_threadpool(_utskick_edit_context, config, folder, state, version)
+        return page(request, "utskick_edit.html", status=409, notice=None, conflict=True, **context)
+    audit(request, "spara", utskick=folder.name, detalj=shown(config, folder / UTSKICK_FILE))
+    return RedirectResponse(f"/utskick/{quote(folder.name)}/redigera?sparat=1", status_code=303)
+
+
+async def refused_utskick(request: Request, status: int, reason: str) -> Response:
+    config = config_of(request)
+    folder = utskick_folder(config, request.path_params["namn"])
+    form = await request.form()
+    context = await run_in_threadpool(_utskick_edit_context, config, folder, utskickform.state_from_form(form),
+                                      str(form.get("version", "")))
+    return page(request, "utskick_edit.html", status=status, notice=None, conflict=False, refused=reason, **context)
+
+
+async def new_utskick_form(request: Request) -> Response:
+    return page(request, "nytt_utskick.html", errors={}, values={"namn": ""}, nav="nytt-utskick")
+
+
+async def new_utskick_create(request: Request) -> Response:
+    config = config_of(request)
+    form = await request.form()
+    namn = str(form.get("namn", "")).strip()
+    error = None
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", namn) or len(namn) > 80:
+        error = "Mappnamnet får bara innehålla små bokstäver a–z, siffror och bindestreck, t.ex. 2024-03-inbjudan."
+    elif (config.utskick / namn).exists():
+        error = f"Det finns redan ett utskick som heter {namn}. Välj ett annat namn."
+    if error:
+        return page(request, "nytt_utskick.html", status=422, errors={"namn": error}, values={"namn": namn},
+                    nav="nytt-utskick")
+    folder = config.utskick / namn
+    folder.mkdir(parents=True)
+    await run_in_threadpool(write_bytes, folder / UTSKICK_FILE, utskickform.new_utskick_text().encode("utf-8"))
+    audit(request, "nytt-utskick", utskick=namn)
+    return RedirectResponse(f"/utskick/{quote(namn)}/redigera?nytt=1", status_code=303)
+
+
+# --- a YAML file that does not parse: repaired as text in the page -----------------------
+
+
+def _text_context(config: WebConfig, folder: Path, flik: str, text: str | None = None,
+                  version: str | None = None) -> dict:
+    file = tab_file(folder, flik)
+    raw = file.read_bytes()
+    if text is None:
+        text = raw.decode("utf-8", errors="replace")
+    same = text == raw.decode("utf-8", errors="replace")
+    found = forms.yaml_problem(raw if same else text.encode("utf-8"))
+    message, line = found if found else (None, None)
+    lines = text.splitlines()
+    around = [(n, lines[n - 1]) for n in range(max(1, (line or 1) - 2), min(len(lines), (line or 1) + 2) + 1)] \
+        if line else []
+    return {"namn": folder.name, "flik": flik, "text": text, "version": version or forms.file_version(raw),
+            "file_shown": shown(config, file), "message": message, "line": line, "around": around}
+
+
+async def text_form(request: Request) -> Response:
+    """Show an ärende's YAML file as plain text, with why it cannot be read and where."""
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    flik = request.query_params.get("flik") or SHARED_TAB
+    context = await run_in_threadpool(_text_context, config, folder, flik)
+    return page(request, "text.html", conflict=False, **context)
+
+
+async def text_save(request: Request) -> Response:
+    """Save the repaired text of a YAML file if it now parses; else show it again, nothing lost."""
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    form = await request.form()
+    flik = str(form.get("flik") or SHARED_TAB)
+    file = tab_file(folder, flik)
+    text = str(form.get("text", "")).replace("\r\n", "\n")
+    version = str(form.get("version", ""))
+    context = await run_in_threadpool(_text_context, config, folder, flik, text, version)
+    if context["message"]:
+        return page(request, "text.html", status=422, conflict=False, **context)
+    if forms.file_version(file.read_bytes()) != version:
+        return page(request, "text.html", status=409, conflict=True, **context)
+    await run_in_threadpool(write_bytes, file, text.encode("utf-8"))
+    audit(request, "spara", arende=folder.name, detalj=f"{shown(config, file)}; rättad som text")
+    return RedirectResponse(f"/arende/{quote(folder.name)}?flik={quote(flik)}&rattad=1", status_code=303)
+
+
+async def refused_text(request: Request, status: int, reason: str) -> Response:
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    form = await request.form()
+    context = await run_in_threadpool(_text_context, config, folder, str(form.get("flik") or SHARED_TAB),
+                                      str(form.get("text", "")), str(form.get("version", "")))
+    return page(request, "text.html", status=status, conflict=False, refused=reason, **context)
+
+
+# --- copying, removing and restoring -------------------------------------------------------
+
+
+def _name_error(config: WebConfig, namn: str) -> str | None:
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", namn) or len(namn) > 80:
+        return ("Mappnamnet får bara innehålla små bokstäver a–z, siffror och bindestreck, "
+                "t.ex. 2024-03-ny-plan.")
+    if (config.arenden / namn).exists():
+        return f"Det finns redan ett ärende som heter {namn}. Välj ett annat namn."
+    return None
+
+
+async def copy_form(request: Request) -> Response:
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    return page(request, "kopiera.html", namn=folder.name, errors={}, values={"nytt": "", "bilagor": True})
+
+
+async def copy_create(request: Request) -> Response:
+    """Make a new ärende from an existing one: its YAML files, and its bilagor if asked."""
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    form = await request.form()
+    nytt = str(form.get("nytt", "")).strip()
+    with_bilagor = form.get("bilagor") == "ja"
+    error = _name_error(config, nytt)
+    if error:
+        return page(request, "kopiera.html", status=422, namn=folder.name, errors={"nytt": error},
+                    values={"nytt": nytt, "bilagor": with_bilagor})
+    await run_in_threadpool(actions.copy_arende, folder, config.arenden / nytt, with_bilagor)
+    audit(request, "kopiera-arende", arende=nytt, detalj=f"kopia av {folder.name}"
+          + ("" if with_bilagor else " utan bilagor"))
+    return RedirectResponse(f"/arende/{quote(nytt)}?kopia={quote(folder.name)}", status_code=303)
+
+
+async def remove_form(request: Request) -> Response:
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    return page(request, "tabort.html", namn=folder.name)
+
+
+async def remove(request: Request) -> Response:
+    """Move an ärende to the papperskorg (its documents in out/ stay where they are)."""
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    item = await run_in_threadpool(papperskorg.trash_arende, config.state_folder, folder, request.state.user)
+    audit(request, "papperskorg", arende=folder.name, detalj="ärendet flyttat till papperskorgen")
+    return RedirectResponse(f"/papperskorg?borttagen={item}", status_code=303)
+
+
+async def trash_page(request: Request) -> Response:
+    config = config_of(request)
+    items = await run_in_threadpool(papperskorg.list_items, config.state_folder)
+    removed = next((i for i in items if i.id == request.query_params.get("borttagen")), None)
+    notice = f"Ärendet {removed.arende} är flyttat till papperskorgen. Du kan återställa det här." if removed else None
+    return page(request, "papperskorg.html", items=items, notice=notice, error=None, nav="papperskorg")
+
+
+async def restore(request: Request) -> Response:
+    """Put a removed ärende or bilaga back where it was."""
+    config = config_of(request)
+    item = papperskorg.read_item(config.state_folder, request.path_params["id"])
+    if item is None:
+        raise HTTPException(404)
+    try:
+        if item.typ == "arende":
+            await run_in_threadpool(papperskorg.restore_arende, config.state_folder, item, config.arenden)
+            audit(request, "aterstall", arende=item.arende, detalj="ärendet återställt från papperskorgen")
+            return RedirectResponse(f"/arende/{quote(item.arende)}", status_code=303)
+        folder = arende_folder(config, item.arende)
+        await run_in_threadpool(_restore_bilaga, config, folder, item)
+        audit(request, "aterstall", arende=item.arende, detalj=f"{item.fil} återställd från papperskorgen")
+        return RedirectResponse(f"/arende/{quote(item.arende)}?aterstalld=1#bilagor", status_code=303)
+    except (BeslutError, HTTPException) as e:
+        items = await run_in_threadpool(papperskorg.list_items, config.state_folder)
+        error = scrub(e.message) if isinstance(e, BeslutError) else (
+            f"Ärendet {item.arende} finns inte längre. Återställ det först.")
+        return page(request, "papperskorg.html", status=409, items=items, notice=None, error=error, nav="papperskorg")
+
+
+def _restore_bilaga(config: WebConfig, folder: Path, item: papperskorg.Item) -> None:
+    file = folder / ARENDE_FILE
+    fil = papperskorg.restore_bilaga(config.state_folder, item, folder)
+    raw = file.read_bytes()
+    state = forms.state_from_data(forms.load_data(raw.decode("utf-8"), file))
+    state["bilagor"].append({"titel": item.titel or Path(fil).stem, "fil": fil})
+    forms.save_state(file, {"bilagor": state["bilagor"]}, forms.file_version(raw))
+
+
+# --- the small forms refused: back with what was chosen and typed --------------------------
+
+
+async def refused_new(request: Request, status: int, reason: str) -> Response:
+    config = config_of(request)
+    form = await request.form()
+    registry = await run_in_threadpool(actions.load_registry, config.organisationer)
+    return page(request, "new.html", status=status, organisationer=registry.organisationer, errors={},
+                refused=reason, nav="nytt",
+                values={"namn": str(form.get("namn", "")), "org": [str(o) for o in form.getlist("org")]})
+
+
+async def refused_copy(request: Request, status: int, reason: str) -> Response:
+    config = config_of(request)
+    folder = arende_folder(config, request.path_params["namn"])
+    form = await request.form()
+    return page(request, "kopiera.html", status=status, namn=folder.name, errors={}, refused=reason,
+                values={"nytt": str(form.get("nytt", "")), "bilagor": form.get("bilagor") == "ja"})
+
+
+async def refused_new_utskick(request: Request, status: int, reason: str) -> Response:
+    form = await request.form()
+    return page(request, "nytt_utskick.html", status=status, errors={}, refused=reason,
+                values={"namn": str(form.get("namn", ""))}, nav="nytt-utskick")
+
+
+async def refused_letters(request: Request, status: int, reason: str) -> Response:
+    config = config_of(request)
+    folder = utskick_folder(config, request.path_params["namn"])
+    form = await request.form()
+    context = await run_in_threadpool(_utskick_context, config, folder, [str(t) for t in form.getlist("till")], None,
+                                      form.get("pdf") == "ja", form.get("eml") == "ja")
+    return page(request, "utskick.html", status=status, refused=reason, **context)
+
+
 ROUTES = [
     Route("/", index),
     Route("/arende/{namn}", edit),
-    post("/arende/{namn}", save),
+    post("/arende/{namn}", save, refused=refused_edit),
     post("/arende/{namn}/kontroll", check),
     post("/arende/{namn}/forhandsgranska", preview),
-    post("/arende/{namn}/bygg", build),
+    post("/arende/{namn}/bygg", build, refused=refused_edit),
+    Route("/arende/{namn}/text", text_form),
+    post("/arende/{namn}/text", text_save, refused=refused_text),
+    Route("/arende/{namn}/kopiera", copy_form),
+    post("/arende/{namn}/kopiera", copy_create, refused=refused_copy),
+    Route("/arende/{namn}/ta-bort", remove_form),
+    post("/arende/{namn}/ta-bort", remove),
+    Route("/papperskorg", trash_page),
+    post("/papperskorg/{id}/aterstall", restore),
     Route("/arende/{namn}/fil/{fil:path}", download_arende),
     Route("/arende/{namn}/zip", zip_arende),
     Route("/jobb/{id}", job_page),
     Route("/jobb/{id}/status", job_status),
     Route("/utskick/{namn}", utskick),
-    post("/utskick/{namn}", run_utskick),
+    post("/utskick/{namn}", run_utskick, refused=refused_letters),
     Route("/utskick/{namn}/zip", zip_utskick),
     Route("/utskick/{namn}/fil/{fil:path}", download_utskick),
     Route("/utskick/{namn}/skicka", send_preview),
+    Route("/utskick/{namn}/redigera", utskick_edit),
+    post("/utskick/{namn}/redigera", utskick_save, refused=refused_utskick),
+    Route("/nytt-utskick", new_utskick_form),
+    post("/nytt-utskick", new_utskick_create, refused=refused_new_utskick),
     Route("/nytt", new_form),
-    post("/nytt", new_create),
+    post("/nytt", new_create, refused=refused_new),
     post("/markdown", markdown_preview),
     Route("/logga-in", signin_form),
     post("/logga-in", signin),

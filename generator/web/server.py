@@ -83,16 +83,18 @@ def serve(*, content: Path, organisationer: Path, out: Path, host: str, port: in
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
 
 
-def start_in_thread(config: WebConfig) -> tuple[uvicorn.Server, threading.Thread, str]:
-    """Serve ``config`` on a free port of 127.0.0.1 in a thread (tests, benchmarks); return it and its URL.
+def start_in_thread(config: WebConfig, port: int | None = None) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """Serve ``config`` on ``port`` (default: a free one) of 127.0.0.1 in a thread (tests, benchmarks).
 
-    Stop it with ``server.should_exit = True`` and ``thread.join()``.
+    Return the server, its thread and its URL. Stop it with ``server.should_exit = True`` and
+    ``thread.join()``.
     """
     import uvicorn
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning",
                                                proxy_headers=False))
     thread = threading.Thread(target=server.run, name="beslut-web", daemon=True)

@@ -43,6 +43,15 @@
       } else {
         li.appendChild(document.createTextNode(p.text));
       }
+      if (p.tech && p.tech !== p.text) {
+        var details = document.createElement("details");
+        details.className = "tech";
+        var summary = document.createElement("summary");
+        summary.textContent = "Visa tekniska detaljer";
+        var code = document.createElement("code");
+        code.textContent = p.tech;
+        details.appendChild(summary); details.appendChild(code); li.appendChild(details);
+      }
       return li;
     }
 
@@ -184,7 +193,87 @@
     setTimeout(poll, 300);
   }
 
+  // --- removing asks first: an accessible dialog (native <dialog>: focus kept inside, Esc closes) ---
+  var dialog = document.getElementById("bekrafta");
+  if (dialog && typeof dialog.showModal === "function") {
+    var pending = null, opener = null;
+    document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+      button.addEventListener("click", function (e) {
+        if (button.dataset.confirmed === "ja") { return; }
+        e.preventDefault();
+        pending = button; opener = button;
+        document.getElementById("bekrafta-text").textContent = button.dataset.confirm;
+        dialog.showModal();
+        document.getElementById("bekrafta-nej").focus();
+      });
+    });
+    var confirmed = null;
+    document.getElementById("bekrafta-ja").addEventListener("click", function () {
+      confirmed = pending; pending = null;
+      dialog.close();
+    });
+    document.getElementById("bekrafta-nej").addEventListener("click", function () { dialog.close(); });
+    dialog.addEventListener("close", function () {
+      var button = confirmed;
+      confirmed = null; pending = null;
+      if (button) {  // the button's own click, now let through: the form is sent with it as submitter
+        button.dataset.confirmed = "ja";
+        button.click();
+      } else if (opener) { opener.focus(); }
+    });
+  }
+
+  // --- after a list button: the new or moved item (the URL's #anchor) gets the focus ---
+  var target = (form && form.dataset.goto && document.getElementById(form.dataset.goto))
+    || (window.location.hash && document.getElementById(decodeURIComponent(window.location.hash.slice(1))));
+  var focusTarget = function () {
+    if (target && target.matches("input, textarea, select")) { target.focus(); }
+    else if (target) { target.scrollIntoView(); }
+  };
+  // after the browser's own scroll to the URL's #anchor (which would take the focus away)
+  if (document.readyState === "complete") { setTimeout(focusTarget, 0); }
+  else { window.addEventListener("load", function () { setTimeout(focusTarget, 0); }); }
+
+  // --- files too big for the server are named before anything is sent ---
+  var files = document.getElementById("filer");
+  if (form && files) {
+    form.addEventListener("submit", function (e) {
+      var total = 0, big = [];
+      Array.prototype.forEach.call(files.files, function (f) {
+        total += f.size;
+        if (f.size > Number(form.dataset.maxFile)) { big.push(f.name); }
+      });
+      if (total > Number(form.dataset.maxTotal)) {
+        e.preventDefault();
+        var box = document.getElementById("nekad-klient") || document.createElement("div");
+        box.id = "nekad-klient"; box.className = "conflict"; box.setAttribute("role", "alert"); box.tabIndex = -1;
+        box.innerHTML = "<h2>Inte skickat</h2><p></p>";
+        box.querySelector("p").textContent = "De valda filerna är tillsammans " + Math.round(total / 1048576)
+          + " MB, mer än servern tar emot (" + Math.round(Number(form.dataset.maxTotal) / 1048576) + " MB)"
+          + (big.length ? "; för stora: " + big.join(", ") : "") + ". Välj färre eller mindre filer. Inget av det du skrivit har försvunnit.";
+        form.parentNode.parentNode.insertBefore(box, form.parentNode);
+        box.focus();
+      }
+    });
+  }
+
+  // --- the text editor: the caret at the line the error is on ---
+  var text = document.querySelector("textarea[data-line]");
+  if (text) {
+    var line = Number(text.dataset.line), at = 0;
+    for (var n = 1; n < line; n++) { at = text.value.indexOf("\n", at) + 1; if (at === 0) { break; } }
+    text.setSelectionRange(at, at);
+  }
+
+  // --- on a narrow screen a table's rows become blocks: each cell says its column's heading ---
+  document.querySelectorAll("table").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent; });
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (td, i) { if (heads[i]) { td.dataset.rubrik = heads[i]; } });
+    });
+  });
+
   // --- an error summary on load gets the focus, so its links are read first ---
-  var errors = document.querySelector(".error-summary[role=alert][tabindex]");
-  if (errors) { errors.focus(); }
+  var errors = document.querySelector("#nekad[tabindex], .error-summary[role=alert][tabindex]");
+  if (errors && !(target && target.matches("input, textarea, select"))) { errors.focus(); }
 })();

@@ -153,7 +153,7 @@
 
   window.beslutSkriv = {htmlToMarkdown: htmlToMarkdown};
 
-  var form = document.getElementById("arendeformular");
+  var form = document.getElementById("arendeformular") || document.getElementById("utskicksformular");
   if (!form) { return; }
 
   // --- the toolbar ----------------------------------------------------------------------
