@@ -32,7 +32,6 @@ from .bundle import BundlePart
 from .cache import BilagaCache
 from .conformance import VALIDATOR_FAILED, iter_struct_elements, validate_pdf
 from .files import write_bytes
-from .jobs import REPORT_STEM
 from .review import mask_personnummer, mask_personnummer_in
 
 FIXED_BY_BUNDLE = (
@@ -234,8 +233,11 @@ def _untagged_advice(suffix: str) -> str:
             "till taggad PDF")
 
 
-def summarize(reports: list[PartReport], pdfua: bool, report_name: str = f"{REPORT_STEM}.txt") -> str:
-    """Return the one-line summary: "" when handlingar.pdf passes, else which parts fail."""
+def summarize(reports: list[PartReport], pdfua: bool, report_name: str) -> str:
+    """Return the one-line summary: "" when handlingar.pdf passes, else which parts fail.
+
+    ``report_name`` is the text report's file name, which the plan decides.
+    """
     if pdfua:
         return ""
     failing = [r.kort for r in reports if not r.ok]
@@ -278,14 +280,14 @@ def render_text(reports: list[PartReport], pdfua: bool, title: str,
     return "\n".join(lines) + "\n"
 
 
-def render_json(reports: list[PartReport], pdfua: bool, title: str,
+def render_json(reports: list[PartReport], pdfua: bool, title: str, report_name: str,
                 bundle_failures: Sequence[tuple[str, str]] = ()) -> dict:
     """Return the report for tools: the verdict, each part with its problems, the bundle's failed rules."""
     return {
         "dokument": "handlingar.pdf",
         "arende": title,
         "uppfyller_pdfua": pdfua,
-        "sammanfattning": summarize(reports, pdfua) or "handlingar.pdf uppfyller PDF/UA-1.",
+        "sammanfattning": summarize(reports, pdfua, report_name) or "handlingar.pdf uppfyller PDF/UA-1.",
         "delar": [r.as_dict() for r in reports],
         "regler_handlingar": [{"regel": rule, "meddelande": message} for rule, message in bundle_failures],
     }
@@ -296,6 +298,6 @@ def write_report(reports: list[PartReport], *, pdfua: bool, title: str, text_pat
     """Write the report as text and JSON (atomically); return the one-line summary ("" if it passes)."""
     text = mask_personnummer(render_text(reports, pdfua, title, bundle_failures))
     write_bytes(text_path, text.encode("utf-8"))
-    data = mask_personnummer_in(render_json(reports, pdfua, title, bundle_failures))
+    data = mask_personnummer_in(render_json(reports, pdfua, title, text_path.name, bundle_failures))
     write_bytes(json_path, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return summarize(reports, pdfua, text_path.name)

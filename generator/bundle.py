@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import decimal
-import functools
-import glob
 import io
 import os
 import re
@@ -67,14 +65,9 @@ from .officefile import count_comments
 from .pdfmeta import content_id, document_time, pdf_date
 from .runtemp import run_dir
 from .sanitize import Cleaned, sanitize_pdf
+from .stampfont import register_stamp_font, without_null_mappings
 from .tags import BundleStructure, is_tagged
 
-STAMP_FONT = "LiberationSans-Bold"
-STAMP_FONT_GLOBS = (
-    "/usr/share/fonts/truetype/liberation2/LiberationSans-Bold.ttf",
-    "/usr/share/fonts/truetype/liberation*/LiberationSans-Bold.ttf",
-    "/usr/share/fonts/**/LiberationSans-Bold.ttf",
-)
 STAMP_SIZE = 10.0
 """Font size of the stamp in points."""
 STAMP_MARGIN = 28.35
@@ -658,37 +651,6 @@ def drop_null_unicode(font: DictionaryObject) -> None:
     if cmap is not None:
         cmap = cmap.get_object()
         cmap.set_data(without_null_mappings(cmap.get_data()))
-
-
-def without_null_mappings(cmap: bytes) -> bytes:
-    """Return a ToUnicode CMap without the codes mapped to U+0000 (PDF/A-2a and PDF/UA forbid them).
-
-    reportlab maps the unused codes 0-31 of its font subsets that way; the stamp and the
-    UTKAST watermark both go through here.
-    """
-    parts = re.split(rb"\d+ beginbfchar", cmap, maxsplit=1)
-    if len(parts) != 2 or b"endbfchar" not in parts[1]:
-        return cmap
-    head, rest = parts
-    body, tail = rest.split(b"endbfchar", 1)
-    pairs = [line for line in body.split(b"\n") if line.strip() and not line.strip().endswith(b"<0000>")]
-    return head + b"%d beginbfchar\n" % len(pairs) + b"\n".join(pairs) + b"\nendbfchar" + tail
-
-
-@functools.cache
-def register_stamp_font() -> str:
-    """Register Liberation Sans Bold with reportlab and return its name; fail if it is missing."""
-    for pattern in STAMP_FONT_GLOBS:
-        found = sorted(glob.glob(pattern, recursive=True))
-        if found:
-            pdfmetrics.registerFont(TTFont(STAMP_FONT, found[0]))
-            return STAMP_FONT
-    raise BundleError(
-        "typsnittet Liberation Sans Bold (LiberationSans-Bold.ttf), som behövs för att stämpla "
-        "bilagorna, finns inte på datorn. Installera paketet fonts-liberation2 "
-        "(sudo apt-get install fonts-liberation2) och kör igen.",
-        file="/usr/share/fonts/truetype/liberation2",
-    )
 
 
 def bundle_date(first: PdfReader, when: date | None) -> str | None:

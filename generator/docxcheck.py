@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from .wordxml import CORE_PROPERTIES, W
+
 if TYPE_CHECKING:  # imported when a file is checked: every command imports this module, few check
     from openxml_audit import OpenXmlValidator, ValidationError
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-CORE_PROPERTIES = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
 
 
 class Severity(StrEnum):

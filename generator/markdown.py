@@ -24,14 +24,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from docx.blkcntnr import BlockItemContainer
-from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from lxml import etree
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
+
+from .wordxml import RT_FOOTNOTES, RT_HYPERLINK, R, nsdecls, qn
 
 if TYPE_CHECKING:
     from docx.oxml.xmlchemy import BaseOxmlElement
@@ -48,8 +48,6 @@ TEXT_WIDTH_TWIPS = 9072
 """Width of the templates' text column (16 cm) in twips: Markdown tables span it."""
 SHORT_LIST = 6
 """Lists with at most this many items are kept together on one page."""
-_FOOTNOTES_RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
-_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _ALIGN = {"text-align:left": "left", "text-align:right": "right", "text-align:center": "center"}
 
 
@@ -64,7 +62,7 @@ def keep_on_one_page(elements: list) -> BaseOxmlElement:
     nil = "".join(f'<w:{edge} w:val="nil"/>' for edge in ("top", "left", "bottom", "right", "insideH", "insideV"))
     zero = "".join(f'<w:{edge} w:w="0" w:type="dxa"/>' for edge in ("top", "left", "bottom", "right"))
     tbl = parse_xml(
-        f'<w:tbl xmlns:w="{_W}"><w:tblPr><w:tblW w:w="{TEXT_WIDTH_TWIPS}" w:type="dxa"/>'
+        f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{TEXT_WIDTH_TWIPS}" w:type="dxa"/>'
         f'<w:tblBorders>{nil}</w:tblBorders><w:tblLayout w:type="fixed"/>'
         f'<w:tblCellMar>{zero}</w:tblCellMar><w:tblLook w:val="0000"/></w:tblPr>'
         f'<w:tblGrid><w:gridCol w:w="{TEXT_WIDTH_TWIPS}"/></w:tblGrid>'
@@ -280,19 +278,19 @@ class MarkdownRenderer:
     def _footnotes_part(self):
         part = self.document.part
         for rel in part.rels.values():
-            if rel.reltype == _FOOTNOTES_RT:
+            if rel.reltype == RT_FOOTNOTES:
                 return rel.target_part
         from docx.opc.packuri import PackURI
         from docx.opc.part import Part
 
-        empty = (f'<w:footnotes xmlns:w="{qn("w:p")[1:].split("}")[0]}" xmlns:r="{_R}">'
+        empty = (f'<w:footnotes {nsdecls("w", "r")}>'
                  '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
                  '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>'
                  '</w:r></w:p></w:footnote></w:footnotes>')
         new = Part(PackURI("/word/footnotes.xml"),
                    "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml",
                    empty.encode("utf-8"), part.package)
-        part.relate_to(new, _FOOTNOTES_RT)
+        part.relate_to(new, RT_FOOTNOTES)
         return new
 
     def link_rid(self, url: str, in_footnote: bool = False) -> str:
@@ -301,7 +299,7 @@ class MarkdownRenderer:
         A link in a footnote is a relationship of the footnotes part, not of the body's.
         """
         part = self._footnotes_part() if in_footnote else self.document.part
-        return part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+        return part.relate_to(url, RT_HYPERLINK, is_external=True)
 
 
 def _declaring_r(root):
@@ -309,9 +307,9 @@ def _declaring_r(root):
 
     Readers such as docx2python look ``r`` up on every part they read, used or not.
     """
-    if root.nsmap.get("r") == _R:
+    if root.nsmap.get("r") == R:
         return root
-    declaring = etree.Element(root.tag, root.attrib, nsmap={**root.nsmap, "r": _R})
+    declaring = etree.Element(root.tag, root.attrib, nsmap={**root.nsmap, "r": R})
     declaring.text = root.text
     declaring.extend(list(root))
     return declaring
@@ -405,7 +403,7 @@ class _Writer:
     def _table_open(self, token: Token) -> None:
         tbl = OxmlElement("w:tbl")
         tbl.append(etree.fromstring(
-            f'<w:tblPr xmlns:w="{_W}"><w:tblStyle w:val="{self.renderer.style_id(TABLE_STYLE)}"/>'
+            f'<w:tblPr {nsdecls("w")}><w:tblStyle w:val="{self.renderer.style_id(TABLE_STYLE)}"/>'
             '<w:tblW w:w="5000" w:type="pct"/><w:tblLook w:val="0420" w:firstRow="1" w:lastRow="0" '
             'w:firstColumn="0" w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr>'))
         tbl.append(OxmlElement("w:tblGrid"))
@@ -449,7 +447,7 @@ class _Writer:
 
     def _td_open(self, token: Token) -> None:
         tc = OxmlElement("w:tc")
-        tc.append(etree.fromstring(f'<w:tcPr xmlns:w="{_W}"><w:tcW w:w="0" w:type="dxa"/></w:tcPr>'))
+        tc.append(etree.fromstring(f'<w:tcPr {nsdecls("w")}><w:tcW w:w="0" w:type="dxa"/></w:tcPr>'))
         p = OxmlElement("w:p")
         p.style = self.renderer.style_id(CELL_STYLE)
         tc.append(p)
@@ -580,9 +578,6 @@ class _Writer:
         if hyperlink is not None:
             run._r.style = self.renderer.style_id("Hyperlink")
             hyperlink.append(run._r)
-
-
-_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 def _reference_run(renderer: MarkdownRenderer, mark: str):

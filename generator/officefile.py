@@ -43,6 +43,7 @@ from pathlib import Path
 from lxml import etree
 
 from .errors import ConversionError
+from .wordxml import SML
 
 MAX_ENTRIES = 10_000
 """Most entries an office file may have (a 300-slide deck has about 2 000)."""
@@ -70,7 +71,7 @@ _HREF = re.compile(rb"""<([\w.-]+:[\w.-]+)[^>]*?:href\s*=[^>]*>""", re.S)
 _HREF_ATTR = re.compile(rb"""([\w.-]+:href\s*=\s*)(["'])(.*?)\2""", re.S)
 _ODF_HYPERLINKS = {b"text:a", b"draw:a", b"form:button"}
 _SHEET_PART = re.compile(r"xl/worksheets/sheet\d+\.xml")
-_SML = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_SML = f"{{{SML}}}"
 _BEFORE_PAGE_SETUP = {f"{_SML}{name}" for name in (
     "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
     "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate",

@@ -35,6 +35,7 @@ from .markdown import HEADING_OFFSET, MarkdownRenderer
 from .sandbox import RenderLimit, TemplateRefused, TemplateSandbox, render_budget
 from .templatefile import read_template
 from .watermark import add_watermark
+from .wordxml import CORE_PROPERTIES
 
 LANGUAGE = "sv-SE"
 
@@ -143,10 +144,6 @@ def set_properties(template: DocxTemplate, *, title: str, author: str, when) -> 
     for name, value in (("lastModifiedBy", author), ("lastPrinted", f"{stamp.isoformat()}Z"),
                         ("revision", "1"), ("keywords", "")):
         set_core_property(props._element, name, value)
-
-
-CORE_PROPERTIES = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
-"""The namespace of cp:lastModifiedBy, cp:revision … in docProps/core.xml."""
 
 
 def set_core_property(core, name: str, value: str) -> None:

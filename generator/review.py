@@ -33,6 +33,7 @@ from typing import Any
 
 from .content import LoadedArende
 from .errors import ReviewError
+from .placeholders import PLACEHOLDERS
 from .readability import find_myndighetsord, lix, lix_label
 from .yamlfile import Loc, YamlDocument
 
@@ -335,9 +336,7 @@ def _placeholders(text: str) -> list[re.Match]:
 
 
 def scaffold_placeholders() -> frozenset[str]:
-    """Return every text ``beslut new`` writes for the user to replace (``scaffold.PLACEHOLDERS``)."""
-    from .scaffold import PLACEHOLDERS
-
+    """Return every text ``beslut new`` writes for the user to replace (``placeholders.PLACEHOLDERS``)."""
     return frozenset(" ".join(text.split()) for text in PLACEHOLDERS.values())
 
 

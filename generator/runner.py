@@ -48,10 +48,10 @@ from .jobs import Job, LetterJob, Outputs, PaperJob, Plan, check_out_paths
 from .letterbatch import convert_letters
 from .letters import render_letter
 from .mail import write_eml
+from .pdfwatermark import convert_draft
 from .render import render_beslutsunderlag
 from .review import mask_personnummer, mask_personnummer_in
 from .runtemp import describe_temp_error, process_folder, run_dir
-from .watermark import convert_draft
 
 if TYPE_CHECKING:
     from .convert import PdfConverter

@@ -6,25 +6,18 @@ checks that each is there and current, and decides per recipient from the send l
 one message per recipient, and records every attempt in the log as soon as it is made,
 so a run that stops (server down, Ctrl-C) is completed by running the command again.
 Nothing is sent twice unless asked for (``igen``).
+
+The rooms of sending: ``smtpsettings`` (the server and its limits), ``sendlog`` (the log
+and the lock), ``smtpsession`` (one SMTP session) and this module (the letters to send,
+the plan, the run and the lines shown to the user).
 """
 
 from __future__ import annotations
 
-import base64
-import difflib
-import fcntl
-import ipaddress
 import json
-import os
-import re
-import smtplib
-import socket
-import ssl
 import tempfile
 import time
-import tomllib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
@@ -32,147 +25,39 @@ from pathlib import Path
 
 from .content import LoadedUtskick
 from .errors import SendError, UsageProblem
-from .files import link_on_the_way, sha256_file, write_bytes
+from .files import link_on_the_way, sha256_file
 from .jobs import MANIFEST_NAME, move_legacy_output, utskick_folder
 from .letters import render_letter
 from .mail import POLICY, attachment_name, build_message, check_sender
 from .model import Organisation
+from .sendlog import LOG_NAME, MISSLYCKAT, SKICKAS, SKICKAT, SendLog, locked
+from .smtpsession import SmtpSession, _describe, _login, _text
+from .smtpsettings import (
+    ENV_PREFIX,
+    SECURITY,
+    SETTING_KEYS,
+    SmtpSettings,
+    _is_loopback,
+    _number,
+    _read_config,
+    default_config_path,
+    load_smtp_settings,
+)
 from .templates import FOLJEBREV, template_path
 
-LOG_NAME = "utskick-logg.json"
+_Connection = SmtpSession  # the names this module had before the SMTP session moved out
+_locked = locked
 
-SKICKAT, MISSLYCKAT, SKICKAS = "skickat", "misslyckat", "skickas"
-"""Statuses of an attempt in the log. ``skickas`` is written just before a message goes;
-found later, it means the run was stopped while sending and the outcome is unknown."""
-
-# --- SMTP settings: a config file and environment variables, never the command line --------
-
-ENV_PREFIX = "BESLUT_SMTP_"
-SETTING_KEYS = ("host", "port", "sakerhet", "anvandare", "losenord", "per_minut", "tidsgrans")
-SECURITY = {"starttls": 587, "ssl": 465, "ingen": 25}
-"""The allowed values of ``sakerhet``, each with its default port."""
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """How to reach the SMTP server, and how fast to send."""
-
-    host: str
-    port: int
-    sakerhet: str = "starttls"
-    anvandare: str | None = None
-    losenord: str | None = field(default=None, repr=False)
-    per_minut: float = 30.0
-    tidsgrans: float = 60.0
-
-    def describe(self) -> str:
-        """Return the settings as shown to the user (never the password)."""
-        security = {"starttls": "STARTTLS", "ssl": "SSL/TLS", "ingen": "okrypterad"}[self.sakerhet]
-        login = f", användare {self.anvandare}, lösenord angivet" if self.anvandare else ", utan inloggning"
-        return (f"{self.host}:{self.port} ({security}{login}), högst {self.per_minut:g} meddelanden "
-                f"per minut, tidsgräns {self.tidsgrans:g} s")
-
-
-def default_config_path(environ=os.environ) -> Path:
-    """Return where the SMTP config file is looked for without --smtp-konfig."""
-    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "beslut" / "smtp.toml"
-
-
-def load_smtp_settings(config: Path | None = None, environ=os.environ, **overrides) -> tuple[SmtpSettings, list[str]]:
-    """Return the SMTP settings and any warnings: the config file, then BESLUT_SMTP_* over it.
-
-    ``config`` is the file given with --smtp-konfig (it must exist); without it the
-    default file is read if it exists. ``overrides`` (per_minut, tidsgrans from the
-    command line) win over both; None values are ignored.
-    """
-    warnings: list[str] = []
-    values: dict[str, object] = {}
-    where: dict[str, str] = {}
-    path = config or default_config_path(environ)
-    if config is not None or path.is_file():
-        values = _read_config(path)
-        where = {key: f"{path}, nyckel '{key}'" for key in values}
-        if "losenord" in values and path.stat().st_mode & 0o077:
-            warnings.append(f"{path} innehåller ett lösenord och kan läsas av andra. Skydda den: chmod 600 {path}")
-    for key in SETTING_KEYS:
-        env = ENV_PREFIX + key.upper()
-        if environ.get(env):
-            values[key], where[key] = environ[env], env
-    for key, value in overrides.items():
-        if value is not None:
-            values[key], where[key] = value, f"--{key.replace('_', '-')}"
-    if not values.get("host"):
-        raise SendError(
-            f"ingen e-postserver är inställd. Ange den i {ENV_PREFIX}HOST eller som 'host' i "
-            f"{path} (se README, avsnittet om e-post)."
-        )
-    sakerhet = str(values.get("sakerhet", "starttls")).lower()
-    if sakerhet not in SECURITY:
-        raise SendError(f"{where['sakerhet']}: 'sakerhet' ska vara {', '.join(SECURITY)}, inte '{sakerhet}'.")
-    settings = SmtpSettings(
-        host=str(values["host"]),
-        port=_number(values, where, "port", int, SECURITY[sakerhet], 1, 65535),
-        sakerhet=sakerhet,
-        anvandare=str(values["anvandare"]) if values.get("anvandare") else None,
-        losenord=str(values["losenord"]) if values.get("losenord") else None,
-        per_minut=_number(values, where, "per_minut", float, 30.0, 0.1, 10000),
-        tidsgrans=_number(values, where, "tidsgrans", float, 60.0, 1, 600),
-    )
-    if settings.anvandare and not settings.losenord:
-        raise SendError(f"användare är angiven men inget lösenord: ange {ENV_PREFIX}LOSENORD eller 'losenord' "
-                        f"i {path}.")
-    if settings.losenord and settings.sakerhet == "ingen" and not _is_loopback(settings.host):
-        raise SendError(
-            "lösenordet skulle skickas okrypterat. Sätt 'sakerhet' till starttls eller ssl "
-            f"({ENV_PREFIX}SAKERHET)."
-        )
-    return settings, warnings
-
-
-def _read_config(path: Path) -> dict[str, object]:
-    """Return the keys of the TOML config file at ``path``, checked against SETTING_KEYS."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise SendError("inställningsfilen finns inte. Ange rätt fil med --smtp-konfig.", file=path) from e
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        # The message names the line, never the file's text (it may hold the password).
-        line = re.search(r"line (\d+)", str(e))
-        raise SendError(
-            "inställningsfilen går inte att läsa. Skriv en inställning per rad, nyckeln utan å, ä "
-            "och ö och text inom citattecken, t.ex. host = \"smtp.goteborg.se\".",
-            file=path, line=int(line.group(1)) if line else None,
-        ) from None
-    for key in data:
-        if key not in SETTING_KEYS:
-            folded = key.lower().translate(str.maketrans("åäö", "aao"))
-            meant = difflib.get_close_matches(folded, SETTING_KEYS, n=1, cutoff=0.6)
-            hint = f"Menade du '{meant[0]}'?" if meant else f"Nycklar som finns: {', '.join(SETTING_KEYS)}."
-            raise SendError(f"okänd nyckel '{key}'. {hint}", file=path)
-    return data
-
-
-def _number(values: dict, where: dict, key: str, kind: type, default, low, high):
-    """Return setting ``key`` as ``kind`` within [low, high], or raise a SendError naming it."""
-    if key not in values:
-        return default
-    try:
-        number = kind(values[key])
-    except (TypeError, ValueError):
-        number = None
-    if number is None or not low <= number <= high:
-        raise SendError(f"{where[key]}: '{key}' ska vara ett tal från {low:g} till {high:g}.")
-    return number
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+__all__ = [
+    "ENV_PREFIX", "LOG_NAME", "MISSLYCKAT", "OSAKERT", "REDAN", "SECURITY", "SETTING_KEYS", "SKICKA",
+    "SKICKAS", "SKICKAT", "UTAN_ADRESS", "Delivery", "Letter", "SendLog", "SendPlan", "SendReport",
+    "SmtpSession", "SmtpSettings", "check_letters", "count_messages", "default_config_path", "format_attempt",
+    "format_plan", "format_report", "load_smtp_settings", "locked", "plan_send", "run_send",
+    "_Connection", "_decide", "_describe", "_is_loopback", "_kilobytes", "_locked", "_login", "_number",
+    "_read_config", "_text",
+]
+"""What ``generator.send`` offers (settings, session, log and lock live in ``smtpsettings``,
+``smtpsession`` and ``sendlog``; their names stay importable from here)."""
 
 
 # --- the letters to send: produced, listed in the manifest, and current --------------------
@@ -233,58 +118,6 @@ def check_letters(loaded: LoadedUtskick, recipients: list[Organisation], out: Pa
             + f"\nInget skickades. {again} (och granska breven) innan du skickar."
         )
     return letters
-
-
-# --- the send log --------------------------------------------------------------------------
-
-
-class SendLog:
-    """``out/utskick/<utskick>/utskick-logg.json``: per recipient the latest attempt and those before it."""
-
-    def __init__(self, path: Path, data: dict, raw: bytes | None = None):
-        self.path = path
-        self.data = data
-        self.raw = raw
-        """The file's bytes when it was read (None: there was none), to notice another run."""
-
-    @classmethod
-    def load(cls, path: Path, loaded: LoadedUtskick) -> SendLog:
-        """Read the log at ``path``, or start an empty one."""
-        if not path.is_file():
-            return cls(path, {"utskick": loaded.name, "mottagare": {}})
-        raw = path.read_bytes()
-        try:
-            data = json.loads(raw.decode("utf-8"))
-            assert isinstance(data.get("mottagare"), dict)
-        except (ValueError, AssertionError, AttributeError) as e:
-            raise SendError(
-                "loggen över vad som skickats går inte att läsa, så det går inte att veta vem som "
-                "redan fått brevet. Återställ filen (den skrivs bara av beslut send).",
-                file=path,
-            ) from e
-        return cls(path, data, raw)
-
-    def unchanged_on_disk(self) -> bool:
-        """Return True if the file is as it was read (no other run wrote it since)."""
-        return (self.path.read_bytes() if self.path.is_file() else None) == self.raw
-
-    def attempts(self, recipient: str) -> list[dict]:
-        """Return every recorded attempt to send to ``recipient``, the latest last."""
-        entry = self.data["mottagare"].get(recipient)
-        if not entry:
-            return []
-        latest = {k: v for k, v in entry.items() if k not in ("namn", "tidigare")}
-        return [*entry.get("tidigare", []), latest]
-
-    def record(self, org: Organisation, attempt: dict) -> None:
-        """Make ``attempt`` the latest for ``org`` (a ``skickas`` one is replaced) and save."""
-        earlier = self.attempts(org.id)
-        if earlier and earlier[-1]["status"] == SKICKAS and attempt["message_id"] == earlier[-1]["message_id"]:
-            earlier.pop()
-        self.data["mottagare"][org.id] = {"namn": org.namn, **attempt, "tidigare": earlier}
-        self.data["uppdaterad"] = attempt["tid"]
-        self.raw = (json.dumps(self.data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-        write_bytes(self.path, self.raw)
 
 
 # --- the plan ------------------------------------------------------------------------------
@@ -463,7 +296,7 @@ def run_send(plan: SendPlan, settings: SmtpSettings, *,
     todo = plan.having(SKICKA)
     sender = check_sender(plan.loaded) if todo else ""
     interval = 60.0 / settings.per_minut
-    with _locked(plan.log.path), _Connection(settings) as connection:
+    with locked(plan.log.path), SmtpSession(settings) as connection:
         if not plan.log.unchanged_on_disk():
             raise SendError("en annan körning har skickat det här utskicket sedan planen gjordes. Kör "
                             "kommandot igen för att se vad som återstår.", file=plan.log.path)
@@ -482,7 +315,7 @@ def run_send(plan: SendPlan, settings: SmtpSettings, *,
     return report
 
 
-def _send_one(plan: SendPlan, sender: str, delivery: Delivery, connection: _Connection) -> dict:
+def _send_one(plan: SendPlan, sender: str, delivery: Delivery, connection: SmtpSession) -> dict:
     """Send one letter; return the attempt as recorded in the log."""
     org, letter, address = delivery.org, delivery.letter, delivery.org.epost
     assert letter is not None and address, "plan_send gives every delivery to send its letter and address"
@@ -506,166 +339,6 @@ def _send_one(plan: SendPlan, sender: str, delivery: Delivery, connection: _Conn
         attempt["orsak"] = reason
     plan.log.record(org, attempt)
     return attempt
-
-
-class _Connection:
-    """One SMTP session, opened when needed and reopened after the server drops it."""
-
-    def __init__(self, settings: SmtpSettings):
-        self.settings = settings
-        self.smtp: smtplib.SMTP | None = None
-
-    def __enter__(self) -> _Connection:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    @property
-    def where(self) -> str:
-        return f"{self.settings.host}:{self.settings.port}"
-
-    def open(self) -> None:
-        """Connect (TLS, login) unless connected; raise SendError if the server cannot be used."""
-        if self.smtp is not None:
-            return
-        s = self.settings
-        context = ssl.create_default_context()
-        smtp: smtplib.SMTP
-        try:
-            if s.sakerhet == "ssl":
-                smtp = smtplib.SMTP_SSL(s.host, s.port, local_hostname=socket.gethostname(),
-                                        timeout=s.tidsgrans, context=context)
-            else:
-                smtp = smtplib.SMTP(s.host, s.port, local_hostname=socket.gethostname(), timeout=s.tidsgrans)
-            try:
-                smtp.ehlo()
-                if s.sakerhet == "starttls":
-                    if not smtp.has_extn("starttls"):
-                        raise SendError(f"e-postservern {self.where} erbjuder inte STARTTLS. Kontrollera "
-                                        "'sakerhet' och 'port' (ssl brukar vara port 465).")
-                    smtp.starttls(context=context)
-                    smtp.ehlo()
-                if s.anvandare:
-                    assert s.losenord is not None, "load_smtp_settings requires a password with a user"
-                    _login(smtp, s.anvandare, s.losenord)
-            except BaseException:
-                smtp.close()
-                raise
-        except smtplib.SMTPAuthenticationError as e:
-            raise SendError(f"e-postservern {self.where} godtog inte inloggningen för '{s.anvandare}' "
-                            f"({e.smtp_code} {_text(e.smtp_error)}). Kontrollera användare och lösenord.") from None
-        except smtplib.SMTPNotSupportedError:
-            raise SendError(f"e-postservern {self.where} tar inte emot inloggning här. Kontrollera "
-                            "'sakerhet' (starttls eller ssl).") from None
-        except (OSError, smtplib.SMTPException) as e:
-            raise SendError(f"e-postservern {self.where} går inte att nå: {_describe(e, s.tidsgrans)}.") from None
-        self.smtp = smtp
-
-    def send(self, sender: str, recipient: str, data: bytes) -> tuple[bool, int | None, str | None, str | None]:
-        """Send one message; return (ok, SMTP code, SMTP text, Swedish reason if not ok)."""
-        smtp = self.smtp
-        assert smtp is not None, "run_send opens the connection before sending"
-        step = "MAIL FROM"
-        try:
-            options = [f"SIZE={len(data)}"] if smtp.has_extn("size") else []
-            code, reply = smtp.mail(sender, options)
-            if code == 250:
-                step = "RCPT TO"
-                code, reply = smtp.rcpt(recipient)
-                if code in (250, 251):
-                    step = "DATA"
-                    code, reply = smtp.data(data)
-                    if code == 250:
-                        return True, code, _text(reply), None
-            if code == 421:
-                self.close()
-            else:
-                smtp.rset()
-            return False, code, _text(reply), f"servern avböjde vid {step}: {code} {_text(reply)}"
-        except smtplib.SMTPResponseException as e:  # e.g. DATA not accepted (not 354)
-            self._after_error(e.smtp_code)
-            reason = f"servern avböjde vid {step}: {e.smtp_code} {_text(e.smtp_error)}"
-            return False, e.smtp_code, _text(e.smtp_error), reason
-        except (OSError, smtplib.SMTPException) as e:
-            self.close()
-            reason = f"anslutningen till {self.where} bröts vid {step}: {_describe(e, self.settings.tidsgrans)}"
-            return False, None, None, reason
-
-    def _after_error(self, code: int) -> None:
-        if code == 421 or self.smtp is None:
-            self.close()
-            return
-        try:
-            self.smtp.rset()
-        except (OSError, smtplib.SMTPException):
-            self.close()
-
-    def close(self) -> None:
-        """Say QUIT if the server still listens, and forget the session."""
-        if self.smtp is None:
-            return
-        try:
-            self.smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            self.smtp.close()
-        self.smtp = None
-
-
-def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
-    """Log in; a password outside ASCII goes as UTF-8 with AUTH PLAIN (RFC 4616).
-
-    smtplib encodes credentials as ASCII and would raise an error whose text holds the
-    password; no exception raised here carries the password or its encoding.
-    """
-    try:
-        if password.isascii() and user.isascii():
-            smtp.login(user, password)
-            return
-        if not smtp.has_extn("auth") or "PLAIN" not in smtp.esmtp_features["auth"].upper().split():
-            raise SendError("användare eller lösenord har tecken utanför ASCII, och servern erbjuder inte "
-                            "AUTH PLAIN som klarar dem.")
-        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
-        code, reply = smtp.docmd("AUTH", "PLAIN " + token)
-        if code != 235:
-            raise smtplib.SMTPAuthenticationError(code, reply)
-    except (SendError, smtplib.SMTPException, OSError):
-        raise
-    except Exception as e:  # never let an unexpected error's text (the password?) through
-        raise SendError(f"inloggningen misslyckades ({type(e).__name__}).") from None
-
-
-def _text(reply: bytes | str) -> str:
-    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-
-
-def _describe(error: BaseException, timeout: float) -> str:
-    """Return a Swedish description of a connection error."""
-    text = str(error)
-    if isinstance(error, TimeoutError) or "timed out" in text:
-        return f"servern svarade inte inom {timeout:g} sekunder (tidsgräns)"
-    if isinstance(error, ConnectionRefusedError) or "Connection refused" in text:
-        return "anslutningen nekades (servern är nere eller porten fel)"
-    if isinstance(error, socket.gaierror):
-        return "servernamnet hittas inte"
-    if isinstance(error, ssl.SSLError):
-        return f"TLS misslyckades ({error.reason or text})"
-    if isinstance(error, smtplib.SMTPServerDisconnected):
-        return "servern stängde anslutningen"
-    return f"{type(error).__name__}: {text}"
-
-
-@contextmanager
-def _locked(log_path: Path) -> Iterator[None]:
-    """Hold the utskick's send lock; raise SendError if another run holds it."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path.with_name(".utskick-logg.lock"), "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SendError("en annan körning skickar redan det här utskicket. Vänta tills den är klar.",
-                            file=log_path.parent) from None
-        yield
 
 
 def format_attempt(delivery: Delivery) -> str:

@@ -38,6 +38,7 @@ from lxml import etree
 
 from .errors import ConversionError, TemplateError
 from .officefile import _strip_relationships, check_office_zip, neutralise_fields
+from .wordxml import R_STRICT, R, qn
 
 MAX_TEMPLATE_FILE = 32 * 1024 * 1024
 """Largest template file read at all (32 MiB; logos and fonts included)."""
@@ -52,9 +53,8 @@ _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
 _REL_ID = re.compile(rb"""\bId\s*=\s*["']([^"']*)["']""")
 _RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*?/?>", re.S)
 _ATTR = re.compile(rb"""\b(Type|Target)\s*=\s*["']([^"']*)["']""")
-_R_NAMESPACES = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-                 "http://purl.oclc.org/ooxml/officeDocument/relationships")
-_W_MAIL_MERGE = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}mailMerge"
+_R_NAMESPACES = (R, R_STRICT)
+_W_MAIL_MERGE = qn("w:mailMerge")
 _LINK_KINDS = {
     "attachedTemplate": "en bifogad mall (Utvecklare > Dokumentmall)",
     "image": "en länkad bild",

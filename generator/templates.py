@@ -18,7 +18,6 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docxtpl import DocxTemplate
 from jinja2 import meta, nodes
 
@@ -34,6 +33,7 @@ from .markdown import HEADING_OFFSET, MarkdownRenderer, required_styles
 from .model import Arende, Organisation, Utskick
 from .render import jinja_environment, load_template, render_template
 from .sandbox import TemplateRefused, check_source, expression_at
+from .wordxml import RT_FOOTER
 from .yamlfile import YamlDocument
 
 BESLUTSUNDERLAG = "beslutsunderlag.docx"
@@ -166,7 +166,7 @@ def _template_problems(path: Path, kind: TemplateKind) -> list[str]:
                 f"formatmallen '{style}' saknas. Markdown-texten behöver den: lägg tillbaka den i "
                 "Word (Format > Formatmallar) eller kopiera den från den ursprungliga mallen."
             )
-    footers = [rel.target_part.blob for rel in template.docx.part.rels.values() if rel.reltype == RT.FOOTER]
+    footers = [rel.target_part.blob for rel in template.docx.part.rels.values() if rel.reltype == RT_FOOTER]
     if not any(_PAGE_FIELD.search(blob) for blob in footers):
         problems.append("sidfoten saknar fältet för sidnummer (PAGE). Infoga det i Word: "
                         "Infoga > Sidnummer.")

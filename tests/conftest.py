@@ -132,3 +132,82 @@ def assert_opens_in_word(path: Path) -> None:
 
     findings = check_docx(path)
     assert not findings, f"{path.name}:\n" + "\n".join(f"{f.severity}: {f.describe()}" for f in findings)
+
+
+# --- one LibreOffice for the session, and the `slow` marker ------------------------------------
+
+
+@pytest.fixture(scope="session")
+def converter(tmp_path_factory):
+    """Return the session's one warm LibreOffice (a ``Converter``), started on first use.
+
+    Every test that converts with a plain converter shares it; a test that needs its own
+    (a timeout, a crash, its own workdir) starts one itself.
+    """
+    from generator.convert import Converter, libreoffice_available
+
+    if not libreoffice_available():
+        pytest.fail("LibreOffice saknas: bash scripts/setup.sh")
+    with Converter(workdir=tmp_path_factory.mktemp("lo")) as conv:
+        yield conv
+
+
+SLOW_FIXTURES = frozenset({"converter"})
+"""Fixtures that make a test slow by themselves."""
+SLOW_SIGNS = re.compile(
+    r"""Converter\(|early_converter\(|\bpdf=True|\bbundle=True|["'](?:--pdf|--bundle|build|bundle)["']"""
+    r"""|\.to_pdf\(|soffice|playwright|chromium|sys\.executable|\bserve\(|\bstart_server\(""")
+"""What starts LibreOffice (a converter, ``--pdf``, ``beslut build`` or ``bundle``, which make
+handlingar.pdf), a browser, a Python subprocess (the CLI, pytest, mypy) or a real web server, in
+a test's source."""
+
+
+def _reachable_sources(func, seen: set) -> list[str]:
+    """Return the source of ``func`` and of every function and constant of tests/ it refers to, recursively."""
+    import inspect
+    import types
+
+    code = getattr(func, "__code__", None)
+    if code is None or code in seen or not code.co_filename.startswith(str(Path(__file__).parent)):
+        return []
+    seen.add(code)
+    try:
+        texts = [inspect.getsource(func)]
+    except (OSError, TypeError):
+        texts = []
+    codes = [code]
+    while codes:  # names used in nested functions and lambdas too
+        current = codes.pop()
+        codes.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+        for name in current.co_names:
+            value = func.__globals__.get(name)
+            if isinstance(value, types.FunctionType):
+                texts += _reachable_sources(value, seen)
+            elif isinstance(value, str | list | tuple | dict):
+                texts.append(repr(value)[:2000])
+    return texts
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` every test that uses LibreOffice, a browser, a Python subprocess or a real server.
+
+    ``pytest -m "not slow"`` then runs the pure-Python tests. A test is slow when it (or
+    a fixture it uses, or a helper of tests/ either calls) matches ``SLOW_SIGNS``, uses a
+    fixture in ``SLOW_FIXTURES``, or is parametrized with such an argument.
+    """
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            continue
+        fixtures = set(getattr(item, "fixturenames", ()))
+        sources: list[str] = []
+        seen: set = set()
+        sources += _reachable_sources(getattr(item, "function", None), seen)
+        definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        for name in fixtures:
+            for definition in definitions.get(name, ()):
+                sources += _reachable_sources(definition.func, seen)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None:
+            sources.append(repr(callspec.params))
+        if fixtures & SLOW_FIXTURES or any(SLOW_SIGNS.search(text) for text in sources):
+            item.add_marker(pytest.mark.slow)

@@ -15,24 +15,16 @@ import docx
 import openpyxl
 import pikepdf
 import pptx
-import pytest
 import xlsxwriter
 from PIL import Image
 from pptx.util import Inches
 
 from conftest import SAMPLE, VALID_ARENDE, render_paper, write_arende
 from generator.conformance import validate_pdf
-from generator.convert import Converter
 from generator.officefile import fit_sheet_to_a4
 
 A4 = {(595, 842), (842, 595)}
 HEADERS = [f"Kolumn{i}" for i in range(1, 13)]
-
-
-@pytest.fixture(scope="module")
-def converter():
-    with Converter() as c:
-        yield c
 
 
 def png() -> io.BytesIO:

@@ -23,7 +23,6 @@ from reportlab.pdfgen import canvas
 from generator.agenda import build_agenda, validate_agenda
 from generator.cli import main
 from generator.conformance import validate_pdf
-from generator.convert import Converter
 from generator.errors import ContentError, ReviewError
 
 GROUND = "OSL 19 kap. 3 §"
@@ -81,12 +80,6 @@ def make_content(root: Path, *, bilaga_pages: list[str], punkter: list | None = 
 def pdf_text(path: Path, first: int | None = None, last: int | None = None) -> str:
     args = ["pdftotext", "-layout"] + (["-f", str(first), "-l", str(last)] if first else []) + [str(path), "-"]
     return subprocess.run(args, capture_output=True, check=True, text=True).stdout
-
-
-@pytest.fixture(scope="module")
-def converter():
-    with Converter() as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from conftest import PDF_SAMPLES
-from generator import bundle
+from generator import stampfont
 from generator.bundle import BundlePart, check_pdf, write_bundle
 from generator.errors import BundleError
 
@@ -258,13 +258,13 @@ def test_stamp_sits_at_visual_top_right_on_every_kind_of_page(tmp_path):
 
 
 def test_missing_stamp_font_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(bundle, "STAMP_FONT_GLOBS", (str(tmp_path / "none" / "*.ttf"),))
-    bundle.register_stamp_font.cache_clear()
+    monkeypatch.setattr(stampfont, "STAMP_FONT_GLOBS", (str(tmp_path / "none" / "*.ttf"),))
+    stampfont.register_stamp_font.cache_clear()
     try:
         with pytest.raises(BundleError, match="fonts-liberation2"):
             write_bundle([bilaga(sample("minimal-document.pdf"), 1)], tmp_path / "h.pdf", title="T")
     finally:
-        bundle.register_stamp_font.cache_clear()
+        stampfont.register_stamp_font.cache_clear()
     assert not (tmp_path / "h.pdf").exists()
 
 

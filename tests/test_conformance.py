@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from conftest import ORGANISATIONER, REPO, SAMPLE
 from generator.cli import main
 from generator.conformance import make_conformant, validate_pdf
-from generator.convert import Converter
 
 UTSKICK = REPO / "content" / "utskick" / "2023-08-handlingsplaner"
 
@@ -88,7 +87,7 @@ def test_no_private_use_bullets(sample: Path):
     assert fonts and not any("OpenSymbol" in font for font in fonts), fonts
 
 
-def test_a_level_is_claimed_only_when_it_passes(tmp_path: Path):
+def test_a_level_is_claimed_only_when_it_passes(tmp_path: Path, converter):
     """Word's own default bullets (Symbol) are Private Use characters: no PDF/A-2a claim then."""
     document = docx.Document()
     document.core_properties.title = "Punktlista med Symbol"
@@ -96,8 +95,7 @@ def test_a_level_is_claimed_only_when_it_passes(tmp_path: Path):
     document.add_paragraph("En punkt", style="List Bullet")
     document.add_paragraph("En punkt till", style="List Bullet")
     document.save(tmp_path / "symbol.docx")
-    with Converter(workdir=tmp_path) as converter:
-        pdf_path = converter.to_pdf(tmp_path / "symbol.docx", tmp_path / "symbol.pdf")
+    pdf_path = converter.to_pdf(tmp_path / "symbol.docx", tmp_path / "symbol.pdf")
     with pikepdf.open(pdf_path) as pdf:
         meta = pdf.open_metadata()
         assert meta["pdfaid:conformance"] == "B"

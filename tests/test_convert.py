@@ -1,7 +1,8 @@
 """Tests of generator.convert against a real LibreOffice: no mocks.
 
-One warm Converter serves the whole module; only the tests of a missing, a dead or hung
-LibreOffice and of a killed caller start converters of their own.
+The session's warm Converter (``converter`` in conftest.py) serves the module; only the
+tests of a missing, a dead or hung LibreOffice and of a killed caller start converters of
+their own.
 """
 
 from __future__ import annotations
@@ -118,14 +119,6 @@ def soffice_processes(marker: str) -> list[int]:
             if "soffice" in cmdline and marker in cmdline:
                 pids.append(int(entry.name))
     return pids
-
-
-@pytest.fixture(scope="module")
-def converter(tmp_path_factory):
-    if not libreoffice_available():
-        pytest.skip("LibreOffice saknas: bash scripts/setup.sh")
-    with Converter(workdir=tmp_path_factory.mktemp("lo")) as conv:
-        yield conv
 
 
 @pytest.fixture(scope="module")

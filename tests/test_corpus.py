@@ -21,7 +21,7 @@ import pytest
 import yaml
 from conftest import ORGANISATIONER, VALID_ARENDE
 
-from generator.convert import DEFAULT_TIMEOUT, Converter, conversion_timeout, libreoffice_available
+from generator.convert import DEFAULT_TIMEOUT, conversion_timeout, libreoffice_available
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
@@ -76,7 +76,7 @@ def build_alone(source: Path, tmp_path: Path, name: str | None = None, *options:
         [sys.executable, "-m", "generator.cli", *options, "build", "--organisationer", str(ORGANISATIONER),
          "--out", str(out), str(arende)],
         capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    return Built(done.returncode, done.stdout, done.stderr, out / "arende", bilaga.name)
+    return Built(done.returncode, done.stdout, done.stderr, out / "arenden" / "arende", bilaga.name)
 
 
 def _pages(pdf: Path) -> int:
@@ -267,14 +267,13 @@ def test_form_leaves_no_acroform_in_the_bundle(tmp_path):
         assert not any(a.get("/Subtype") == "/Widget" for p in pdf.pages for a in p.obj.get("/Annots", []))
 
 
-def test_bare_marked_content_number_under_document_is_bundled_tagged(tmp_path):
+def test_bare_marked_content_number_under_document_is_bundled_tagged(tmp_path, converter):
     """A tagged LibreOffice PDF with an MCID right under /Document (legal) keeps its tags in the bundle."""
     from generator.bundle import BundlePart, write_bundle
 
     paper, bilaga = tmp_path / "paper.pdf", tmp_path / "bilaga.pdf"
-    with Converter(workdir=tmp_path / "lo") as converter:
-        converter.to_pdf(CORPUS / "poi-FldSimple.docx", paper)
-        converter.to_pdf(CORPUS / "python-docx-comments-rich-para.docx", bilaga)
+    converter.to_pdf(CORPUS / "poi-FldSimple.docx", paper)
+    converter.to_pdf(CORPUS / "python-docx-comments-rich-para.docx", bilaga)
     with pikepdf.open(bilaga, allow_overwriting_input=True) as pdf:
         document = pdf.Root.StructTreeRoot.K
         document = document[0] if isinstance(document, pikepdf.Array) else document

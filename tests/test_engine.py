@@ -225,6 +225,15 @@ def test_render_with_edited_templates(tmp_path: Path):
     assert "Egen rad i mallen för Försäkrings AB Göta Lejon." in lines
 
 
+def test_pyproject_lists_every_package():
+    """setuptools ships only the packages pyproject names (a new subpackage is otherwise left out)."""
+    import tomllib
+
+    listed = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
+    found = sorted(".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "generator").rglob("__init__.py"))
+    assert [p for p in found if p not in listed] == []
+
+
 def test_an_installed_wheel_renders_outside_the_repository(tmp_path: Path):
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",

@@ -16,7 +16,6 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from generator.convert import Converter, libreoffice_available
 from generator.errors import ConversionError
 from generator.officefile import MAX_RATIO, MAX_UNPACKED, copy_office_file
 from hostile_files import huge_png, linked_image_docx, png_bytes, zip_bomb_docx
@@ -24,14 +23,6 @@ from test_convert import ODF_NAMESPACES, make_docx
 
 MAX_SECONDS = 30
 MAX_GROWTH_MB = 500
-
-
-@pytest.fixture(scope="module")
-def converter(tmp_path_factory):
-    if not libreoffice_available():
-        pytest.fail("LibreOffice saknas: bash scripts/setup.sh")
-    with Converter(workdir=tmp_path_factory.mktemp("lo")) as conv:
-        yield conv
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import docx
 from pypdf import PdfReader
 
 from generator.officefile import copy_office_file, neutralise_fields
-from test_hostile_office import converter, listener  # noqa: F401 (fixtures)
+from test_hostile_office import listener  # noqa: F401 (a fixture)
 
 W = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 

@@ -15,8 +15,6 @@ from pathlib import Path
 import pytest
 from conftest import PDF_SAMPLES, VALID_ARENDE, render_paper, write_arende
 
-from generator.convert import Converter
-
 BILAGOR = [{"titel": f"Bilaga nummer {i}", "fil": f"bilaga{i}.pdf"} for i in range(1, 5)]
 UNDERSKRIFTER = [{"namn": "Anna Andersson", "titel": "Förvaltningsdirektör"},
                  {"namn": "Bo Berg", "titel": "Avdelningschef"}]
@@ -28,24 +26,23 @@ def padding(lines: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def render_pages(tmp_path_factory):
+def render_pages(tmp_path_factory, converter):
     """Return a function rendering an ärende (VALID_ARENDE with changes) to its PDF page texts."""
     root = tmp_path_factory.mktemp("brytning")
-    with Converter(workdir=root) as converter:
-        count = 0
+    count = 0
 
-        def render(**changes) -> list[str]:
-            nonlocal count
-            count += 1
-            folder = write_arende(root / f"a{count}", {**VALID_ARENDE, "bilagor": BILAGOR,
-                                                       "underskrifter": UNDERSKRIFTER, **changes})
-            for bilaga in BILAGOR:
-                shutil.copy(PDF_SAMPLES / "minimal-document.pdf", folder / bilaga["fil"])
-            report = render_paper(folder, root / f"ut{count}", pdf=True, converter=converter)
-            pdf = next(path for path in report.files if path.suffix == ".pdf")
-            return pdf_pages(pdf)
+    def render(**changes) -> list[str]:
+        nonlocal count
+        count += 1
+        folder = write_arende(root / f"a{count}", {**VALID_ARENDE, "bilagor": BILAGOR,
+                                                   "underskrifter": UNDERSKRIFTER, **changes})
+        for bilaga in BILAGOR:
+            shutil.copy(PDF_SAMPLES / "minimal-document.pdf", folder / bilaga["fil"])
+        report = render_paper(folder, root / f"ut{count}", pdf=True, converter=converter)
+        pdf = next(path for path in report.files if path.suffix == ".pdf")
+        return pdf_pages(pdf)
 
-        yield render
+    return render
 
 
 def pdf_pages(pdf: Path) -> list[str]:

@@ -11,16 +11,14 @@ import pytest
 
 from conftest import PDF_SAMPLES, SAMPLE, render_paper
 from generator.bundle import BundlePart, write_bundle
-from generator.convert import Converter
 
 TAGGED_BILAGA = SAMPLE / "bilagor" / "3-plan-tystnadskulturer.pdf"
 
 
 @pytest.fixture(scope="module")
-def paper_pdf(tmp_path_factory) -> Path:
+def paper_pdf(tmp_path_factory, converter) -> Path:
     out = tmp_path_factory.mktemp("out")
-    with Converter() as converter:
-        return render_paper(SAMPLE, out, only=["gota-lejon"], pdf=True, converter=converter).files[-1]
+    return render_paper(SAMPLE, out, only=["gota-lejon"], pdf=True, converter=converter).files[-1]
 
 
 def parts(paper: Path, bilaga: Path) -> list[BundlePart]:

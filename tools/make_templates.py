@@ -572,7 +572,7 @@ def add_top_line(doc) -> None:
     LibreOffice puts an empty paragraph of its own (23 pt) above a table that starts a
     .docx, but not above one that starts a later section. With this line the header
     block sits at the top margin, as in Word, both in a letter converted alone and in
-    a letter of a composed batch (``generator/letterbatch.py``).
+    a letter of a composed batch (``generator/letterbatch/``).
     """
     line = OxmlElement("w:p")
     doc.element.body.insert(0, line)
