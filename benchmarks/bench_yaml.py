@@ -19,7 +19,7 @@ from generator.yamlfile import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_TEXT_CH
 
 TEXT = ("ordet " * (MAX_TEXT_CHARS // 6))[: MAX_TEXT_CHARS * 95 // 100]
 LAUGHS = "a: &a [" + ",".join(['"lol"'] * 9) + "]\n" + "".join(
-    f"{c}: &{c} [" + ",".join([f"*{p}"] * 9) + "]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    f"{c}: &{c} [" + ",".join([f"*{p}"] * 9) + "]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
 
 CASES = {
     "2 texts near the length limit (block)": "".join(

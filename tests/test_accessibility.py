@@ -16,10 +16,10 @@ import openpyxl
 import pikepdf
 import pptx
 import xlsxwriter
+from conftest import SAMPLE, VALID_ARENDE, render_paper, write_arende
 from PIL import Image
 from pptx.util import Inches
 
-from conftest import SAMPLE, VALID_ARENDE, render_paper, write_arende
 from generator.conformance import validate_pdf
 from generator.officefile import fit_sheet_to_a4
 

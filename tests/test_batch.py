@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import zipfile
-import json
 from pathlib import Path
 
 import docx
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, REPO, VALID_ARENDE, docx_lines, write_arende
+
 from generator.cli import main
 from generator.content import load_organisationer
 
@@ -167,7 +167,7 @@ def test_shared_arende_gives_one_paper_per_organisation(tmp_path: Path):
     out = tmp_path / "out"
     validate = run("validate", folder)
     assert validate.exit_code == 0, validate.output
-    line = next(l for l in validate.stdout.splitlines() if "liseberg.yaml" in l)
+    line = next(row for row in validate.stdout.splitlines() if "liseberg.yaml" in row)
     changed = line.split("ändrar: ")[1].rstrip(").").split(", ")
     assert changed == ["bedömning", "diarienummer", "handläggare"]
     assert "dimensioner.social" in validate.stdout

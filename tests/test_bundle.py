@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from conftest import PDF_SAMPLES
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A3, A4, landscape, letter
 from reportlab.lib.utils import ImageReader
@@ -19,7 +20,6 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from conftest import PDF_SAMPLES
 from generator import stampfont
 from generator.bundle import BundlePart, check_pdf, write_bundle
 from generator.errors import BundleError
@@ -45,9 +45,10 @@ def bilaga(pdf: Path, nummer: int, titel: str | None = None) -> BundlePart:
     )
 
 
-def beslutsunderlag(pdf: Path = sample("002-trivial-libre-office-writer.pdf")) -> BundlePart:
-    """Return the main document part: no label prefix, no stamp."""
-    return BundlePart(pdf=pdf, bookmark="Beslutsunderlag", label=None, stamp=None)
+def beslutsunderlag(pdf: Path | None = None) -> BundlePart:
+    """Return the main document part (a sample paper by default): no label prefix, no stamp."""
+    return BundlePart(pdf=pdf or sample("002-trivial-libre-office-writer.pdf"), bookmark="Beslutsunderlag",
+                      label=None, stamp=None)
 
 
 def make_pdf(path: Path, pages: list[dict], text: str = "Innehåll") -> Path:
@@ -61,7 +62,7 @@ def make_pdf(path: Path, pages: list[dict], text: str = "Innehåll") -> Path:
         c.showPage()
     c.save()
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
-        for page, spec in zip(pdf.pages, pages):
+        for page, spec in zip(pdf.pages, pages, strict=True):
             if "rotate" in spec:
                 page.obj.Rotate = spec["rotate"]
             if "cropbox" in spec:

@@ -6,6 +6,7 @@ import json
 import shutil
 
 from conftest import PDF_SAMPLES
+
 from generator import cache as cache_module
 from generator.accessibility import check_parts
 from generator.bundle import BundlePart

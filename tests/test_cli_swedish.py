@@ -9,8 +9,8 @@ import re
 import click
 import pytest
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, SAMPLE
+
 from generator import clisv
 from generator.cli import SwedishCommand, main
 

@@ -8,8 +8,8 @@ import docx
 import pikepdf
 import pytest
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, REPO, SAMPLE
+
 from generator.cli import main
 from generator.conformance import make_conformant, validate_pdf
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, REPO, VALID_ARENDE, write_arende
+from test_convert import needs_libreoffice
+
 from generator.cli import main
 from generator.markdown import MAX_TABLE_ROWS
-from test_convert import needs_libreoffice
 
 UTSKICK = REPO / "content" / "utskick" / "2023-08-handlingsplaner"
 

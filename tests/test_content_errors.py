@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, VALID_ARENDE, write_arende
+
 from generator.cli import main
 
 
@@ -58,7 +58,7 @@ def test_missing_nested_field_has_the_parent_line(arende_dir, tmp_path: Path):
     folder = arende_dir(**{"handläggare": {"namn": "Petra Willquist", "telefon": "031-1"}})
     message = assert_rejected(folder, tmp_path / "out", "fält 'handläggare.e-post'", "saknas")
     text = (folder / "arende.yaml").read_text(encoding="utf-8").splitlines()
-    line = next(i for i, l in enumerate(text, 1) if l.startswith("handläggare:"))
+    line = next(i for i, row in enumerate(text, 1) if row.startswith("handläggare:"))
     assert f"rad {line}" in message
 
 

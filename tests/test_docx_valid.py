@@ -21,11 +21,20 @@ import docx
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import (
+    ORGANISATIONER,
+    REPO,
+    SAMPLE,
+    VALID_ARENDE,
+    assert_opens_in_word,
+    normalise,
+    paragraph_text,
+    render_paper,
+    write_arende,
+)
 from docx.oxml.ns import qn
 from docx2python import docx2python
 
-from conftest import (ORGANISATIONER, REPO, SAMPLE, VALID_ARENDE, assert_opens_in_word, normalise, paragraph_text,
-                      render_paper, write_arende)
 from generator import letterbatch, pipeline
 from generator.cli import main
 from generator.docxcheck import Severity, check_docx

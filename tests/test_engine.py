@@ -13,8 +13,8 @@ from pathlib import Path
 import docx
 import yaml
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, REPO, SAMPLE, VALID_ARENDE, docx_lines, write_arende
+
 from generator import pipeline
 from generator.cli import main
 from generator.jobs import LetterJob, PaperJob

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from hostile_files import huge_png, linked_image_docx, png_bytes, zip_bomb_docx
+from test_convert import ODF_NAMESPACES, make_docx
 
 from generator.errors import ConversionError
 from generator.officefile import MAX_RATIO, MAX_UNPACKED, copy_office_file
-from hostile_files import huge_png, linked_image_docx, png_bytes, zip_bomb_docx
-from test_convert import ODF_NAMESPACES, make_docx
 
 MAX_SECONDS = 30
 MAX_GROWTH_MB = 500

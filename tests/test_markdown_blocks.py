@@ -9,10 +9,10 @@ from pathlib import Path
 import docx
 import pikepdf
 import pytest
+from conftest import VALID_ARENDE, all_paragraphs, render_paper, write_arende
 from docx.oxml.ns import qn
 from lxml import etree
 
-from conftest import VALID_ARENDE, all_paragraphs, render_paper, write_arende
 from generator.conformance import validate_pdf
 from generator.markdown import find_stray_table_lines
 

@@ -10,8 +10,8 @@ import docx
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER
+
 from generator.cli import main
 from generator.content import find_registry, load_organisationer
 from generator.errors import ContentError

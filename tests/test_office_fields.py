@@ -9,9 +9,9 @@ from pathlib import Path
 
 import docx
 from pypdf import PdfReader
+from test_hostile_office import listener  # noqa: F401 (a fixture)
 
 from generator.officefile import copy_office_file, neutralise_fields
-from test_hostile_office import listener  # noqa: F401 (a fixture)
 
 W = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 

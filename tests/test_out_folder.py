@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, VALID_ARENDE, write_arende
+
 from generator.cli import main
 
 

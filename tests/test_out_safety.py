@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, REPO, SAMPLE
-from generator.cli import main
 from test_convert import needs_libreoffice
+
+from generator.cli import main
 
 
 def run(*args):

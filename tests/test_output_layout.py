@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, REPO, SAMPLE, VALID_ARENDE, write_arende
+
 from generator.cli import main
 from generator.jobs import legacy_kind, move_all_legacy_output
 from generator.scaffold import PLACEHOLDERS

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, REPO, VALID_ARENDE, write_arende
+
 from generator.cli import main
 
 

@@ -11,11 +11,10 @@ from pathlib import Path
 import pikepdf
 import pytest
 from click.testing import CliRunner
+from conftest import PDF_SAMPLES, SAMPLE, VALID_ARENDE, write_arende
 from pypdf import PdfReader
 
-from conftest import PDF_SAMPLES, SAMPLE, VALID_ARENDE, write_arende
 from generator.cli import main
-
 
 
 def run(*args):

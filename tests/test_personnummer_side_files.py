@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, PDF_SAMPLES, VALID_ARENDE, write_arende
+
 from generator import pipeline
 from generator.cli import main
 from generator.review import STOPP, luhn_valid, mask_personnummer, review_arende

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import FIXTURES, ORGANISATIONER, SAMPLE, all_paragraphs, docx_lines, normalise, render_paper
 from docx.oxml.ns import qn
 
-from conftest import FIXTURES, ORGANISATIONER, SAMPLE, all_paragraphs, docx_lines, normalise, render_paper
 from generator import pipeline
 from generator.errors import TemplateError
 from generator.templates import BESLUTSUNDERLAG, default_template_dir

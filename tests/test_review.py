@@ -11,9 +11,9 @@ import docx
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import ORGANISATIONER, SAMPLE, VALID_ARENDE, write_arende
 from pypdf import PdfReader
 
-from conftest import ORGANISATIONER, SAMPLE, VALID_ARENDE, write_arende
 from generator import pipeline
 from generator.cli import main
 from generator.conformance import validate_pdf
@@ -31,6 +31,7 @@ from generator.review import (
     review_arende,
 )
 from generator.watermark import WATERMARK_TEXT, add_watermark
+
 
 def run(*args) -> object:
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import docx
+from test_convert import make_docx, needs_libreoffice, soffice_processes
 
 from generator import runtemp
-from test_convert import make_docx, needs_libreoffice, soffice_processes
 
 REPO = Path(__file__).resolve().parents[1]
 

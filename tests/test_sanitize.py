@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from hostile_files import hostile_pdf, text_pdf
 
 from generator.bundle import BundlePart, write_bundle
 from generator.sanitize import sanitize_pdf
-from hostile_files import hostile_pdf, text_pdf
 
 
 def part(pdf: Path, nummer: int | None = None) -> BundlePart:

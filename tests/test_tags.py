@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-
 from conftest import PDF_SAMPLES, SAMPLE, render_paper
+
 from generator.bundle import BundlePart, write_bundle
 
 TAGGED_BILAGA = SAMPLE / "bilagor" / "3-plan-tystnadskulturer.pdf"

@@ -21,8 +21,8 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, REPO, VALID_ARENDE, write_arende
+
 from generator.cli import main
 from generator.docxcheck import check_docx, errors
 from generator.sandbox import MAX_ITERATIONS, MAX_OUTPUT

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ORGANISATIONER, REPO, SAMPLE, docx_lines, render_paper, write_arende
 
-from conftest import render_paper, ORGANISATIONER, REPO, SAMPLE, docx_lines, write_arende
 from generator import pipeline
 from generator.cli import main
 from generator.content import load_organisationer, load_utskick

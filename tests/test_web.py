@@ -22,7 +22,8 @@ from pypdf import PdfReader
 
 from generator.web.app import MB, WebConfig
 from generator.web.security import AuthError
-from generator.web.server import make_config, start_in_thread as start_server
+from generator.web.server import make_config
+from generator.web.server import start_in_thread as start_server
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

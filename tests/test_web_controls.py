@@ -12,7 +12,6 @@ CSS px (``artifacts/`` under pytest's tmp dir), reflows at 320 px and is clean u
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -20,8 +19,6 @@ import pytest
 from playwright.sync_api import expect
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
-
-from generator.web.app import MB
 from webhelpers import (  # noqa: F401  (browser and artifacts are fixtures)
     LETTERS,
     SAMPLE,
@@ -37,6 +34,8 @@ from webhelpers import (  # noqa: F401  (browser and artifacts are fixtures)
     serve,
     zip_entries,
 )
+
+from generator.web.app import MB
 
 EDIT = f"/arende/{SAMPLE}"
 

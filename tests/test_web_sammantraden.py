@@ -16,9 +16,9 @@ from types import SimpleNamespace
 import pytest
 import yaml
 from axe_playwright_python.sync_playwright import Axe
+from conftest import ORGANISATIONER, REPO, VALID_ARENDE
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import ORGANISATIONER, REPO, VALID_ARENDE
 from generator.web.app import WebConfig
 from generator.web.server import start_in_thread
 

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import yaml
-
 from conftest import ORGANISATIONER, REPO
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from conftest import ORGANISATIONER, write_arende
+from test_values_as_written import BASE, arende_text
+
 from generator.cli import main
 from generator.errors import ContentError
 from generator.yamlfile import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_TEXT_CHARS, read_yaml
-from test_values_as_written import BASE, arende_text
 
 ENGLISH = re.compile(
     r"\b(expected|found|mapping|scanning|while|stream|block|token|parsing|allowed|character|"
