@@ -803,45 +803,25 @@ def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, ti
     from .sammantrade import is_sammantrade
 
     if is_sammantrade(utskick):
-        sys.exit(send_expediering(utskick, organisationer, out, till, skarpt, igen, smtp_konfig, per_minut,
-                                  tidsgrans))
-    plan = mailing.plan_send(utskick, organisationer, out, till=list(till) or None, igen=igen,
-                             templates=mallar)
-    try:
-        settings, warnings = mailing.load_smtp_settings(smtp_konfig, per_minut=per_minut, tidsgrans=tidsgrans)
-        problem = None
-    except BeslutError as e:
-        if skarpt:
-            raise
-        settings, warnings, problem = None, [], e.message
-    for notice in plan.notices:
-        click.secho(notice, fg="cyan", err=True)
-    for warning in warnings:
-        click.secho(f"Varning: {warning}", fg="yellow", err=True)
-    for line in mailing.format_plan(plan, settings, problem):
-        click.echo(line)
-    count = len(plan.having(mailing.SKICKA))
-    if not skarpt:
-        click.echo(f"Provkörning: inget skickades. Lägg till --skarpt för att skicka "
-                   f"{mailing.count_messages(count)}.")
-        return
-    assert settings is not None  # with --skarpt a settings problem was raised above
-    report = mailing.run_send(plan, settings, on_attempt=lambda d: click.echo(mailing.format_attempt(d)))
-    lines, errors = mailing.format_report(report)
-    for line in lines:
-        click.echo(line)
-    for line in errors:
-        click.secho(line, fg="red", err=True)
-    sys.exit(report.exit_code)
+        from . import expediering
+
+        utdrag = expediering.plan_expediering(utskick, organisationer, out, till=list(till) or None, igen=igen)
+        sys.exit(_mail(utdrag, expediering.format_plan, expediering.run_expediering, expediering.format_attempt,
+                       expediering.format_report, skarpt=skarpt, smtp_konfig=smtp_konfig, per_minut=per_minut,
+                       tidsgrans=tidsgrans))
+    plan = mailing.plan_send(utskick, organisationer, out, till=list(till) or None, igen=igen, templates=mallar)
+    sys.exit(_mail(plan, mailing.format_plan, mailing.run_send, mailing.format_attempt, mailing.format_report,
+                   skarpt=skarpt, smtp_konfig=smtp_konfig, per_minut=per_minut, tidsgrans=tidsgrans))
 
 
-def send_expediering(path: Path, organisationer: Path, out: Path, till: tuple[str, ...], skarpt: bool, igen: bool,
-                     smtp_konfig: Path | None, per_minut: float | None, tidsgrans: float | None) -> int:
-    """Expediera a sammanträde's protokollsutdrag (``beslut send SAMMANTRÄDE``); return the exit code."""
-    from . import expediering
+def _mail(plan, format_plan, run, format_attempt, format_report, *, skarpt: bool, smtp_konfig: Path | None,
+          per_minut: float | None, tidsgrans: float | None) -> int:
+    """Show what ``plan`` (letters or protokollsutdrag) would send; with ``skarpt`` send it. Return the exit code.
+
+    Without ``--skarpt`` a problem with the SMTP settings is shown in the plan, not raised.
+    """
     from . import send as mailing
 
-    plan = expediering.plan_expediering(path, organisationer, out, till=list(till) or None, igen=igen)
     try:
         settings, warnings = mailing.load_smtp_settings(smtp_konfig, per_minut=per_minut, tidsgrans=tidsgrans)
         problem = None
@@ -851,21 +831,20 @@ def send_expediering(path: Path, organisationer: Path, out: Path, till: tuple[st
         settings, warnings, problem = None, [], e.message
     for warning in warnings:
         click.secho(f"Varning: {warning}", fg="yellow", err=True)
-    for line in expediering.format_plan(plan, settings, problem):
+    for line in format_plan(plan, settings, problem):
         click.echo(line)
-    count = len(plan.having(mailing.SKICKA))
     if not skarpt:
-        click.echo(f"Provkörning: inget skickades. Lägg till --skarpt för att skicka {mailing.count_messages(count)}.")
+        click.echo(f"Provkörning: inget skickades. Lägg till --skarpt för att skicka "
+                   f"{mailing.count_messages(len(plan.having(mailing.SKICKA)))}.")
         return 0
-    assert settings is not None
-    report = expediering.run_expediering(plan, settings,
-                                         on_attempt=lambda d: click.echo(expediering.format_attempt(d)))
-    lines, errors = expediering.format_report(report)
+    assert settings is not None  # with --skarpt a settings problem was raised above
+    report = run(plan, settings, on_attempt=lambda d: click.echo(format_attempt(d)))
+    lines, errors = format_report(report)
     for line in lines:
         click.echo(line)
     for line in errors:
         click.secho(line, fg="red", err=True)
-    return 1 if errors else 0
+    return report.exit_code
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import hashlib
 import html
 import json
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,11 +43,11 @@ from .send import (
     Letter,
     SendLog,
     SmtpSettings,
-    _Connection,
     _decide,
     _kilobytes,
-    _locked,
+    send_paced,
 )
+from .smtpsession import SmtpSession
 
 LOG_NAME = "expediering-logg.json"
 
@@ -271,6 +270,13 @@ class ExpedieringReport:
     def failed(self) -> list[Utdrag]:
         return [d for d in self.plan.deliveries if d.attempt and d.attempt["status"] != SKICKAT]
 
+    @property
+    def exit_code(self) -> int:
+        """Return 0, 1 or 9 as ``send.SendReport.exit_code`` does (9: the server could not be used)."""
+        if self.stopped or (self.failed and not self.sent):
+            return SendError.exit_code
+        return 1 if self.failed else 0
+
 
 def run_expediering(plan: ExpedieringPlan, settings: SmtpSettings, *,
                     on_attempt: Callable[[Utdrag], None] = lambda d: None) -> ExpedieringReport:
@@ -281,27 +287,16 @@ def run_expediering(plan: ExpedieringPlan, settings: SmtpSettings, *,
         raise ContentError("protokollet har ingen 'avsändare_e-post' att skicka från, och organisationen "
                            "har ingen 'e-post' i registret. Lägg till t.ex. 'avsändare_e-post: "
                            "forskolenamnden@goteborg.se' i protokollet.", file=plan.loaded.source)
-    interval = 60.0 / settings.per_minut
-    with _locked(plan.log.path), _Connection(settings) as connection:
-        if not plan.log.unchanged_on_disk():
-            raise SendError("en annan körning har skickat utdragen sedan planen gjordes. Kör kommandot igen "
-                            "för att se vad som återstår.", file=plan.log.path)
-        last_start = None
-        for d in todo:
-            if last_start is not None:
-                time.sleep(max(0.0, last_start + interval - time.monotonic()))
-            try:
-                connection.open()
-            except SendError as e:
-                report.stopped = e.message
-                break
-            last_start = time.monotonic()
-            d.attempt = _send_one(plan, d, connection)
-            on_attempt(d)
+
+    def send(d: Utdrag, connection: SmtpSession) -> None:
+        d.attempt = _send_one(plan, d, connection)
+
+    report.stopped = send_paced(todo, plan.log, settings, send, on_attempt,
+                                "en annan körning har skickat utdragen sedan planen gjordes")
     return report
 
 
-def _send_one(plan: ExpedieringPlan, d: Utdrag, connection: _Connection) -> dict:
+def _send_one(plan: ExpedieringPlan, d: Utdrag, connection: SmtpSession) -> dict:
     assert plan.sender and d.org.epost
     now = datetime.now().astimezone()
     msg = build_message(plan, d, when=now)

@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from pathlib import Path
+from typing import TypeVar
 
 from .content import LoadedUtskick
 from .errors import SendError, UsageProblem
@@ -45,12 +46,15 @@ from .smtpsettings import (
 )
 from .templates import FOLJEBREV, template_path
 
+T = TypeVar("T")
+
+
 _Connection = SmtpSession  # the names this module had before the SMTP session moved out
 _locked = locked
 
 __all__ = [
     "ENV_PREFIX", "LOG_NAME", "MISSLYCKAT", "OSAKERT", "REDAN", "SECURITY", "SETTING_KEYS", "SKICKA",
-    "SKICKAS", "SKICKAT", "UTAN_ADRESS", "Delivery", "Letter", "SendLog", "SendPlan", "SendReport",
+    "SKICKAS", "SKICKAT", "UTAN_ADRESS", "Delivery", "send_paced", "Letter", "SendLog", "SendPlan", "SendReport",
     "SmtpSession", "SmtpSettings", "check_letters", "count_messages", "default_config_path", "format_attempt",
     "format_plan", "format_report", "load_smtp_settings", "locked", "plan_send", "run_send",
     "_Connection", "_decide", "_describe", "_is_loopback", "_kilobytes", "_locked", "_login", "_number",
@@ -295,24 +299,39 @@ def run_send(plan: SendPlan, settings: SmtpSettings, *,
     report = SendReport(plan)
     todo = plan.having(SKICKA)
     sender = check_sender(plan.loaded) if todo else ""
+
+    def send(delivery: Delivery, connection: SmtpSession) -> None:
+        delivery.attempt = _send_one(plan, sender, delivery, connection)
+
+    report.stopped = send_paced(todo, plan.log, settings, send, on_attempt,
+                                "en annan körning har skickat det här utskicket sedan planen gjordes")
+    return report
+
+
+def send_paced(todo: Sequence[T], log: SendLog, settings: SmtpSettings,
+               send_one: Callable[[T, SmtpSession], None], on_attempt: Callable[[T], None], changed: str) -> str | None:
+    """Send each of ``todo`` with ``send_one`` at ``settings.per_minut``; return why it stopped early.
+
+    Holds the log's lock for the whole run and refuses to start when the log changed since
+    the plan was made (``changed`` says what happened, in Swedish). None when every one was
+    tried; the server's message when it could not be reached and the rest were left.
+    """
     interval = 60.0 / settings.per_minut
-    with locked(plan.log.path), SmtpSession(settings) as connection:
-        if not plan.log.unchanged_on_disk():
-            raise SendError("en annan körning har skickat det här utskicket sedan planen gjordes. Kör "
-                            "kommandot igen för att se vad som återstår.", file=plan.log.path)
+    with locked(log.path), SmtpSession(settings) as connection:
+        if not log.unchanged_on_disk():
+            raise SendError(f"{changed}. Kör kommandot igen för att se vad som återstår.", file=log.path)
         last_start = None
-        for delivery in todo:
+        for item in todo:
             if last_start is not None:
                 time.sleep(max(0.0, last_start + interval - time.monotonic()))
             try:
                 connection.open()
             except SendError as e:
-                report.stopped = e.message
-                break
+                return e.message
             last_start = time.monotonic()
-            delivery.attempt = _send_one(plan, sender, delivery, connection)
-            on_attempt(delivery)
-    return report
+            send_one(item, connection)  # records its attempt in the item
+            on_attempt(item)
+    return None
 
 
 def _send_one(plan: SendPlan, sender: str, delivery: Delivery, connection: SmtpSession) -> dict:
