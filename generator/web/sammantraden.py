@@ -82,6 +82,10 @@ def list_meetings(config) -> list[dict]:
     """Return every sammanträde: name, organisation, date, points, whether it checks, when built."""
     base = meetings_dir(config)
     found = []
+    try:
+        registry = actions.load_registry(config.organisationer)
+    except BeslutError:
+        registry = None
     for folder in sorted(base.iterdir()) if base.is_dir() else []:
         if not (folder / SAMMANTRADE_FILE).is_file() or not NAME.fullmatch(folder.name):
             continue
@@ -91,7 +95,9 @@ def list_meetings(config) -> list[dict]:
             data = {}
         problems = check_meeting(config, folder)
         built = output_of(config, folder) / "manifest.json"
-        found.append({"namn": folder.name, "organisation": str(data.get("organisation", "")),
+        org_id = str(data.get("organisation", ""))
+        org = registry.find(org_id) if registry else None
+        found.append({"namn": folder.name, "organisation": org.namn if org else org_id,
                       "datum": str(data.get("datum", "")), "punkter": len(data.get("punkter") or []),
                       "fel": len(problems), "byggt": built.is_file()})
     return found
