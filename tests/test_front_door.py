@@ -89,3 +89,12 @@ def test_the_walker_sees_every_kind_of_import(tmp_path: Path):
     modules = [m for _, m in imported_modules(package / "face.py", tmp_path)]
     assert modules == ["generator", "generator.pipeline", "generator.errors", "generator.content",
                        "generator.web.server", "generator.web.server"]
+
+
+def test_the_front_door_is_written_down():
+    """Every name in ``pipeline.__all__`` exists and says what it is for."""
+    from generator import pipeline
+
+    undocumented = [name for name in pipeline.__all__ if not (getattr(pipeline, name).__doc__ or "").strip()]
+    assert undocumented == []
+    assert {"plan_arende", "run", "review_arenden", "check_templates", "plan_mailing"} <= set(pipeline.__all__)
