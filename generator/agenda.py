@@ -6,7 +6,7 @@ The story, top to bottom (``build_agenda``):
    written if anything is wrong (exit 3, or 8 for an ärende with a stopp);
 2. make sure each ärende's handlingar.pdf is current: reused when the ärende's inputs have
    the fingerprint recorded at its last build for a meeting, else built through the one
-   engine (``pipeline.plan_arende`` / ``pipeline.run``);
+   engine (``planning.plan_arende`` / ``runner.run_plan``, which ``pipeline`` gives the faces);
 3. render ``kallelse.docx`` from ``templates/docx/kallelse.docx`` and convert it to
    PDF/A-2a + PDF/UA-1 (``Converter.to_pdf``, which finishes and validates);
 4. write ``sammantradeshandlingar.pdf`` (the kallelse, a clickable innehållsförteckning,
@@ -254,12 +254,13 @@ def ensure_handlingar(loaded: LoadedArende, organisationer_path: Path, out: Path
     if (entry.get("fingeravtryck") == fingerprint and outputs.bundle.is_file()
             and outputs.report_json.is_file() and sha256_file(outputs.bundle) == entry.get("sha256")):
         return outputs.bundle, entry, True
-    from . import pipeline
+    from .planning import plan_arende
+    from .runner import run_plan
 
-    plan = pipeline.plan_arende(loaded.folder, organisationer_path, out,
-                                only=[loaded.organisation.id] if loaded.shared else None,
-                                bundle=True, templates=templates)
-    report = pipeline.run(plan, workers=1, converter_factory=lambda: _Borrowed(converter))
+    plan = plan_arende(loaded.folder, organisationer_path, out,
+                       only=[loaded.organisation.id] if loaded.shared else None,
+                       bundle=True, templates=templates)
+    report = run_plan(plan, workers=1, converter_factory=lambda: _Borrowed(converter))
     release_memory()  # pypdf's bundle of this ärende is gone; do not carry its pages into the next
     if report.failed:
         failed = report.failed[0]

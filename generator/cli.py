@@ -1,8 +1,11 @@
 """The ``beslut`` command: thin click commands over ``pipeline``.
 
-This module parses arguments and reports; the work is done by library functions. Every
-error the user can cause is a ``BeslutError`` and is shown here, in Swedish, with its own
-exit code; a traceback is shown only with ``--debug``.
+This module parses arguments and reports; the work is done by ``generator.pipeline``, the
+front door, and this module imports nothing else of ``generator`` but ``errors`` (and
+``clisv``; ``tests/test_front_door.py`` checks it). Every error the user can cause is a
+``BeslutError`` and is shown here, in Swedish, with its own exit code; a traceback is
+shown only with ``--debug``. A command returns its exit code and ``reports_errors`` is the
+one place that exits.
 """
 
 from __future__ import annotations
@@ -10,24 +13,30 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
-from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from . import __version__, clisv, runtemp
-from .content import find_registry, is_utskick, load_organisationer
-from .errors import BeslutError, EnvironmentProblem, ReviewError, describe_os_error
+from . import __version__, clisv, pipeline
+from .errors import (
+    EXIT_BUG,
+    EXIT_INTERRUPTED,
+    BeslutError,
+    EnvironmentProblem,
+    ReviewError,
+    UsageProblem,
+    describe_os_error,
+)
 
 if TYPE_CHECKING:
-    from .runner import Report
+    from .pipeline import Finding, LoadedArende, Report
 
-# The engine (pipeline and what it needs) is imported by the commands that use it, so that a
-# command that converts can start LibreOffice first (``early_converter``) and let it start
-# while the rest loads.
+# ``pipeline`` imports the engine (jobs, runner and what they need) only in the functions that
+# use it, so that a command that converts can start LibreOffice first (``early_converter``)
+# and let it start while the rest loads.
+early_converter = pipeline.early_converter
 
 clisv.install()
 
@@ -51,7 +60,7 @@ arende_argument = click.argument("arende", metavar="ÄRENDE", type=click.Path(pa
 
 def _default_registry(ctx, param, value: Path | None) -> Path:
     """Return --organisationer, or content/organisationer.yaml found from here upwards."""
-    return value if value is not None else find_registry(Path("."))
+    return value if value is not None else pipeline.find_registry(Path("."))
 
 
 def _default_out(ctx, param, value: Path | None) -> Path:
@@ -63,7 +72,7 @@ def _default_out(ctx, param, value: Path | None) -> Path:
     """
     if value is not None:
         return value
-    registry = ctx.params.get("organisationer") or find_registry(Path("."))
+    registry = ctx.params.get("organisationer") or pipeline.find_registry(Path("."))
     return Path(os.path.relpath(registry.resolve().parent.parent / "out"))
 
 
@@ -101,22 +110,20 @@ def common_options(command):
     return registry_option(command)
 
 
-EXIT_INTERRUPTED = 130
-
-
 def reports_errors(command):
     """Show every failure as a Swedish message and its exit code; a traceback only with --debug.
 
     Our own errors (``BeslutError``) carry their message and code; an operating-system
     error (a folder that cannot be written, a full disk) is exit 7; Ctrl-C is "Avbrutet."
-    and 130; anything else is a bug in beslut, said so, and 70.
+    and 130; anything else is a bug in beslut, said so, and 70. A command returns its exit
+    code (None is 0); this is where the CLI exits.
     """
 
     @wraps(command)
     def wrapper(*args, **kwargs):
         debug = click.get_current_context().find_root().params.get("debug")
         try:
-            return command(*args, **kwargs)
+            code = command(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise  # click reports these itself (a usage error is exit 2)
         except BeslutError as e:
@@ -127,23 +134,23 @@ def reports_errors(command):
             if debug:
                 raise
             where = f"{e.filename}: " if e.filename else ""
-            fail(runtemp.describe_temp_error(e) or f"{where}{describe_os_error(e)}", EnvironmentProblem.exit_code)
+            fail(pipeline.describe_temp_error(e) or f"{where}{describe_os_error(e)}", EnvironmentProblem.exit_code)
         except KeyboardInterrupt:
             click.secho("Avbrutet.", fg="red", err=True)
             sys.exit(EXIT_INTERRUPTED)
         except Exception as e:
             if debug:
                 raise
-            from .runner import EXIT_BUG
-
             fail(f"ett oväntat fel inträffade ({type(e).__name__}). Det är ett programfel i beslut: "
                  "kör kommandot igen med 'beslut --debug …' och skicka utskriften till förvaltarna.",
                  EXIT_BUG)
+        if code:
+            sys.exit(code)
 
     return wrapper
 
 
-def fail(message: str, code: int) -> None:
+def fail(message: str, code: int) -> NoReturn:
     """Print ``message`` as an error and exit with ``code``."""
     click.secho(f"Fel: {message}", fg="red", err=True)
     sys.exit(code)
@@ -210,7 +217,7 @@ def main(debug: bool) -> None:
       beslut validate content/arenden/2023-10-handlingsplaner
       beslut build content/arenden/2023-10-handlingsplaner
     """
-    runtemp.run_dir()  # here, in the main thread: its SIGTERM cleanup needs that
+    pipeline.run_dir()  # here, in the main thread: its SIGTERM cleanup needs that
     route_library_logs(debug)
 
 
@@ -269,23 +276,17 @@ def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
     kopplingsfält; är det ett sammanträde (sammantrade.yaml) kontrolleras det som
     "beslut agenda" kontrollerar innan något skrivs.
     """
-    from . import pipeline
-    from .sammantrade import is_sammantrade
-    from .wording import wording_for
-
-    if is_sammantrade(arende):
-        from .agenda import validate_agenda
-
-        meeting = validate_agenda(arende, organisationer)
+    if pipeline.is_sammantrade(arende):
+        meeting = pipeline.validate_sammantrade(arende, organisationer)
         click.echo(f"OK: {meeting.source} (sammanträde {meeting.sammantrade.datum.isoformat()}, "
                    f"{len(meeting.punkter)} punkter).")
         return
-    if is_utskick(arende):
+    if pipeline.is_utskick(arende):
         utskick, recipients = pipeline.validate_utskick(arende, organisationer)
         click.echo(f"OK: {utskick.source} (följebrev till {len(recipients)} mottagare).")
         return
     for loaded in pipeline.validate_arende(arende, organisationer, list(only) or None):
-        kind = wording_for(loaded.organisation)["dokumenttyp"].lower()
+        kind = pipeline.dokumenttyp(loaded.organisation)
         changed = f"; ändrar: {', '.join(loaded.overrides)}" if loaded.overrides else ""
         click.echo(
             f"OK: {loaded.source} ({kind} för {loaded.organisation.namn}, "
@@ -293,51 +294,20 @@ def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
         )
 
 
-@contextmanager
-def early_converter(needed: bool):
-    """Yield a converter factory for the run whose first LibreOffice is already starting (or None).
-
-    LibreOffice takes more than a second to start. Started here, at the start of the
-    command and in the main thread (LibreOffice dies with the thread that started it, and
-    this one lives as long as the command), it starts while the engine loads and the
-    content is read. The run's first converter is that one, the others are new; it is
-    stopped when the command ends, whether the run used it or not.
-    """
-    if not needed:
-        yield None
-        return
-    from .convert import Converter
-
-    first = Converter()
-    first.launch()
-    handed = threading.Lock()
-
-    def converters() -> Converter:
-        return first if handed.acquire(blocking=False) else Converter()
-
-    try:
-        yield converters
-    finally:
-        first.close()
-
-
 def run_arende(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
                only: tuple[str, ...], workers: int | None, *, pdf: bool, bundle: bool,
-               utkast: bool) -> None:
-    """Plan and run one ärende (or each organisation's version of a shared one); exit."""
+               utkast: bool) -> int:
+    """Plan and run one ärende (or each organisation's version of a shared one); return the exit code."""
     with early_converter(pdf or bundle) as converters:
-        from . import pipeline
-        from .review import STOPP
-
         plan = pipeline.plan_arende(arende, organisationer, out, only=list(only) or None, pdf=pdf,
                                     bundle=bundle, templates=mallar, utkast=utkast)
         if plan.findings:
-            stopp = sum(f.severity == STOPP for f in plan.findings)
+            stopp = pipeline.count_stopp(plan.findings)
             click.secho(f"Granskning: {stopp} stopp, {len(plan.findings) - stopp} varningar (visa dem med "
                         f"'beslut review {arende}').", fg="yellow", err=True)
         code = report(pipeline.run(plan, workers=workers, show_progress=sys.stderr.isatty(),
                                    converter_factory=converters))
-    sys.exit(code)
+    return code
 
 
 utkast_option = click.option(
@@ -357,7 +327,7 @@ utkast_option = click.option(
 @utkast_option
 @reports_errors
 def render(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
-           only: tuple[str, ...], workers: int | None, pdf: bool, utkast: bool) -> None:
+           only: tuple[str, ...], workers: int | None, pdf: bool, utkast: bool) -> int:
     """Skapa beslutsunderlaget (bolag) eller tjänsteutlåtandet (nämnd) som Word-fil.
 
     Skriver OUT/arenden/<ärendets mapp>/beslutsunderlag.docx eller tjänsteutlåtande.docx;
@@ -367,7 +337,7 @@ def render(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
     orörda. Ärendet granskas först (se
     "beslut review"): finns det stopp skrivs inget, utom med --utkast.
     """
-    run_arende(arende, organisationer, out, mallar, only, workers, pdf=pdf, bundle=False, utkast=utkast)
+    return run_arende(arende, organisationer, out, mallar, only, workers, pdf=pdf, bundle=False, utkast=utkast)
 
 
 @main.command()
@@ -378,7 +348,7 @@ def render(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
 @utkast_option
 @reports_errors
 def build(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
-          only: tuple[str, ...], workers: int | None, utkast: bool) -> None:
+          only: tuple[str, ...], workers: int | None, utkast: bool) -> int:
     """Allt i ett: kontrollera, skapa Word-fil och PDF/A, och sätt ihop handlingar.pdf.
 
     handlingar.pdf är beslutsunderlaget följt av alla bilagor. Bilagor i Word-,
@@ -395,7 +365,7 @@ def build(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
     med --utkast, som märker varje sida UTKAST och skriver i undermappen utkast/, så
     att de färdiga handlingarna aldrig ersätts av ett utkast.
     """
-    run_arende(arende, organisationer, out, mallar, only, workers, pdf=True, bundle=True, utkast=utkast)
+    return run_arende(arende, organisationer, out, mallar, only, workers, pdf=True, bundle=True, utkast=utkast)
 
 
 @main.command()
@@ -405,7 +375,7 @@ def build(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
 @click.option("--json", "as_json", is_flag=True, help="Skriv fynden som JSON (för verktyg).")
 @reports_errors
 def review(arende: Path, organisationer: Path, out: Path, mallar: Path | None, only: tuple[str, ...],
-           as_json: bool) -> None:
+           as_json: bool) -> int:
     """Granska ett ärende som en registrator eller nämndsekreterare gör, utan att skriva något.
 
     Letar efter det som brukar skickas tillbaka: en dimension utan bedömning, en
@@ -415,75 +385,57 @@ def review(arende: Path, organisationer: Path, out: Path, mallar: Path | None, o
     med build eller render) eller varning (bör ses över). För ett gemensamt ärende
     granskas varje organisations version. Slutkod 8 om något är stopp, annars 0.
     """
-    from . import pipeline
-    from .review import STOPP, review_arende, review_json
-    from .sammantrade import is_sammantrade
-
-    if is_sammantrade(arende):
-        sys.exit(review_sammantrade(arende, organisationer, as_json))
-    reviewed = [(loaded, review_arende(loaded)) for loaded in
-                pipeline.validate_arende(arende, organisationer, list(only) or None)]
+    if pipeline.is_sammantrade(arende):
+        return review_sammantrade(arende, organisationer, as_json)
+    reviewed = pipeline.review_arenden(arende, organisationer, list(only) or None)
     if as_json:
-        click.echo(json.dumps(review_json(reviewed), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(pipeline.review_json(reviewed), ensure_ascii=False, indent=2))
     else:
         for loaded, findings in reviewed:
             print_review(loaded, findings)
-    stopp = sum(f.severity == STOPP for _, findings in reviewed for f in findings)
-    sys.exit(ReviewError.exit_code if stopp else 0)
+    stopp = sum(pipeline.count_stopp(findings) for _, findings in reviewed)
+    return ReviewError.exit_code if stopp else 0
 
 
 def review_sammantrade(path: Path, organisationer: Path, as_json: bool) -> int:
     """Review every ärende of a sammanträde and, when it has one, its protokoll; return the exit code."""
-    from .agenda import validate_agenda
-    from .minutes import review_protokoll
-    from .protokollet import has_protokoll, load_protokoll
-    from .review import STOPP, review_arende, review_json
-
-    meeting = validate_agenda(path, organisationer)
-    reviewed = [(p.loaded, review_arende(p.loaded)) for p in meeting.punkter if p.loaded is not None]
-    protokoll = load_protokoll(path, organisationer) if has_protokoll(meeting.source) else None
-    found = review_protokoll(protokoll) if protokoll is not None else []
+    result = pipeline.review_sammantrade(path, organisationer)
+    protokoll, found = result.protokoll, result.protokoll_findings
     if as_json:
-        data = review_json(reviewed)
-        if protokoll is not None:
-            data["protokoll"] = {"källa": str(protokoll.source), "fynd": [f.as_json() for f in found]}
-            data["stopp"] += sum(f.severity == STOPP for f in found)
-            data["varningar"] += sum(f.severity != STOPP for f in found)
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:
-        for loaded, findings in reviewed:
+        for loaded, findings in result.reviewed:
             print_review(loaded, findings)
         if protokoll is not None:
             click.secho(f"{protokoll.source} (protokoll, {protokoll.paragraf_range})", bold=True)
             for f in found:
-                colour = "red" if f.severity == STOPP else "yellow"
-                click.echo("    " + click.style(f"{f.severity:<7}", fg=colour) + f" {f.where}  {f.field}: {f.message}")
-            stopp = sum(f.severity == STOPP for f in found)
+                click.echo("    " + _severity(f) + f" {f.where}  {f.field}: {f.message}")
+            stopp = pipeline.count_stopp(found)
             click.echo(f"  Summa: {stopp} stopp, {len(found) - stopp} varningar.\n")
         else:
             click.echo("Sammanträdet har inget protokoll ännu (skapa det med 'beslut new "
-                       f"{meeting.source.parent} --protokoll').")
-    stopp = sum(f.severity == STOPP for _, findings in reviewed for f in findings)
-    stopp += sum(f.severity == STOPP for f in found)
-    return ReviewError.exit_code if stopp else 0
+                       f"{result.meeting.source.parent} --protokoll').")
+    return ReviewError.exit_code if result.stopp else 0
 
 
-def print_review(loaded, findings) -> None:
+def _severity(finding: Finding) -> str:
+    """Return a finding's severity, padded and coloured (stopp red, varning yellow)."""
+    colour = "red" if pipeline.count_stopp([finding]) else "yellow"
+    return click.style(f"{finding.severity:<7}", fg=colour)
+
+
+def print_review(loaded: LoadedArende, findings: list[Finding]) -> None:
     """Print one ärende's findings grouped by field, then its LIX per text."""
-    from .review import STOPP, readability
-    from .wording import wording_for
-
-    kind = wording_for(loaded.organisation)["dokumenttyp"].lower()
+    kind = pipeline.dokumenttyp(loaded.organisation)
     click.secho(f"{loaded.source} ({kind} för {loaded.organisation.namn})", bold=True)
     for field in dict.fromkeys(f.field for f in findings):
         click.echo(f"  {field}")
         for f in (f for f in findings if f.field == field):
-            colour = "red" if f.severity == STOPP else "yellow"
-            click.echo("    " + click.style(f"{f.severity:<7}", fg=colour) + f" {f.where}  {f.message}")
-    lix = ", ".join(f"{name} {value} ({label})" for name, (value, label) in readability(loaded).items())
+            click.echo("    " + _severity(f) + f" {f.where}  {f.message}")
+    lix = ", ".join(f"{name} {value} ({label})" for name, (value, label) in pipeline.readability(loaded).items())
     if lix:
         click.echo(f"  Läsbarhet (LIX): {lix}")
-    stopp = sum(f.severity == STOPP for f in findings)
+    stopp = pipeline.count_stopp(findings)
     click.echo(f"  Summa: {stopp} stopp, {len(findings) - stopp} varningar.\n")
 
 
@@ -512,7 +464,7 @@ till_option = click.option(
 @workers_option
 @reports_errors
 def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
-            till: tuple[str, ...], pdf: bool, eml: bool, workers: int | None) -> None:
+            till: tuple[str, ...], pdf: bool, eml: bool, workers: int | None) -> int:
     """Skapa ett följebrev per mottagare.
 
     UTSKICK är utskickets mapp eller dess utskick.yaml. Breven skrivs till
@@ -525,13 +477,11 @@ def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
     if eml and not pdf:
         raise click.UsageError("--eml kräver --pdf: e-postmeddelandet har brevets PDF som bilaga.")
     with early_converter(pdf) as converters:
-        from . import pipeline
-
         plan = pipeline.plan_utskick(utskick, organisationer, out, till=list(till) or None, pdf=pdf,
                                      eml=eml, templates=mallar)
         code = report(pipeline.run(plan, workers=workers, show_progress=sys.stderr.isatty(),
                                    converter_factory=converters))
-    sys.exit(code)
+    return code
 
 
 @main.command()
@@ -558,12 +508,10 @@ def agenda(sammantrade: Path, organisationer: Path, out: Path, mallar: Path | No
       beslut agenda content/sammantraden/2023-10-forskolenamnden
     """
     with early_converter(True) as converters:
-        from .agenda import build_agenda
-
         def progress(text: str) -> None:
             click.echo(f"  {text}", err=True)
 
-        result = build_agenda(sammantrade, organisationer, out, templates=mallar,
+        result = pipeline.build_agenda(sammantrade, organisationer, out, templates=mallar,
                               converter_factory=converters, on_progress=progress)
     for warning in result.warnings:
         click.secho(f"Varning: {warning}", fg="yellow", err=True)
@@ -599,12 +547,10 @@ def minutes(sammantrade: Path, organisationer: Path, out: Path, mallar: Path | N
       beslut minutes content/sammantraden/2023-10-forskolenamnden
     """
     with early_converter(True) as converters:
-        from .minutes import build_minutes
-
         def progress(text: str) -> None:
             click.echo(f"  {text}", err=True)
 
-        result = build_minutes(sammantrade, organisationer, out, templates=mallar,
+        result = pipeline.build_minutes(sammantrade, organisationer, out, templates=mallar,
                                converter_factory=converters, on_progress=progress)
     assert result.loaded is not None
     for p in result.loaded.paragrafer:
@@ -648,15 +594,13 @@ def templates(mapp: Path | None) -> None:
       3. beslut templates mina-mallar
       4. beslut build ÄRENDE --mallar mina-mallar
     """
-    from .templatefile import cleaning_warnings
-    from .templates import check_template_dir, template_warnings
-
-    for path in check_template_dir(mapp):
+    checked = pipeline.check_templates(mapp)
+    for path, cleaning in checked.files:
         click.echo(f"OK: {path}")
-        for warning in cleaning_warnings(path):
+        for warning in cleaning:
             click.secho(f"Varning: {warning} Det tas bort ur varje dokument som skapas med mallen; "
                         "ta bort det i Word så försvinner varningen.", fg="yellow", err=True)
-    for warning in template_warnings(mapp):
+    for warning in checked.warnings:
         click.echo(f"Varning: {warning}", err=True)
 
 
@@ -687,12 +631,8 @@ def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path, sammantrade:
       beslut new content/arenden/2024-03-gemensamt --organisation gota-lejon --organisation forskolenamnden
       beslut new content/sammantraden/2023-10-forskolenamnden --protokoll
     """
-    from . import scaffold
-
     if protokoll:
-        from .protokollet import create_protokoll
-
-        path = create_protokoll(mapp, organisationer)
+        path = pipeline.create_protokoll(mapp, organisationer)
         click.echo(f"Skrev {path}")
         click.echo(f"Fyll i närvarande, justerare och besluten och bygg sedan med: beslut minutes {mapp}")
         return
@@ -701,12 +641,12 @@ def new(mapp: Path, org_ids: tuple[str, ...], organisationer: Path, sammantrade:
         raise click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == "org_ids"))
     if sammantrade:
         if len(org_ids) != 1:
-            fail("ett sammanträde hålls av en organisation: ange en --organisation.", 2)
-        for path in scaffold.create_sammantrade(mapp, org_ids[0], load_organisationer(organisationer)):
+            raise UsageProblem("ett sammanträde hålls av en organisation: ange en --organisation.")
+        for path in pipeline.create_sammantrade(mapp, org_ids[0], organisationer):
             click.echo(f"Skrev {path}")
         click.echo(f"Lägg till ärendena under 'punkter' och bygg sedan med: beslut agenda {mapp}")
         return
-    files = scaffold.create_arende(mapp, list(org_ids), load_organisationer(organisationer))
+    files = pipeline.create_arende(mapp, list(org_ids), organisationer)
     for path in files:
         click.echo(f"Skrev {path}")
     click.echo(f"Byt ut texten inom hakparenteser och kontrollera sedan med: beslut validate {mapp}")
@@ -782,7 +722,7 @@ def web(organisationer: Path, out: Path, mallar: Path | None, content: Path | No
 @reports_errors
 def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, till: tuple[str, ...],
          skarpt: bool, igen: bool,
-         smtp_konfig: Path | None, per_minut: float | None, tidsgrans: float | None) -> None:
+         smtp_konfig: Path | None, per_minut: float | None, tidsgrans: float | None) -> int:
     """Skicka följebreven, eller ett sammanträdes protokollsutdrag, med e-post.
 
     UTSKICK är ett utskick eller ett sammanträde. För ett sammanträde får varje mottagare
@@ -799,31 +739,19 @@ def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, ti
     miljövariabler (BESLUT_SMTP_HOST, _PORT, _SAKERHET, _ANVANDARE, _LOSENORD) eller i
     en inställningsfil, aldrig på kommandoraden.
     """
-    from . import send as mailing
-    from .sammantrade import is_sammantrade
-
-    if is_sammantrade(utskick):
-        from . import expediering
-
-        utdrag = expediering.plan_expediering(utskick, organisationer, out, till=list(till) or None, igen=igen)
-        sys.exit(_mail(utdrag, expediering.format_plan, expediering.run_expediering, expediering.format_attempt,
-                       expediering.format_report, skarpt=skarpt, smtp_konfig=smtp_konfig, per_minut=per_minut,
-                       tidsgrans=tidsgrans))
-    plan = mailing.plan_send(utskick, organisationer, out, till=list(till) or None, igen=igen, templates=mallar)
-    sys.exit(_mail(plan, mailing.format_plan, mailing.run_send, mailing.format_attempt, mailing.format_report,
-                   skarpt=skarpt, smtp_konfig=smtp_konfig, per_minut=per_minut, tidsgrans=tidsgrans))
+    mailing = pipeline.plan_mailing(utskick, organisationer, out, till=list(till) or None, igen=igen,
+                                    templates=mallar)
+    return _mail(mailing, skarpt=skarpt, smtp_konfig=smtp_konfig, per_minut=per_minut, tidsgrans=tidsgrans)
 
 
-def _mail(plan, format_plan, run, format_attempt, format_report, *, skarpt: bool, smtp_konfig: Path | None,
+def _mail(mailing: pipeline.Mailing, *, skarpt: bool, smtp_konfig: Path | None,
           per_minut: float | None, tidsgrans: float | None) -> int:
-    """Show what ``plan`` (letters or protokollsutdrag) would send; with ``skarpt`` send it. Return the exit code.
+    """Show what ``mailing`` (letters or protokollsutdrag) would send; with ``skarpt`` send it. Return the exit code.
 
     Without ``--skarpt`` a problem with the SMTP settings is shown in the plan, not raised.
     """
-    from . import send as mailing
-
     try:
-        settings, warnings = mailing.load_smtp_settings(smtp_konfig, per_minut=per_minut, tidsgrans=tidsgrans)
+        settings, warnings = pipeline.load_smtp_settings(smtp_konfig, per_minut=per_minut, tidsgrans=tidsgrans)
         problem = None
     except BeslutError as e:
         if skarpt:
@@ -831,15 +759,15 @@ def _mail(plan, format_plan, run, format_attempt, format_report, *, skarpt: bool
         settings, warnings, problem = None, [], e.message
     for warning in warnings:
         click.secho(f"Varning: {warning}", fg="yellow", err=True)
-    for line in format_plan(plan, settings, problem):
+    for line in mailing.format_plan(mailing.plan, settings, problem):
         click.echo(line)
     if not skarpt:
         click.echo(f"Provkörning: inget skickades. Lägg till --skarpt för att skicka "
-                   f"{mailing.count_messages(len(plan.having(mailing.SKICKA)))}.")
+                   f"{pipeline.count_to_send(mailing)}.")
         return 0
     assert settings is not None  # with --skarpt a settings problem was raised above
-    report = run(plan, settings, on_attempt=lambda d: click.echo(format_attempt(d)))
-    lines, errors = format_report(report)
+    report = mailing.send(mailing.plan, settings, on_attempt=lambda d: click.echo(mailing.format_attempt(d)))
+    lines, errors = mailing.format_report(report)
     for line in lines:
         click.echo(line)
     for line in errors:

@@ -117,3 +117,8 @@ class SendError(BeslutError):
     """Raised when letters cannot be e-mailed: SMTP settings, missing letters, the server."""
 
     exit_code = 9
+
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 70, 130
+"""Exit codes that are no error of ours: done; some recipients of a run failed (they are
+listed); a bug in beslut; interrupted (Ctrl-C). Each ``BeslutError`` carries its own."""

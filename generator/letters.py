@@ -270,3 +270,17 @@ def _prints_values_only(source: str) -> bool:
     for output in tree.find_all(nodes.Output):
         allowed |= {id(node) for node in output.nodes if isinstance(node, nodes.Name)}
     return all(node.name not in names or id(node) in allowed for node in tree.find_all(nodes.Name))
+
+
+def validate_utskick(utskick_path: Path, organisationer_path: Path,
+                     till: list[str] | None = None) -> tuple[LoadedUtskick, list[Organisation]]:
+    """Load and check an utskick: fields, recipients and merge fields; write nothing.
+
+    ``pipeline.validate_utskick`` is this; ``send`` calls it here, below the front door.
+    """
+    from .content import load_organisationer, load_utskick, select_mottagare
+
+    organisationer = load_organisationer(organisationer_path)
+    loaded = load_utskick(utskick_path)
+    check_merge_fields(loaded)
+    return loaded, select_mottagare(loaded, organisationer, till)

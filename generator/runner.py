@@ -39,6 +39,7 @@ from pypdf import PdfReader
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from . import errors
 from .accessibility import check_parts, write_report
 from .bundle import BundlePart, PartsAhead, write_bundle
 from .cache import BilagaCache
@@ -62,7 +63,7 @@ ConverterFactory = Callable[[], "PdfConverter"]
 STAGING_DIR = ".beslut-arbete"
 """The folder in ``out/`` where a run writes before it commits (removed when it ends)."""
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_BUG = 0, 1, 70
+EXIT_OK, EXIT_SOME_FAILED, EXIT_BUG = errors.EXIT_OK, errors.EXIT_SOME_FAILED, errors.EXIT_BUG
 
 
 def default_workers() -> int:

@@ -162,7 +162,7 @@ def plan_send(utskick_path: Path, organisationer_path: Path, out: Path, *, till:
 
     Raises SendError (nothing is sent) if a letter to be sent is missing or out of date.
     """
-    from .pipeline import validate_utskick
+    from .letters import validate_utskick
 
     loaded, recipients = validate_utskick(utskick_path, organisationer_path, till)
     notices = move_legacy_output(out, loaded.name)

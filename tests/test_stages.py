@@ -26,7 +26,7 @@ STAGES: list[tuple[str, set[str]]] = [
     ("pdf", {"officeserver", "convert", "pdfmeta", "conformance", "sanitize", "tags", "stampfont", "pdfwatermark",
              "cache", "letterbatch", "bundle", "accessibility"}),
     ("mail", {"mail", "smtpsettings", "smtpsession", "sendlog"}),
-    ("plan and run", {"jobs", "runner"}),
+    ("plan and run", {"jobs", "runner", "planning"}),
     ("front door", {"pipeline", "send", "agenda", "minutes", "expediering"}),
     ("faces", {"cli", "clisv", "web"}),
 ]
@@ -45,7 +45,7 @@ ALLOWED_UPWARD = {
 
 KNOWN_CIRCLES: list[list[str]] = [
     # closed by templates' lazy imports of agenda and minutes (see ALLOWED_UPWARD)
-    ["generator.agenda", "generator.jobs", "generator.minutes", "generator.pipeline", "generator.runner",
+    ["generator.agenda", "generator.jobs", "generator.minutes", "generator.planning", "generator.runner",
      "generator.templates"],
     # routes (and the pages built on it) import web/app for its helpers; issue 21's web split
     # (web/config.py, web/pages.py) removes it
