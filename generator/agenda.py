@@ -53,7 +53,7 @@ from .errors import (
     TemplateError,
     describe_os_error,
 )
-from .files import sha256_file, write_bytes, write_docx
+from .files import fingerprint_of, sha256_file, write_bytes, write_docx
 from .jobs import REPORT_STEM, check_out_folder, paper_outputs
 from .render import render_docx
 from .review import find_personnummer
@@ -231,13 +231,11 @@ def arende_fingerprint(loaded: LoadedArende, organisationer_path: Path, template
     """
     from .templates import BESLUTSUNDERLAG
 
-    digest = hashlib.sha256(f"beslut {__version__}\n".encode())
     folder = loaded.folder.resolve()
-    for file in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        digest.update(f"{file.relative_to(folder).as_posix()}\n{sha256_file(file)}\n".encode())
-    for file in (organisationer_path, template_path(templates, BESLUTSUNDERLAG)):
-        digest.update(f"{file.name}\n{sha256_file(file)}\n".encode())
-    return digest.hexdigest()
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return fingerprint_of([(file.relative_to(folder).as_posix(), file) for file in files]
+                              + [(file.name, file) for file in (organisationer_path,
+                                                                template_path(templates, BESLUTSUNDERLAG))])
 
 
 def ensure_handlingar(loaded: LoadedArende, organisationer_path: Path, out: Path, templates: Path | None,

@@ -15,7 +15,7 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -108,6 +108,22 @@ def save_pdf(pdf, target: Path, **options) -> None:
 def sha256_file(path: Path) -> str:
     """Return the hex sha256 of a file's bytes (the manifest's and the send log's checksum)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fingerprint_of(inputs: Iterable[tuple[str, Path | str]]) -> str:
+    """Return the sha256 of what an output is made from: beslut's version and each input.
+
+    Each input is a name with a file (its bytes count) or a text (e.g. a registry entry as
+    JSON). The one mechanism behind the agenda's, the protokoll's and the letters'
+    fingerprints: when none of the inputs changed, neither did the output.
+    """
+    from . import __version__
+
+    digest = hashlib.sha256(f"beslut {__version__}\n".encode())
+    for name, source in inputs:
+        value = sha256_file(source) if isinstance(source, Path) else hashlib.sha256(source.encode()).hexdigest()
+        digest.update(f"{name}\n{value}\n".encode())
+    return digest.hexdigest()
 
 
 def write_bytes(target: Path, data: bytes) -> None:

@@ -8,6 +8,7 @@ is produced.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from jinja2 import nodes
 
 from .content import LoadedUtskick
 from .errors import BeslutError, ContentError
-from .files import docx_entries, write_bytes, zip_entries
+from .files import docx_entries, fingerprint_of, write_bytes, zip_entries
 from .markdown import MarkdownRenderer, parse_markdown
 from .model import Organisation
 from .render import TemplateEnvironment, jinja_environment, render_document, render_docx
@@ -138,6 +139,18 @@ def render_letter(loaded: LoadedUtskick, org: Organisation, target: Path, templa
         when=utskick.datum,
         heading_offset=1,
     )
+
+
+def letter_inputs(loaded: LoadedUtskick, org: Organisation, template: Path) -> str:
+    """Return the fingerprint of everything the letter to ``org`` is made from.
+
+    The utskick's file, the recipient's entry in the registry, the template's bytes and
+    beslut's version (``files.fingerprint_of``): written into ``manifest.json`` with the
+    letter, so ``beslut send`` knows a letter is current without rendering it again.
+    """
+    entry = json.dumps(org.model_dump(mode="json", by_alias=True), ensure_ascii=False, sort_keys=True)
+    return fingerprint_of([(loaded.source.name, loaded.source), (f"organisation {org.id}", entry),
+                           (template.name, template)])
 
 
 # --- one rendering per utskick -----------------------------------------------------------

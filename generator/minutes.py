@@ -19,7 +19,6 @@ The story, top to bottom (``build_minutes``):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -29,11 +28,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from . import __version__
 from .agenda import STAGING_DIR, agenda_outputs
 from .conformance import validate_pdf
 from .errors import EnvironmentProblem, ReviewError, TemplateError, describe_os_error
-from .files import sha256_file, write_bytes
+from .files import fingerprint_of, sha256_file, write_bytes
 from .jobs import check_out_folder
 from .markdown import MarkdownRenderer
 from .protokollet import LoadedProtokoll, Paragraf, beslut_lead, display_name, load_protokoll, text_fields
@@ -386,14 +384,11 @@ def example_context(markdown: MarkdownRenderer, *, utdrag: bool) -> dict:
 def inputs_fingerprint(loaded: LoadedProtokoll, organisationer_path: Path) -> str:
     """Return the sha256 of what the protokoll is made from: meeting, protokoll, registry, the
     ärenden's YAML and the version of beslut."""
-    digest = hashlib.sha256(f"beslut {__version__}\n".encode())
     files = [loaded.meeting.source, loaded.source, organisationer_path]
     for p in loaded.paragrafer:  # the förslag and the bilagor's titles come from the ärende's YAML
         if p.planned.loaded is not None:
             files += sorted(p.planned.loaded.folder.rglob("*.yaml"))
-    for file in files:
-        digest.update(f"{file.name}\n{sha256_file(file)}\n".encode())
-    return digest.hexdigest()
+    return fingerprint_of([(file.name, file) for file in files])
 
 
 def write_minutes_manifest(outputs: MinutesOutputs, loaded: LoadedProtokoll, result: MinutesResult,

@@ -47,7 +47,7 @@ from .errors import BeslutError, BundleError, ConversionError, EnvironmentProble
 from .files import link_on_the_way, sha256_file, write_bytes
 from .jobs import Job, LetterJob, Outputs, PaperJob, Plan, check_out_paths
 from .letterbatch import convert_letters
-from .letters import render_letter
+from .letters import letter_inputs, render_letter
 from .mail import write_eml
 from .pdfwatermark import convert_draft
 from .render import render_beslutsunderlag
@@ -155,6 +155,7 @@ def run_plan(
     stage ("docx", then "pdf"), e.g. for a progress bar in the web page.
     """
     check_out_paths(plan)  # before anything is written: no link in out/ leads into what the user wrote
+    inputs = letter_fingerprints(plan)  # before rendering: an input changed during the run makes the letter stale
     workers = workers or default_workers()
     outcomes = {job.recipient: Outcome(recipient=job.recipient, name=job.name, outputs=job.outputs,
                                        warnings=list(job.warnings))
@@ -190,7 +191,7 @@ def run_plan(
             outcome.error = outcome.error.replace(f"{staging}{os.sep}", f"{plan.out}{os.sep}")
     report = Report(outcomes=[outcomes[job.recipient] for job in plan.jobs], notices=list(plan.notices))
     report.removed = _remove_stale(plan, report)
-    write_manifest(plan, report)
+    write_manifest(plan, report, inputs)
     return report
 
 
@@ -557,11 +558,29 @@ def _remove_stale(plan: Plan, report: Report) -> list[Path]:
     return removed
 
 
-def write_manifest(plan: Plan, report: Report) -> Path:
+def letter_fingerprints(plan: Plan) -> dict[str, str]:
+    """Return each letter's input fingerprint (``letters.letter_inputs``) by recipient.
+
+    A letter whose inputs cannot be read gets none: ``beslut send`` then finds it out of date.
+    """
+    fingerprints = {}
+    for job in plan.jobs:
+        if isinstance(job, LetterJob):
+            try:
+                fingerprints[job.recipient] = letter_inputs(job.utskick, job.organisation, job.template)
+            except OSError:
+                continue
+    return fingerprints
+
+
+def write_manifest(plan: Plan, report: Report, inputs: dict[str, str] | None = None) -> Path:
     """Write the run's manifest (JSON): every output with pages and sha256, every failure.
 
+    Each letter's files carry its input fingerprint (``fingeravtryck``, from ``inputs`` or
+    computed now), which ``send.check_letters`` compares instead of rendering the letter again.
     A plan limited to some organisations keeps the other organisations' entries.
     """
+    inputs = letter_fingerprints(plan) if inputs is None else inputs
     base = plan.folder
     current = {o.recipient for o in report.outcomes}
     kept = [] if plan.whole else [
@@ -574,6 +593,7 @@ def write_manifest(plan: Plan, report: Report) -> Path:
             "fil": os.path.relpath(file, base),
             "sidor": _pages(file),
             "sha256": sha256_file(file),
+            **({"fingeravtryck": inputs[outcome.recipient]} if outcome.recipient in inputs else {}),
         }
         for outcome in report.outcomes
         for file in outcome.files

@@ -15,7 +15,6 @@ the plan, the run and the lines shown to the user).
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from .content import LoadedUtskick
 from .errors import SendError, UsageProblem
 from .files import link_on_the_way, sha256_file
 from .jobs import MANIFEST_NAME, move_legacy_output, utskick_folder
-from .letters import render_letter
+from .letters import letter_inputs
 from .mail import POLICY, attachment_name, build_message, check_sender
 from .model import Organisation
 from .sendlog import LOG_NAME, MISSLYCKAT, SKICKAS, SKICKAT, SendLog, locked
@@ -82,7 +81,9 @@ def check_letters(loaded: LoadedUtskick, recipients: list[Organisation], out: Pa
     """Return each recipient's letter; raise SendError listing any missing or out of date.
 
     A letter is current when its .docx and PDF are as ``manifest.json`` lists them and the
-    .docx is what the utskick, registry and template give now (rendered again to compare).
+    input fingerprint recorded with it when it was written (``letters.letter_inputs``: the
+    utskick's file, the recipient's registry entry, the template, beslut's version) is what
+    they give now: nothing is rendered again.
     """
     folder = utskick_folder(out, loaded)
     manifest_path = folder / MANIFEST_NAME
@@ -95,26 +96,30 @@ def check_letters(loaded: LoadedUtskick, recipients: list[Organisation], out: Pa
     except (ValueError, KeyError, TypeError) as e:
         raise SendError(f"manifestet går inte att läsa ({e}). {again}", file=manifest_path) from e
     letters, problems = {}, []
-    with tempfile.TemporaryDirectory(prefix="beslut-send-") as tmp:
-        for org in recipients:
-            docx, pdf = listed.get((org.id, ".docx")), listed.get((org.id, ".pdf"))
-            if docx is None or pdf is None:
-                problems.append(f"{org.id}: brevet{' som PDF' if docx else ''} saknas i manifestet.")
-                continue
-            files = {kind: folder / entry["fil"] for kind, entry in (("docx", docx), ("pdf", pdf))}
-            missing = [str(f) for f in files.values() if not f.is_file()]
-            if missing:
-                problems.append(f"{org.id}: filen finns inte: {', '.join(missing)}.")
-                continue
-            changed = [str(f) for k, f in files.items() if sha256_file(f) != (docx if k == "docx" else pdf)["sha256"]]
-            if changed:
-                problems.append(f"{org.id}: {', '.join(changed)} har ändrats efter att breven skapades.")
-                continue
-            fresh = render_letter(loaded, org, Path(tmp) / f"{org.id}.docx", template_path(templates, FOLJEBREV))
-            if sha256_file(fresh) != docx["sha256"]:
-                problems.append(f"{org.id}: brevet stämmer inte längre med utskicket, registret eller mallen.")
-                continue
-            letters[org.id] = Letter(pdf=files["pdf"], sha256=pdf["sha256"], fingerprint=docx["sha256"])
+    template = template_path(templates, FOLJEBREV)
+    for org in recipients:
+        docx, pdf = listed.get((org.id, ".docx")), listed.get((org.id, ".pdf"))
+        if docx is None or pdf is None:
+            problems.append(f"{org.id}: brevet{' som PDF' if docx else ''} saknas i manifestet.")
+            continue
+        files = {kind: folder / entry["fil"] for kind, entry in (("docx", docx), ("pdf", pdf))}
+        missing = [str(f) for f in files.values() if not f.is_file()]
+        if missing:
+            problems.append(f"{org.id}: filen finns inte: {', '.join(missing)}.")
+            continue
+        changed = [str(f) for k, f in files.items() if sha256_file(f) != (docx if k == "docx" else pdf)["sha256"]]
+        if changed:
+            problems.append(f"{org.id}: {', '.join(changed)} har ändrats efter att breven skapades.")
+            continue
+        try:
+            current = letter_inputs(loaded, org, template)
+        except OSError as e:
+            problems.append(f"{org.id}: {e.filename or template} går inte att läsa ({e.strerror or e}).")
+            continue
+        if docx.get("fingeravtryck") != current:
+            problems.append(f"{org.id}: brevet stämmer inte längre med utskicket, registret eller mallen.")
+            continue
+        letters[org.id] = Letter(pdf=files["pdf"], sha256=pdf["sha256"], fingerprint=docx["sha256"])
     if problems:
         shown = problems[:10] + ([f"… och {len(problems) - 10} till."] if len(problems) > 10 else [])
         raise SendError(

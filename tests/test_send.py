@@ -424,3 +424,84 @@ def test_a_plan_made_before_another_run_sent_is_not_sent(out: Path, smtp: Handle
     with pytest.raises(SendError, match="en annan körning har skickat det här utskicket"):
         mailing.run_send(second, settings)
     assert len(smtp.received) == 5
+
+
+# --- current letters: the fingerprint written with them, nothing rendered again ------------------
+
+
+def _copies(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Return copies of the utskick (same folder name), the registry and the följebrev template."""
+    utskick = Path(shutil.copytree(UTSKICK, tmp_path / "kopia" / NAME))
+    registry = Path(shutil.copy(REGISTRY, tmp_path / "organisationer.yaml"))
+    mallar = tmp_path / "mallar"
+    mallar.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[1] / "templates" / "docx" / "foljebrev.docx", mallar)
+    return utskick, registry, mallar
+
+
+def test_each_letter_in_the_manifest_carries_its_input_fingerprint(out: Path):
+    manifest = json.loads((out / "utskick" / NAME / "manifest.json").read_text(encoding="utf-8"))
+    by_file = {d["fil"]: d for d in manifest["dokument"]}
+    assert by_file["liseberg.docx"]["fingeravtryck"] == by_file["liseberg.pdf"]["fingeravtryck"]
+    assert by_file["liseberg.docx"]["fingeravtryck"] != by_file["higab.docx"]["fingeravtryck"]
+    assert all(len(d["fingeravtryck"]) == 64 for d in manifest["dokument"])
+
+
+def test_a_changed_utskick_registry_entry_or_template_is_refused(tmp_path: Path, out: Path):
+    from generator import send as mailing
+    from generator.errors import SendError
+
+    utskick, registry, mallar = _copies(tmp_path)
+    stale = "brevet stämmer inte längre med utskicket, registret eller mallen"
+    # Copies with the same bytes give the same letters: the paths are not part of the fingerprint.
+    assert len(mailing.plan_send(utskick, registry, out, templates=mallar).having(mailing.SKICKA)) == 5
+
+    text = (utskick / "utskick.yaml").read_text(encoding="utf-8")
+    (utskick / "utskick.yaml").write_text(text.replace("två handlingsplaner", "tre handlingsplaner"), encoding="utf-8")
+    with pytest.raises(SendError, match=f"5 brev kan inte skickas som de är:(.|\n)*liseberg: {stale}"):
+        mailing.plan_send(utskick, registry, out, templates=mallar)
+    (utskick / "utskick.yaml").write_text(text, encoding="utf-8")
+
+    names = registry.read_text(encoding="utf-8")
+    registry.write_text(names.replace("namn: Liseberg AB", "namn: Liseberg Aktiebolag"), encoding="utf-8")
+    with pytest.raises(SendError, match=f"1 brev kan inte skickas som de är:\n  liseberg: {stale}"):
+        mailing.plan_send(utskick, registry, out, templates=mallar)
+    registry.write_text(names, encoding="utf-8")
+
+    template = mallar / "foljebrev.docx"
+    template.write_bytes(template.read_bytes() + b"\0")  # any byte of the template may change the letter
+    with pytest.raises(SendError, match=f"5 brev kan inte skickas som de är:(.|\n)*liseberg: {stale}"):
+        mailing.plan_send(utskick, registry, out, templates=mallar)
+
+
+def test_a_manifest_without_fingerprints_is_refused(out: Path):
+    from generator import send as mailing
+    from generator.errors import SendError
+
+    path = out / "utskick" / NAME / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for entry in manifest["dokument"]:  # as an earlier version of beslut wrote it
+        entry.pop("fingeravtryck")
+    path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(SendError, match="5 brev kan inte skickas som de är"):
+        mailing.plan_send(UTSKICK, REGISTRY, out)
+
+
+def test_the_dry_run_renders_no_letter(out: Path, monkeypatch):
+    from generator import letters
+    from generator import send as mailing
+
+    calls: list[str] = []
+    for name in ("render_letter", "letter_skeleton", "render_docx"):
+        real = getattr(letters, name)
+        monkeypatch.setattr(letters, name, lambda *a, _real=real, _name=name, **k: (calls.append(_name), _real(*a, **k))[1])
+    loaded = load_utskick(UTSKICK)
+    org = load_organisationer(REGISTRY).organisationer[0]
+    template = Path(__file__).resolve().parents[1] / "templates" / "docx" / "foljebrev.docx"
+    letters.render_letter(loaded, org, out / "probe.docx", template)
+    assert calls[0] == "render_letter" and "letter_skeleton" in calls  # the counters count
+    calls.clear()
+
+    plan = mailing.plan_send(UTSKICK, REGISTRY, out)
+    assert len(plan.having(mailing.SKICKA)) == 5
+    assert calls == []
