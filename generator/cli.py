@@ -757,6 +757,8 @@ def _mail(mailing: pipeline.Mailing, *, skarpt: bool, smtp_konfig: Path | None,
         if skarpt:
             raise
         settings, warnings, problem = None, [], e.message
+    for notice in mailing.notices:
+        click.secho(notice, fg="cyan", err=True)
     for warning in warnings:
         click.secho(f"Varning: {warning}", fg="yellow", err=True)
     for line in mailing.format_plan(mailing.plan, settings, problem):

@@ -339,6 +339,8 @@ class Mailing:
     send: Callable[..., Any]
     format_attempt: Callable[[Any], str]
     format_report: Callable[[Any], tuple[list[str], list[str]]]
+    notices: tuple[str, ...] = ()
+    """What planning did that the user should hear of once (earlier output moved: ``move_legacy_output``)."""
 
 
 def plan_mailing(path: Path, organisationer_path: Path, out: Path, *, till: list[str] | None = None,
@@ -353,7 +355,8 @@ def plan_mailing(path: Path, organisationer_path: Path, out: Path, *, till: list
     from . import send as mailing
 
     plan = mailing.plan_send(path, organisationer_path, out, till=till, igen=igen, templates=templates)
-    return Mailing(plan, mailing.format_plan, mailing.run_send, mailing.format_attempt, mailing.format_report)
+    return Mailing(plan, mailing.format_plan, mailing.run_send, mailing.format_attempt, mailing.format_report,
+                   tuple(plan.notices))
 
 
 def load_smtp_settings(config: Path | None = None, **overrides: Any) -> tuple[SmtpSettings, list[str]]:
