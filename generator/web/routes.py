@@ -30,8 +30,9 @@ from ..files import write_bytes
 from ..jobs import UTKAST_DIR
 from ..wording import wording_for
 from . import actions, forms, papperskorg, utskickform
-from .app import MB, WebConfig, client_of, error_page, log, scrub, session_cookie
+from .config import MB, WebConfig, client_of, log, scrub
 from .jobs import Job, QueueFull
+from .pages import error_page, session_cookie
 from .security import (
     CSRF_FIELD,
     CSRF_HEADER,
