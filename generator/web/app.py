@@ -210,21 +210,21 @@ class SecurityMiddleware:
 
 def create_app(config: WebConfig, *, pool: ConverterPool | None = None) -> Starlette:
     """Return the ``beslut web`` application for ``config``."""
-    from . import protokollsida, routes, sammantraden
+    from . import routes, startsida
 
     pool = pool or ConverterPool(config.converters)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         threading.Thread(target=pool.warm, name="beslut-warm", daemon=True).start()
-        routes.load_listing(config)
-        threading.Thread(target=routes.warm_listing, args=(config,), name="beslut-lista", daemon=True).start()
+        startsida.load_listing(config)
+        threading.Thread(target=startsida.warm_listing, args=(config,), name="beslut-lista", daemon=True).start()
         yield
         pool.close()
 
     app = Starlette(
         debug=False,
-        routes=routes.ROUTES + sammantraden.ROUTES + protokollsida.ROUTES
+        routes=routes.ROUTES
         + [Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         middleware=[Middleware(SecurityMiddleware, config=config)],
         exception_handlers={HTTPException: http_error, Exception: server_error},

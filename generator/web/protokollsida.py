@@ -28,8 +28,9 @@ from ..files import write_bytes
 from ..protokollet import ENLIGT_FORSLAG, PROTOKOLL_FILE, display_name, person_key
 from ..yamlfile import read_yaml
 from . import actions
+from .jobbsidor import _submit
 from .jobs import Job
-from .routes import _submit, config_of, page, post, shown
+from .pages import config_of, page, post, shown
 from .sammantraden import _Lent, meeting_folder, output_of
 
 HEADER = ("# Protokoll, sparat av beslut web. Fälten beskrivs i docs/handledning.md (avsnittet\n"

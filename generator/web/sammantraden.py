@@ -26,8 +26,9 @@ from ..files import write_bytes
 from ..sammantrade import SAMMANTRADE_FILE, SAMMANTRADEN_DIR, resolve_sammantrade_file
 from ..yamlfile import read_yaml
 from . import actions
+from .jobbsidor import _submit
 from .jobs import Job
-from .routes import _submit, config_of, page, post, shown
+from .pages import config_of, page, post, shown
 from .security import SAFE_NAME, resolve_under
 
 NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
