@@ -15,11 +15,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ..content import ARENDE_FILE, OVERRIDES_DIR
 from ..errors import BeslutError
-from ..files import write_bytes
-from ..wording import wording_for
 from . import actions, forms, papperskorg
+from .actions import ARENDE_FILE, OVERRIDES_DIR, wording_for, write_bytes
 from .config import MB, WebConfig, scrub
 from .pages import (
     arende_folder,

@@ -10,10 +10,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from ..content import ARENDE_FILE
 from ..errors import BeslutError
-from ..jobs import UTKAST_DIR
 from . import actions, forms
+from .actions import ARENDE_FILE, UTKAST_DIR
 from .config import WebConfig
 from .pages import arende_folder, config_of, disposition, utskick_folder
 from .security import (

@@ -9,10 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ..content import UTSKICK_FILE
 from ..errors import BeslutError
-from ..files import write_bytes
 from . import actions, utskickform
+from .actions import UTSKICK_FILE, write_bytes
 from .config import WebConfig, scrub
 from .pages import arende_folder, audit, config_of, page
 

@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..content import ARENDE_FILE, OVERRIDES_DIR
 from . import actions, forms
+from .actions import ARENDE_FILE, OVERRIDES_DIR
 from .config import HERE, MB, WebConfig, client_of, log, scrub
 from .security import (
     CSRF_FIELD,

@@ -10,9 +10,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..content import ARENDE_FILE
 from ..errors import BeslutError
 from . import forms, papperskorg
+from .actions import ARENDE_FILE
 from .config import WebConfig, scrub
 from .pages import arende_folder, audit, config_of, page
 

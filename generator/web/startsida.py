@@ -8,9 +8,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ..content import ARENDE_FILE, OVERRIDES_DIR
 from ..errors import BeslutError
 from . import actions, forms
+from .actions import ARENDE_FILE, OVERRIDES_DIR
 from .config import WebConfig, scrub
 from .pages import config_of, page, shown_time
 

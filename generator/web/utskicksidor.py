@@ -9,9 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ..content import UTSKICK_FILE
 from ..errors import BeslutError, ContentError
 from . import actions, forms, utskickform
+from .actions import UTSKICK_FILE
 from .config import WebConfig, scrub
 from .jobbsidor import _job_audit, _report_to_job, _submit
 from .jobs import Job
