@@ -37,19 +37,37 @@ from ..content import (
     LoadedArende,
     load_organisationer,
 )
+from ..content import load_arenden as load_arenden  # for the other web modules
 from ..errors import BeslutError
+from ..files import write_bytes as write_bytes  # for the other web modules (this is their door, issue 21)
 from ..jobs import ARENDEN_DIR, MANIFEST_NAME, UTKAST_DIR, UTSKICK_DIR, move_all_legacy_output, plan_papers
 from ..mail import check_sender
 from ..model import Organisationer
+from ..protokollet import ENLIGT_FORSLAG as ENLIGT_FORSLAG  # for the meeting pages
+from ..protokollet import PROTOKOLL_FILE as PROTOKOLL_FILE
+from ..protokollet import create_protokoll as create_protokoll
+from ..protokollet import display_name as display_name
+from ..protokollet import load_protokoll as load_protokoll
+from ..protokollet import person_key as person_key
 from ..readability import lix, lix_label
 from ..review import LIX_MIN_WORDS, STOPP, VARNING, review_arende
 from ..runner import Report
+from ..sammantrade import SAMMANTRADE_FILE as SAMMANTRADE_FILE  # for the meeting pages
+from ..sammantrade import SAMMANTRADEN_DIR as SAMMANTRADEN_DIR
+from ..sammantrade import resolve_sammantrade_file as resolve_sammantrade_file
 from ..scaffold import BILAGOR_DIR
 from ..send import format_plan, plan_send
 from ..templates import FOLJEBREV, template_path
+from ..wording import wording_for as wording_for  # for the other web modules
+from ..yamlfile import read_yaml as read_yaml  # for the other web modules
 
 if TYPE_CHECKING:
+    from ..agenda import AgendaResult
     from ..convert import PdfConverter
+    from ..expediering import ExpedieringPlan
+    from ..minutes import MinutesResult
+    from ..sammantrade import LoadedSammantrade
+    from ..smtpsettings import SmtpSettings
 
 log = logging.getLogger("beslut.web")
 T = TypeVar("T")
@@ -637,3 +655,53 @@ def is_arende_folder(folder: Path) -> bool:
     """Return True if ``folder`` holds an ärende."""
     return (folder / ARENDE_FILE).is_file()
 
+
+# --- sammanträden and protokoll: the library's meeting functions, loaded when first used ---------------
+
+
+def validate_agenda(path: Path, organisationer_path: Path) -> LoadedSammantrade:
+    """``agenda.validate_agenda``: load and check a sammanträde and every ärende it names."""
+    from ..agenda import validate_agenda as validate
+
+    return validate(path, organisationer_path)
+
+
+def build_agenda(path: Path, organisationer_path: Path, out: Path, *, templates: Path | None = None,
+                 converter_factory: Callable | None = None,
+                 on_progress: Callable[[str], None] | None = None) -> AgendaResult:
+    """``agenda.build_agenda``: write the kallelse and both sammanträdeshandlingar."""
+    from ..agenda import build_agenda as build
+
+    return build(path, organisationer_path, out, templates=templates, converter_factory=converter_factory,
+                 on_progress=on_progress)
+
+
+def create_sammantrade(folder: Path, org_id: str, organisationer: Organisationer) -> list[Path]:
+    """``scaffold.create_sammantrade``: write a new sammanträde folder."""
+    from ..scaffold import create_sammantrade as create
+
+    return create(folder, org_id, organisationer)
+
+
+def plan_expediering(path: Path, organisationer_path: Path, out: Path) -> ExpedieringPlan:
+    """``expediering.plan_expediering``: who gets which protokollsutdrag now."""
+    from ..expediering import plan_expediering as plan
+
+    return plan(path, organisationer_path, out)
+
+
+def format_expediering(plan: ExpedieringPlan, settings: SmtpSettings | None, settings_problem: str | None) -> list[str]:
+    """``expediering.format_plan``: the expediering's plan as the lines shown (a dry run)."""
+    from ..expediering import format_plan as lines
+
+    return lines(plan, settings, settings_problem)
+
+
+def build_minutes(path: Path, organisationer_path: Path, out: Path, *, templates: Path | None = None,
+                  converter_factory: Callable | None = None,
+                  on_progress: Callable[[str], None] | None = None) -> MinutesResult:
+    """``minutes.build_minutes``: write the protokoll and every utdrag (.docx and PDF)."""
+    from ..minutes import build_minutes as build
+
+    return build(path, organisationer_path, out, templates=templates, converter_factory=converter_factory,
+                 on_progress=on_progress)

@@ -1,37 +1,35 @@
-"""The Starlette application: configuration, security middleware, templates, error pages.
+"""The Starlette application: security middleware, error handlers, and ``create_app``.
 
 ``create_app(config)`` returns the ASGI application that ``beslut web`` serves with
-uvicorn. The routes are in ``routes``; every call into the generator is in ``actions``.
+uvicorn. It imports the pages (``routes`` assembles them); no page imports this module.
+Configuration is in ``config``, rendering in ``pages``; every call into the generator is
+in ``actions``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 import secrets
-import tempfile
 import threading
-from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote
 
-import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .actions import ConverterPool, move_legacy_output
+from .config import HERE, MB, WebConfig, add_roots, client_of, log, scrub
 from .jobs import JobQueue
+from .pages import error_page, make_templates, session_cookie
 from .security import (
     SECURITY_HEADERS,
     SESSION_COOKIE,
-    Auth,
     allowed_hosts,
     basic_credentials,
     csrf_token,
@@ -41,124 +39,8 @@ from .security import (
 from .signin import Gate
 from .state import AuditLog, Sessions, load_secret, password_stamp, prepare_state
 
-HERE = Path(__file__).parent
-log = logging.getLogger("beslut.web")
-
-MB = 1024 * 1024
-
-
-@dataclass
-class WebConfig:
-    """Everything the application needs to know: folders, limits, authentication."""
-
-    content: Path
-    organisationer: Path
-    out: Path
-    auth: Auth | None = None
-    templates: Path | None = None
-    """A folder of edited Word templates (``--mallar``); None: the templates that ship."""
-    max_file: int = 25 * MB
-    """Largest bilaga, in bytes."""
-    max_arende: int = 100 * MB
-    """Largest total of an ärende's bilagor, in bytes."""
-    converters: int = 1
-    """Warm LibreOffice converters kept (each about 200 MB); also the number of build threads."""
-    max_waiting: int = 8
-    """Jobs that may wait for a converter before the page says the queue is full."""
-    listen: str = "127.0.0.1"
-    """The address served on (``--host``): an IP address there is an allowed ``Host`` too."""
-    vardnamn: tuple[str, ...] = ()
-    """The server's public names (``--vardnamn``), allowed as ``Host`` besides the local ones."""
-    state: Path | None = None
-    """The state folder (secret, sessions, audit log); None: ``OUT/.beslut-web``."""
-    signin_limit: int = 5
-    """Failed sign-ins per user name and per address within ``signin_window`` before a wait."""
-    signin_window: float = 60
-    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
-    """The key of the CSRF tokens: read from (or made in) the state folder by ``create_app``."""
-
-    @property
-    def state_folder(self) -> Path:
-        return self.state or self.out / ".beslut-web"
-
-    @property
-    def arenden(self) -> Path:
-        return self.content / "arenden"
-
-    @property
-    def utskick(self) -> Path:
-        return self.content / "utskick"
-
-
-def make_templates() -> jinja2.Environment:
-    """Return the Jinja2 environment of the pages (autoescaped, undefined is an error)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env
-
-
-ERROR_TEXTS = {
-    400: ("Felaktig begäran", "Sidan fick en begäran den inte kunde förstå. Gå tillbaka och försök igen."),
-    401: ("Inloggning krävs", "Logga in med ditt användarnamn och lösenord."),
-    403: ("Åtgärden nekades", "Formuläret saknade en giltig säkerhetskod, eller så har du inte behörighet. "
-          "Ladda om sidan och försök igen."),
-    429: ("För många försök", "För många misslyckade inloggningar. Vänta en stund och försök igen."),
-    404: ("Sidan finns inte", "Det finns ingen sida eller fil med den adressen. "
-          "Gå till startsidan och välj ärende där."),
-    405: ("Fel metod", "Adressen kan inte användas på det sättet. Gå till startsidan."),
-    413: ("Filen är för stor", "Det du skickade är större än vad servern tar emot. Se gränserna på sidan."),
-    500: ("Något gick fel", "Ett oväntat fel inträffade i servern. Inget av ditt arbete har skrivits över. "
-          "Försök igen, och kontakta IT-supporten om felet består."),
-    503: ("Servern är upptagen", "Alla omvandlare är upptagna just nu. Vänta en stund och försök igen."),
-}
-
-
-_ROOTS: dict[str, str] = {}
-"""Server folders -> how the pages show them (filled by ``create_app``, longest first by ``scrub``)."""
-_ABSOLUTE = re.compile(r"(?<![\w.:/~-])/[^\s/\"'<>|:;,()]+(?:/[^\s/\"'<>|:;,()]*)+|\b[A-Za-z]:\\[^\s\"'<>|]*")
-
-
-def add_roots(config: WebConfig) -> None:
-    """Note the server's folders of ``config`` for ``scrub``."""
-    roots = {config.content: "", config.out: f"{config.out.name}/", config.state_folder: f"{config.state_folder.name}/",
-             config.organisationer.parent: "", HERE.parent: "beslut/", Path(tempfile.gettempdir()): ""}
-    if config.templates:
-        roots[config.templates] = f"{config.templates.name}/"
-    for folder, shown in roots.items():
-        for variant in {str(folder), str(folder.resolve())}:
-            if variant not in ("/", ""):
-                _ROOTS.setdefault(variant.rstrip("/") + "/", shown)
-
-
-def scrub(text: str) -> str:
-    """Return a message without server paths: folders the server knows shown relative, others by name.
-
-    Used on every message the pages show (errors, problems, job results); never on the
-    user's own text in the form.
-    """
-    for root in sorted(_ROOTS, key=len, reverse=True):
-        if root in text:
-            text = text.replace(root, _ROOTS[root])
-    return _ABSOLUTE.sub(lambda m: re.split(r"[/\\]", m.group(0).rstrip("/\\"))[-1], text)
-
-
-def error_page(request: Request, status: int, detail: str | None = None) -> Response:
-    """Return the Swedish error page for ``status`` (never a stack trace); JSON when asked for."""
-    title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
-    detail = scrub(detail) if detail else detail
-    if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse({"fel": detail or text}, status_code=status)
-    env: jinja2.Environment = request.app.state.templates
-    html = env.get_template("error.html").render(
-        title=title, text=text, detail=detail, status=status, user=getattr(request.state, "user", None),
-        csrf=getattr(request.state, "csrf", ""), nav="", signout=getattr(request.state, "signout", False),
-        signin=status == 401 and getattr(request.state, "signin", False))
-    return HTMLResponse(html, status_code=status)
+__all__ = ["MB", "WebConfig", "create_app", "scrub"]
+"""``WebConfig``, ``MB`` and ``scrub`` live in ``config``; named here too for the callers that import them here."""
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -180,15 +62,6 @@ KEEPS_FORM = re.compile(r"^/arende/[^/]+(/bygg)?$")
 
 PUBLIC_PATHS = ("/logga-in", "/static/")
 """What may be asked for without signing in (the sign-in page and its style and script)."""
-
-
-def client_of(scope: Scope) -> str | None:
-    """Return the client's address: the TCP peer, or what a trusted proxy says in X-Forwarded-For."""
-    state = scope.get("state") or {}
-    if state.get("client"):
-        return state["client"]
-    client = scope.get("client")
-    return client[0] if client else None
 
 
 def forwarded_for(value: str) -> str | None:
@@ -335,28 +208,23 @@ class SecurityMiddleware:
         await response(scope, receive, send)
 
 
-def session_cookie(value: str, secure: bool) -> str:
-    """Return the Set-Cookie value of the session cookie."""
-    return f"{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
-
-
 def create_app(config: WebConfig, *, pool: ConverterPool | None = None) -> Starlette:
     """Return the ``beslut web`` application for ``config``."""
-    from . import protokollsida, routes, sammantraden
+    from . import routes, startsida
 
     pool = pool or ConverterPool(config.converters)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         threading.Thread(target=pool.warm, name="beslut-warm", daemon=True).start()
-        routes.load_listing(config)
-        threading.Thread(target=routes.warm_listing, args=(config,), name="beslut-lista", daemon=True).start()
+        startsida.load_listing(config)
+        threading.Thread(target=startsida.warm_listing, args=(config,), name="beslut-lista", daemon=True).start()
         yield
         pool.close()
 
     app = Starlette(
         debug=False,
-        routes=routes.ROUTES + sammantraden.ROUTES + protokollsida.ROUTES
+        routes=routes.ROUTES
         + [Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         middleware=[Middleware(SecurityMiddleware, config=config)],
         exception_handlers={HTTPException: http_error, Exception: server_error},

@@ -24,12 +24,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ..errors import BeslutError
-from ..files import write_bytes
-from ..protokollet import ENLIGT_FORSLAG, PROTOKOLL_FILE, display_name, person_key
-from ..yamlfile import read_yaml
 from . import actions
+from .actions import ENLIGT_FORSLAG, PROTOKOLL_FILE, display_name, person_key, read_yaml, write_bytes
+from .jobbsidor import _submit
 from .jobs import Job
-from .routes import _submit, config_of, page, post, shown
+from .pages import config_of, page, post, shown
 from .sammantraden import _Lent, meeting_folder, output_of
 
 HEADER = ("# Protokoll, sparat av beslut web. Fälten beskrivs i docs/handledning.md (avsnittet\n"
@@ -73,7 +72,7 @@ def write_protokoll(folder: Path, data: dict, version: str) -> None:
 
 def _meeting(config, folder: Path):
     """Return the loaded meeting (for titles and förslag), or None when it does not load."""
-    from ..agenda import validate_agenda
+    from .actions import validate_agenda
 
     try:
         return validate_agenda(folder, config.organisationer)
@@ -83,7 +82,7 @@ def _meeting(config, folder: Path):
 
 def check_protokoll(config, folder: Path) -> list[str]:
     """Return the protokoll's problems as the page lists them (empty when it checks)."""
-    from ..protokollet import load_protokoll
+    from .actions import load_protokoll
 
     try:
         load_protokoll(folder, config.organisationer)
@@ -191,13 +190,13 @@ def _context(config, folder: Path, *, messages: list[str] | None = None, notice:
 
 def expediering_lines(config, folder: Path) -> list[str]:
     """Return the expediering's dry run as ``beslut send`` prints it (nothing is sent)."""
-    from ..expediering import format_plan, plan_expediering
+    from .actions import format_expediering, plan_expediering
 
     try:
         plan = plan_expediering(folder, config.organisationer, config.out)
     except BeslutError as e:
         return [e.message]
-    return format_plan(plan, None, "e-post skickas från kommandoraden: beslut send SAMMANTRÄDE --skarpt")
+    return format_expediering(plan, None, "e-post skickas från kommandoraden: beslut send SAMMANTRÄDE --skarpt")
 
 
 # --- saving the form -------------------------------------------------------------------------
@@ -311,7 +310,7 @@ _NOTICES = {"sparat": "Protokollet sparades.", "skapat": "Protokollet skapades m
 
 
 async def create(request: Request) -> Response:
-    from ..protokollet import create_protokoll
+    from .actions import create_protokoll
 
     config = config_of(request)
     folder = meeting_folder(config, request.path_params["namn"])
@@ -338,7 +337,7 @@ async def save(request: Request) -> Response:
 
 
 async def build(request: Request) -> Response:
-    from ..minutes import build_minutes
+    from .actions import build_minutes
 
     config = config_of(request)
     folder = meeting_folder(config, request.path_params["namn"])

@@ -20,14 +20,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..content import load_arenden
 from ..errors import BeslutError
-from ..files import write_bytes
-from ..sammantrade import SAMMANTRADE_FILE, SAMMANTRADEN_DIR, resolve_sammantrade_file
-from ..yamlfile import read_yaml
 from . import actions
+from .actions import SAMMANTRADE_FILE, SAMMANTRADEN_DIR, load_arenden, read_yaml, resolve_sammantrade_file, write_bytes
+from .jobbsidor import _submit
 from .jobs import Job
-from .routes import _submit, config_of, page, post, shown
+from .pages import config_of, page, post, shown
 from .security import SAFE_NAME, resolve_under
 
 NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -105,7 +103,7 @@ def list_meetings(config) -> list[dict]:
 
 def check_meeting(config, folder: Path) -> list[str]:
     """Return the meeting's problems as the page lists them (empty when it checks)."""
-    from ..agenda import validate_agenda
+    from .actions import validate_agenda
 
     try:
         validate_agenda(folder, config.organisationer)
@@ -173,7 +171,7 @@ async def meetings(request: Request) -> Response:
 
 
 async def create(request: Request) -> Response:
-    from ..scaffold import create_sammantrade
+    from .actions import create_sammantrade
 
     config = config_of(request)
     form = await request.form()
@@ -286,7 +284,7 @@ def _failed(request: Request, status: int, context: dict, message: str) -> Respo
 
 
 async def build(request: Request) -> Response:
-    from ..agenda import build_agenda
+    from .actions import build_agenda
 
     config = config_of(request)
     folder = meeting_folder(config, request.path_params["namn"])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedSeq
 
-from ..files import write_bytes
+from .actions import write_bytes
 from .forms import (
     Conflict,
     Field,
