@@ -13,12 +13,12 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from pypdf import PdfReader
+from webhelpers import browser, page, serve  # noqa: F401 (fixtures)
 
 from generator.web.app import MB, WebConfig
 from generator.web.security import AuthError
@@ -37,27 +37,9 @@ def site(tmp_path_factory):
     shutil.copytree(REPO / "content", content)
     config = WebConfig(content=content, organisationer=content / "organisationer.yaml", out=root / "out",
                        max_file=2 * MB, max_arende=6 * MB)
-    server, thread, url = start_server(config)
-    yield SimpleNamespace(url=url, config=config, content=content, out=root / "out", root=root)
-    server.should_exit = True
-    thread.join(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(accept_downloads=True, locale="sv-SE")
-    context.set_default_timeout(20_000)
-    pg = context.new_page()
-    yield pg
-    context.close()
+    with serve(config) as site:
+        site.root = root
+        yield site
 
 
 def csrf_of(page) -> str:
@@ -476,10 +458,9 @@ def send_site(tmp_path_factory):
     shutil.copy(REPO / "tests" / "fixtures" / "send" / "handlingsplaner" / "utskick.yaml",
                 content / "utskick" / "handlingsplaner" / "utskick.yaml")
     config = WebConfig(content=content, organisationer=content / "organisationer.yaml", out=root / "out")
-    server, thread, url = start_server(config)
-    yield SimpleNamespace(url=url, out=root / "out", root=root)
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve(config) as site:
+        site.root = root
+        yield site
 
 
 def test_letters_with_eml_zipped_and_send_dry_run(send_site, page, tmp_path):

@@ -11,16 +11,15 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import yaml
 from axe_playwright_python.sync_playwright import Axe
 from conftest import ORGANISATIONER, REPO, VALID_ARENDE
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
+from webhelpers import browser, page, serve  # noqa: F401 (fixtures)
 
 from generator.web.app import WebConfig
-from generator.web.server import start_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -45,27 +44,9 @@ def site(tmp_path_factory):
     c.showPage()
     c.save()
     config = WebConfig(content=content, organisationer=content / "organisationer.yaml", out=root / "out")
-    server, thread, url = start_in_thread(config)
-    yield SimpleNamespace(url=url, content=content, out=root / "out", root=root)
-    server.should_exit = True
-    thread.join(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(accept_downloads=True, locale="sv-SE")
-    context.set_default_timeout(30_000)
-    pg = context.new_page()
-    yield pg
-    context.close()
+    with serve(config) as site:
+        site.root = root
+        yield site
 
 
 def points(site, namn: str) -> list[dict]:

@@ -7,15 +7,11 @@ grid table, ``<b>``/``<i>`` runs), and what a web page gives (``<ul>``, ``<stron
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
-
-from generator.web.app import WebConfig
-from generator.web.server import start_in_thread
+from playwright.sync_api import expect
+from webhelpers import browser, copy_content, serve  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -63,22 +59,8 @@ och en * stjärna.</p><ul><li>ett</li><li>två<ol><li>två a</li></ol></li></ul>
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("web-writing")
-    shutil.copytree(REPO / "content", root / "content")
-    content = root / "content"
-    server, thread, url = start_in_thread(WebConfig(content=content, organisationer=content / "organisationer.yaml",
-                                                    out=root / "out"))
-    yield SimpleNamespace(url=url, content=content)
-    server.should_exit = True
-    thread.join(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
+    with serve(copy_content(tmp_path_factory.mktemp("web-writing"))) as running:
+        yield running
 
 
 @pytest.fixture

@@ -59,6 +59,15 @@ def browser():
         b.close()
 
 
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (own cookies) and page: Swedish, downloads accepted."""
+    context = browser.new_context(accept_downloads=True, locale="sv-SE")
+    context.set_default_timeout(30_000)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory) -> Path:
     """The folder of the tests' screenshots (under pytest's tmp dir)."""
