@@ -27,9 +27,8 @@ from ..errors import BeslutError
 from . import actions
 from .actions import ENLIGT_FORSLAG, PROTOKOLL_FILE, display_name, person_key, read_yaml, write_bytes
 from .jobbsidor import _submit
-from .jobs import Job
 from .pages import config_of, page, post, shown
-from .sammantraden import _Lent, meeting_folder, output_of
+from .sammantraden import meeting_folder, meeting_job, output_of
 
 HEADER = ("# Protokoll, sparat av beslut web. Fälten beskrivs i docs/handledning.md (avsnittet\n"
           "# Efter sammanträdet); kontrollera och bygg med: beslut minutes <mappen>\n")
@@ -349,19 +348,7 @@ async def build(request: Request) -> Response:
     namn = folder.name
     base = f"/sammantrade/{quote(namn)}"
 
-    def work(job: Job, converter) -> None:
-        steps = [0]
-
-        def progress(text: str) -> None:
-            steps[0] += 1
-            job.progress(steps[0], max(steps[0] + 1, 12), text)
-
-        result = build_minutes(folder, config.organisationer, config.out, templates=config.templates,
-                               converter_factory=lambda: _Lent(converter), on_progress=progress)
-        job.warnings = list(result.warnings)
-        for f in result.files:
-            job.downloads.append((f.name, f"{base}/fil/{quote(f.name)}"))
-
+    work = meeting_job(build_minutes, folder, config, base, steps=12)
     return _submit(request, f"protokoll/{namn}", f"Protokoll och protokollsutdrag: {namn}", work,
                    f"{base}/protokoll")
 

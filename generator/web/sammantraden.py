@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import yaml
@@ -27,6 +29,9 @@ from .jobbsidor import _submit
 from .jobs import Job
 from .pages import config_of, page, post, shown
 from .security import SAFE_NAME, resolve_under
+
+if TYPE_CHECKING:
+    from .actions import PdfConverter
 
 NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 ORDER = ("organisation", "datum", "tid", "plats", "ordförande", "sekreterare", "kallelsedatum", "ledamöter",
@@ -295,33 +300,29 @@ async def build(request: Request) -> Response:
     namn = folder.name
     base = f"/sammantrade/{quote(namn)}"
 
-    def work(job: Job, converter) -> None:
-        steps = [0]
+    work = meeting_job(build_agenda, folder, config, base, steps=6)
+    return _submit(request, f"sammantrade/{namn}", f"Kallelse och sammanträdeshandlingar: {namn}", work, base)
+
+
+def meeting_job(build, folder: Path, config, base: str, *, steps: int) -> Callable[[Job, PdfConverter], None]:
+    """Return a job's work: ``build`` (the agenda's or the minutes') with the pooled converter, then its downloads.
+
+    ``steps`` is about how many steps the build reports, for the progress bar.
+    """
+    def work(job: Job, converter: PdfConverter) -> None:
+        done = [0]
 
         def progress(text: str) -> None:
-            steps[0] += 1
-            job.progress(steps[0], max(steps[0] + 1, 6), text)
+            done[0] += 1
+            job.progress(done[0], max(done[0] + 1, steps), text)
 
-        result = build_agenda(folder, config.organisationer, config.out, templates=config.templates,
-                              converter_factory=lambda: _Lent(converter), on_progress=progress)
+        result = build(folder, config.organisationer, config.out, templates=config.templates,
+                       converter_factory=lambda: converter, on_progress=progress)  # the pool's: not closed
         job.warnings = list(result.warnings)
         for f in result.files:
             job.downloads.append((f.name, f"{base}/fil/{quote(f.name)}"))
 
-    return _submit(request, f"sammantrade/{namn}", f"Kallelse och sammanträdeshandlingar: {namn}", work, base)
-
-
-class _Lent:
-    """The pooled converter lent to one build, which may not close it."""
-
-    def __init__(self, converter):
-        self.converter = converter
-
-    def __enter__(self):
-        return self.converter
-
-    def __exit__(self, *exc) -> None:
-        pass
+    return work
 
 
 async def download(request: Request) -> Response:
