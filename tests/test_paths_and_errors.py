@@ -158,7 +158,7 @@ def test_a_bug_says_so_and_exits_70(tmp_path: Path, monkeypatch):
 def test_ctrl_c_prints_avbrutet_and_exits_130_without_tracebacks(tmp_path: Path):
     (tmp_path / "content").mkdir()
     registry = tmp_path / "content" / "organisationer.yaml"
-    orgs = [{"id": f"bolag-{n}", "namn": f"Bolag {n} AB", "typ": "bolag"} for n in range(40)]
+    orgs = [{"id": f"bolag-{n}", "namn": f"Bolag {n} AB", "typ": "bolag"} for n in range(200)]
     registry.write_text(yaml.safe_dump({"organisationer": orgs}, allow_unicode=True), encoding="utf-8")
     sample = REPO / "content" / "utskick" / "2023-08-handlingsplaner" / "utskick.yaml"
     data = {k: v for k, v in yaml.safe_load(sample.read_text(encoding="utf-8")).items() if k != "utom"}
@@ -170,7 +170,12 @@ def test_ctrl_c_prints_avbrutet_and_exits_130_without_tracebacks(tmp_path: Path)
          "--out", str(tmp_path / "out"), "--till", "alla", "--pdf", "--workers", "2"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True)
-    time.sleep(4)
+    staging = tmp_path / "out" / ".beslut-arbete"
+    deadline = time.monotonic() + 60
+    while not staging.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the run has begun writing (200 letters with PDF take far longer than what follows)
+    time.sleep(1.0)
+    assert process.poll() is None, "the run ended before it could be interrupted"
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, (stdout, stderr)
