@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
@@ -38,7 +39,7 @@ from .state import AuditLog
 
 def make_templates() -> jinja2.Environment:
     """Return the Jinja2 environment of the pages (autoescaped, undefined is an error)."""
-    env = jinja2.Environment(
+    env = SandboxedEnvironment(  # the page's own templates; sandboxed like every template here
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
