@@ -263,22 +263,31 @@ def _delete(data: CommentedMap, path: tuple[str, ...]) -> None:
             parents[depth - 1].pop(path[depth - 1], None)
 
 
-def apply_state(data: CommentedMap, state: State) -> None:
-    """Write the form state into ``data``, touching only the values that changed.
+def apply_fields(data: CommentedMap, fields, state: State, set_value) -> None:
+    """Write the single-value ``fields`` of ``state`` into ``data``: only what changed; empty removes the key.
 
-    An empty field removes its key: in a single ärende the check then says it is missing,
-    and in an organisation's file the organisation takes the shared text.
+    ``set_value(data, path, value)`` writes one value (the ärende's and the utskick's forms
+    keep their keys in their own order).
     """
-    for f in FIELDS:
+    for f in fields:
         if f.id not in state:
             continue
         new, old = state[f.id], _get(data, f.path)
         if new == _text(old):
             continue
         if new:
-            _set(data, f.path, _scalar(f.kind, new))
+            set_value(data, f.path, _scalar(f.kind, new))
         else:
             _delete(data, f.path)
+
+
+def apply_state(data: CommentedMap, state: State) -> None:
+    """Write the form state into ``data``, touching only the values that changed.
+
+    An empty field removes its key: in a single ärende the check then says it is missing,
+    and in an organisation's file the organisation takes the shared text.
+    """
+    apply_fields(data, FIELDS, state, _set)
     current = state_from_data(data)
     lists = {
         "förslag_till_beslut": (None if "forslag" not in state else [v for v in state["forslag"] if v],

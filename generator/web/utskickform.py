@@ -18,12 +18,11 @@ from .forms import (
     Field,
     State,
     _clean,
-    _delete,
     _get,
     _insert,
-    _scalar,
     _set,
     _text,
+    apply_fields,
     dump_data,
     file_version,
     load_data,
@@ -91,16 +90,7 @@ def state_from_form(form) -> State:
 
 
 def apply_state(data, state: State) -> None:
-    for f in FIELDS:
-        if f.id not in state:
-            continue
-        new, old = state[f.id], _get(data, f.path)
-        if new == _text(old):
-            continue
-        if new:
-            _set_key(data, f.path, _scalar(f.kind, new))
-        else:
-            _delete(data, f.path)
+    apply_fields(data, FIELDS, state, _set_key)
     current = state_from_data(data)
     if (state["grupp"], state["valda"]) != (current["grupp"], current["valda"]):
         _insert(data, "mottagare", state["grupp"] if state["grupp"] != CHOSEN else CommentedSeq(state["valda"]),
