@@ -22,9 +22,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from ..bilagor import bilaga_name
 from ..errors import ContentError
-from ..files import write_bytes
+from ..pipeline import bilaga_name, write_bytes
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ def yaml_problem(raw: bytes) -> tuple[str, int | None] | None:
     """Return why a YAML file's bytes cannot be edited in the form (Swedish message, line), or None."""
     import yaml as pyyaml
 
-    from ..yamlerrors import describe_yaml_error
+    from ..pipeline import describe_yaml_error
 
     try:
         text = raw.decode("utf-8")
