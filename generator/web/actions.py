@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from .. import pipeline
 from ..errors import BeslutError
-from ..pipeline import ARENDE_FILE, OVERRIDES_DIR, STOPP, LoadedArende
+from ..pipeline import ARENDE_FILE, OVERRIDES_DIR, STOPP, VARNING, LoadedArende
 
 if TYPE_CHECKING:
     from ..pipeline import PdfConverter, Report
@@ -247,8 +247,7 @@ def build_arende(folder: Path, organisationer_path: Path, out: Path, converter: 
 def review_counts(loaded: LoadedArende) -> tuple[int, int]:
     """Return how many stopp and varningar the review finds in one organisation's version."""
     findings = pipeline.review_findings(loaded)
-    stopp = pipeline.count_stopp(findings)
-    return stopp, len(findings) - stopp
+    return sum(f.severity == STOPP for f in findings), sum(f.severity == VARNING for f in findings)
 
 
 def zip_folder(folder: Path) -> bytes:
