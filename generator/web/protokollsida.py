@@ -118,7 +118,7 @@ def _pairs(items, key: str) -> str:
 def _context(config, folder: Path, *, messages: list[str] | None = None, notice: str | None = None) -> dict:
     namn = folder.name
     base = {"namn": namn, "messages": messages or [], "notice": notice, "nav": "sammantraden"}
-    if not (protokoll_file(folder)).is_file():
+    if not protokoll_file(folder).is_file():
         return {**base, "exists": False}
     data, version = read_protokoll(folder)
     meeting = _meeting(config, folder)
