@@ -30,7 +30,7 @@ STAGES: list[tuple[str, set[str]]] = [
     ("front door", {"pipeline", "send", "agenda", "minutes", "expediering"}),
     ("faces", {"cli", "clisv", "web"}),
 ]
-"""Every module of ``generator`` by stage, in pipeline order (``web`` stands for ``generator.web.*``)."""
+"""Every module of ``generator`` by stage, in pipeline order (``web`` stands for ``generator.web.*``, ``pipeline`` for ``generator.pipeline.*``)."""
 
 ALLOWED_UPWARD = {
     ("generator.content", "generator.markdown"):
