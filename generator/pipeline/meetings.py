@@ -58,7 +58,7 @@ def display_name(text: str) -> str:
 
 def load_protokoll(path: Path, organisationer_path: Path) -> LoadedProtokoll:
     """Read and check the sammanträde at ``path`` and its protokoll as ``build_minutes`` does; write nothing."""
-    from ..protokollet import load_protokoll as _load_protokoll
+    from ..protokollcheck import load_protokoll as _load_protokoll
 
     return _load_protokoll(path, organisationer_path)
 
@@ -92,7 +92,7 @@ def create_sammantrade(folder: Path, org_id: str, organisationer_path: Path) -> 
 
 def create_protokoll(folder: Path, organisationer_path: Path) -> Path:
     """Write protokoll.yaml in the sammanträde ``folder``, each ärende's förslag filled in; return it."""
-    from ..protokollet import create_protokoll as _create_protokoll
+    from ..protokollscaffold import create_protokoll as _create_protokoll
 
     return _create_protokoll(folder, organisationer_path)
 

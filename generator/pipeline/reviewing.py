@@ -94,7 +94,8 @@ class SammantradeReview:
 def review_sammantrade(path: Path, organisationer_path: Path) -> SammantradeReview:
     """Review every ärende of a sammanträde and, when it has one, its protokoll; write nothing."""
     from ..minutes import review_protokoll
-    from ..protokollet import has_protokoll, load_protokoll
+    from ..protokollcheck import load_protokoll
+    from ..protokollet import has_protokoll
     from ..review import review_arende
 
     meeting = validate_sammantrade(path, organisationer_path)
