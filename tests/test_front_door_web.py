@@ -53,3 +53,10 @@ def test_the_walker_sees_relative_absolute_and_nested_imports():
               "def f():\n    from ..bundle import check_pdf\n")
     assert library_imports(source) == {"generator.pipeline", "generator.errors", "generator.content",
                                        "generator.review", "generator.bundle", "generator.pipeline.papers"}
+
+
+def test_the_web_asks_pipeline_for_the_layout_of_out():
+    """``out/``'s layout (the bilaga cache, the manifest) is the library's: the web asks ``pipeline.output_folder``."""
+    spelled = {p.stem: [name for name in ('".cache"', '"manifest.json"') if name in p.read_text(encoding="utf-8")]
+               for p in sorted(WEB.glob("*.py"))}
+    assert {stem: names for stem, names in spelled.items() if names} == {}
