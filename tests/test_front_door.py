@@ -93,3 +93,22 @@ def test_the_front_door_is_written_down():
     undocumented = [name for name in pipeline.__all__ if not (getattr(pipeline, name).__doc__ or "").strip()]
     assert undocumented == []
     assert {"plan_arende", "run", "review_arenden", "check_templates", "plan_mailing"} <= set(pipeline.__all__)
+
+
+def test_the_program_exits_in_one_place():
+    """Of the faces, only ``cli/shell.py`` calls ``sys.exit`` (``BeslutGroup.invoke`` and ``fail``), for every command."""
+    faces = {REPO / face for face in FACES} | set((REPO / "generator" / "web").glob("*.py"))
+    exits = [f"{path.relative_to(REPO)}:{node.lineno}"
+             for path in sorted(faces) if path.name != "shell.py"
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "exit"
+             and isinstance(node.func.value, ast.Name) and node.func.value.id == "sys"]
+    assert exits == []
+
+
+def test_the_program_has_both_faces_commands_and_the_cli_only_its_own():
+    from generator import beslut, cli
+
+    assert "web" in beslut.main.commands and "web" not in cli.main.commands
+    assert set(beslut.main.commands) - {"web"} == set(cli.main.commands)
+    assert [p.name for p in beslut.main.commands["web"].params[:3]] == ["organisationer", "out", "mallar"]

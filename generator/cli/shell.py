@@ -155,7 +155,6 @@ def report(result: Report) -> int:
     return result.exit_code
 
 
-
 class SwedishCommand(click.Command):
     """A command whose help shows Swedish placeholders."""
 

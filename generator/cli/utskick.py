@@ -55,7 +55,6 @@ def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
     return code
 
 
-
 @main.command()
 @utskick_argument
 @common_options
