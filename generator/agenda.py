@@ -42,7 +42,6 @@ from pikepdf import Array, Dictionary, Name, String
 
 from . import __version__
 from .accessibility import PartReport, Problem
-from .bundle import A4, STAMP_MARGIN, STAMP_PADDING, STAMP_SIZE, register_stamp_font, without_null_mappings
 from .conformance import claim_pdfua, validate_pdf
 from .content import LoadedArende, load_organisationer
 from .errors import (
@@ -55,9 +54,11 @@ from .errors import (
 )
 from .files import fingerprint_of, sha256_file, write_bytes, write_docx
 from .jobs import REPORT_STEM, check_out_folder, paper_outputs
+from .pagegeometry import A4, STAMP_MARGIN, STAMP_PADDING, STAMP_SIZE
 from .render import render_docx
 from .review import find_personnummer
 from .runtemp import process_folder
+from .stampfont import register_stamp_font, without_null_mappings
 
 if TYPE_CHECKING:
     from .convert import PdfConverter
@@ -759,7 +760,7 @@ class Stamper:
 
     The texts come from one reportlab document (one font subset for them all); each page
     gets the drawing as a pagination artifact in a content stream of its own, placed by the
-    page's visible box and /Rotate (as ``bundle.stamp_page`` places "Bilaga N").
+    page's visible box and /Rotate (as ``pagegeometry.stamp_page`` places "Bilaga N").
     """
 
     def __init__(self, out: pikepdf.Pdf, parts: list[Part], sources: dict[int, pikepdf.Pdf]):

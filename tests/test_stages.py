@@ -24,7 +24,7 @@ STAGES: list[tuple[str, set[str]]] = [
     ("word", {"markdown", "sandbox", "officefile", "templatefile", "context", "watermark", "render", "docxcheck",
               "letters", "templates"}),
     ("pdf", {"officeserver", "convert", "pdfmeta", "conformance", "sanitize", "tags", "stampfont", "pdfwatermark",
-             "cache", "letterbatch", "bundle", "accessibility"}),
+             "cache", "letterbatch", "pagegeometry", "bundleparts", "bundle", "accessibility"}),
     ("mail", {"mail", "smtpsettings", "smtpsession", "sendlog"}),
     ("plan and run", {"jobs", "runner", "planning"}),
     ("front door", {"pipeline", "send", "agenda", "minutes", "expediering"}),
