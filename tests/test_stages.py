@@ -22,7 +22,7 @@ STAGES: list[tuple[str, set[str]]] = [
     ("content", {"yamlfile", "model", "wording", "content", "bilagor", "review", "scaffold", "sammantrade",
                  "protokollet"}),
     ("word", {"markdown", "sandbox", "officefile", "templatefile", "context", "watermark", "render", "docxcheck",
-              "letters", "templates"}),
+              "letters", "templates", "sheetprint"}),
     ("pdf", {"officeserver", "convert", "pdfmeta", "conformance", "sanitize", "tags", "stampfont", "pdfwatermark",
              "cache", "letterbatch", "pagegeometry", "bundleparts", "bundle", "accessibility"}),
     ("mail", {"mail", "smtpsettings", "smtpsession", "sendlog"}),
