@@ -21,7 +21,7 @@ import pytest
 import yaml
 from conftest import ORGANISATIONER, VALID_ARENDE
 
-from generator.convert import DEFAULT_TIMEOUT, conversion_timeout, libreoffice_available
+from generator.libreoffice import DEFAULT_TIMEOUT, conversion_timeout, libreoffice_available
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
