@@ -1,6 +1,6 @@
 """Bundling the beslutsunderlag and its bilagor into one handlingar.pdf.
 
-``write_bundle`` is the last stage of the pipeline. It checks every part first (``check_pdf``),
+``write_bundle`` is the last stage of the pipeline. It checks every part first (``bundleparts``),
 so a broken bilaga stops the run before anything is written, then appends the parts in order,
 gives each one an outline item, page labels ("Bilaga 1:1", "Bilaga 1:2" …) and a small stamp
 ("Bilaga 1") at the visual top right of every page, and writes the file atomically.
