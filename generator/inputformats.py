@@ -39,14 +39,17 @@ class OfficeFormat(NamedTuple):
 OFFICE_FORMATS = {
     ".docx": OfficeFormat("Word-dokument", "MS Word 2007 XML", "[Content_Types].xml", b"wordprocessingml"),
     ".pptx": OfficeFormat("PowerPoint-presentation", "Impress MS PowerPoint 2007 XML",
-                           "[Content_Types].xml", b"presentationml"),
+                          "[Content_Types].xml", b"presentationml"),
     ".xlsx": OfficeFormat("Excel-arbetsbok", "Calc MS Excel 2007 XML", "[Content_Types].xml", b"spreadsheetml"),
     ".odt": OfficeFormat("textdokument (ODF)", "writer8", "mimetype", b"opendocument.text"),
     ".odp": OfficeFormat("presentation (ODF)", "impress8", "mimetype", b"opendocument.presentation"),
     ".ods": OfficeFormat("kalkylblad (ODF)", "calc8", "mimetype", b"opendocument.spreadsheet"),
 }
+"""The office formats converted by LibreOffice, by file extension."""
 TEXT_KINDS = frozenset({OFFICE_FORMATS[".docx"].kind, OFFICE_FORMATS[".odt"].kind})
+"""The text documents: the only formats with indexes (tables of contents) to update."""
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+"""The pictures placed on an A4 page (``imagepdf``)."""
 
 
 def check_container(src: Path, fmt: OfficeFormat) -> None:
