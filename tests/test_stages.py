@@ -22,15 +22,17 @@ STAGES: list[tuple[str, set[str]]] = [
     ("content", {"yamlfile", "model", "wording", "content", "bilagor", "review", "scaffold", "sammantrade",
                  "protokollet", "paragrafnummer", "protokollcheck", "protokollscaffold"}),
     ("word", {"markdown", "sandbox", "officefile", "templatefile", "context", "watermark", "render", "docxcheck",
-              "letters", "kallelsedocx", "protokolldocx", "templates"}),
+              "letters", "kallelsedocx", "protokolldocx", "templates", "sheetprint"}),
     ("pdf", {"officeserver", "convert", "pdfmeta", "conformance", "sanitize", "tags", "stampfont", "pdfwatermark",
-             "cache", "letterbatch", "bundle", "accessibility", "agendaparts", "agendapdf", "agendapublic"}),
+             "cache", "letterbatch", "bundle", "accessibility", "agendaparts", "agendapdf", "agendapublic",
+             "inputformats", "imagepdf", "libreoffice", "pagegeometry", "bundleparts"}),
     ("mail", {"mail", "smtpsettings", "smtpsession", "sendlog"}),
     ("plan and run", {"jobs", "runner", "planning"}),
     ("front door", {"pipeline", "send", "agenda", "minutes", "expediering"}),
-    ("faces", {"cli", "clisv", "web"}),
+    ("faces", {"cli", "web", "beslut", "__main__"}),
 ]
-"""Every module of ``generator`` by stage, in pipeline order (``web`` stands for ``generator.web.*``, ``pipeline`` for ``generator.pipeline.*``)."""
+"""Every module of ``generator`` by stage, in pipeline order (``cli``, ``pipeline`` and ``web`` stand for
+``generator.cli.*``, ``generator.pipeline.*`` and ``generator.web.*``)."""
 
 ALLOWED_UPWARD = {
     ("generator.content", "generator.markdown"):

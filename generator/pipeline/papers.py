@@ -227,7 +227,7 @@ def check_bilaga(path: Path, converter: PdfConverter, out: Path) -> list[str]:
     message) if the file cannot go into handlingar.pdf. A converted file stays in the
     bilaga cache under ``out``, so the build reuses it.
     """
-    from ..bundle import BundlePart, check_pdf
+    from ..bundleparts import BundlePart, check_pdf
     from ..cache import BilagaCache
 
     pdf = path
