@@ -54,14 +54,23 @@ from .errors import (
     describe_os_error,
 )
 from .files import fingerprint_of, sha256_file, write_bytes, write_docx
-from .jobs import REPORT_STEM, check_out_folder, paper_outputs
+from .jobs import paper_outputs
+from .outfolder import (
+    PERSONNUMMER_CACHE,
+    REPORT_STEM,
+    STAGING_DIR,
+    check_out_folder,
+    manifest_path,
+    sammantrade_folder,
+    write_manifest_json,
+)
 from .render import render_docx
 from .review import find_personnummer
 from .runtemp import process_folder
 
 if TYPE_CHECKING:
     from .convert import PdfConverter
-from .sammantrade import SAMMANTRADEN_DIR, LoadedSammantrade, PlannedPunkt, load_sammantrade
+from .sammantrade import LoadedSammantrade, PlannedPunkt, load_sammantrade
 from .templates import template_path
 
 KALLELSE = "kallelse.docx"
@@ -75,8 +84,6 @@ diarienummer, foredragande, utelamnad, utan_handlingar and text."""
 
 HANDLINGAR_NAME = "sammantradeshandlingar.pdf"
 OFFENTLIG_NAME = "sammantradeshandlingar-offentlig.pdf"
-MANIFEST_NAME = "manifest.json"
-STAGING_DIR = ".beslut-arbete"
 TOC_LINK = "https://sammantrade.invalid/punkt/"
 """The innehållsförteckning's links are written as these URLs and turned into links to the
 point's first page when the package is put together."""
@@ -117,7 +124,7 @@ class AgendaOutputs:
 
     @property
     def manifest(self) -> Path:
-        return self.folder / MANIFEST_NAME
+        return manifest_path(self.folder)
 
     def files(self) -> list[Path]:
         return [self.kallelse_docx, self.kallelse_pdf, self.handlingar, self.offentlig, self.report,
@@ -126,7 +133,7 @@ class AgendaOutputs:
 
 def agenda_outputs(out: Path, meeting: LoadedSammantrade) -> AgendaOutputs:
     """Return where the meeting's files go."""
-    return AgendaOutputs(out / SAMMANTRADEN_DIR / meeting.name)
+    return AgendaOutputs(sammantrade_folder(out, meeting.name))
 
 
 @dataclass
@@ -200,7 +207,7 @@ def build_agenda(path: Path, organisationer_path: Path, out: Path, *, templates:
             public_parts = plan_parts(meeting, staged.kallelse_pdf, handlingar, public=True,
                                       notices=make_notices(meeting, staged.kallelse_docx, work, converter))
             make_toc(meeting, public_parts, staged.kallelse_docx, work / "offentlig", converter)
-        check_public(meeting, public_parts, out / SCAN_CACHE)  # exit 8 before anything is written
+        check_public(meeting, public_parts, out / PERSONNUMMER_CACHE)  # exit 8 before anything is written
         say("Sammanträdeshandlingar")
         internal = assemble(parts, staged.handlingar, title=f"Sammanträdeshandlingar: {meeting.title}")
         public = assemble(public_parts, staged.offentlig,
@@ -871,8 +878,6 @@ def page_texts(pdf: Path) -> list[str]:
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
 
-SCAN_CACHE = Path(".cache") / "personnummer"
-"""Where the public review keeps what it found per part, by the part's sha256 (in ``out/``)."""
 SCAN_KEY = "beslut-personnummer-v1"
 """Part of every key: change it when ``review.find_personnummer`` or the text extraction changes."""
 
@@ -1018,8 +1023,7 @@ def write_agenda_manifest(outputs: AgendaOutputs, meeting: LoadedSammantrade, re
         "byggda": result.built,
         "varningar": result.warnings,
     }
-    write_bytes(outputs.manifest, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    return outputs.manifest
+    return write_manifest_json(outputs.manifest, manifest)
 
 
 def _remove_if_empty(folder: Path) -> None:

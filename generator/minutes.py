@@ -19,7 +19,6 @@ The story, top to bottom (``build_minutes``):
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -28,12 +27,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from .agenda import STAGING_DIR, agenda_outputs
+from .agenda import agenda_outputs
 from .conformance import validate_pdf
 from .errors import EnvironmentProblem, ReviewError, TemplateError, describe_os_error
-from .files import fingerprint_of, sha256_file, write_bytes
-from .jobs import check_out_folder
+from .files import fingerprint_of, sha256_file
 from .markdown import MarkdownRenderer
+from .outfolder import PROTOKOLL_MANIFEST_NAME, STAGING_DIR, check_out_folder, write_manifest_json
 from .protokollet import LoadedProtokoll, Paragraf, beslut_lead, display_name, load_protokoll, text_fields
 from .render import render_docx
 from .review import LIX_MIN_WORDS, LIX_THRESHOLD, STOPP, VARNING, Finding, _placeholders, find_personnummer
@@ -52,7 +51,6 @@ PROTOKOLL_VARIABLES = frozenset({
 diarienummer, handlingar, jav, narvaro, text, yrkanden, propositionsordning, omrostning (ja, nej,
 tabell, resultat), har_beslut, beslut_inledning, beslut, reservationer,
 protokollsanteckningar and expedieras."""
-MANIFEST_NAME = "protokoll-manifest.json"
 ANSLAG_WITHIN_DAYS = 2
 """Kommunallagen 8 kap. 12 §: the justering is announced at the latest the second day after it."""
 UTDRAG_PREFIX = "protokollsutdrag-§"
@@ -80,7 +78,7 @@ class MinutesOutputs:
 
     @property
     def manifest(self) -> Path:
-        return self.folder / MANIFEST_NAME
+        return self.folder / PROTOKOLL_MANIFEST_NAME
 
     def files(self, loaded: LoadedProtokoll) -> list[Path]:
         files = [self.protokoll_docx, self.protokoll_pdf]
@@ -411,5 +409,4 @@ def write_minutes_manifest(outputs: MinutesOutputs, loaded: LoadedProtokoll, res
         "borttagna": [p.name for p in result.removed],
         "varningar": result.warnings,
     }
-    write_bytes(outputs.manifest, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    return outputs.manifest
+    return write_manifest_json(outputs.manifest, manifest)

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 STAGES: list[tuple[str, set[str]]] = [
     ("foundation", {"generator", "errors", "files", "runtemp", "yamlerrors", "wordxml", "readability", "anslag",
-                    "placeholders"}),
+                    "placeholders", "outfolder"}),
     ("content", {"yamlfile", "model", "wording", "content", "bilagor", "review", "scaffold", "sammantrade",
                  "protokollet"}),
     ("word", {"markdown", "sandbox", "officefile", "templatefile", "context", "watermark", "render", "docxcheck",
