@@ -117,7 +117,7 @@ def build_minutes(path: Path, organisationer_path: Path, out: Path, *, templates
     stopp = [f for f in findings if f.severity == STOPP]
     if stopp:
         raise ReviewError("granskningen av protokollet hittade stopp, så inget skrevs:\n"
-                          + "\n".join(f"  {f.where}  {f.field}: {f.message}" for f in stopp))
+                          + "\n".join(f"  {f.located()}" for f in stopp))
     check_out_folder(out, loaded.meeting.source.parent, organisationer_path.resolve().parent)
     template = template_path(templates, PROTOKOLL)
     if not template.is_file():
@@ -129,7 +129,7 @@ def build_minutes(path: Path, organisationer_path: Path, out: Path, *, templates
 
         converter_factory = Converter
     result = MinutesResult(loaded=loaded)
-    result.warnings += [f"{f.where}  {f.field}: {f.message}" for f in findings if f.severity == VARNING]
+    result.warnings += [f.located() for f in findings if f.severity == VARNING]
     late = late_anslag(loaded)
     if late:
         result.warnings.append(late)
