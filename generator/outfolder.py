@@ -129,70 +129,83 @@ class ManifestError(ValueError):
 class ManifestDocument:
     """One file a run wrote (``dokument``): its path from the manifest's folder, and for whom."""
 
-    fil: str
-    """The path relative to the manifest's folder: ``beslutsunderlag.pdf``, ``gota-lejon/handlingar.pdf``."""
-    mottagare: str | None = None
-    """The organisation id the file is for."""
-    namn: str | None = None
-    sidor: int | None = None
-    """A PDF's page count; None for other files."""
+    file: str
+    """``fil``: the path relative to the manifest's folder: ``beslutsunderlag.pdf``, ``gota-lejon/handlingar.pdf``."""
+    org_id: str | None = None
+    """``mottagare``: the id of the organisation the file is for."""
+    org_name: str | None = None
+    """``namn``: that organisation's name."""
+    pages: int | None = None
+    """``sidor``: a PDF's page count; None for other files."""
     sha256: str | None = None
-    fingeravtryck: str | None = None
-    """A letter's input fingerprint (``letters.letter_inputs``), which ``send`` compares."""
+    fingerprint: str | None = None
+    """``fingeravtryck``: a letter's input fingerprint (``letters.letter_inputs``), which ``send`` compares."""
 
     def as_json(self) -> dict[str, Any]:
         """Return the entry as written: every key, ``fingeravtryck`` only when there is one."""
-        entry: dict[str, Any] = {"mottagare": self.mottagare, "namn": self.namn, "fil": self.fil,
-                                 "sidor": self.sidor, "sha256": self.sha256}
-        if self.fingeravtryck is not None:
-            entry["fingeravtryck"] = self.fingeravtryck
+        entry: dict[str, Any] = {"mottagare": self.org_id, "namn": self.org_name, "fil": self.file,
+                                 "sidor": self.pages, "sha256": self.sha256}
+        if self.fingerprint is not None:
+            entry["fingeravtryck"] = self.fingerprint
         return entry
 
 
 @dataclass(frozen=True)
 class ManifestFailure:
-    """One recipient whose run failed (``fel``); its earlier files, if any, are kept."""
+    """One organisation whose run failed (``fel``); its earlier files, if any, are kept."""
 
-    mottagare: str | None
-    namn: str | None = None
-    orsak: str | None = None
+    org_id: str | None
+    """``mottagare``."""
+    org_name: str | None = None
+    """``namn``."""
+    reason: str | None = None
+    """``orsak``: the error message."""
 
     def as_json(self) -> dict[str, Any]:
-        return {"mottagare": self.mottagare, "namn": self.namn, "orsak": self.orsak}
+        return {"mottagare": self.org_id, "namn": self.org_name, "orsak": self.reason}
 
 
 @dataclass(frozen=True)
 class Manifest:
     """What an ärende's or utskick's last run wrote and what failed (``manifest.json``).
 
-    The keys are the file's own (Swedish) keys. ``varningar`` and ``rensat`` are kept as
-    written (one object per recipient and warning, per cleaned PDF part).
+    The file's keys are Swedish (``dokument``, ``fel``, ``mottagare`` …); each field's
+    docstring names its key. ``warnings`` and ``cleaned`` are kept as written (one object
+    per organisation and warning, per cleaned PDF part).
     """
 
-    dokument: tuple[ManifestDocument, ...] = ()
-    fel: tuple[ManifestFailure, ...] = ()
-    titel: str = ""
-    antal_mottagare: int = 0
-    lyckade: int = 0
-    misslyckade: int = 0
-    varningar: tuple[dict[str, Any], ...] = ()
-    rensat: tuple[dict[str, Any], ...] = ()
+    documents: tuple[ManifestDocument, ...] = ()
+    """``dokument``."""
+    failures: tuple[ManifestFailure, ...] = ()
+    """``fel``."""
+    title: str = ""
+    """``titel``: the ärende's or utskick's rubrik."""
+    org_count: int = 0
+    """``antal_mottagare``: how many organisations the run was for."""
+    succeeded: int = 0
+    """``lyckade``."""
+    failed: int = 0
+    """``misslyckade``."""
+    warnings: tuple[dict[str, Any], ...] = ()
+    """``varningar``: ``{"mottagare": …, "varning": …}``."""
+    cleaned: tuple[dict[str, Any], ...] = ()
+    """``rensat``: what ``sanitize`` removed, per organisation and PDF part."""
 
-    def documents_for(self, mottagare: str) -> list[ManifestDocument]:
-        """Return the files written for the recipient ``mottagare``."""
-        return [d for d in self.dokument if d.mottagare == mottagare]
+    def documents_for(self, org_id: str) -> list[ManifestDocument]:
+        """Return the files written for the organisation ``org_id``."""
+        return [d for d in self.documents if d.org_id == org_id]
 
     def as_json(self) -> dict[str, Any]:
         """Return the manifest as written, keys in their order."""
         return {
-            "titel": self.titel,
-            "antal_mottagare": self.antal_mottagare,
-            "lyckade": self.lyckade,
-            "misslyckade": self.misslyckade,
-            "dokument": [d.as_json() for d in self.dokument],
-            "fel": [f.as_json() for f in self.fel],
-            "varningar": list(self.varningar),
-            "rensat": list(self.rensat),
+            "titel": self.title,
+            "antal_mottagare": self.org_count,
+            "lyckade": self.succeeded,
+            "misslyckade": self.failed,
+            "dokument": [d.as_json() for d in self.documents],
+            "fel": [f.as_json() for f in self.failures],
+            "varningar": list(self.warnings),
+            "rensat": list(self.cleaned),
         }
 
 
@@ -203,7 +216,7 @@ def read_manifest(folder: Path, *, strict: bool = False) -> Manifest:
     ``ValueError`` when it is not JSON or not an object. An entry of ``dokument`` or ``fel``
     that is not what this version writes is left out; with ``strict`` (for ``send``, which
     trusts the list) it raises ``ManifestError`` instead, and every document must name its
-    recipient and its sha256.
+    organisation (``mottagare``) and its sha256.
     """
     data = json.loads(manifest_path(folder).read_text(encoding="utf-8"))
     if not isinstance(data, dict):
@@ -213,7 +226,7 @@ def read_manifest(folder: Path, *, strict: bool = False) -> Manifest:
     documents = []
     for entry in _list(data.get("dokument")):
         document = _document(entry)
-        if document is None or (strict and (document.mottagare is None or document.sha256 is None)):
+        if document is None or (strict and (document.org_id is None or document.sha256 is None)):
             if strict:
                 raise ManifestError(f"en post i 'dokument' saknar 'fil', 'mottagare' eller 'sha256': {entry}")
             continue
@@ -221,11 +234,11 @@ def read_manifest(folder: Path, *, strict: bool = False) -> Manifest:
     failures = [ManifestFailure(_text(f.get("mottagare")), _text(f.get("namn")), _text(f.get("orsak")))
                 for f in _list(data.get("fel")) if isinstance(f, dict)]
     return Manifest(
-        dokument=tuple(documents), fel=tuple(failures), titel=str(data.get("titel", "")),
-        antal_mottagare=_count(data.get("antal_mottagare")), lyckade=_count(data.get("lyckade")),
-        misslyckade=_count(data.get("misslyckade")),
-        varningar=tuple(v for v in _list(data.get("varningar")) if isinstance(v, dict)),
-        rensat=tuple(r for r in _list(data.get("rensat")) if isinstance(r, dict)),
+        documents=tuple(documents), failures=tuple(failures), title=str(data.get("titel", "")),
+        org_count=_count(data.get("antal_mottagare")), succeeded=_count(data.get("lyckade")),
+        failed=_count(data.get("misslyckade")),
+        warnings=tuple(v for v in _list(data.get("varningar")) if isinstance(v, dict)),
+        cleaned=tuple(r for r in _list(data.get("rensat")) if isinstance(r, dict)),
     )
 
 
@@ -246,10 +259,10 @@ def write_manifest_json(path: Path, data: dict[str, Any]) -> Path:
 def _document(entry: Any) -> ManifestDocument | None:
     if not isinstance(entry, dict) or not isinstance(entry.get("fil"), str):
         return None
-    sidor = entry.get("sidor")
-    return ManifestDocument(fil=entry["fil"], mottagare=_text(entry.get("mottagare")), namn=_text(entry.get("namn")),
-                            sidor=sidor if isinstance(sidor, int) else None, sha256=_text(entry.get("sha256")),
-                            fingeravtryck=_text(entry.get("fingeravtryck")))
+    pages = entry.get("sidor")
+    return ManifestDocument(file=entry["fil"], org_id=_text(entry.get("mottagare")), org_name=_text(entry.get("namn")),
+                            pages=pages if isinstance(pages, int) else None, sha256=_text(entry.get("sha256")),
+                            fingerprint=_text(entry.get("fingeravtryck")))
 
 
 def _list(value: Any) -> list:
@@ -278,7 +291,7 @@ def legacy_kind(folder: Path) -> str | None:
     when the folder has no manifest, or the manifest says neither.
     """
     try:
-        names = [Path(d.fil).name for d in read_manifest(folder).dokument]
+        names = [Path(d.file).name for d in read_manifest(folder).documents]
     except (OSError, ValueError):
         return None
     stems = {unicodedata.normalize("NFC", Path(n).stem).lower() for n in names}

@@ -545,10 +545,10 @@ def _remove_stale(plan: Plan, report: Report) -> list[Path]:
         return []
     current = {o.recipient for o in report.outcomes}
     removed = []
-    for entry in _previous_manifest(plan).dokument:
-        if entry.mottagare in current:
+    for entry in _previous_manifest(plan).documents:
+        if entry.org_id in current:
             continue
-        path = (plan.folder / entry.fil).resolve()
+        path = (plan.folder / entry.file).resolve()
         if path.is_file() and path.is_relative_to(plan.folder.resolve()):
             path.unlink()
             removed.append(path)
@@ -581,32 +581,33 @@ def write_manifest(plan: Plan, report: Report, inputs: dict[str, str] | None = N
     base = plan.folder
     current = {o.recipient for o in report.outcomes}
     kept = [] if plan.whole else [
-        e for e in _previous_manifest(plan).dokument if e.mottagare not in current
+        e for e in _previous_manifest(plan).documents if e.org_id not in current
     ]
     documents = kept + [
         ManifestDocument(
-            mottagare=outcome.recipient,
-            namn=mask_personnummer(outcome.name),
-            fil=os.path.relpath(file, base),
-            sidor=_pages(file),
+            file=os.path.relpath(file, base),
+            org_id=outcome.recipient,
+            org_name=mask_personnummer(outcome.name),
+            pages=_pages(file),
             sha256=sha256_file(file),
-            fingeravtryck=inputs.get(outcome.recipient),
+            fingerprint=inputs.get(outcome.recipient),
         )
         for outcome in report.outcomes
         for file in outcome.files
     ]
     # no personnummer the review would stop (a draft may have them): see review.mask_personnummer
     manifest = Manifest(
-        titel=mask_personnummer(plan.title),
-        antal_mottagare=len(report.outcomes),
-        lyckade=len(report.outcomes) - len(report.failed),
-        misslyckade=len(report.failed),
-        dokument=tuple(documents),
-        fel=tuple(ManifestFailure(mask_personnummer(o.recipient), mask_personnummer(o.name),
-                                  mask_personnummer_in(o.error)) for o in report.failed),
-        varningar=tuple(mask_personnummer_in({"mottagare": o.recipient, "varning": w})
-                        for o in report.outcomes for w in o.warnings),
-        rensat=tuple(mask_personnummer_in({"mottagare": o.recipient, **c}) for o in report.outcomes for c in o.cleaned),
+        title=mask_personnummer(plan.title),
+        org_count=len(report.outcomes),
+        succeeded=len(report.outcomes) - len(report.failed),
+        failed=len(report.failed),
+        documents=tuple(documents),
+        failures=tuple(ManifestFailure(mask_personnummer(o.recipient), mask_personnummer(o.name),
+                                       mask_personnummer_in(o.error)) for o in report.failed),
+        warnings=tuple(mask_personnummer_in({"mottagare": o.recipient, "varning": w})
+                       for o in report.outcomes for w in o.warnings),
+        cleaned=tuple(mask_personnummer_in({"mottagare": o.recipient, **c})
+                      for o in report.outcomes for c in o.cleaned),
     )
     report.manifest = outfolder.write_manifest(plan.folder, manifest)
     return report.manifest

@@ -96,7 +96,7 @@ def check_letters(loaded: LoadedUtskick, recipients: list[Organisation], out: Pa
     if not manifest_path(folder).is_file():
         raise SendError(f"det finns inga brev att skicka i {folder} ({MANIFEST_NAME} saknas). {again}")
     try:
-        listed = {(d.mottagare, Path(d.fil).suffix): d for d in read_manifest(folder, strict=True).dokument}
+        listed = {(d.org_id, Path(d.file).suffix): d for d in read_manifest(folder, strict=True).documents}
     except ValueError as e:
         raise SendError(f"manifestet går inte att läsa ({e}). {again}", file=manifest_path(folder)) from e
     letters, problems = {}, []
@@ -106,7 +106,7 @@ def check_letters(loaded: LoadedUtskick, recipients: list[Organisation], out: Pa
         if docx is None or pdf is None:
             problems.append(f"{org.id}: brevet{' som PDF' if docx else ''} saknas i manifestet.")
             continue
-        files = {kind: folder / entry.fil for kind, entry in (("docx", docx), ("pdf", pdf))}
+        files = {kind: folder / entry.file for kind, entry in (("docx", docx), ("pdf", pdf))}
         missing = [str(f) for f in files.values() if not f.is_file()]
         if missing:
             problems.append(f"{org.id}: filen finns inte: {', '.join(missing)}.")
@@ -120,7 +120,7 @@ def check_letters(loaded: LoadedUtskick, recipients: list[Organisation], out: Pa
         except OSError as e:
             problems.append(f"{org.id}: {e.filename or template} går inte att läsa ({e.strerror or e}).")
             continue
-        if docx.fingeravtryck != current:
+        if docx.fingerprint != current:
             problems.append(f"{org.id}: brevet stämmer inte längre med utskicket, registret eller mallen.")
             continue
         assert pdf.sha256 is not None and docx.sha256 is not None, "read_manifest(strict=True) checked"

@@ -102,13 +102,13 @@ def test_the_folders_of_out():
 
 def example() -> Manifest:
     return Manifest(
-        titel="Ärende", antal_mottagare=2, lyckade=1, misslyckade=1,
-        dokument=(ManifestDocument(fil="a.docx", mottagare="liseberg", namn="Liseberg AB", sidor=None, sha256="1" * 64,
-                                   fingeravtryck="2" * 64),
-                  ManifestDocument(fil="a.pdf", mottagare="liseberg", namn="Liseberg AB", sidor=3, sha256="3" * 64)),
-        fel=(ManifestFailure("higab", "Higab AB", "Bilaga 1 saknas."),),
-        varningar=({"mottagare": "liseberg", "varning": "en tabell"},),
-        rensat=({"mottagare": "liseberg", "del": "Bilaga 1", "borttaget": {"javascript": 1}},),
+        title="Ärende", org_count=2, succeeded=1, failed=1,
+        documents=(ManifestDocument(file="a.docx", org_id="liseberg", org_name="Liseberg AB", pages=None,
+                                    sha256="1" * 64, fingerprint="2" * 64),
+                   ManifestDocument(file="a.pdf", org_id="liseberg", org_name="Liseberg AB", pages=3, sha256="3" * 64)),
+        failures=(ManifestFailure("higab", "Higab AB", "Bilaga 1 saknas."),),
+        warnings=({"mottagare": "liseberg", "varning": "en tabell"},),
+        cleaned=({"mottagare": "liseberg", "del": "Bilaga 1", "borttaget": {"javascript": 1}},),
     )
 
 
@@ -122,7 +122,9 @@ def test_a_manifest_reads_back_as_written(tmp_path: Path):
     assert data["dokument"][0] == {"mottagare": "liseberg", "namn": "Liseberg AB", "fil": "a.docx", "sidor": None,
                                    "sha256": "1" * 64, "fingeravtryck": "2" * 64}
     assert "fingeravtryck" not in data["dokument"][1]  # only a letter has one
-    assert example().documents_for("liseberg") == list(example().dokument)
+    assert data["fel"] == [{"mottagare": "higab", "namn": "Higab AB", "orsak": "Bilaga 1 saknas."}]
+    assert (data["antal_mottagare"], data["lyckade"], data["misslyckade"]) == (2, 1, 1)
+    assert example().documents_for("liseberg") == list(example().documents)
 
 
 def test_every_manifest_is_written_alike(tmp_path: Path):
@@ -135,8 +137,8 @@ def test_a_manifest_not_written_by_this_version_is_read_leniently(tmp_path: Path
         {"fil": "a.pdf", "mottagare": "x", "sha256": "s"}, {"mottagare": "y"}, "trasig", {"fil": 3}],
         "fel": [{"mottagare": "z"}, 7], "lyckade": "många"}), encoding="utf-8")
     manifest = read_manifest(tmp_path)
-    assert manifest.dokument == (ManifestDocument(fil="a.pdf", mottagare="x", sha256="s"),)
-    assert manifest.fel == (ManifestFailure("z"),) and manifest.lyckade == 0
+    assert manifest.documents == (ManifestDocument(file="a.pdf", org_id="x", sha256="s"),)
+    assert manifest.failures == (ManifestFailure("z"),) and manifest.succeeded == 0
     with pytest.raises(ManifestError):
         read_manifest(tmp_path, strict=True)
 
@@ -145,7 +147,7 @@ def test_a_manifest_not_written_by_this_version_is_read_leniently(tmp_path: Path
 def test_a_broken_manifest(tmp_path: Path, text: str, error):
     (tmp_path / "manifest.json").write_text(text, encoding="utf-8")
     if error is None:
-        assert read_manifest(tmp_path).dokument == ()
+        assert read_manifest(tmp_path).documents == ()
         with pytest.raises(ManifestError, match="'dokument' saknas"):
             read_manifest(tmp_path, strict=True)
     else:
