@@ -32,7 +32,8 @@ from .mail import POLICY
 from .minutes import inputs_fingerprint, minutes_outputs
 from .model import Organisation
 from .outfolder import EXPEDIERING_LOG_NAME
-from .protokollet import LoadedProtokoll, Paragraf, load_protokoll
+from .protokollcheck import load_protokoll
+from .protokollet import LoadedProtokoll, Paragraf
 from .send import (
     MISSLYCKAT,
     OSAKERT,
