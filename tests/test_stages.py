@@ -21,7 +21,7 @@ STAGES: list[tuple[str, set[str]]] = [
                     "placeholders"}),
     ("content", {"yamlfile", "model", "wording", "content", "bilagor", "review", "scaffold", "sammantrade",
                  "protokollet"}),
-    ("word", {"markdown", "sandbox", "officefile", "templatefile", "context", "watermark", "render", "docxcheck",
+    ("word", {"markdown", "sandbox", "sandboxcheck", "officefile", "templatefile", "context", "watermark", "render", "docxcheck",
               "letters", "templates"}),
     ("pdf", {"officeserver", "convert", "pdfmeta", "conformance", "sanitize", "tags", "stampfont", "pdfwatermark",
              "cache", "letterbatch", "bundle", "accessibility"}),
