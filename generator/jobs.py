@@ -20,7 +20,7 @@ from .bilagor import PlannedBilaga, plan_bilagor
 from .content import LoadedArende, LoadedUtskick
 from .errors import UsageProblem, describe_os_error
 from .files import link_on_the_way
-from .markdown import table_warnings
+from .markdowncheck import table_warnings
 from .model import Organisation
 from .templatefile import cleaning_warnings
 from .templates import BESLUTSUNDERLAG, FOLJEBREV, template_path
