@@ -26,7 +26,7 @@ STAGES: list[tuple[str, set[str]]] = [
     ("pdf", {"officeserver", "convert", "pdfmeta", "conformance", "sanitize", "tags", "stampfont", "pdfwatermark",
              "cache", "letterbatch", "bundle", "accessibility"}),
     ("mail", {"mail", "smtpsettings", "smtpsession", "sendlog"}),
-    ("plan and run", {"jobs", "runner", "planning"}),
+    ("plan and run", {"jobs", "runreport", "runcommit", "runfinish", "runner", "planning"}),
     ("front door", {"pipeline", "send", "agenda", "minutes", "expediering"}),
     ("faces", {"cli", "clisv", "web"}),
 ]
@@ -43,8 +43,8 @@ ALLOWED_UPWARD = {
 
 KNOWN_CIRCLES: list[list[str]] = [
     # closed by templates' lazy imports of agenda and minutes (see ALLOWED_UPWARD)
-    ["generator.agenda", "generator.jobs", "generator.minutes", "generator.planning", "generator.runner",
-     "generator.templates"],
+    ["generator.agenda", "generator.jobs", "generator.minutes", "generator.planning", "generator.runcommit",
+     "generator.runfinish", "generator.runner", "generator.runreport", "generator.templates"],
 ]
 """Circles that exist today and are being removed elsewhere; remove an entry when it is gone."""
 
