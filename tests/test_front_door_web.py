@@ -23,6 +23,7 @@ DOOR = {
     "generator.readability", "generator.review", "generator.runreport", "generator.scaffold", "generator.send",
     "generator.templates", "generator.convert", "generator.bundle", "generator.files", "generator.wording",
     "generator.agenda", "generator.expediering", "generator.minutes", "generator.protokollet", "generator.sammantrade",
+    "generator.protokollcheck", "generator.protokollscaffold",
     "generator.smtpsettings", "generator.yamlfile",
 }
 """What ``web/actions.py`` still imports from the library besides ``OPEN``: to move behind ``pipeline``."""

@@ -43,12 +43,12 @@ from ..files import write_bytes as write_bytes  # for the other web modules (thi
 from ..jobs import ARENDEN_DIR, MANIFEST_NAME, UTKAST_DIR, UTSKICK_DIR, move_all_legacy_output, plan_papers
 from ..mail import check_sender
 from ..model import Organisationer
+from ..protokollcheck import load_protokoll as load_protokoll
 from ..protokollet import ENLIGT_FORSLAG as ENLIGT_FORSLAG  # for the meeting pages
 from ..protokollet import PROTOKOLL_FILE as PROTOKOLL_FILE
-from ..protokollet import create_protokoll as create_protokoll
 from ..protokollet import display_name as display_name
-from ..protokollet import load_protokoll as load_protokoll
 from ..protokollet import person_key as person_key
+from ..protokollscaffold import create_protokoll as create_protokoll
 from ..readability import lix, lix_label
 from ..review import LIX_MIN_WORDS, STOPP, VARNING, review_arende
 from ..runreport import Report
