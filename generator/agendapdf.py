@@ -21,9 +21,9 @@ from pikepdf import Array, Dictionary, Name, String
 
 from . import __version__
 from .agendaparts import Part, inner_labels, page_labels
-from .bundle import A4, STAMP_MARGIN, STAMP_PADDING, STAMP_SIZE
 from .conformance import claim_pdfua
 from .kallelsedocx import TOC_LINK
+from .pagegeometry import A4, STAMP_MARGIN, STAMP_PADDING, STAMP_SIZE
 from .stampfont import register_stamp_font, without_null_mappings
 
 
@@ -252,7 +252,7 @@ class Stamper:
 
     The texts come from one reportlab document (one font subset for them all); each page
     gets the drawing as a pagination artifact in a content stream of its own, placed by the
-    page's visible box and /Rotate (as ``bundle.stamp_page`` places "Bilaga N").
+    page's visible box and /Rotate (as ``pagegeometry.stamp_page`` places "Bilaga N").
     """
 
     def __init__(self, out: pikepdf.Pdf, parts: list[Part], sources: dict[int, pikepdf.Pdf]):

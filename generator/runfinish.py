@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .accessibility import check_parts, write_report
-from .bundle import BundlePart, PartsAhead, write_bundle
+from .bundle import write_bundle
+from .bundleparts import BundlePart, PartsAhead
 from .cache import BilagaCache
 from .errors import BundleError, ConversionError
 from .jobs import Job, LetterJob, PaperJob, Plan

@@ -27,8 +27,9 @@ from PIL import Image
 from pypdf import PdfReader
 from reportlab.pdfgen.canvas import Canvas
 
-from generator.convert import Converter, libreoffice_available
+from generator.convert import Converter
 from generator.errors import ConversionError
+from generator.libreoffice import libreoffice_available
 
 needs_libreoffice = pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice saknas: bash scripts/setup.sh")
 
@@ -415,8 +416,8 @@ def test_when_dates_an_image_pdf(converter, tmp_path):
 
 def test_early_converter_starts_libreoffice_at_once_hands_it_over_once_and_stops_it():
     """``beslut render --pdf`` and the like start LibreOffice before the engine loads."""
-    from generator.cli import early_converter
     from generator.officeserver import group_pids
+    from generator.pipeline import early_converter
 
     with early_converter(False) as none:
         assert none is None

@@ -426,7 +426,7 @@ def check_bilaga(path: Path, converter: PdfConverter, out: Path) -> list[str]:
     BundleError message) if the file cannot go into handlingar.pdf. A converted file stays
     in the engine's bilaga cache under ``out``, so the build reuses it.
     """
-    from ..bundle import BundlePart, check_pdf
+    from ..bundleparts import BundlePart, check_pdf
 
     pdf = path
     if path.suffix.lower() != ".pdf":
