@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from .model import Organisation
     from .protokollet import LoadedProtokoll
     from .review import Finding
-    from .runner import ConverterFactory, Report
+    from .runfinish import ConverterFactory
+    from .runreport import Report
     from .sammantrade import LoadedSammantrade
     from .smtpsettings import SmtpSettings
 
