@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .content import LoadedArende
-from .errors import ReviewError
+from .errors import ReviewError, format_location, with_location
 from .placeholders import PLACEHOLDERS
 from .readability import find_myndighetsord, lix, lix_label
 from .yamlfile import Loc, YamlDocument
@@ -65,14 +65,16 @@ class Finding:
 
     @property
     def where(self) -> str:
-        """Return ``file:line`` (or just the file) of the finding."""
-        if self.file is None:
-            return ""
-        return f"{self.file}:{self.line}" if self.line else str(self.file)
+        """Return the finding's file and line (``errors.format_location``): ``fil, rad 12``."""
+        return format_location(self.file, self.line)
+
+    def located(self, *, with_field: bool = True) -> str:
+        """Return the message with its file, line and field in front (``errors.with_location``)."""
+        return with_location(self.message, self.file, self.line, self.field if with_field else None)
 
     def format(self) -> str:
         """Return the finding on one line, as the CLI prints it."""
-        return f"{self.severity}  {self.where}  {self.field}: {self.message}"
+        return f"{self.severity}  {self.located()}"
 
     def as_json(self) -> dict:
         """Return the finding as a JSON object with Swedish keys."""
@@ -113,7 +115,7 @@ def check_publishable(findings: Iterable[Finding], utkast: bool) -> None:
     stopp = [f for f in findings if f.severity == STOPP]
     if not stopp or utkast:
         return
-    listing = "\n".join(f"  {f.where}  {f.field}: {f.message}" for f in stopp)
+    listing = "\n".join(f"  {f.located()}" for f in stopp)
     raise ReviewError(
         f"granskningen hittade {len(stopp)} stopp, så inget skrevs:\n{listing}\n"
         "Rätta dem, eller skapa ett utkast med --utkast (det märks UTKAST på varje sida). "

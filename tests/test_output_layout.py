@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from conftest import ORGANISATIONER, REPO, SAMPLE, VALID_ARENDE, write_arende
 
 from generator.cli import main
-from generator.jobs import legacy_kind, move_all_legacy_output
+from generator.outfolder import legacy_kind, move_all_legacy_output
 from generator.scaffold import PLACEHOLDERS
 from generator.watermark import WATERMARK_TEXT
 from generator.web.app import WebConfig

@@ -1,8 +1,8 @@
 """The front door's view of ``out/`` (``pipeline.output_folder`` and the manifest it reads) agrees with the plan.
 
 The web page never spells out ``out/``'s layout; it asks ``pipeline``. These check that the
-answers are where the engine writes (``jobs`` plans the ärende's and utskick's folders,
-``agenda`` the sammanträde's), and that a run's manifest is read back per recipient.
+answers are where the engine writes (``outfolder``'s folders, named as the loaded content
+names itself), and that a run's manifest is read back per recipient.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from generator import jobs, pipeline
+from generator import outfolder, pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 CONTENT = REPO / "content"
@@ -24,11 +24,11 @@ def test_output_folders_are_where_the_plan_writes(tmp_path: Path):
     out = tmp_path / "out"
     loaded = pipeline.validate_arende(ARENDE, ORGANISATIONER)[0]
     utskick, _ = pipeline.validate_utskick(UTSKICK, ORGANISATIONER)
-    assert pipeline.output_folder(ARENDE, out) == jobs.arende_folder(out, loaded)
-    assert pipeline.output_folder(ARENDE, out, utkast=True) == jobs.arende_folder(out, loaded, utkast=True)
-    assert pipeline.output_folder(UTSKICK, out) == jobs.utskick_folder(out, utskick)
+    assert pipeline.output_folder(ARENDE, out) == outfolder.arende_folder(out, loaded.name)
+    assert pipeline.output_folder(ARENDE, out, utkast=True) == outfolder.arende_folder(out, loaded.name, utkast=True)
+    assert pipeline.output_folder(UTSKICK, out) == outfolder.utskick_folder(out, utskick.name)
     meeting = pipeline.validate_sammantrade(SAMMANTRADE, ORGANISATIONER)
-    assert pipeline.output_folder(SAMMANTRADE, out) == out / pipeline.SAMMANTRADEN_DIR / meeting.name
+    assert pipeline.output_folder(SAMMANTRADE, out) == outfolder.sammantrade_folder(out, meeting.name)
     assert len({pipeline.output_folder(f, out) for f in (ARENDE, UTSKICK, SAMMANTRADE)}) == 3
 
 
@@ -46,11 +46,11 @@ def test_the_manifest_is_read_per_recipient(tmp_path: Path):
     (folder / "higab.pdf").write_bytes(b"%PDF-1.7\n")
     manifest = {"dokument": [{"fil": "higab.pdf", "mottagare": "higab"}, {"fil": "borta.pdf", "mottagare": "borta"}],
                 "fel": [{"mottagare": "liseberg", "orsak": "trasig"}]}
-    (folder / jobs.MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+    (folder / outfolder.MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
     built = pipeline.built_by_recipient(folder)
     assert pipeline.has_manifest(folder)
     assert built["higab"] == pipeline.Built((folder / "higab.pdf").stat().st_mtime, False)
     assert built["liseberg"] == pipeline.Built(None, True)
     assert built["borta"] == pipeline.Built(None, False)  # listed, but its file is gone
-    (folder / jobs.MANIFEST_NAME).write_text("[1, 2", encoding="utf-8")
+    (folder / outfolder.MANIFEST_NAME).write_text("[1, 2", encoding="utf-8")
     assert pipeline.built_by_recipient(folder) == {}

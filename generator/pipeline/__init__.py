@@ -33,9 +33,10 @@ from ..content import (
     load_organisationer,
 )
 from ..files import write_bytes
+from ..outfolder import ARENDEN_DIR, SAMMANTRADEN_DIR, UTSKICK_DIR
 from ..review import STOPP, VARNING
 from ..runtemp import describe_temp_error, run_dir
-from ..sammantrade import SAMMANTRADE_FILE, SAMMANTRADEN_DIR, is_sammantrade, resolve_sammantrade_file
+from ..sammantrade import SAMMANTRADE_FILE, is_sammantrade, resolve_sammantrade_file
 from ..wording import wording_for
 from ..yamlerrors import describe_yaml_error
 from ..yamlfile import read_yaml
@@ -111,6 +112,7 @@ __all__ = [
     # find the content, and its files' names
     "find_registry", "is_utskick", "is_sammantrade", "load_organisationer", "load_arenden", "LoadedArende",
     "LoadedUtskick", "ARENDE_FILE", "OVERRIDES_DIR", "UTSKICK_FILE", "is_arende_folder", "is_utskick_folder",
+    "ARENDEN_DIR", "UTSKICK_DIR",
     # validate
     "validate_arende", "validate_utskick", "validate_sammantrade", "dokumenttyp", "check_sender",
     # review
