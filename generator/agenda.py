@@ -55,8 +55,8 @@ from .errors import (
 )
 from .files import fingerprint_of, sha256_file, write_bytes, write_docx
 from .jobs import REPORT_STEM, check_out_folder, paper_outputs
+from .personnummer import find_personnummer
 from .render import render_docx
-from .review import find_personnummer
 from .runtemp import process_folder
 
 if TYPE_CHECKING:

@@ -32,11 +32,13 @@ from .agenda import STAGING_DIR, agenda_outputs
 from .conformance import validate_pdf
 from .errors import EnvironmentProblem, ReviewError, TemplateError, describe_os_error
 from .files import fingerprint_of, sha256_file, write_bytes
+from .findings import STOPP, VARNING, Finding
 from .jobs import check_out_folder
 from .markdown import MarkdownRenderer
+from .personnummer import find_personnummer
 from .protokollet import LoadedProtokoll, Paragraf, beslut_lead, display_name, load_protokoll, text_fields
 from .render import render_docx
-from .review import LIX_MIN_WORDS, LIX_THRESHOLD, STOPP, VARNING, Finding, _placeholders, find_personnummer
+from .review import LIX_MIN_WORDS, LIX_THRESHOLD, _placeholders
 from .runtemp import process_folder
 from .templates import template_path
 from .wording import wording_for

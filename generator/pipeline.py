@@ -36,11 +36,11 @@ from .runtemp import describe_temp_error, run_dir
 if TYPE_CHECKING:
     from .agenda import AgendaResult
     from .convert import Converter
+    from .findings import Finding
     from .jobs import Plan
     from .minutes import MinutesResult
     from .model import Organisation
     from .protokollet import LoadedProtokoll
-    from .review import Finding
     from .runner import ConverterFactory, Report
     from .sammantrade import LoadedSammantrade
     from .smtpsettings import SmtpSettings
@@ -170,7 +170,7 @@ ReviewedArende = tuple[LoadedArende, list["Finding"]]
 
 def count_stopp(findings: list[Finding] | tuple[Finding, ...]) -> int:
     """Return how many of ``findings`` are stopp (the rest are varningar)."""
-    from .review import STOPP
+    from .findings import STOPP
 
     return sum(f.severity == STOPP for f in findings)
 

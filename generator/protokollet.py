@@ -34,7 +34,7 @@ from pydantic import Field, field_validator, model_validator
 from .anslag import Anslag, anslag_for
 from .content import load_organisationer
 from .errors import ContentError
-from .model import Datum, Epost, Model, Organisation, Organisationer, Text, validate_model
+from .model import Datum, Epost, Model, Organisation, Organisationer, Text
 from .sammantrade import (
     SAMMANTRADE_FILE,
     LoadedSammantrade,
@@ -43,6 +43,7 @@ from .sammantrade import (
     load_sammantrade,
     resolve_sammantrade_file,
 )
+from .validation import validate_model
 from .wording import wording_for
 from .yamlfile import Loc, YamlDocument, read_yaml
 

@@ -50,8 +50,8 @@ from .letterbatch import convert_letters
 from .letters import letter_inputs, render_letter
 from .mail import write_eml
 from .pdfwatermark import convert_draft
+from .personnummer import mask_personnummer, mask_personnummer_in
 from .render import render_beslutsunderlag
-from .review import mask_personnummer, mask_personnummer_in
 from .runtemp import describe_temp_error, process_folder, run_dir
 
 if TYPE_CHECKING:

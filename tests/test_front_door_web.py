@@ -24,6 +24,7 @@ DOOR = {
     "generator.templates", "generator.convert", "generator.bundle", "generator.files", "generator.wording",
     "generator.agenda", "generator.expediering", "generator.minutes", "generator.protokollet", "generator.sammantrade",
     "generator.smtpsettings", "generator.yamlfile",
+    "generator.findings",  # STOPP, VARNING: moved out of review (a split, not a new way in)
 }
 """What ``web/actions.py`` still imports from the library besides ``OPEN``: to move behind ``pipeline``."""
 

@@ -18,15 +18,13 @@ from generator import pipeline
 from generator.cli import main
 from generator.conformance import validate_pdf
 from generator.errors import ReviewError
+from generator.findings import STOPP, VARNING, Finding
+from generator.personnummer import luhn_valid
 from generator.readability import find_myndighetsord, lix, lix_label
 from generator.review import (
     PLACEHOLDER_MARKERS,
-    STOPP,
-    VARNING,
-    Finding,
     bilaga_numbers,
     check_publishable,
-    luhn_valid,
     placeholder,
     review_arende,
 )

@@ -18,9 +18,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 STAGES: list[tuple[str, set[str]]] = [
     ("foundation", {"generator", "errors", "files", "runtemp", "yamlerrors", "wordxml", "readability", "anslag",
-                    "placeholders"}),
-    ("content", {"yamlfile", "model", "wording", "content", "bilagor", "review", "scaffold", "sammantrade",
-                 "protokollet"}),
+                    "placeholders", "personnummer"}),
+    ("content", {"yamlfile", "model", "validation", "wording", "content", "bilagor", "findings", "review", "scaffold",
+                 "sammantrade", "protokollet"}),
     ("word", {"markdown", "sandbox", "officefile", "templatefile", "context", "watermark", "render", "docxcheck",
               "letters", "templates"}),
     ("pdf", {"officeserver", "convert", "pdfmeta", "conformance", "sanitize", "tags", "stampfont", "pdfwatermark",

@@ -40,6 +40,7 @@ from ..content import (
 from ..content import load_arenden as load_arenden  # for the other web modules
 from ..errors import BeslutError
 from ..files import write_bytes as write_bytes  # for the other web modules (this is their door, issue 21)
+from ..findings import STOPP, VARNING
 from ..jobs import ARENDEN_DIR, MANIFEST_NAME, UTKAST_DIR, UTSKICK_DIR, move_all_legacy_output, plan_papers
 from ..mail import check_sender
 from ..model import Organisationer
@@ -50,7 +51,7 @@ from ..protokollet import display_name as display_name
 from ..protokollet import load_protokoll as load_protokoll
 from ..protokollet import person_key as person_key
 from ..readability import lix, lix_label
-from ..review import LIX_MIN_WORDS, STOPP, VARNING, review_arende
+from ..review import LIX_MIN_WORDS, review_arende
 from ..runner import Report
 from ..sammantrade import SAMMANTRADE_FILE as SAMMANTRADE_FILE  # for the meeting pages
 from ..sammantrade import SAMMANTRADEN_DIR as SAMMANTRADEN_DIR

@@ -1,0 +1,137 @@
+"""What the review finds and where: a ``Finding``, the ärende's text fields, their file and line.
+
+``review`` runs the checks; this room holds what they share: the two severities (stopp,
+varning), the ``Finding`` a check returns (and the CLI prints, and ``--json`` writes),
+the ärende's texts with their YAML paths (``text_fields``), and ``Locator``, which
+finds the file and line of a value, down to a place inside a multi-line text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .content import LoadedArende
+from .yamlfile import Loc, YamlDocument
+
+STOPP = "stopp"
+VARNING = "varning"
+
+DIMENSIONER = ("ekonomisk", "ekologisk", "social")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing to fix or look at: severity, a stable code, the field and where it is."""
+
+    severity: str
+    """"stopp" (blocks a final document) or "varning"."""
+    code: str
+    """A short stable id for tools: "personnummer", "bilaga-saknas", "platshallare" …"""
+    field: str
+    """The YAML key path as the user reads it: ``dimensioner.social``, ``bilagor[2]``."""
+    message: str
+    file: Path | None = None
+    line: int | None = None
+
+    @property
+    def where(self) -> str:
+        """Return ``file:line`` (or just the file) of the finding."""
+        if self.file is None:
+            return ""
+        return f"{self.file}:{self.line}" if self.line else str(self.file)
+
+    def format(self) -> str:
+        """Return the finding on one line, as the CLI prints it."""
+        return f"{self.severity}  {self.where}  {self.field}: {self.message}"
+
+    def as_json(self) -> dict:
+        """Return the finding as a JSON object with Swedish keys."""
+        return {
+            "nivå": self.severity,
+            "kod": self.code,
+            "fält": self.field,
+            "fil": str(self.file) if self.file else None,
+            "rad": self.line,
+            "meddelande": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class TextField:
+    """One piece of text in the ärende: its name for the user, its YAML path and value."""
+
+    name: str
+    loc: Loc
+    text: str
+    prose: bool
+    """True for the paper's running text (not names, titles, phone numbers)."""
+
+
+# --- where things are ----------------------------------------------------------------------
+
+
+def text_fields(loaded: LoadedArende) -> list[TextField]:
+    """Return every text of the ärende with its YAML path, in the order of the paper."""
+    a = loaded.arende
+    fields = [TextField("rubrik", ("rubrik",), a.rubrik, True)]
+    if a.diarienummer:
+        fields.append(TextField("diarienummer", ("diarienummer",), a.diarienummer, False))
+    for key, value in (("namn", a.handlaggare.namn), ("telefon", a.handlaggare.telefon),
+                       ("e-post", a.handlaggare.epost)):
+        fields.append(TextField(f"handläggare.{key}", ("handläggare", key), value, False))
+    for i, item in enumerate(a.forslag_till_beslut):
+        fields.append(TextField(f"förslag_till_beslut[{i + 1}]", ("förslag_till_beslut", i), item, True))
+    fields.append(TextField("sammanfattning", ("sammanfattning",), a.sammanfattning, True))
+    for key in DIMENSIONER:
+        fields.append(TextField(f"dimensioner.{key}", ("dimensioner", key), getattr(a.dimensioner, key), True))
+    fields.append(TextField("samverkan", ("samverkan",), a.samverkan, True))
+    for i, bilaga in enumerate(a.bilagor):
+        fields.append(TextField(f"bilagor[{i + 1}].titel", ("bilagor", i, "titel"), bilaga.titel, False))
+    for key, attr in (("ärendet", "arendet"), ("beskrivning", "beskrivning"), ("bedömning", "bedomning")):
+        fields.append(TextField(key, (key,), getattr(a, attr), True))
+    for i, u in enumerate(a.underskrifter):
+        fields.append(TextField(f"underskrifter[{i + 1}].namn", ("underskrifter", i, "namn"), u.namn, False))
+        fields.append(TextField(f"underskrifter[{i + 1}].titel", ("underskrifter", i, "titel"), u.titel, False))
+    return fields
+
+
+class Locator:
+    """Finds the file and line of a value, and of a place inside a multi-line value."""
+
+    _BLOCK = re.compile(r"(?:^|[:-])\s*[|>][+-]?\d*\s*(?:#.*)?$")
+
+    def __init__(self, loaded: LoadedArende):
+        self.doc: YamlDocument | None = loaded.doc
+        self.source = loaded.source
+        self._lines: dict[Path, list[str]] = {}
+
+    def at(self, loc: Loc, text: str = "", offset: int = 0) -> tuple[Path, int | None]:
+        """Return the file and line of ``loc``, or of character ``offset`` of its ``text``."""
+        if self.doc is None:
+            return self.source, None
+        file, line = self.doc.file_of(loc), self.doc.line_of(loc)
+        if line is None or not offset:
+            return file, line
+        newlines = text[:offset].count("\n")
+        source = self._source_lines(file)
+        if line <= len(source) and self._BLOCK.search(source[line - 1].rstrip()):
+            return file, line + 1 + newlines  # a | or > block starts on the next line
+        return file, line + newlines
+
+    def _source_lines(self, file: Path) -> list[str]:
+        if file not in self._lines:
+            try:
+                self._lines[file] = file.read_text(encoding="utf-8").splitlines()
+            except OSError:
+                self._lines[file] = []
+        return self._lines[file]
+
+    def finding(self, severity: str, code: str, field: TextField | str, loc: Loc, message: str,
+                offset: int = 0) -> Finding:
+        """Return a Finding at ``loc`` (and ``offset`` into the field's text)."""
+        text = field.text if isinstance(field, TextField) else ""
+        name = field.name if isinstance(field, TextField) else field
+        file, line = self.at(loc, text, offset)
+        return Finding(severity, code, name, message, file, line)
