@@ -12,13 +12,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .arendefields import iter_texts
 from .content import LoadedArende
 from .yamlfile import Loc, YamlDocument
 
 STOPP = "stopp"
 VARNING = "varning"
-
-DIMENSIONER = ("ekonomisk", "ekologisk", "social")
 
 
 @dataclass(frozen=True)
@@ -73,28 +72,8 @@ class TextField:
 
 
 def text_fields(loaded: LoadedArende) -> list[TextField]:
-    """Return every text of the ärende with its YAML path, in the order of the paper."""
-    a = loaded.arende
-    fields = [TextField("rubrik", ("rubrik",), a.rubrik, True)]
-    if a.diarienummer:
-        fields.append(TextField("diarienummer", ("diarienummer",), a.diarienummer, False))
-    for key, value in (("namn", a.handlaggare.namn), ("telefon", a.handlaggare.telefon),
-                       ("e-post", a.handlaggare.epost)):
-        fields.append(TextField(f"handläggare.{key}", ("handläggare", key), value, False))
-    for i, item in enumerate(a.forslag_till_beslut):
-        fields.append(TextField(f"förslag_till_beslut[{i + 1}]", ("förslag_till_beslut", i), item, True))
-    fields.append(TextField("sammanfattning", ("sammanfattning",), a.sammanfattning, True))
-    for key in DIMENSIONER:
-        fields.append(TextField(f"dimensioner.{key}", ("dimensioner", key), getattr(a.dimensioner, key), True))
-    fields.append(TextField("samverkan", ("samverkan",), a.samverkan, True))
-    for i, bilaga in enumerate(a.bilagor):
-        fields.append(TextField(f"bilagor[{i + 1}].titel", ("bilagor", i, "titel"), bilaga.titel, False))
-    for key, attr in (("ärendet", "arendet"), ("beskrivning", "beskrivning"), ("bedömning", "bedomning")):
-        fields.append(TextField(key, (key,), getattr(a, attr), True))
-    for i, u in enumerate(a.underskrifter):
-        fields.append(TextField(f"underskrifter[{i + 1}].namn", ("underskrifter", i, "namn"), u.namn, False))
-        fields.append(TextField(f"underskrifter[{i + 1}].titel", ("underskrifter", i, "titel"), u.titel, False))
-    return fields
+    """Return every text of the ärende with its YAML path, in the order of the paper (``arendefields``)."""
+    return [TextField(t.name, t.loc, t.text, t.spec.prose) for t in iter_texts(loaded.arende)]
 
 
 class Locator:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -156,13 +157,42 @@ class Organisationer(Model):
 
 # --- the ärende ----------------------------------------------------------------------------
 
+LINE, MARKDOWN, DATE, EMAIL, TEL, ID, FILE = "line", "markdown", "date", "email", "tel", "id", "file"
+"""The kinds of a field of the ärende (``FieldSpec.kind``)."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How a field of the ärende is shown: declared once, on the model, for every place that lists fields.
+
+    Written into a field's annotation (``Annotated[Text, FieldSpec("Samverkan", MARKDOWN)]``);
+    ``arendefields`` walks the model and gives the edit form its fields, the review its
+    text fields, the Word template its variables, the example its values and ``beslut
+    new`` its placeholders. A field without one (``tillåt_personnummer``) is none of those.
+    """
+
+    label: str
+    """The field's Swedish name: the form's label, the paper's heading."""
+    kind: str = LINE
+    """``line`` (one line), ``markdown`` (running text in Markdown), ``date``, ``email``,
+    ``tel``, ``id`` (an organisation id, chosen once) or ``file`` (a bilaga's file name)."""
+    prose: bool = False
+    """True for the paper's running text: searched for bilaga references and myndighetsord."""
+    hint: str = ""
+    """A line of help under the field in the form."""
+    placeholder: str = ""
+    """What ``beslut new`` writes for the user to replace (a final build stops on it)."""
+    heading: str = ""
+    """A key of ``wording.WORDING`` when the heading depends on the organisation's type."""
+
 
 class Handlaggare(Model):
     """The case officer who wrote the paper, printed in the header block."""
 
-    namn: Line
-    telefon: Line
-    epost: Line = Field(alias="e-post")
+    namn: Annotated[Line, FieldSpec("Handläggarens namn", placeholder="[Namn Efternamn]")]
+    telefon: Annotated[Line, FieldSpec("Handläggarens telefon", TEL, placeholder="[031-000 00 00]")]
+    epost: Annotated[Line, FieldSpec("Handläggarens e-post", EMAIL, placeholder="[fornamn.efternamn@goteborg.se]")
+                     ] = Field(alias="e-post")
 
     @field_validator("epost")
     @classmethod
@@ -172,45 +202,62 @@ class Handlaggare(Model):
         return value
 
 
+def _dimension(name: str) -> FieldSpec:
+    return FieldSpec(f"Bedömning ur {name} dimension", MARKDOWN, prose=True,
+                     placeholder=f"[Skriv bedömningen ur {name} dimension här]")
+
+
 class Dimensioner(Model):
     """The three assessments every paper must have: ekonomisk, ekologisk, social."""
 
-    ekonomisk: Text
-    ekologisk: Text
-    social: Text
+    ekonomisk: Annotated[Text, _dimension("ekonomisk")]
+    ekologisk: Annotated[Text, _dimension("ekologisk")]
+    social: Annotated[Text, _dimension("social")]
 
 
 class Bilaga(Model):
     """An attachment as listed in the ärende: its title and its file (relative to the folder)."""
 
-    titel: Line
-    fil: Line
+    titel: Annotated[Line, FieldSpec("Titel")]
+    fil: Annotated[Line, FieldSpec("Fil", FILE)]
 
 
 class Underskrift(Model):
     """A signature at the end of the paper: name, and title on the line below."""
 
-    namn: Line
-    titel: Line
+    namn: Annotated[Line, FieldSpec("Namn")]
+    titel: Annotated[Line, FieldSpec("Titel")]
 
 
 class Arende(Model):
-    """One ärende: everything a beslutsunderlag or tjänsteutlåtande says."""
+    """One ärende: everything a beslutsunderlag or tjänsteutlåtande says, in the paper's order."""
 
-    organisation: Line
-    rubrik: Line
-    utfardat: Datum = Field(alias="utfärdat")
-    diarienummer: Line | None = None
-    handlaggare: Handlaggare = Field(alias="handläggare")
-    forslag_till_beslut: list[Text] = Field(alias="förslag_till_beslut", min_length=1)
-    sammanfattning: Text
-    dimensioner: Dimensioner
-    samverkan: Text
-    bilagor: list[Bilaga] = Field(default_factory=list)
-    arendet: Text = Field(alias="ärendet")
-    beskrivning: Text
-    bedomning: Text = Field(alias="bedömning")
-    underskrifter: list[Underskrift] = Field(default_factory=list)
+    organisation: Annotated[Line, FieldSpec("Organisation", ID)]
+    rubrik: Annotated[Line, FieldSpec("Rubrik", prose=True, placeholder="[Skriv rubriken här]")]
+    utfardat: Annotated[Datum, FieldSpec("Utfärdat", DATE, hint="Datum på formen ÅÅÅÅ-MM-DD.")
+                        ] = Field(alias="utfärdat")
+    diarienummer: Annotated[Line | None, FieldSpec(
+        "Diarienummer", hint="Valfritt. Utan diarienummer skrivs ”-”.", placeholder="[Diarienummer]")] = None
+    handlaggare: Annotated[Handlaggare, FieldSpec("Handläggare")] = Field(alias="handläggare")
+    forslag_till_beslut: Annotated[list[Text], FieldSpec(
+        "Förslag till beslut", MARKDOWN, prose=True, placeholder="[Skriv förslaget till beslut här]"),
+    ] = Field(alias="förslag_till_beslut", min_length=1)
+    sammanfattning: Annotated[Text, FieldSpec("Sammanfattning", MARKDOWN, prose=True,
+                                              placeholder="[Skriv sammanfattningen här]")]
+    dimensioner: Annotated[Dimensioner, FieldSpec("Dimensioner")]
+    samverkan: Annotated[Text, FieldSpec(
+        "Samverkan", MARKDOWN, prose=True,
+        placeholder="[Skriv hur samverkan har skett, eller att ingen samverkan har skett]")]
+    bilagor: Annotated[list[Bilaga], FieldSpec("Bilagor")] = Field(default_factory=list)
+    arendet: Annotated[Text, FieldSpec("Ärendet", MARKDOWN, prose=True,
+                                       placeholder="[Skriv vad ärendet gäller och varför det tas upp]")
+                       ] = Field(alias="ärendet")
+    beskrivning: Annotated[Text, FieldSpec("Beskrivning av ärendet", MARKDOWN, prose=True,
+                                           placeholder="[Skriv beskrivningen av ärendet här]")]
+    bedomning: Annotated[Text, FieldSpec("Bedömning", MARKDOWN, prose=True, heading="bedomning_rubrik",
+                                         placeholder="[Skriv {heading} här]")] = Field(alias="bedömning")
+    """Headed "Bolagets bedömning" or "Förvaltningens bedömning"; its placeholder names the heading."""
+    underskrifter: Annotated[list[Underskrift], FieldSpec("Underskrifter")] = Field(default_factory=list)
     tillat_personnummer: dict[str, Text] = Field(default_factory=dict, alias="tillåt_personnummer")
     """Fields that may contain a personnummer (``beslut review``), each with the reason why:
     ``{"beskrivning": "Ärendet gäller en namngiven person; handlingen publiceras inte."}``."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .arendefields import form_fields, key_order, sub_order
 from .content import (
     LoadedArende,
     LoadedUtskick,
@@ -65,6 +66,8 @@ __all__ = [
     "Mailing", "plan_mailing", "load_smtp_settings", "count_to_send",
     # the run's temporary folder
     "run_dir", "describe_temp_error",
+    # the ärende's fields as the model declares them: the edit form's fields and key order
+    "form_fields", "key_order", "sub_order",
 ]
 """The front door: what each face (the CLI, the web page) may call. See the README."""
 

@@ -27,11 +27,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 
+from .arendefields import key_order, placeholders
 from .content import LoadedArende
 from .errors import ReviewError
-from .findings import DIMENSIONER, STOPP, VARNING, Finding, Locator, TextField, text_fields
+from .findings import STOPP, VARNING, Finding, Locator, TextField, text_fields
+from .model import Dimensioner
 from .personnummer import find_personnummer, name_as_text
-from .placeholders import PLACEHOLDERS
 from .readability import find_myndighetsord, lix, lix_label
 
 LIX_THRESHOLD = 50
@@ -39,6 +40,9 @@ LIX_THRESHOLD = 50
 LIX_FIELDS = ("sammanfattning", "förslag_till_beslut")
 LIX_MIN_WORDS = 10
 """LIX says little about a text shorter than this; such texts are not rated."""
+
+DIMENSIONER = tuple(key_order(Dimensioner))
+"""The three dimensions, as the model declares them."""
 
 Check = Callable[[LoadedArende], Iterable[Finding]]
 
@@ -211,8 +215,8 @@ def _placeholders(text: str) -> list[re.Match]:
 
 
 def scaffold_placeholders() -> frozenset[str]:
-    """Return every text ``beslut new`` writes for the user to replace (``placeholders.PLACEHOLDERS``)."""
-    return frozenset(" ".join(text.split()) for text in PLACEHOLDERS.values())
+    """Return every text ``beslut new`` writes for the user to replace (``arendefields.placeholders``)."""
+    return frozenset(" ".join(text.split()) for text in placeholders().values())
 
 
 def check_placeholders(loaded: LoadedArende) -> Iterator[Finding]:

@@ -18,8 +18,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 STAGES: list[tuple[str, set[str]]] = [
     ("foundation", {"generator", "errors", "files", "runtemp", "yamlerrors", "wordxml", "readability", "anslag",
-                    "placeholders", "personnummer"}),
-    ("content", {"yamlfile", "model", "validation", "wording", "content", "bilagor", "findings", "review", "scaffold",
+                    "personnummer"}),
+    ("content", {"yamlfile", "model", "validation", "arendefields", "wording", "content", "bilagor", "findings", "review", "scaffold",
                  "sammantrade", "protokollet"}),
     ("word", {"markdown", "sandbox", "officefile", "templatefile", "context", "watermark", "render", "docxcheck",
               "letters", "templates"}),
