@@ -874,7 +874,7 @@ def page_texts(pdf: Path) -> list[str]:
 SCAN_CACHE = Path(".cache") / "personnummer"
 """Where the public review keeps what it found per part, by the part's sha256 (in ``out/``)."""
 SCAN_KEY = "beslut-personnummer-v1"
-"""Part of every key: change it when ``review.find_personnummer`` or the text extraction changes."""
+"""Part of every key: change it when ``personnummer.find_personnummer`` or the text extraction changes."""
 
 
 def scan_pdf(pdf: Path, cache: Path | None = None) -> list[tuple[int, str, str]]:

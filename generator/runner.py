@@ -598,7 +598,7 @@ def write_manifest(plan: Plan, report: Report, inputs: dict[str, str] | None = N
         for outcome in report.outcomes
         for file in outcome.files
     ]
-    manifest = {  # no personnummer the review would stop (a draft may have them): see review.mask_personnummer
+    manifest = {  # no personnummer the review would stop (a draft may have them): see personnummer.mask_personnummer
         "titel": plan.title,
         "antal_mottagare": len(report.outcomes),
         "lyckade": len(report.outcomes) - len(report.failed),
