@@ -14,6 +14,7 @@ called, so a test may put a larger model in its place).
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +47,7 @@ class ArendeField:
     @property
     def is_list(self) -> bool:
         """Return True for a list (``förslag_till_beslut``, ``bilagor``)."""
-        return getattr(self.annotation, "__origin__", None) is list
+        return typing.get_origin(self.annotation) is list
 
 
 def fields_of(model: type[BaseModel] | None = None) -> list[ArendeField]:
@@ -63,7 +64,7 @@ def fields_of(model: type[BaseModel] | None = None) -> list[ArendeField]:
 
 
 @dataclass(frozen=True)
-class Text:
+class FieldText:
     """One text of an ärende: its name for the user, its YAML path, its spec and its value."""
 
     name: str
@@ -73,7 +74,7 @@ class Text:
     text: str
 
 
-def iter_texts(instance: BaseModel, prefix: str = "", loc: Loc = ()) -> Iterator[Text]:
+def iter_texts(instance: BaseModel, prefix: str = "", loc: Loc = ()) -> Iterator[FieldText]:
     """Yield every text of ``instance`` the user wrote, in the paper's order.
 
     Not an organisation id, a date or a bilaga's file name (none of them is text the
@@ -91,7 +92,7 @@ def iter_texts(instance: BaseModel, prefix: str = "", loc: Loc = ()) -> Iterator
             if isinstance(item, BaseModel):
                 yield from iter_texts(item, item_name + ".", item_loc)
             elif field.spec.kind not in (ID, DATE, FILE):
-                yield Text(item_name, item_loc, field.spec, item)
+                yield FieldText(item_name, item_loc, field.spec, item)
 
 
 # --- the edit form -------------------------------------------------------------------------

@@ -152,17 +152,18 @@ def _organisation_words(org: Organisation) -> dict[str, str]:
 
 
 def _field_block(field: ArendeField, today: date, indent: str = "") -> str:
-    """Return a field of the model the skeleton does not write: its label as a comment, its placeholder."""
+    """Return a field the skeleton does not write: its label as a comment, then its placeholder
+    (a part: each of its fields, indented under it)."""
+    head = f"\n{indent}# {_one_line(field.spec.label)}.\n{indent}{field.key}:"
     if field.part is not None:
-        inner = "".join(_field_block(sub, today, indent + "  ") for sub in unwritten_fields("", field.part))
-        return f"\n{indent}# {_one_line(field.spec.label)}.\n{indent}{field.key}:\n" + inner.replace("\n\n", "\n")
+        inner = unwritten_fields("", field.part)
+        return head + "\n" + "".join(_field_block(sub, today, indent + "  ").lstrip("\n") for sub in inner)
     text = field.spec.placeholder or f"[Skriv {field.spec.label.lower()} här]"
-    value = today.isoformat() if field.spec.kind == DATE else _yaml_string(text)
     if field.is_list:
-        value = f"\n{indent}  - {value}"
-    elif field.spec.kind == MARKDOWN:
-        value = f"|\n{indent}  {text}"
-    return f"\n{indent}# {_one_line(field.spec.label)}.\n{indent}{field.key}: {value}\n"
+        return f"{head}\n{indent}  - {_yaml_string(text)}\n"
+    if field.spec.kind == MARKDOWN:
+        return f"{head} |\n{indent}  {text}\n"
+    return f"{head} {today.isoformat() if field.spec.kind == DATE else _yaml_string(text)}\n"
 
 
 def _yaml_string(text: str) -> str:
