@@ -37,7 +37,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from generator.bundle import BundlePart, write_bundle  # noqa: E402
+from generator.bundle import write_bundle  # noqa: E402
+from generator.bundleparts import BundlePart  # noqa: E402
 
 BILAGOR = 20
 SIZES = [A4, A4, A4, letter, landscape(A4), A3]

@@ -28,7 +28,7 @@ from pathlib import Path
 import pikepdf
 
 from .bilagor import bilaga_name
-from .bundle import BundlePart
+from .bundleparts import BundlePart
 from .cache import BilagaCache
 from .conformance import VALIDATOR_FAILED, iter_struct_elements, validate_pdf
 from .files import write_bytes

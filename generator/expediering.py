@@ -31,7 +31,8 @@ from .files import sha256_file
 from .mail import POLICY
 from .minutes import inputs_fingerprint, minutes_outputs
 from .model import Organisation
-from .protokollet import LoadedProtokoll, Paragraf, load_protokoll
+from .protokollcheck import load_protokoll
+from .protokollet import LoadedProtokoll, Paragraf
 from .send import (
     MISSLYCKAT,
     OSAKERT,

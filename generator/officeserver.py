@@ -1,4 +1,4 @@
-"""The LibreOffice server process: soffice and unoserver's XML-RPC server, started by ``convert``.
+"""The LibreOffice server process: soffice and unoserver's XML-RPC server, started by ``libreoffice``.
 
 Run as ``python -m generator.officeserver PORT UNO_PORT PROFILE SOFFICE PARENT MEMORY``
 by ``Converter``; it imports only what it needs (not the PDF tools of ``convert``), so it

@@ -229,7 +229,8 @@ class SammantradeReview:
 def review_sammantrade(path: Path, organisationer_path: Path) -> SammantradeReview:
     """Review every ärende of a sammanträde and, when it has one, its protokoll; write nothing."""
     from .minutes import review_protokoll
-    from .protokollet import has_protokoll, load_protokoll
+    from .protokollcheck import load_protokoll
+    from .protokollet import has_protokoll
     from .review import review_arende
 
     meeting = validate_sammantrade(path, organisationer_path)
@@ -322,7 +323,7 @@ def create_sammantrade(folder: Path, org_id: str, organisationer_path: Path) -> 
 
 def create_protokoll(folder: Path, organisationer_path: Path) -> Path:
     """Write protokoll.yaml in the sammanträde ``folder``, each ärende's förslag filled in; return it."""
-    from .protokollet import create_protokoll as _create_protokoll
+    from .protokollscaffold import create_protokoll as _create_protokoll
 
     return _create_protokoll(folder, organisationer_path)
 

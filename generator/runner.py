@@ -41,7 +41,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import errors
 from .accessibility import check_parts, write_report
-from .bundle import BundlePart, PartsAhead, write_bundle
+from .bundle import write_bundle
+from .bundleparts import BundlePart, PartsAhead
 from .cache import BilagaCache
 from .errors import BeslutError, BundleError, ConversionError, EnvironmentProblem, describe_os_error
 from .files import link_on_the_way, sha256_file, write_bytes

@@ -29,9 +29,13 @@ from .docxcheck import DocxFinding, check_docx
 from .docxcheck import errors as docx_errors
 from .errors import TemplateError
 from .files import docx_bytes
+from .kallelsedocx import EXAMPLE_CONTEXT as KALLELSE_EXAMPLE
+from .kallelsedocx import KALLELSE_VARIABLES
 from .letters import LETTER_VARIABLES, build_letter_context
 from .markdown import HEADING_OFFSET, MarkdownRenderer, required_styles
 from .model import Organisation, Utskick
+from .protokolldocx import PROTOKOLL_VARIABLES
+from .protokolldocx import example_context as protokoll_example
 from .render import jinja_environment, load_template, render_template
 from .sandbox import TemplateRefused, check_source, expression_at
 from .wordxml import RT_FOOTER
@@ -70,35 +74,15 @@ def _letter_examples(markdown: MarkdownRenderer) -> list[dict]:
     return [build_letter_context(utskick, _EXAMPLE_BOLAG, markdown)]
 
 
-def _kallelse_variables() -> frozenset[str]:
-    from .agenda import KALLELSE_VARIABLES
-
-    return KALLELSE_VARIABLES
-
-
-def _kallelse_examples(markdown: MarkdownRenderer) -> list[dict]:
-    from .agenda import EXAMPLE_CONTEXT
-
-    return [EXAMPLE_CONTEXT]
-
-
-def _protokoll_variables() -> frozenset[str]:
-    from .minutes import PROTOKOLL_VARIABLES
-
-    return PROTOKOLL_VARIABLES
-
-
 def _protokoll_examples(markdown: MarkdownRenderer) -> list[dict]:
-    from .minutes import example_context
-
-    return [example_context(markdown, utdrag=False), example_context(markdown, utdrag=True)]
+    return [protokoll_example(markdown, utdrag=False), protokoll_example(markdown, utdrag=True)]
 
 
 KINDS = (
     TemplateKind(BESLUTSUNDERLAG, lambda: PAPER_VARIABLES, HEADING_OFFSET, _paper_examples),
     TemplateKind(FOLJEBREV, lambda: LETTER_VARIABLES, 1, _letter_examples),
-    TemplateKind(KALLELSE, _kallelse_variables, None, _kallelse_examples),
-    TemplateKind(PROTOKOLL, _protokoll_variables, HEADING_OFFSET, _protokoll_examples),
+    TemplateKind(KALLELSE, lambda: KALLELSE_VARIABLES, None, lambda markdown: [KALLELSE_EXAMPLE]),
+    TemplateKind(PROTOKOLL, lambda: PROTOKOLL_VARIABLES, HEADING_OFFSET, _protokoll_examples),
 )
 """Every template a folder given with ``--mallar`` holds, checked alike by ``beslut templates``."""
 _PAGE_FIELD = re.compile(rb"(instr=\"\s*PAGE\b|<w:instrText[^>]*>\s*PAGE\b)")

@@ -144,7 +144,8 @@ def converter(tmp_path_factory):
     Every test that converts with a plain converter shares it; a test that needs its own
     (a timeout, a crash, its own workdir) starts one itself.
     """
-    from generator.convert import Converter, libreoffice_available
+    from generator.convert import Converter
+    from generator.libreoffice import libreoffice_available
 
     if not libreoffice_available():
         pytest.fail("LibreOffice saknas: bash scripts/setup.sh")

@@ -21,7 +21,7 @@ from PIL import Image
 from pptx.util import Inches
 
 from generator.conformance import validate_pdf
-from generator.officefile import fit_sheet_to_a4
+from generator.sheetprint import fit_sheet_to_a4
 
 A4 = {(595, 842), (842, 595)}
 HEADERS = [f"Kolumn{i}" for i in range(1, 13)]

@@ -365,7 +365,8 @@ def test_templates_command_checks_the_kallelse_template(tmp_path):
 
 
 def test_a_point_without_handlingar_is_in_the_kallelse_but_not_in_the_package(tmp_path):
-    from generator.agenda import kallelse_context, plan_parts
+    from generator.agendaparts import plan_parts
+    from generator.kallelsedocx import kallelse_context
 
     folder = make_content(tmp_path, bilaga_pages=["Karta"], punkter=[
         {"punkt": "Mötets öppnande"},
@@ -410,7 +411,8 @@ def test_validate_command_checks_a_sammantrade(tmp_path):
 
 @pytest.mark.parametrize("rotate", [0, 90, 180, 270])
 def test_the_stamp_lies_at_the_visual_top_right_of_a_rotated_page(tmp_path, rotate):
-    from generator.agenda import Part, assemble
+    from generator.agendaparts import Part
+    from generator.agendapdf import assemble
 
     plain = write_pdf(tmp_path / "plain.pdf", ["Kallelse"])
     turned = write_pdf(tmp_path / "turned.pdf", ["Vriden sida"])

@@ -21,7 +21,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from generator import stampfont
-from generator.bundle import BundlePart, check_pdf, write_bundle
+from generator.bundle import write_bundle
+from generator.bundleparts import BundlePart, check_pdf
 from generator.errors import BundleError
 
 PASSWORD_PDF = "libreoffice-writer-password.pdf"
@@ -527,7 +528,7 @@ def test_every_page_is_a4_in_its_own_orientation(tmp_path):
 
 def test_parts_read_ahead_give_the_same_bundle_and_are_used_once(tmp_path):
     """``PartsAhead`` (bilagor read while LibreOffice starts) changes nothing in handlingar.pdf."""
-    from generator.bundle import PartsAhead
+    from generator.bundleparts import PartsAhead
 
     parts = [beslutsunderlag(), bilaga(sample("habibi-rotated.pdf"), 1), bilaga(sample("libreoffice-form.pdf"), 2),
              bilaga(corrupt_stream(tmp_path), 3)]

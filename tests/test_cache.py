@@ -9,7 +9,7 @@ from conftest import PDF_SAMPLES
 
 from generator import cache as cache_module
 from generator.accessibility import check_parts
-from generator.bundle import BundlePart
+from generator.bundleparts import BundlePart
 from generator.cache import BilagaCache
 from generator.conformance import validate_pdf
 

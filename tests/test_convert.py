@@ -27,8 +27,9 @@ from PIL import Image
 from pypdf import PdfReader
 from reportlab.pdfgen.canvas import Canvas
 
-from generator.convert import Converter, libreoffice_available
+from generator.convert import Converter
 from generator.errors import ConversionError
+from generator.libreoffice import libreoffice_available
 
 needs_libreoffice = pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice saknas: bash scripts/setup.sh")
 

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from conftest import ORGANISATIONER, VALID_ARENDE
 
-from generator.convert import DEFAULT_TIMEOUT, conversion_timeout, libreoffice_available
+from generator.libreoffice import DEFAULT_TIMEOUT, conversion_timeout, libreoffice_available
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
@@ -269,7 +269,8 @@ def test_form_leaves_no_acroform_in_the_bundle(tmp_path):
 
 def test_bare_marked_content_number_under_document_is_bundled_tagged(tmp_path, converter):
     """A tagged LibreOffice PDF with an MCID right under /Document (legal) keeps its tags in the bundle."""
-    from generator.bundle import BundlePart, write_bundle
+    from generator.bundle import write_bundle
+    from generator.bundleparts import BundlePart
 
     paper, bilaga = tmp_path / "paper.pdf", tmp_path / "bilaga.pdf"
     converter.to_pdf(CORPUS / "poi-FldSimple.docx", paper)

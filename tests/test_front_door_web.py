@@ -21,8 +21,9 @@ OPEN = {"generator.pipeline", "generator.errors"}
 DOOR = {
     "generator.cache", "generator.content", "generator.jobs", "generator.mail", "generator.model",
     "generator.readability", "generator.review", "generator.runner", "generator.scaffold", "generator.send",
-    "generator.templates", "generator.convert", "generator.bundle", "generator.files", "generator.wording",
+    "generator.templates", "generator.convert", "generator.bundleparts", "generator.files", "generator.wording",
     "generator.agenda", "generator.expediering", "generator.minutes", "generator.protokollet", "generator.sammantrade",
+    "generator.protokollcheck", "generator.protokollscaffold",
     "generator.smtpsettings", "generator.yamlfile",
     "generator.findings",  # STOPP, VARNING: moved out of review (a split, not a new way in)
 }

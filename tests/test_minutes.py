@@ -22,7 +22,8 @@ from conftest import REPO, assert_opens_in_word
 from generator.cli import main
 from generator.conformance import validate_pdf
 from generator.errors import ContentError
-from generator.protokollet import PROTOKOLL_FILE, load_protokoll
+from generator.protokollcheck import load_protokoll
+from generator.protokollet import PROTOKOLL_FILE
 
 SAMPLE = REPO / "content" / "sammantraden" / "2023-10-forskolenamnden"
 

@@ -9,7 +9,8 @@ import pikepdf
 import pytest
 from hostile_files import hostile_pdf, text_pdf
 
-from generator.bundle import BundlePart, write_bundle
+from generator.bundle import write_bundle
+from generator.bundleparts import BundlePart
 from generator.sanitize import sanitize_pdf
 
 

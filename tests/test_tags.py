@@ -10,7 +10,8 @@ import pikepdf
 import pytest
 from conftest import PDF_SAMPLES, SAMPLE, render_paper
 
-from generator.bundle import BundlePart, write_bundle
+from generator.bundle import write_bundle
+from generator.bundleparts import BundlePart
 
 TAGGED_BILAGA = SAMPLE / "bilagor" / "3-plan-tystnadskulturer.pdf"
 

@@ -413,7 +413,7 @@ def build_kallelse() -> Document:
     """Return the template of a kallelse to a sammanträde, with its föredragningslista.
 
     The points are headings "1. Rubrik" followed by their diarienummer, föredragande and,
-    where the chair left the handlingar out, the ground; see ``generator/agenda.py``.
+    where the chair left the handlingar out, the ground; see ``generator/kallelsedocx.py``.
     """
     doc = new_template(
         "Göteborgs Stad {{ organisation }}, kallelse {{ datum }}",
@@ -464,7 +464,7 @@ def build_protokoll() -> Document:
     yrkanden, propositionsordning, omröstning (a table of names and votes), beslut as
     numbered points, reservationer, protokollsanteckningar, expedieras. The protokoll ends
     with the signatures and the anslag; an utdrag with "Rätt utdraget intygar". See
-    ``generator/minutes.py``.
+    ``generator/protokolldocx.py``.
     """
     doc = new_template(
         "Göteborgs Stad {{ organisation }}, {{ titel|lower }} {{ datum }}, {{ paragrafer_text }}",

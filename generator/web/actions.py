@@ -44,12 +44,12 @@ from ..findings import STOPP, VARNING
 from ..jobs import ARENDEN_DIR, MANIFEST_NAME, UTKAST_DIR, UTSKICK_DIR, move_all_legacy_output, plan_papers
 from ..mail import check_sender
 from ..model import Organisationer
+from ..protokollcheck import load_protokoll as load_protokoll
 from ..protokollet import ENLIGT_FORSLAG as ENLIGT_FORSLAG  # for the meeting pages
 from ..protokollet import PROTOKOLL_FILE as PROTOKOLL_FILE
-from ..protokollet import create_protokoll as create_protokoll
 from ..protokollet import display_name as display_name
-from ..protokollet import load_protokoll as load_protokoll
 from ..protokollet import person_key as person_key
+from ..protokollscaffold import create_protokoll as create_protokoll
 from ..readability import lix, lix_label
 from ..review import LIX_MIN_WORDS, review_arende
 from ..runner import Report
@@ -427,7 +427,7 @@ def check_bilaga(path: Path, converter: PdfConverter, out: Path) -> list[str]:
     BundleError message) if the file cannot go into handlingar.pdf. A converted file stays
     in the engine's bilaga cache under ``out``, so the build reuses it.
     """
-    from ..bundle import BundlePart, check_pdf
+    from ..bundleparts import BundlePart, check_pdf
 
     pdf = path
     if path.suffix.lower() != ".pdf":

@@ -1,12 +1,12 @@
 """The protokoll of a sammanträde in ``beslut web``: fill in, check, build, download, expediering.
 
 One page per meeting, ``/sammantrade/<namn>/protokoll``. Without a ``protokoll.yaml`` it
-offers to create one (``protokollet.create_protokoll``: every ärende's förslag as its
+offers to create one (``protokollscaffold.create_protokoll``: every ärende's förslag as its
 beslut). With one, it shows a form: who was present, the justering and per § the beslut
 (prefilled from the förslag), yrkanden, propositionsordning, the vote as a table of the
 §'s serving members with ja/nej/avstår, reservationer, protokollsanteckningar, jäv and
 expedieras. Saving writes the whole file (checked against the version the page showed),
-then the page lists what ``protokollet.load_protokoll`` refuses. Building runs
+then the page lists what ``protokollcheck.load_protokoll`` refuses. Building runs
 ``minutes.build_minutes`` as a background job; the expediering is shown as its dry run
 (sending stays on the command line, ``beslut send … --skarpt``).
 """
