@@ -68,7 +68,7 @@ def build_alone(source: Path, work: Path) -> tuple[int, str, float, float, float
     (arende / "arende.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "generator.cli", "build", "--organisationer", str(ORGANISATIONER),
+        [sys.executable, "-m", "generator", "build", "--organisationer", str(ORGANISATIONER),
          "--out", str(work / "out"), str(arende)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO)
     office_peak = 0

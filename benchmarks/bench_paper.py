@@ -40,7 +40,7 @@ def main() -> None:
         shutil.copytree(REPO / "content", work / "content")
         arende = work / "content" / "arenden" / SAMPLE.name
         env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-        render = [sys.executable, "-m", "generator.cli", "render", str(arende), "--pdf",
+        render = [sys.executable, "-m", "generator", "render", str(arende), "--pdf",
                   "--organisation", "gota-lejon", "--out", str(work / "out")]
         beslut, soffice = [], []
         for n in range(rounds):

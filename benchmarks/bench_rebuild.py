@@ -22,7 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "content" / "arenden" / "2023-10-handlingsplaner"
-BESLUT = [sys.executable, "-m", "generator.cli"]
+BESLUT = [sys.executable, "-m", "generator"]
 
 
 def beslut(*args: str | Path, cwd: Path) -> float:

@@ -1,7 +1,7 @@
 """Errors the generator raises: one base class, one subclass per stage.
 
 Every message is Swedish and written for the handläggare: it names the file, the field
-(where there is one) and what to do. ``cli.py`` turns them into a message and an exit code.
+(where there is one) and what to do. ``cli/shell.py`` turns them into a message and an exit code.
 """
 
 from __future__ import annotations

@@ -11,14 +11,15 @@ import pytest
 from click.testing import CliRunner
 from conftest import ORGANISATIONER, SAMPLE
 
-from generator import clisv
-from generator.cli import SwedishCommand, main
+from generator.beslut import main
+from generator.cli import swedish
+from generator.cli.shell import SwedishCommand
 
 
 def click_messages() -> set[str]:
     """Return every string click's modules pass to gettext (``_`` or ``ngettext``)."""
     found = set()
-    for module in clisv.MODULES:
+    for module in swedish.MODULES:
         for node in ast.walk(ast.parse(inspect.getsource(module))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "ngettext"):
                 found |= {a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)}
@@ -27,16 +28,16 @@ def click_messages() -> set[str]:
 
 def english_words() -> set[str]:
     """Return the words of click's messages that are not also Swedish (e.g. 'argument')."""
-    swedish = {w.lower() for text in clisv.SWEDISH.values() for w in re.findall(r"[^\W\d_]{3,}", text)}
+    swedish_words = {w.lower() for text in swedish.SWEDISH.values() for w in re.findall(r"[^\W\d_]{3,}", text)}
     english = {w.lower() for text in click_messages() for w in re.findall(r"[^\W\d_]{3,}", re.sub(r"\{[^}]*\}", "", text))}
-    return english - swedish - {"prog", "version", "uuid"}
+    return english - swedish_words - {"prog", "version", "uuid"}
 
 
 def test_every_click_message_has_swedish():
     messages = click_messages()
     assert len(messages) > 50  # the scan found click's messages
-    missing = sorted(messages - set(clisv.SWEDISH))
-    assert not missing, f"click messages without Swedish in clisv.SWEDISH: {missing}"
+    missing = sorted(messages - set(swedish.SWEDISH))
+    assert not missing, f"click messages without Swedish in swedish.SWEDISH: {missing}"
 
 
 def run(*args, **kwargs):
@@ -80,7 +81,7 @@ def test_usage_errors_are_swedish(args, expected):
 
 
 @pytest.mark.parametrize("args", [["--help"], ["new", "--help"], ["validate", "-h"], ["render", "--help"],
-                                  ["build", "--help"], ["letters", "--help"]])
+                                  ["build", "--help"], ["letters", "--help"], ["web", "--help"]])
 def test_help_is_swedish(args):
     result = run(*args)
     assert result.exit_code == 0
@@ -88,6 +89,7 @@ def test_help_is_swedish(args):
     assert "Visa den här hjälpen och avsluta." in result.output
     if args == ["--help"]:
         assert "Kommandon:" in result.output and "Visa versionen och avsluta." in result.output
+        assert re.search(r"^  web +Starta webbsidan där handläggare", result.output, re.M)  # the web face's command
     assert_swedish(result.output)
 
 

@@ -416,8 +416,8 @@ def test_when_dates_an_image_pdf(converter, tmp_path):
 
 def test_early_converter_starts_libreoffice_at_once_hands_it_over_once_and_stops_it():
     """``beslut render --pdf`` and the like start LibreOffice before the engine loads."""
-    from generator.cli import early_converter
     from generator.officeserver import group_pids
+    from generator.pipeline import early_converter
 
     with early_converter(False) as none:
         assert none is None

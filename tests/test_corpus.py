@@ -73,7 +73,7 @@ def build_alone(source: Path, tmp_path: Path, name: str | None = None, *options:
     (arende / "arende.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     out = tmp_path / "out"
     done = subprocess.run(
-        [sys.executable, "-m", "generator.cli", *options, "build", "--organisationer", str(ORGANISATIONER),
+        [sys.executable, "-m", "generator", *options, "build", "--organisationer", str(ORGANISATIONER),
          "--out", str(out), str(arende)],
         capture_output=True, text=True, timeout=600, cwd=tmp_path)
     return Built(done.returncode, done.stdout, done.stderr, out / "arenden" / "arende", bilaga.name)

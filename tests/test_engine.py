@@ -251,7 +251,7 @@ def test_an_installed_wheel_renders_outside_the_repository(tmp_path: Path):
     script = (
         "import generator, sys\n"
         "assert generator.__file__.startswith(sys.argv[1]), generator.__file__\n"
-        "from generator.cli import main\n"
+        "from generator.beslut import main\n"
         "main(['render', 'content/arenden/2023-10-handlingsplaner', '--organisation', 'gota-lejon'])\n"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
@@ -277,7 +277,7 @@ def test_a_killed_run_leaves_nothing_half_written(tmp_path: Path):
     out = work / "out"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     for args, delay in ((["build", str(arende)], 3.0), (["letters", str(utskick), "--pdf"], 3.0)):
-        command = [sys.executable, "-m", "generator.cli", *args, "--out", str(out)]
+        command = [sys.executable, "-m", "generator", *args, "--out", str(out)]
         process = subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         import time

@@ -165,7 +165,7 @@ def test_a_full_tmpdir_is_exit_7_and_leaves_no_run_folder(tmp_path: Path):
     with small_disk(tmp_path / "tmp", "600k") as tmpdir:
         env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONPATH": str(REPO)}
         result = subprocess.run(
-            [sys.executable, "-m", "generator.cli", "build", str(SAMPLE), "--organisationer", str(ORGANISATIONER),
+            [sys.executable, "-m", "generator", "build", str(SAMPLE), "--organisationer", str(ORGANISATIONER),
              "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode == 7, result.stderr
         assert "det finns inte plats för LibreOffices tillfälliga filer" in result.stderr
@@ -237,7 +237,7 @@ def test_a_build_leaves_no_new_osl_pipe_in_tmp(tmp_path: Path):
         "    made.extend(original(profile))\n"
         "    return original(profile)\n"
         "officeserver.office_pipes = spy\n"
-        "from generator.cli import main\n"
+        "from generator.beslut import main\n"
         "try:\n"
         "    main(sys.argv[1:])\n"
         "finally:\n"

@@ -166,7 +166,7 @@ def test_ctrl_c_prints_avbrutet_and_exits_130_without_tracebacks(tmp_path: Path)
     utskick.mkdir()
     (utskick / "utskick.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "generator.cli", "letters", str(utskick), "--organisationer", str(registry),
+        [sys.executable, "-m", "generator", "letters", str(utskick), "--organisationer", str(registry),
          "--out", str(tmp_path / "out"), "--till", "alla", "--pdf", "--workers", "2"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True)

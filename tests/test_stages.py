@@ -29,9 +29,10 @@ STAGES: list[tuple[str, set[str]]] = [
     ("mail", {"mail", "smtpsettings", "smtpsession", "sendlog"}),
     ("plan and run", {"jobs", "runner", "planning"}),
     ("front door", {"pipeline", "send", "agenda", "minutes", "expediering"}),
-    ("faces", {"cli", "clisv", "web"}),
+    ("faces", {"cli", "web", "beslut", "__main__"}),
 ]
-"""Every module of ``generator`` by stage, in pipeline order (``web`` stands for ``generator.web.*``)."""
+"""Every module of ``generator`` by stage, in pipeline order (``cli`` and ``web`` stand for ``generator.cli.*`` and
+``generator.web.*``)."""
 
 ALLOWED_UPWARD = {
     ("generator.content", "generator.markdown"):

@@ -96,7 +96,7 @@ def rewrite_entries(path: Path, change: dict) -> None:
 
 MEASURE = """
 import os, subprocess, sys
-child = subprocess.Popen([sys.executable, "-c", "from generator.cli import main; main()", *sys.argv[2:]])
+child = subprocess.Popen([sys.executable, "-c", "from generator.beslut import main; main()", *sys.argv[2:]])
 _, status, usage = os.wait4(child.pid, 0)
 open(sys.argv[1], "w").write(str(usage.ru_maxrss))
 sys.exit(os.waitstatus_to_exitcode(status))

@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 from playwright.sync_api import expect, sync_playwright
 
-from generator.cli import main
+from generator.beslut import main
 from generator.web.app import WebConfig, scrub
 from generator.web.security import (
     AuthError,

@@ -51,7 +51,7 @@ def test_render_workers_die_when_the_run_is_killed(tmp_path: Path):
                                                     for i in range(400)),
     }, allow_unicode=True), encoding="utf-8")
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "generator.cli", "letters", str(folder), "--out", str(out),
+    command = [sys.executable, "-m", "generator", "letters", str(folder), "--out", str(out),
                "--organisationer", str(ORGANISATIONER), "--workers", "2"]
     run = subprocess.Popen(command, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
