@@ -48,22 +48,19 @@ def make_registry(folder: Path) -> Path:
 
 def rendering_check(loaded, recipients, out: Path, templates: Path | None = None) -> dict:
     """The check before issue 21: every letter rendered again and compared with the manifest."""
-    import json
+    from generator.outfolder import read_manifest, utskick_folder
 
-    from generator.jobs import MANIFEST_NAME, utskick_folder
-
-    folder = utskick_folder(out, loaded)
-    listed = {(d["mottagare"], Path(d["fil"]).suffix): d
-              for d in json.loads((folder / MANIFEST_NAME).read_text("utf-8"))["dokument"]}
+    folder = utskick_folder(out, loaded.name)
+    listed = {(d.org_id, Path(d.file).suffix): d for d in read_manifest(folder, strict=True).documents}
     found = {}
     with tempfile.TemporaryDirectory(prefix="bench-send-") as tmp:
         for org in recipients:
             docx, pdf = listed[(org.id, ".docx")], listed[(org.id, ".pdf")]
             for entry in (docx, pdf):
-                assert sha256_file(folder / entry["fil"]) == entry["sha256"]
+                assert sha256_file(folder / entry.file) == entry.sha256
             fresh = letters.render_letter(loaded, org, Path(tmp) / f"{org.id}.docx", template_path(templates, FOLJEBREV))
-            assert sha256_file(fresh) == docx["sha256"], org.id
-            found[org.id] = mailing.Letter(pdf=folder / pdf["fil"], sha256=pdf["sha256"], fingerprint=docx["sha256"])
+            assert sha256_file(fresh) == docx.sha256, org.id
+            found[org.id] = mailing.Letter(pdf=folder / pdf.file, sha256=pdf.sha256, fingerprint=docx.sha256)
     return found
 
 

@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from generator.jobs import ARENDEN_DIR, MANIFEST_NAME, UTKAST_DIR  # noqa: E402
+from generator.outfolder import ARENDEN_DIR, MANIFEST_NAME, UTKAST_DIR  # noqa: E402
 from generator.web import actions, startsida  # noqa: E402
 from generator.web.app import WebConfig  # noqa: E402
 from generator.web.server import start_in_thread  # noqa: E402

@@ -35,7 +35,7 @@ import pikepdf
 from .accessibility import PartReport, Problem
 from .agendaparts import Part, make_toc, plan_parts
 from .agendapdf import Package, assemble, release_memory
-from .agendapublic import SCAN_CACHE, check_public, make_notices
+from .agendapublic import check_public, make_notices
 from .conformance import validate_pdf
 from .content import LoadedArende, load_organisationer
 from .errors import (
@@ -47,12 +47,21 @@ from .errors import (
     describe_os_error,
 )
 from .files import fingerprint_of, sha256_file, write_bytes
-from .jobs import REPORT_STEM, check_out_folder, paper_outputs
+from .jobs import paper_outputs
 from .kallelsedocx import render_kallelse
+from .outfolder import (
+    PERSONNUMMER_CACHE,
+    REPORT_STEM,
+    STAGING_DIR,
+    check_out_folder,
+    manifest_path,
+    sammantrade_folder,
+    write_manifest_json,
+)
 from .planning import plan_arende
 from .runner import run_plan
 from .runtemp import process_folder
-from .sammantrade import SAMMANTRADEN_DIR, LoadedSammantrade, load_sammantrade
+from .sammantrade import LoadedSammantrade, load_sammantrade
 from .templates import BESLUTSUNDERLAG, KALLELSE, template_path
 
 if TYPE_CHECKING:
@@ -60,8 +69,6 @@ if TYPE_CHECKING:
 
 HANDLINGAR_NAME = "sammantradeshandlingar.pdf"
 OFFENTLIG_NAME = "sammantradeshandlingar-offentlig.pdf"
-MANIFEST_NAME = "manifest.json"
-STAGING_DIR = ".beslut-arbete"
 
 
 # --- the layout of out/ --------------------------------------------------------------------
@@ -99,7 +106,7 @@ class AgendaOutputs:
 
     @property
     def manifest(self) -> Path:
-        return self.folder / MANIFEST_NAME
+        return manifest_path(self.folder)
 
     def files(self) -> list[Path]:
         return [self.kallelse_docx, self.kallelse_pdf, self.handlingar, self.offentlig, self.report,
@@ -108,7 +115,7 @@ class AgendaOutputs:
 
 def agenda_outputs(out: Path, meeting: LoadedSammantrade) -> AgendaOutputs:
     """Return where the meeting's files go."""
-    return AgendaOutputs(out / SAMMANTRADEN_DIR / meeting.name)
+    return AgendaOutputs(sammantrade_folder(out, meeting.name))
 
 
 @dataclass
@@ -182,7 +189,7 @@ def build_agenda(path: Path, organisationer_path: Path, out: Path, *, templates:
             public_parts = plan_parts(meeting, staged.kallelse_pdf, handlingar, public=True,
                                       notices=make_notices(meeting, staged.kallelse_docx, work, converter))
             make_toc(meeting, public_parts, staged.kallelse_docx, work / "offentlig", converter)
-        check_public(meeting, public_parts, out / SCAN_CACHE)  # exit 8 before anything is written
+        check_public(meeting, public_parts, out / PERSONNUMMER_CACHE)  # exit 8 before anything is written
         say("Sammanträdeshandlingar")
         internal = assemble(parts, staged.handlingar, title=f"Sammanträdeshandlingar: {meeting.title}")
         public = assemble(public_parts, staged.offentlig,
@@ -359,8 +366,7 @@ def write_agenda_manifest(outputs: AgendaOutputs, meeting: LoadedSammantrade, re
         "byggda": result.built,
         "varningar": result.warnings,
     }
-    write_bytes(outputs.manifest, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    return outputs.manifest
+    return write_manifest_json(outputs.manifest, manifest)
 
 
 def _remove_if_empty(folder: Path) -> None:

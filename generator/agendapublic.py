@@ -59,8 +59,6 @@ def page_texts(pdf: Path) -> list[str]:
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
 
-SCAN_CACHE = Path(".cache") / "personnummer"
-"""Where the public review keeps what it found per part, by the part's sha256 (in ``out/``)."""
 SCAN_KEY = "beslut-personnummer-v1"
 """Part of every key: change it when ``personnummer.find_personnummer`` or the text extraction changes."""
 

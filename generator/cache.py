@@ -28,11 +28,9 @@ from typing import Generic, TypeVar
 
 from .conformance import VALIDATOR_KEY, validate_pdf
 from .files import atomic_path, write_bytes
+from .outfolder import BILAGA_CACHE
 
 T = TypeVar("T")
-
-CACHE_DIR = Path(".cache") / "bilagor"
-"""The cache folder, relative to ``out/``."""
 
 CONVERSION_KEY = b"beslut-bilaga-pdf-v3-wide-sheets-comments-names"
 """Part of every key: change it when the way bilagor are converted changes."""
@@ -42,7 +40,7 @@ class BilagaCache:
     """The PDFs of converted bilagor under ``out/.cache/bilagor/``; safe to share between threads."""
 
     def __init__(self, out: Path):
-        self.folder = out / CACHE_DIR
+        self.folder = out / BILAGA_CACHE
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 

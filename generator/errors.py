@@ -43,15 +43,30 @@ class BeslutError(Exception):
 
     def format(self) -> str:
         """Return the message with the file and field in front, as shown to the user."""
-        where = []
-        if self.file is not None:
-            where.append(str(self.file))
-        if self.line:
-            where.append(f"rad {self.line}")
-        if self.field:
-            where.append(f"fält '{self.field}'")
-        prefix = ", ".join(where)
-        return f"{prefix}: {self.message}" if prefix else self.message
+        return with_location(self.message, self.file, self.line, self.field)
+
+
+def format_location(file: Path | str | None = None, line: int | None = None, field: str | None = None) -> str:
+    """Return where a problem is, as every message says it: ``fil, rad 12, fält 'rubrik'``.
+
+    The one formatter of a location (errors, the review's findings, the web page's
+    problems): the parts that are known, in this order; "" when none is.
+    """
+    where = []
+    if file is not None and str(file):
+        where.append(str(file))
+    if line:
+        where.append(f"rad {line}")
+    if field:
+        where.append(f"fält '{field}'")
+    return ", ".join(where)
+
+
+def with_location(message: str, file: Path | str | None = None, line: int | None = None,
+                  field: str | None = None) -> str:
+    """Return ``message`` with its location in front (``format_location``): ``fil, rad 12: …``."""
+    where = format_location(file, line, field)
+    return f"{where}: {message}" if where else message
 
 
 class UsageProblem(BeslutError):

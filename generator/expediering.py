@@ -31,6 +31,7 @@ from .files import sha256_file
 from .mail import POLICY
 from .minutes import inputs_fingerprint, minutes_outputs
 from .model import Organisation
+from .outfolder import EXPEDIERING_LOG_NAME
 from .protokollcheck import load_protokoll
 from .protokollet import LoadedProtokoll, Paragraf
 from .send import (
@@ -49,8 +50,6 @@ from .send import (
     send_paced,
 )
 from .smtpsession import SmtpSession
-
-LOG_NAME = "expediering-logg.json"
 
 
 @dataclass
@@ -128,7 +127,7 @@ def plan_expediering(path: Path, organisationer_path: Path, out: Path, *, till: 
     if problems:
         raise SendError("protokollsutdragen kan inte skickas som de är:\n  " + "\n  ".join(sorted(set(problems)))
                         + f"\nInget skickades. {again}")
-    log = _load_log(outputs.folder / LOG_NAME, loaded)
+    log = _load_log(outputs.folder / EXPEDIERING_LOG_NAME, loaded)
     for d in deliveries:
         letter = Letter(pdf=d.pdfs[0], sha256="", fingerprint=d.fingerprint)
         d.action, d.why = _decide(log.attempts(d.org.id), d.org, letter, igen)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .arendefields import iter_texts
 from .content import LoadedArende
+from .errors import format_location, with_location
 from .yamlfile import Loc, YamlDocument
 
 STOPP = "stopp"
@@ -36,14 +37,16 @@ class Finding:
 
     @property
     def where(self) -> str:
-        """Return ``file:line`` (or just the file) of the finding."""
-        if self.file is None:
-            return ""
-        return f"{self.file}:{self.line}" if self.line else str(self.file)
+        """Return the finding's file and line (``errors.format_location``): ``fil, rad 12``."""
+        return format_location(self.file, self.line)
+
+    def located(self, *, with_field: bool = True) -> str:
+        """Return the message with its file, line and field in front (``errors.with_location``)."""
+        return with_location(self.message, self.file, self.line, self.field if with_field else None)
 
     def format(self) -> str:
         """Return the finding on one line, as the CLI prints it."""
-        return f"{self.severity}  {self.where}  {self.field}: {self.message}"
+        return f"{self.severity}  {self.located()}"
 
     def as_json(self) -> dict:
         """Return the finding as a JSON object with Swedish keys."""

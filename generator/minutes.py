@@ -19,7 +19,6 @@ The story, top to bottom (``build_minutes``):
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -28,12 +27,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from .agenda import STAGING_DIR, agenda_outputs
+from .agenda import agenda_outputs
 from .conformance import validate_pdf
 from .errors import EnvironmentProblem, ReviewError, TemplateError, describe_os_error
-from .files import fingerprint_of, sha256_file, write_bytes
+from .files import fingerprint_of, sha256_file
 from .findings import STOPP, VARNING, Finding
-from .jobs import check_out_folder
+from .outfolder import PROTOKOLL_MANIFEST_NAME, STAGING_DIR, check_out_folder, write_manifest_json
 from .personnummer import find_personnummer
 from .protokollcheck import load_protokoll
 from .protokolldocx import render_protokoll
@@ -42,7 +41,6 @@ from .review import LIX_MIN_WORDS, LIX_THRESHOLD, _placeholders
 from .runtemp import process_folder
 from .templates import PROTOKOLL, template_path
 
-MANIFEST_NAME = "protokoll-manifest.json"
 ANSLAG_WITHIN_DAYS = 2
 """Kommunallagen 8 kap. 12 §: the justering is announced at the latest the second day after it."""
 UTDRAG_PREFIX = "protokollsutdrag-§"
@@ -70,7 +68,7 @@ class MinutesOutputs:
 
     @property
     def manifest(self) -> Path:
-        return self.folder / MANIFEST_NAME
+        return self.folder / PROTOKOLL_MANIFEST_NAME
 
     def files(self, loaded: LoadedProtokoll) -> list[Path]:
         files = [self.protokoll_docx, self.protokoll_pdf]
@@ -109,7 +107,7 @@ def build_minutes(path: Path, organisationer_path: Path, out: Path, *, templates
     stopp = [f for f in findings if f.severity == STOPP]
     if stopp:
         raise ReviewError("granskningen av protokollet hittade stopp, så inget skrevs:\n"
-                          + "\n".join(f"  {f.where}  {f.field}: {f.message}" for f in stopp))
+                          + "\n".join(f"  {f.located()}" for f in stopp))
     check_out_folder(out, loaded.meeting.source.parent, organisationer_path.resolve().parent)
     template = template_path(templates, PROTOKOLL)
     if not template.is_file():
@@ -121,7 +119,7 @@ def build_minutes(path: Path, organisationer_path: Path, out: Path, *, templates
 
         converter_factory = Converter
     result = MinutesResult(loaded=loaded)
-    result.warnings += [f"{f.where}  {f.field}: {f.message}" for f in findings if f.severity == VARNING]
+    result.warnings += [f.located() for f in findings if f.severity == VARNING]
     late = late_anslag(loaded)
     if late:
         result.warnings.append(late)
@@ -259,5 +257,4 @@ def write_minutes_manifest(outputs: MinutesOutputs, loaded: LoadedProtokoll, res
         "borttagna": [p.name for p in result.removed],
         "varningar": result.warnings,
     }
-    write_bytes(outputs.manifest, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    return outputs.manifest
+    return write_manifest_json(outputs.manifest, manifest)

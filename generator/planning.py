@@ -10,9 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from .content import LoadedArende, load_arenden, load_organisationer
-from .jobs import Plan, check_out_folder, move_legacy_output, plan_letters, plan_papers
+from .jobs import Plan, plan_letters, plan_papers
 from .letters import validate_utskick
 from .mail import check_sender
+from .outfolder import check_out_folder, move_legacy_output
 from .review import check_publishable, review_arende
 
 

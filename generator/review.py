@@ -60,7 +60,7 @@ def check_publishable(findings: Iterable[Finding], utkast: bool) -> None:
     stopp = [f for f in findings if f.severity == STOPP]
     if not stopp or utkast:
         return
-    listing = "\n".join(f"  {f.where}  {f.field}: {f.message}" for f in stopp)
+    listing = "\n".join(f"  {f.located()}" for f in stopp)
     raise ReviewError(
         f"granskningen hittade {len(stopp)} stopp, så inget skrevs:\n{listing}\n"
         "Rätta dem, eller skapa ett utkast med --utkast (det märks UTKAST på varje sida). "

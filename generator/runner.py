@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import json
 import multiprocessing
 import os
 import queue
@@ -39,17 +38,18 @@ from pypdf import PdfReader
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import errors
+from . import errors, outfolder
 from .accessibility import check_parts, write_report
 from .bundle import write_bundle
 from .bundleparts import BundlePart, PartsAhead
 from .cache import BilagaCache
 from .errors import BeslutError, BundleError, ConversionError, EnvironmentProblem, describe_os_error
-from .files import link_on_the_way, sha256_file, write_bytes
+from .files import link_on_the_way, sha256_file
 from .jobs import Job, LetterJob, Outputs, PaperJob, Plan, check_out_paths
 from .letterbatch import convert_letters
 from .letters import letter_inputs, render_letter
 from .mail import write_eml
+from .outfolder import STAGING_DIR, Manifest, ManifestDocument, ManifestFailure, read_manifest
 from .pdfwatermark import convert_draft
 from .personnummer import mask_personnummer, mask_personnummer_in
 from .render import render_beslutsunderlag
@@ -60,9 +60,6 @@ if TYPE_CHECKING:
 
 ConverterFactory = Callable[[], "PdfConverter"]
 """Returns a new converter (``convert.Converter`` or a pool's lent one), one per thread."""
-
-STAGING_DIR = ".beslut-arbete"
-"""The folder in ``out/`` where a run writes before it commits (removed when it ends)."""
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_BUG = errors.EXIT_OK, errors.EXIT_SOME_FAILED, errors.EXIT_BUG
 
@@ -532,11 +529,11 @@ def _remove_if_empty(folder: Path) -> None:
 # --- manifest -------------------------------------------------------------------------------
 
 
-def _previous_manifest(plan: Plan) -> dict:
+def _previous_manifest(plan: Plan) -> Manifest:
     try:
-        return json.loads(plan.manifest.read_text(encoding="utf-8"))
+        return read_manifest(plan.folder)
     except (OSError, ValueError):
-        return {}
+        return Manifest()
 
 
 def _remove_stale(plan: Plan, report: Report) -> list[Path]:
@@ -549,10 +546,10 @@ def _remove_stale(plan: Plan, report: Report) -> list[Path]:
         return []
     current = {o.recipient for o in report.outcomes}
     removed = []
-    for entry in _previous_manifest(plan).get("dokument", []):
-        if entry.get("mottagare") in current or not isinstance(entry.get("fil"), str):
+    for entry in _previous_manifest(plan).documents:
+        if entry.org_id in current:
             continue
-        path = (plan.folder / entry["fil"]).resolve()
+        path = (plan.folder / entry.file).resolve()
         if path.is_file() and path.is_relative_to(plan.folder.resolve()):
             path.unlink()
             removed.append(path)
@@ -585,34 +582,36 @@ def write_manifest(plan: Plan, report: Report, inputs: dict[str, str] | None = N
     base = plan.folder
     current = {o.recipient for o in report.outcomes}
     kept = [] if plan.whole else [
-        e for e in _previous_manifest(plan).get("dokument", []) if e.get("mottagare") not in current
+        e for e in _previous_manifest(plan).documents if e.org_id not in current
     ]
     documents = kept + [
-        {
-            "mottagare": outcome.recipient,
-            "namn": mask_personnummer(outcome.name),
-            "fil": os.path.relpath(file, base),
-            "sidor": _pages(file),
-            "sha256": sha256_file(file),
-            **({"fingeravtryck": inputs[outcome.recipient]} if outcome.recipient in inputs else {}),
-        }
+        ManifestDocument(
+            file=os.path.relpath(file, base),
+            org_id=outcome.recipient,
+            org_name=mask_personnummer(outcome.name),
+            pages=_pages(file),
+            sha256=sha256_file(file),
+            fingerprint=inputs.get(outcome.recipient),
+        )
         for outcome in report.outcomes
         for file in outcome.files
     ]
-    manifest = {  # no personnummer the review would stop (a draft may have them): see personnummer.mask_personnummer
-        "titel": plan.title,
-        "antal_mottagare": len(report.outcomes),
-        "lyckade": len(report.outcomes) - len(report.failed),
-        "misslyckade": len(report.failed),
-        "dokument": documents,
-        "fel": [{"mottagare": o.recipient, "namn": o.name, "orsak": o.error} for o in report.failed],
-        "varningar": [{"mottagare": o.recipient, "varning": w} for o in report.outcomes for w in o.warnings],
-        "rensat": [{"mottagare": o.recipient, **c} for o in report.outcomes for c in o.cleaned],
-    }
-    manifest = {key: value if key == "dokument" else mask_personnummer_in(value) for key, value in manifest.items()}
-    write_bytes(plan.manifest, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    report.manifest = plan.manifest
-    return plan.manifest
+    # no personnummer the review would stop (a draft may have them): see personnummer.mask_personnummer
+    manifest = Manifest(
+        title=mask_personnummer(plan.title),
+        org_count=len(report.outcomes),
+        succeeded=len(report.outcomes) - len(report.failed),
+        failed=len(report.failed),
+        documents=tuple(documents),
+        failures=tuple(ManifestFailure(mask_personnummer(o.recipient), mask_personnummer(o.name),
+                                       mask_personnummer_in(o.error)) for o in report.failed),
+        warnings=tuple(mask_personnummer_in({"mottagare": o.recipient, "varning": w})
+                       for o in report.outcomes for w in o.warnings),
+        cleaned=tuple(mask_personnummer_in({"mottagare": o.recipient, **c})
+                      for o in report.outcomes for c in o.cleaned),
+    )
+    report.manifest = outfolder.write_manifest(plan.folder, manifest)
+    return report.manifest
 
 
 def _pages(file: Path) -> int | None:

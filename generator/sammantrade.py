@@ -24,13 +24,11 @@ from pydantic import Field, field_validator, model_validator
 from .content import LoadedArende, load_arenden, resolve_content_file
 from .errors import ContentError, ReviewError
 from .model import Datum, Id, Model, Organisation, Organisationer, Text
+from .outfolder import ARENDEN_DIR
 from .validation import validate_model
 from .yamlfile import YamlDocument, read_yaml
 
 SAMMANTRADE_FILE = "sammantrade.yaml"
-SAMMANTRADEN_DIR = "sammantraden"
-"""``content/sammantraden/<namn>/sammantrade.yaml``; the output goes to ``out/sammantraden/<namn>/``."""
-ARENDEN_DIR = "arenden"
 LEDAMOTSLISTOR_DIR = "ledamotslistor"
 """``content/ledamotslistor/<id>.yaml``: the ledamöter and ersättare of one organisation."""
 DEFAULT_KALLELSEDAGAR = 5

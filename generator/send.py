@@ -14,7 +14,6 @@ the plan, the run and the lines shown to the user).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,11 +25,18 @@ from typing import TypeVar
 from .content import LoadedUtskick
 from .errors import SendError, UsageProblem
 from .files import link_on_the_way, sha256_file
-from .jobs import MANIFEST_NAME, move_legacy_output, utskick_folder
 from .letters import letter_inputs
 from .mail import POLICY, attachment_name, build_message, check_sender
 from .model import Organisation
-from .sendlog import LOG_NAME, MISSLYCKAT, SKICKAS, SKICKAT, SendLog, locked
+from .outfolder import (
+    MANIFEST_NAME,
+    SEND_LOG_NAME,
+    manifest_path,
+    move_legacy_output,
+    read_manifest,
+    utskick_folder,
+)
+from .sendlog import MISSLYCKAT, SKICKAS, SKICKAT, SendLog, locked
 from .smtpsession import SmtpSession, _describe, _login, _text
 from .smtpsettings import (
     ENV_PREFIX,
@@ -52,7 +58,7 @@ _Connection = SmtpSession  # the names this module had before the SMTP session m
 _locked = locked
 
 __all__ = [
-    "ENV_PREFIX", "LOG_NAME", "MISSLYCKAT", "OSAKERT", "REDAN", "SECURITY", "SETTING_KEYS", "SKICKA",
+    "ENV_PREFIX", "MISSLYCKAT", "OSAKERT", "REDAN", "SECURITY", "SEND_LOG_NAME", "SETTING_KEYS", "SKICKA",
     "SKICKAS", "SKICKAT", "UTAN_ADRESS", "Delivery", "send_paced", "Letter", "SendLog", "SendPlan", "SendReport",
     "SmtpSession", "SmtpSettings", "check_letters", "count_messages", "default_config_path", "format_attempt",
     "format_plan", "format_report", "load_smtp_settings", "locked", "plan_send", "run_send",
@@ -85,16 +91,14 @@ def check_letters(loaded: LoadedUtskick, recipients: list[Organisation], out: Pa
     utskick's file, the recipient's registry entry, the template, beslut's version) is what
     they give now: nothing is rendered again.
     """
-    folder = utskick_folder(out, loaded)
-    manifest_path = folder / MANIFEST_NAME
+    folder = utskick_folder(out, loaded.name)
     again = f"Kör först: beslut letters {loaded.source.parent} --pdf"
-    if not manifest_path.is_file():
-        raise SendError(f"det finns inga brev att skicka i {folder} (manifest.json saknas). {again}")
+    if not manifest_path(folder).is_file():
+        raise SendError(f"det finns inga brev att skicka i {folder} ({MANIFEST_NAME} saknas). {again}")
     try:
-        listed = {(d["mottagare"], Path(d["fil"]).suffix): d
-                  for d in json.loads(manifest_path.read_text("utf-8"))["dokument"]}
-    except (ValueError, KeyError, TypeError) as e:
-        raise SendError(f"manifestet går inte att läsa ({e}). {again}", file=manifest_path) from e
+        listed = {(d.org_id, Path(d.file).suffix): d for d in read_manifest(folder, strict=True).documents}
+    except ValueError as e:
+        raise SendError(f"manifestet går inte att läsa ({e}). {again}", file=manifest_path(folder)) from e
     letters, problems = {}, []
     template = template_path(templates, FOLJEBREV)
     for org in recipients:
@@ -102,12 +106,12 @@ def check_letters(loaded: LoadedUtskick, recipients: list[Organisation], out: Pa
         if docx is None or pdf is None:
             problems.append(f"{org.id}: brevet{' som PDF' if docx else ''} saknas i manifestet.")
             continue
-        files = {kind: folder / entry["fil"] for kind, entry in (("docx", docx), ("pdf", pdf))}
+        files = {kind: folder / entry.file for kind, entry in (("docx", docx), ("pdf", pdf))}
         missing = [str(f) for f in files.values() if not f.is_file()]
         if missing:
             problems.append(f"{org.id}: filen finns inte: {', '.join(missing)}.")
             continue
-        changed = [str(f) for k, f in files.items() if sha256_file(f) != (docx if k == "docx" else pdf)["sha256"]]
+        changed = [str(f) for k, f in files.items() if sha256_file(f) != (docx if k == "docx" else pdf).sha256]
         if changed:
             problems.append(f"{org.id}: {', '.join(changed)} har ändrats efter att breven skapades.")
             continue
@@ -116,10 +120,11 @@ def check_letters(loaded: LoadedUtskick, recipients: list[Organisation], out: Pa
         except OSError as e:
             problems.append(f"{org.id}: {e.filename or template} går inte att läsa ({e.strerror or e}).")
             continue
-        if docx.get("fingeravtryck") != current:
+        if docx.fingerprint != current:
             problems.append(f"{org.id}: brevet stämmer inte längre med utskicket, registret eller mallen.")
             continue
-        letters[org.id] = Letter(pdf=files["pdf"], sha256=pdf["sha256"], fingerprint=docx["sha256"])
+        assert pdf.sha256 is not None and docx.sha256 is not None, "read_manifest(strict=True) checked"
+        letters[org.id] = Letter(pdf=files["pdf"], sha256=pdf.sha256, fingerprint=docx.sha256)
     if problems:
         shown = problems[:10] + ([f"… och {len(problems) - 10} till."] if len(problems) > 10 else [])
         raise SendError(
@@ -154,7 +159,7 @@ class SendPlan:
     deliveries: list[Delivery]
     log: SendLog
     notices: list[str] = field(default_factory=list)
-    """Output of an earlier version moved into ``out/utskick/`` (``move_legacy_output`` in jobs.py)."""
+    """Output of an earlier version moved into ``out/utskick/`` (``outfolder.move_legacy_output``)."""
 
     def having(self, action: str) -> list[Delivery]:
         """Return the deliveries with ``action``, in recipient order."""
@@ -173,7 +178,7 @@ def plan_send(utskick_path: Path, organisationer_path: Path, out: Path, *, till:
     notices = move_legacy_output(out, loaded.name)
     with_address = [org for org in recipients if org.epost]
     letters = check_letters(loaded, with_address, out, templates)
-    log_path = utskick_folder(out, loaded) / LOG_NAME
+    log_path = utskick_folder(out, loaded.name) / SEND_LOG_NAME
     link = link_on_the_way(out, log_path)
     if link is not None:
         raise UsageProblem(f"{link} i utmappen är en symbolisk länk. beslut skriver aldrig genom en länk: ta "

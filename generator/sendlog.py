@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from .content import LoadedUtskick
     from .model import Organisation
 
-LOG_NAME = "utskick-logg.json"
-
 SKICKAT, MISSLYCKAT, SKICKAS = "skickat", "misslyckat", "skickas"
 """Statuses of an attempt in the log. ``skickas`` is written just before a message goes;
 found later, it means the run was stopped while sending and the outcome is unknown."""

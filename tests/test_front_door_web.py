@@ -19,7 +19,7 @@ OPEN = {"generator.pipeline", "generator.errors"}
 """What every module of the web page may import from the library."""
 
 DOOR = {
-    "generator.cache", "generator.content", "generator.jobs", "generator.mail", "generator.model",
+    "generator.cache", "generator.content", "generator.jobs", "generator.mail", "generator.model", "generator.outfolder",
     "generator.readability", "generator.review", "generator.runner", "generator.scaffold", "generator.send",
     "generator.templates", "generator.convert", "generator.bundleparts", "generator.files", "generator.wording",
     "generator.agenda", "generator.expediering", "generator.minutes", "generator.protokollet", "generator.sammantrade",

@@ -21,7 +21,7 @@ from conftest import ORGANISATIONER, REPO, SAMPLE, VALID_ARENDE, write_arende
 
 from generator.arendefields import placeholders
 from generator.cli import main
-from generator.jobs import legacy_kind, move_all_legacy_output
+from generator.outfolder import legacy_kind, move_all_legacy_output
 from generator.watermark import WATERMARK_TEXT
 from generator.web.app import WebConfig
 from generator.web.server import start_in_thread

@@ -89,7 +89,7 @@ def test_review_command_on_the_sample_exits_0_and_groups_by_field():
     assert result.exit_code == 0, result.output
     assert "Summa: 0 stopp" in result.stdout
     assert "\n  bilagor[1]\n    varning" in result.stdout
-    assert "arende.yaml:23" in result.stdout  # bilagor[1] starts on line 23 of the shared file
+    assert "arende.yaml, rad 23:" in result.stdout  # bilagor[1] starts on line 23 of the shared file
     assert "Läsbarhet (LIX): förslag_till_beslut" in result.stdout
 
 
@@ -294,7 +294,7 @@ def test_finding_in_a_shared_arende_names_the_override_file(tmp_path):
     (folder / "organisationer" / "higab.yaml").write_text("bedömning: Higabs bedömning.\n", encoding="utf-8")
     result = run("review", folder, "--organisationer", ORGANISATIONER)
     assert result.exit_code == 8
-    assert f"{folder / 'organisationer' / 'liseberg.yaml'}:2" in result.stdout
+    assert f"{folder / 'organisationer' / 'liseberg.yaml'}, rad 2:" in result.stdout
     assert result.stdout.count("ett personnummer (") == 1  # Higab's version has none
 
 
@@ -346,7 +346,7 @@ def test_check_publishable_refuses_stopp_unless_utkast():
     with pytest.raises(ReviewError) as e:
         check_publishable([stopp, varning], utkast=False)
     assert e.value.exit_code == 8
-    assert "a.yaml:3  beskrivning: ett personnummer" in e.value.message and "--utkast" in e.value.message
+    assert "a.yaml, rad 3, fält 'beskrivning': ett personnummer" in e.value.message and "--utkast" in e.value.message
 
 
 def test_watermark_goes_into_every_header():

@@ -175,7 +175,7 @@ def review_sammantrade(path: Path, organisationer: Path, as_json: bool) -> int:
         if protokoll is not None:
             click.secho(f"{protokoll.source} (protokoll, {protokoll.paragraf_range})", bold=True)
             for f in found:
-                click.echo("    " + _severity(f) + f" {f.where}  {f.field}: {f.message}")
+                click.echo("    " + _severity(f) + f" {f.located()}")
             stopp = pipeline.count_stopp(found)
             click.echo(f"  Summa: {stopp} stopp, {len(found) - stopp} varningar.\n")
         else:
@@ -197,7 +197,7 @@ def print_review(loaded: LoadedArende, findings: list[Finding]) -> None:
     for field in dict.fromkeys(f.field for f in findings):
         click.echo(f"  {field}")
         for f in (f for f in findings if f.field == field):
-            click.echo("    " + _severity(f) + f" {f.where}  {f.message}")
+            click.echo("    " + _severity(f) + f" {f.located(with_field=False)}")
     lix = ", ".join(f"{name} {value} ({label})" for name, (value, label) in pipeline.readability(loaded).items())
     if lix:
         click.echo(f"  Läsbarhet (LIX): {lix}")

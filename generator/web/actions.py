@@ -41,9 +41,11 @@ from ..content import load_arenden as load_arenden  # for the other web modules
 from ..errors import BeslutError
 from ..files import write_bytes as write_bytes  # for the other web modules (this is their door, issue 21)
 from ..findings import STOPP, VARNING
-from ..jobs import ARENDEN_DIR, MANIFEST_NAME, UTKAST_DIR, UTSKICK_DIR, move_all_legacy_output, plan_papers
+from ..jobs import plan_papers
 from ..mail import check_sender
 from ..model import Organisationer
+from ..outfolder import ARENDEN_DIR, MANIFEST_NAME, UTKAST_DIR, UTSKICK_DIR, move_all_legacy_output
+from ..outfolder import SAMMANTRADEN_DIR as SAMMANTRADEN_DIR  # for the meeting pages
 from ..protokollcheck import load_protokoll as load_protokoll
 from ..protokollet import ENLIGT_FORSLAG as ENLIGT_FORSLAG  # for the meeting pages
 from ..protokollet import PROTOKOLL_FILE as PROTOKOLL_FILE
@@ -54,7 +56,6 @@ from ..readability import lix, lix_label
 from ..review import LIX_MIN_WORDS, review_arende
 from ..runner import Report
 from ..sammantrade import SAMMANTRADE_FILE as SAMMANTRADE_FILE  # for the meeting pages
-from ..sammantrade import SAMMANTRADEN_DIR as SAMMANTRADEN_DIR
 from ..sammantrade import resolve_sammantrade_file as resolve_sammantrade_file
 from ..scaffold import BILAGOR_DIR
 from ..send import format_plan, plan_send
