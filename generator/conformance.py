@@ -14,7 +14,7 @@ time is small and mechanical, so ``make_conformant`` adds it after the export:
   ``Sidhuvudtabell`` (LibreOffice writes the style name as the structure type), is a layout
   table: its Table/TR/TD elements become Div, so a screen reader does not announce a table.
   So is every one-cell table: the unbreakable blocks that keep the Bilagor list, the
-  signatures and a short list with its intro on one page (``markdown.keep_on_one_page``).
+  signatures and a short list with its intro on one page (``markdownwriter.keep_on_one_page``).
 
 Then the file is checked with the independent validator ``page-validation``: a level is
 claimed only when the file passes it (a bilaga made in Word with Symbol-font bullets or
@@ -251,7 +251,7 @@ def _is_layout_table(table, role_map) -> bool:
     """Return True if ``table`` is layout: a single TD cell, or all its paragraphs in a layout style.
 
     A one-cell table is how the templates and Markdown keep a block on one page
-    (``markdown.keep_on_one_page``); one cell without a header holds no data to navigate.
+    (``markdownwriter.keep_on_one_page``); one cell without a header holds no data to navigate.
     """
     rows = [el for el in _descendants(table) if el.S == "/TR"]
     cells = [el for el in _descendants(table) if el.S in ("/TD", "/TH")]

@@ -196,9 +196,9 @@ def check_markdown(model: Any, doc: YamlDocument) -> None:
     """Refuse Markdown that cannot become a correct Word document; raise one ContentError for all.
 
     A footnote inside a footnote, a footnote reference without its text, a table too big
-    (``markdown.markdown_problems``): each is named with its file, line and field.
+    (``markdowncheck.markdown_problems``): each is named with its file, line and field.
     """
-    from .markdown import markdown_problems  # here: the Word tools load only when content is checked
+    from .markdowncheck import markdown_problems  # here: the Markdown parser loads only when content is checked
 
     problems = [
         ContentError(message, file=doc.file_of(loc), line=_line_in_text(doc, loc, line), field=field_name(loc))

@@ -18,7 +18,7 @@ from .bilagor import PlannedBilaga, plan_bilagor
 from .content import LoadedArende, LoadedUtskick
 from .errors import UsageProblem
 from .files import link_on_the_way
-from .markdown import table_warnings
+from .markdowncheck import table_warnings
 from .model import Organisation
 from .outfolder import (
     BUNDLE_NAME,

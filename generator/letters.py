@@ -19,7 +19,8 @@ from jinja2 import nodes
 from .content import LoadedUtskick
 from .errors import BeslutError, ContentError
 from .files import docx_entries, fingerprint_of, write_bytes, zip_entries
-from .markdown import MarkdownRenderer, parse_markdown
+from .markdown import MarkdownRenderer
+from .markdowncheck import parse_markdown
 from .model import Organisation
 from .render import TemplateEnvironment, jinja_environment, render_document, render_docx
 from .templatefile import MAX_TEMPLATE_FILE

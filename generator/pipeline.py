@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from .minutes import MinutesResult
     from .model import Organisation
     from .protokollet import LoadedProtokoll
-    from .runner import ConverterFactory, Report
+    from .runfinish import ConverterFactory
+    from .runreport import Report
     from .sammantrade import LoadedSammantrade
     from .smtpsettings import SmtpSettings
 

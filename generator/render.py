@@ -32,7 +32,8 @@ from .context import build_context
 from .errors import TemplateError
 from .files import write_docx
 from .markdown import HEADING_OFFSET, MarkdownRenderer
-from .sandbox import RenderLimit, TemplateRefused, TemplateSandbox, render_budget
+from .sandbox import RenderLimit, TemplateSandbox, render_budget
+from .sandboxcheck import TemplateRefused
 from .templatefile import read_template
 from .watermark import add_watermark
 from .wordxml import CORE_PROPERTIES

@@ -292,7 +292,7 @@ class SendReport:
     @property
     def exit_code(self) -> int:
         """Return 0 when all went; 9 (``SendError``) when the server could not be used or nothing
-        went; 1 when some recipients failed and others got their letter (as ``runner.Report``)."""
+        went; 1 when some recipients failed and others got their letter (as ``runreport.Report``)."""
         if self.stopped or (self.failed and not self.sent):
             return SendError.exit_code
         return 1 if self.failed else 0

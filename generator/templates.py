@@ -37,7 +37,7 @@ from .model import Organisation, Utskick
 from .protokolldocx import PROTOKOLL_VARIABLES
 from .protokolldocx import example_context as protokoll_example
 from .render import jinja_environment, load_template, render_template
-from .sandbox import TemplateRefused, check_source, expression_at
+from .sandboxcheck import TemplateRefused, check_source, expression_at
 from .wordxml import RT_FOOTER
 from .yamlfile import YamlDocument
 
@@ -112,7 +112,7 @@ def check_template_dir(folder: Path | None) -> list[Path]:
 
     A template passes when it opens as a Word document (its container within the limits,
     without macros: ``templatefile``), every Jinja part passes the sandbox's check
-    (``sandbox.check_source``) and uses only the variables its context has, it has the
+    (``sandboxcheck.check_source``) and uses only the variables its context has, it has the
     styles the Markdown writer needs and a page number field in its footer, and an example
     renders in the sandbox without error. All problems are reported together, each with
     the expression it concerns.

@@ -115,7 +115,7 @@ def all_paragraphs(document) -> list:
     """Return every body paragraph of a python-docx Document in order, table cells included.
 
     Short lists, the Bilagor list and the signatures sit in one-cell tables
-    (``markdown.keep_on_one_page``), which ``document.paragraphs`` does not see.
+    (``markdownwriter.keep_on_one_page``), which ``document.paragraphs`` does not see.
     """
     from docx.text.paragraph import Paragraph
 

@@ -18,7 +18,7 @@ from conftest import ORGANISATIONER, REPO, VALID_ARENDE, write_arende
 from test_convert import needs_libreoffice
 
 from generator.cli import main
-from generator.markdown import MAX_TABLE_ROWS
+from generator.markdowncheck import MAX_TABLE_ROWS
 
 UTSKICK = REPO / "content" / "utskick" / "2023-08-handlingsplaner"
 

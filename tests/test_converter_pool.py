@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from generator import runner
+from generator import runfinish
 from generator.web import actions
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,13 +113,13 @@ def test_an_urgent_borrow_does_not_wait_for_a_build_to_give_back_its_converter(p
 
 def test_web_letters_take_the_composed_route(pool, tmp_path, monkeypatch):
     results = []
-    real = runner.convert_letters
+    real = runfinish.convert_letters
 
     def watched(*args, **kwargs):  # the real function, its results kept
         results.append(real(*args, **kwargs))
         return results[-1]
 
-    monkeypatch.setattr(runner, "convert_letters", watched)
+    monkeypatch.setattr(runfinish, "convert_letters", watched)
     till = ["gota-lejon", "liseberg", "higab", "forskolenamnden", "familjebostader"]
     with pool.borrow(timeout=60) as conv:
         report = actions.run_letters(SAMPLE_UTSKICK, ORGANISATIONER, tmp_path / "out", till, pdf=True,

@@ -20,7 +20,7 @@ OPEN = {"generator.pipeline", "generator.errors"}
 
 DOOR = {
     "generator.cache", "generator.content", "generator.jobs", "generator.mail", "generator.model", "generator.outfolder",
-    "generator.readability", "generator.review", "generator.runner", "generator.scaffold", "generator.send",
+    "generator.readability", "generator.review", "generator.runreport", "generator.scaffold", "generator.send",
     "generator.templates", "generator.convert", "generator.bundleparts", "generator.files", "generator.wording",
     "generator.agenda", "generator.expediering", "generator.minutes", "generator.protokollet", "generator.sammantrade",
     "generator.protokollcheck", "generator.protokollscaffold",

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from conftest import ORGANISATIONER, REPO
 
-from generator import letterbatch, pipeline, runner
+from generator import letterbatch, pipeline, runfinish
 from generator.convert import Converter
 
 SAMPLE = REPO / "content" / "utskick" / "2023-08-handlingsplaner"
@@ -188,8 +188,8 @@ def test_letters_command_takes_the_composed_route_and_writes_everything(tmp_path
         results.append(real(*args, **kwargs))
         return results[-1]
 
-    real = runner.convert_letters
-    monkeypatch.setattr(runner, "convert_letters", watched)
+    real = runfinish.convert_letters
+    monkeypatch.setattr(runfinish, "convert_letters", watched)
     out = tmp_path / "out"
     plan = pipeline.plan_utskick(SAMPLE, ORGANISATIONER, out, till=RECIPIENTS, pdf=True)
     report = pipeline.run(plan, workers=2)

@@ -14,7 +14,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from generator.conformance import validate_pdf
-from generator.markdown import find_stray_table_lines
+from generator.markdowncheck import find_stray_table_lines
 
 ROWS = "\n".join(f"| Rad {i} | {i * 1000} kr | Klart |" for i in range(1, 45))
 BESKRIVNING = (

@@ -32,7 +32,7 @@ from docx.shared import Cm, Pt, RGBColor
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from generator.arendefields import paper_sections  # noqa: E402
 from generator.files import write_docx  # noqa: E402
-from generator.markdown import keep_on_one_page  # noqa: E402
+from generator.markdownwriter import keep_on_one_page  # noqa: E402
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "docx"
 

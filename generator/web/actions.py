@@ -54,7 +54,7 @@ from ..protokollet import person_key as person_key
 from ..protokollscaffold import create_protokoll as create_protokoll
 from ..readability import lix, lix_label
 from ..review import LIX_MIN_WORDS, review_arende
-from ..runner import Report
+from ..runreport import Report
 from ..sammantrade import SAMMANTRADE_FILE as SAMMANTRADE_FILE  # for the meeting pages
 from ..sammantrade import resolve_sammantrade_file as resolve_sammantrade_file
 from ..scaffold import BILAGOR_DIR
