@@ -18,9 +18,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 STAGES: list[tuple[str, set[str]]] = [
     ("foundation", {"generator", "errors", "files", "runtemp", "yamlerrors", "wordxml", "readability", "anslag",
-                    "placeholders", "outfolder"}),
-    ("content", {"yamlfile", "model", "wording", "content", "bilagor", "review", "scaffold", "sammantrade",
-                 "protokollet", "paragrafnummer", "protokollcheck", "protokollscaffold", "markdowncheck"}),
+                    "personnummer", "outfolder"}),
+    ("content", {"yamlfile", "model", "validation", "arendefields", "wording", "content", "bilagor", "findings", "review",
+                 "scaffold", "sammantrade", "protokollet", "paragrafnummer", "protokollcheck", "protokollscaffold",
+                 "markdowncheck"}),
     ("word", {"markdown", "markdownwriter", "sandbox", "sandboxcheck", "officefile", "templatefile", "context",
               "watermark", "render", "docxcheck", "letters", "kallelsedocx", "protokolldocx", "templates",
               "sheetprint"}),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..arendefields import form_fields, key_order, sub_order
 from ..bilagor import bilaga_name
 from ..content import (
     ARENDE_FILE,
@@ -33,8 +34,8 @@ from ..content import (
     load_organisationer,
 )
 from ..files import write_bytes
+from ..findings import STOPP, VARNING
 from ..outfolder import ARENDEN_DIR, SAMMANTRADEN_DIR, UTSKICK_DIR
-from ..review import STOPP, VARNING
 from ..runtemp import describe_temp_error, run_dir
 from ..sammantrade import SAMMANTRADE_FILE, is_sammantrade, resolve_sammantrade_file
 from ..wording import wording_for
@@ -101,11 +102,11 @@ if TYPE_CHECKING:  # the engine's types, for the faces' annotations
     from ..agenda import AgendaResult as AgendaResult
     from ..cache import ByModification as ByModification
     from ..convert import PdfConverter as PdfConverter
+    from ..findings import Finding as Finding
     from ..minutes import MinutesResult as MinutesResult
     from ..model import Organisation as Organisation
     from ..model import Organisationer as Organisationer
-    from ..review import Finding as Finding
-    from ..runner import Report as Report
+    from ..runreport import Report as Report
     from ..sammantrade import LoadedSammantrade as LoadedSammantrade
 
 __all__ = [
@@ -140,5 +141,7 @@ __all__ = [
     "read_yaml", "write_bytes", "describe_yaml_error", "wording_for",
     # the run's temporary folder
     "run_dir", "describe_temp_error",
+    # the ärende's fields as the model declares them: the edit form's fields and key order
+    "form_fields", "key_order", "sub_order",
 ]
 """The front door: what each face (the CLI, the web page) may call. See the README."""

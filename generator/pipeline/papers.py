@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from ..convert import Converter, PdfConverter
     from ..jobs import Plan
     from ..model import Organisation
-    from ..runner import ConverterFactory, Report
+    from ..runfinish import ConverterFactory
+    from ..runreport import Report
 
 
 def validate_arende(arende_path: Path, organisationer_path: Path,

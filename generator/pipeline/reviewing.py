@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..content import LoadedArende
+from ..findings import STOPP
 from ..readability import lix, lix_label
-from ..review import LIX_MIN_WORDS, STOPP
+from ..review import LIX_MIN_WORDS
 from .meetings import validate_sammantrade
 from .papers import validate_arende
 
 if TYPE_CHECKING:
+    from ..findings import Finding
     from ..protokollet import LoadedProtokoll
-    from ..review import Finding
     from ..sammantrade import LoadedSammantrade
 
 ReviewedArende = tuple[LoadedArende, list["Finding"]]
