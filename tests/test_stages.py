@@ -144,3 +144,18 @@ def test_office_namespaces_are_written_in_wordxml_only():
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
              if any(uri in line for uri in uris)]
     assert found == []
+
+
+def test_no_room_over_the_limit():
+    """No module of ``generator/`` is over ``room_sizes.LIMIT`` (450) lines: split it by what it does (issue 21)."""
+    room_sizes = _room_sizes()
+    assert room_sizes.oversized() == [], f"split these modules into rooms of at most {room_sizes.LIMIT} lines"
+
+
+def test_the_size_check_can_fail(tmp_path: Path):
+    package = tmp_path / "generator"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "big.py").write_text("x = 1\n" * 451)
+    (package / "small.py").write_text("x = 1\n" * 450)
+    assert _room_sizes().oversized(root=tmp_path) == [("generator.big", 451)]
