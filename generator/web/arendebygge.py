@@ -17,7 +17,7 @@ from . import actions, converters, forms
 from .arendesidor import SHARED_TAB, _edit_context, readability, save, tab_file, tab_urls
 from .config import WebConfig, scrub
 from .jobbsidor import _job_audit, _report_to_job, _submit
-from .jobs import Job
+from .jobqueue import Job
 from .pages import (
     arende_folder,
     audit,

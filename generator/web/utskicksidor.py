@@ -15,7 +15,7 @@ from ..pipeline import UTSKICK_FILE
 from . import actions, forms, utskickform
 from .config import WebConfig, scrub
 from .jobbsidor import _job_audit, _report_to_job, _submit
-from .jobs import Job
+from .jobqueue import Job
 from .pages import audit, config_of, error_page, page, page_message, shown, utskick_folder
 from .startsida import last_built
 
