@@ -87,7 +87,7 @@ def test_a_second_run_in_one_process_sees_an_edited_override(tmp_path: Path):
 def test_jobs_carry_their_content_and_paths(tmp_path: Path):
     plan = pipeline.plan_arende(SAMPLE, ORGANISATIONER, tmp_path, bundle=True)
     assert [type(j) for j in plan.jobs] == [PaperJob] * 3
-    gota = next(j for j in plan.jobs if j.recipient == "gota-lejon")
+    gota = next(j for j in plan.jobs if j.org_id == "gota-lejon")
     assert gota.outputs.bundle == tmp_path / "arenden" / SAMPLE.name / "gota-lejon" / "handlingar.pdf"
     assert [b.rubrik for b in gota.bilagor][0] == "Bilaga 1 – Presentationsmaterial om handlingsplaner"
     assert all(b.source.is_file() for b in gota.bilagor)

@@ -151,7 +151,7 @@ def report(result: Report) -> int:
     if result.failed:
         click.secho(f"{len(result.failed)} misslyckades:", fg="red", err=True)
         for outcome in result.failed:
-            click.secho(f"  {outcome.recipient} ({outcome.name}): {outcome.error}", fg="red", err=True)
+            click.secho(f"  {outcome.org_id} ({outcome.name}): {outcome.error}", fg="red", err=True)
     return result.exit_code
 
 
