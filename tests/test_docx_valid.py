@@ -63,12 +63,12 @@ def documents(tmp_path_factory) -> dict[str, Path]:
     """Render every kind of .docx the project writes; return them by kind."""
     tmp = tmp_path_factory.mktemp("kinds")
     kinds: dict[str, Path] = {}
-    plan = pipeline.plan_arende(SAMPLE, ORGANISATIONER, tmp / "papers", only=["gota-lejon", "forskolenamnden"])
+    plan = pipeline.plan_arende(SAMPLE, ORGANISATIONER, tmp / "papers", org_ids=["gota-lejon", "forskolenamnden"])
     report = pipeline.run(plan)
     assert not report.failed
     kinds["bolag"] = next(f for f in report.files if f.parent.name == "gota-lejon")
     kinds["namnd"] = next(f for f in report.files if f.parent.name == "forskolenamnden")
-    plan = pipeline.plan_arende(SAMPLE, ORGANISATIONER, tmp / "utkast", only=["gota-lejon"], utkast=True)
+    plan = pipeline.plan_arende(SAMPLE, ORGANISATIONER, tmp / "utkast", org_ids=["gota-lejon"], utkast=True)
     kinds["utkast"] = pipeline.run(plan).files[0]
 
     rich = write_arende(tmp / "rich-arende", {**VALID_ARENDE, "sammanfattning": RICH, "beskrivning": RICH,

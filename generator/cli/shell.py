@@ -254,7 +254,7 @@ def route_library_logs(debug: bool) -> None:
 
 organisation_option = click.option(
     "--organisation",
-    "only",
+    "org_ids",
     multiple=True,
     metavar="ID",
     help="För ett gemensamt ärende: bara denna organisation (flaggan kan upprepas).",
