@@ -130,16 +130,16 @@ def load_utskick(path: Path) -> LoadedUtskick:
 
 
 def select_mottagare(
-    loaded: LoadedUtskick, organisationer: Organisationer, till: list[str] | None = None
+    loaded: LoadedUtskick, organisationer: Organisationer, org_ids: list[str] | None = None
 ) -> list[Organisation]:
-    """Return the recipients: ``till`` (from the command line) or the utskick's own choice.
+    """Return the recipients: ``org_ids`` (from the command line) or the utskick's own choice.
 
     Groups (bolag, nämnder, alla) and ids may be mixed; the ``utom`` ids are left out;
     the recipients come in registry order.
     """
     utskick, doc = loaded.utskick, loaded.doc
-    if till:  # as typed: compared in NFC, as the YAML is read (``yamlfile.read_yaml``)
-        choice, where = [unicodedata.normalize("NFC", item) for item in till], tuple[str, ...]()
+    if org_ids:  # as typed: compared in NFC, as the YAML is read (``yamlfile.read_yaml``)
+        choice, where = [unicodedata.normalize("NFC", item) for item in org_ids], tuple[str, ...]()
     else:
         mottagare = utskick.mottagare
         choice, where = ([mottagare] if isinstance(mottagare, str) else mottagare), ("mottagare",)

@@ -57,7 +57,7 @@ def plan_utskick(
     organisationer_path: Path,
     out: Path,
     *,
-    till: list[str] | None = None,
+    org_ids: list[str] | None = None,
     pdf: bool = False,
     eml: bool = False,
     templates: Path | None = None,
@@ -67,7 +67,7 @@ def plan_utskick(
     With ``eml`` (needs ``pdf``) each letter also gets its e-mail, ``<id>.eml``; the
     utskick must then name its sender (``avsändare_e-post``).
     """
-    loaded, recipients = validate_utskick(utskick_path, organisationer_path, till)
+    loaded, recipients = validate_utskick(utskick_path, organisationer_path, org_ids)
     check_out_folder(out, *_input_folders(loaded.source.parent, organisationer_path, templates))
     if eml:
         check_sender(loaded)

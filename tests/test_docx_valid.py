@@ -75,8 +75,8 @@ def documents(tmp_path_factory) -> dict[str, Path]:
                                               "dimensioner": {"ekonomisk": RICH, "ekologisk": "E.", "social": "S."}})
     kinds["bolag-rikt"] = pipeline.run(pipeline.plan_arende(rich, ORGANISATIONER, tmp / "rich")).files[0]
 
-    till = ["liseberg", "higab", "arkivnamnden"]
-    letters = pipeline.run(pipeline.plan_utskick(UTSKICK, ORGANISATIONER, tmp / "letters", till=till))
+    org_ids = ["liseberg", "higab", "arkivnamnden"]
+    letters = pipeline.run(pipeline.plan_utskick(UTSKICK, ORGANISATIONER, tmp / "letters", org_ids=org_ids))
     kinds["brev"] = letters.files[0]
     composed = tmp / "sammansatta.docx"
     letterbatch.compose_letters(sorted(letters.files), composed, pages=3)
@@ -86,7 +86,7 @@ def documents(tmp_path_factory) -> dict[str, Path]:
     data = yaml.safe_load((rich_utskick / "utskick.yaml").read_text(encoding="utf-8"))
     data["brödtext"] = RICH + "\nTill {{ organisation }}.\n"
     (rich_utskick / "utskick.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    rich_letters = pipeline.run(pipeline.plan_utskick(rich_utskick, ORGANISATIONER, tmp / "rich-letters", till=till))
+    rich_letters = pipeline.run(pipeline.plan_utskick(rich_utskick, ORGANISATIONER, tmp / "rich-letters", org_ids=org_ids))
     kinds["brev-rikt"] = rich_letters.files[0]
     composed_rich = tmp / "sammansatta-rika.docx"
     letterbatch.compose_letters(sorted(rich_letters.files), composed_rich, pages=5)

@@ -92,7 +92,7 @@ def test_jobs_carry_their_content_and_paths(tmp_path: Path):
     assert [b.rubrik for b in gota.bilagor][0] == "Bilaga 1 – Presentationsmaterial om handlingsplaner"
     assert all(b.source.is_file() for b in gota.bilagor)
     letters = pipeline.plan_utskick(REPO / "content" / "utskick" / "2023-08-handlingsplaner",
-                                    ORGANISATIONER, tmp_path, till=["liseberg"], pdf=True)
+                                    ORGANISATIONER, tmp_path, org_ids=["liseberg"], pdf=True)
     assert [type(j) for j in letters.jobs] == [LetterJob]
     assert letters.jobs[0].outputs.pdf == tmp_path / "utskick" / "2023-08-handlingsplaner" / "liseberg.pdf"
 

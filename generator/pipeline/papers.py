@@ -41,11 +41,11 @@ def validate_arende(arende_path: Path, organisationer_path: Path,
 
 
 def validate_utskick(utskick_path: Path, organisationer_path: Path,
-                     till: list[str] | None = None) -> tuple[LoadedUtskick, list[Organisation]]:
+                     org_ids: list[str] | None = None) -> tuple[LoadedUtskick, list[Organisation]]:
     """Load and check an utskick: fields, recipients and merge fields; write nothing."""
     from ..letters import validate_utskick as _validate_utskick
 
-    return _validate_utskick(utskick_path, organisationer_path, till)
+    return _validate_utskick(utskick_path, organisationer_path, org_ids)
 
 
 def plan_arende(
@@ -78,7 +78,7 @@ def plan_utskick(
     organisationer_path: Path,
     out: Path,
     *,
-    till: list[str] | None = None,
+    org_ids: list[str] | None = None,
     pdf: bool = False,
     eml: bool = False,
     templates: Path | None = None,
@@ -90,7 +90,7 @@ def plan_utskick(
     """
     from ..planning import plan_utskick as _plan_utskick
 
-    return _plan_utskick(utskick_path, organisationer_path, out, till=till, pdf=pdf, eml=eml, templates=templates)
+    return _plan_utskick(utskick_path, organisationer_path, out, org_ids=org_ids, pdf=pdf, eml=eml, templates=templates)
 
 
 def run(plan: Plan, *, workers: int | None = None, show_progress: bool = False,
