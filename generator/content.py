@@ -141,8 +141,8 @@ def select_mottagare(
     if org_ids:  # as typed: compared in NFC, as the YAML is read (``yamlfile.read_yaml``)
         choice, where = [unicodedata.normalize("NFC", item) for item in org_ids], tuple[str, ...]()
     else:
-        mottagare = utskick.mottagare
-        choice, where = ([mottagare] if isinstance(mottagare, str) else mottagare), ("mottagare",)
+        named = utskick.mottagare  # ids and groups, as the utskick names them
+        choice, where = ([named] if isinstance(named, str) else named), ("mottagare",)
     groups = {
         "bolag": [o.id for o in organisationer.organisationer if o.is_bolag],
         "nämnder": [o.id for o in organisationer.organisationer if not o.is_bolag],
