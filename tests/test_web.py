@@ -442,6 +442,16 @@ def test_build_with_stopp_explains_and_offers_a_draft(site, page, tmp_path):
     info.value.save_as(paper)
     reader = PdfReader(paper)
     assert all("UTKAST" in p.extract_text() for p in reader.pages)
+    with page.expect_download() as info:  # the drafts' zip: only drafts, named as drafts
+        page.get_by_role("link", name=re.compile("Alla utkast som zip")).click()
+    assert info.value.suggested_filename == "2026-04-utkast – UTKAST.zip"
+    drafts = zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert "2026-04-utkast – UTKAST/tjänsteutlåtande.pdf" in drafts.namelist()
+    assert all(n.startswith("2026-04-utkast – UTKAST/") for n in drafts.namelist())
+    assert "UTKAST" in PdfReader(io.BytesIO(drafts.read("2026-04-utkast – UTKAST/tjänsteutlåtande.pdf"))
+                                 ).pages[0].extract_text()
+    final = zipfile.ZipFile(io.BytesIO(page.request.get(f"{site.url}/arende/2026-04-utkast/zip").body()))
+    assert not any("utkast/" in n or n.endswith(".pdf") for n in final.namelist())  # the final papers' zip: no drafts
     assert Axe().run(page).violations_count == 0
 
 

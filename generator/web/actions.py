@@ -250,13 +250,18 @@ def review_counts(loaded: LoadedArende) -> tuple[int, int]:
     return sum(f.severity == STOPP for f in findings), sum(f.severity == VARNING for f in findings)
 
 
-def zip_folder(folder: Path) -> bytes:
-    """Return every file under ``folder`` (documents and manifest) as a zip."""
+def zip_folder(folder: Path, *, leave_out: Path | None = None, name: str | None = None) -> bytes:
+    """Return every file under ``folder`` (documents and manifest) as a zip, in a folder ``name``.
+
+    Files under ``leave_out`` (a folder inside ``folder``: the final papers' zip leaves the
+    drafts out) and hidden ones (the bilaga cache) are not in it.
+    """
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts):
-                zf.write(path, Path(folder.name) / path.relative_to(folder))
+            if (path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+                    and not (leave_out is not None and path.is_relative_to(leave_out))):
+                zf.write(path, Path(name or folder.name) / path.relative_to(folder))
     return buf.getvalue()
 
 

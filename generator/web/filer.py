@@ -67,17 +67,21 @@ async def download_arende(request: Request) -> FileResponse:
 
 
 async def zip_arende(request: Request) -> Response:
+    """The ärende's final documents as a zip (its drafts left out); ``?utkast=1``: its drafts only."""
     config = config_of(request)
     folder = arende_folder(config, request.path_params["namn"])
-    return _zip(config, folder)
+    return _zip(config, folder, utkast=request.query_params.get("utkast") == "1")
 
 
-def _zip(config: WebConfig, folder: Path) -> Response:
-    out = pipeline.output_folder(folder, config.out)
-    if not out.is_dir():
+def _zip(config: WebConfig, folder: Path, *, utkast: bool = False) -> Response:
+    arende = pipeline.is_arende_folder(folder)  # only an ärende has drafts (in its output folder's utkast/)
+    out = pipeline.output_folder(folder, config.out, utkast=utkast)
+    if not out.is_dir() or (utkast and not arende):
         raise HTTPException(404)
-    return Response(actions.zip_folder(out), media_type="application/zip",
-                    headers={"content-disposition": disposition("attachment", f"{folder.name}.zip")})
+    drafts = pipeline.output_folder(folder, config.out, utkast=True) if arende and not utkast else None
+    name = f"{folder.name} – UTKAST" if utkast else folder.name  # a draft never mistaken for the final papers
+    return Response(actions.zip_folder(out, leave_out=drafts, name=name), media_type="application/zip",
+                    headers={"content-disposition": disposition("attachment", f"{name}.zip")})
 
 
 async def download_utskick(request: Request) -> FileResponse:

@@ -41,7 +41,10 @@ def _report_to_job(job: Job, report, out: Path, base: str) -> None:
             job.downloads.append((label, f"{base}/fil/{quote(str(f.relative_to(out)))}"))
     if report.manifest:
         job.downloads.append((report.manifest.name, f"{base}/fil/{quote(str(report.manifest.relative_to(out)))}"))
-    job.downloads.append((f"Allt som zip ({out.name}.zip)", f"{base}/zip"))
+    if job.draft:  # the drafts only, in a zip named as one (the final papers' zip leaves them out)
+        job.downloads.append((f"Alla utkast som zip ({out.name} – UTKAST.zip)", f"{base}/zip?utkast=1"))
+    else:
+        job.downloads.append((f"Allt som zip ({out.name}.zip)", f"{base}/zip"))
     job.warnings = [scrub(n) for n in report.notices]  # earlier output moved (once)
     job.warnings += [scrub(f"{o.name}: {w}" if several else w) for o in report.outcomes for w in o.warnings]
     job.failures = [(o.name, scrub(o.error or "")) for o in report.failed]
