@@ -479,6 +479,36 @@ def test_letters_built_downloaded_and_send_dry_run(site, page, artifacts):  # no
     expect(page).to_have_url(f"{site.url}/utskick/{LETTERS}")
 
 
+def test_without_javascript_the_job_page_is_followed_by_its_link(site, browser):  # noqa: F811
+    """No script polls the job: "Uppdatera sidan" reloads the same job until it says Klart, with its files."""
+    context = browser.new_context(java_script_enabled=False, locale="sv-SE")
+    try:
+        page = context.new_page()
+        page.goto(f"{site.url}/utskick/{LETTERS}")
+        page.get_by_label("Alla organisationer", exact=True).check()  # 42 letters with PDF/A: seconds, not instant
+        page.get_by_label("Skapa också PDF/A av varje brev").check()
+        page.get_by_role("button", name="Skapa följebrev").click()
+        expect(page).to_have_url(re.compile(r"/jobb/[^/]+$"))
+        job_url, clicks = page.url, 0
+        for _ in range(600):
+            if page.get_by_text("Klart.", exact=True).count():
+                break
+            refresh = page.get_by_role("link", name="Uppdatera sidan")
+            expect(refresh).to_have_attribute("href", job_url.removeprefix(site.url))
+            page.wait_for_timeout(500)
+            refresh.click()
+            clicks += 1
+        assert clicks >= 1, "the job was finished before its page was first shown: nothing to update"
+        expect(page.get_by_text("Klart.", exact=True)).to_be_visible()
+        assert page.url == job_url
+        links = _downloads(page)
+        assert sum(label.endswith(".pdf") for label in links) == 42
+        name, data = download(page, lambda: page.get_by_role("link", name="Göteborg & Co Träffpunkt AB: goteborg-co.pdf").click())
+        assert "följebrev" in name and "Göteborg & Co" in pdf_text(data)[0]
+    finally:
+        context.close()
+
+
 def test_an_utskick_created_and_edited_in_the_page(site, page):
     page.goto(site.url + "/")
     page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Nytt utskick").click()
