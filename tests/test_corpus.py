@@ -276,6 +276,42 @@ def test_pdf_qpdf_repairs_is_bundled_and_said_to_be_repaired(tmp_path, name):
     assert _pages(built.bundle) == _pages(built.folder / "beslutsunderlag.pdf") + pages
 
 
+def test_jbig2_scan_is_bundled_checked_and_readable(tmp_path):
+    """A JBIG2 image (how scanners compress black-and-white pages): jbig2dec decodes it for the check."""
+    from pikepdf import PdfImage
+
+    built = build_alone(CORPUS / "pdfjs-jbig2_symbol_offset.pdf", tmp_path)
+    assert_bundled(built)
+    assert "inte gick att rätta" not in built.stderr and "rättades" not in built.stderr
+    with pikepdf.open(built.bundle) as pdf:
+        assert pdf.check_pdf_syntax() == []
+        images = [PdfImage(image) for image in pdf.pages[-1].get_images().values()]
+        jbig2 = [image for image in images if image.filters == ["/JBIG2Decode"]]
+        assert jbig2  # copied as it was, not re-encoded
+        pixels = jbig2[0].as_pil_image().convert("L")  # needs jbig2dec
+    black = sum(pixels.histogram()[:128])
+    assert 0 < black < pixels.width * pixels.height / 4  # the text "JBIG2 TEXT", not a blank or black box
+
+
+def test_jbig2_bomb_is_refused_without_eating_the_memory(tmp_path):
+    """pdf.js's bomb: JBIG2 streams of 40 KB that claim a 100 000-row page (jbig2dec took 1.7 GB unbounded)."""
+    import resource
+
+    built = build_alone(CORPUS / "pdfjs-bomb_giant.pdf", tmp_path)
+    assert_refused(built, "skadad")
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1024 * 1024  # KiB: no child reached 1 GiB
+
+
+def test_jbig2dec_is_given_a_memory_limit_and_fails_on_a_bomb():
+    from generator.bundleparts import JBIG2_MEMORY
+
+    with pikepdf.open(CORPUS / "pdfjs-bomb_giant.pdf") as pdf:
+        stream = next(o for o in pdf.objects if isinstance(o, pikepdf.Stream) and o.get("/Filter") == "/JBIG2Decode")
+        with pytest.raises(pikepdf.PdfError):
+            stream.read_bytes()  # decoded by jbig2dec, which gives up at the limit
+    assert JBIG2_MEMORY <= 256 * 1024 * 1024
+
+
 def test_tagged_pdf_with_null_under_document_is_bundled_tagged(tmp_path):
     built = build_alone(CORPUS / "pdfjs-bug1365930.pdf", tmp_path)
     assert_bundled(built)
