@@ -73,19 +73,31 @@ REPORT_STEM = "tillganglighetsrapport"
 
 
 def arende_folder(out: Path, name: str, *, utkast: bool = False) -> Path:
-    """Return the ärende ``name``'s folder in ``out``: ``out/arenden/<ärende>/`` (a draft's: ``…/utkast/``)."""
-    folder = out / ARENDEN_DIR / name
+    """Return the ärende ``name``'s folder in ``out``: ``out/arenden/<ärende>/`` (a draft's: ``…/utkast/``).
+
+    The folder's name is ``name`` in NFC (``output_name``), as are the utskick's and the sammanträde's.
+    """
+    folder = out / ARENDEN_DIR / output_name(name)
     return folder / UTKAST_DIR if utkast else folder
 
 
 def utskick_folder(out: Path, name: str) -> Path:
     """Return the utskick ``name``'s folder in ``out``: ``out/utskick/<utskick>/``."""
-    return out / UTSKICK_DIR / name
+    return out / UTSKICK_DIR / output_name(name)
 
 
 def sammantrade_folder(out: Path, name: str) -> Path:
     """Return the sammanträde ``name``'s folder in ``out``: ``out/sammantraden/<namn>/``."""
-    return out / SAMMANTRADEN_DIR / name
+    return out / SAMMANTRADEN_DIR / output_name(name)
+
+
+def output_name(name: str) -> str:
+    """Return the name of the output folder of the content folder ``name``: ``name`` in NFC.
+
+    macOS writes "ä" as "a" and a combining diaeresis (NFD), Windows and most editors as one
+    character (NFC); both spellings of a content folder's name give the same output folder.
+    """
+    return unicodedata.normalize("NFC", name)
 
 
 def manifest_path(folder: Path) -> Path:

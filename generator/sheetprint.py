@@ -19,10 +19,10 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from .wordxml import SML
+from .wordxml import PACKAGE_RELATIONSHIPS, SML
+from .wordxml import R as _DOC_RELS
 
-_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_RELS = PACKAGE_RELATIONSHIPS
 
 MIN_PRINT_SCALE = 60
 """Smallest print scale (per cent) of a spreadsheet: 11 pt text prints at 6.6 pt. A sheet

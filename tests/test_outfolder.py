@@ -158,3 +158,12 @@ def test_a_broken_manifest(tmp_path: Path, text: str, error):
 def test_no_manifest(tmp_path: Path):
     with pytest.raises(FileNotFoundError):
         read_manifest(tmp_path)
+
+
+def test_output_folders_are_named_in_nfc(tmp_path: Path):
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "Kommunstyrelsen är här")
+    for folder in (outfolder.arende_folder(tmp_path, nfd), outfolder.arende_folder(tmp_path, nfd, utkast=True).parent,
+                   outfolder.utskick_folder(tmp_path, nfd), outfolder.sammantrade_folder(tmp_path, nfd)):
+        assert folder.name == "Kommunstyrelsen är här" == unicodedata.normalize("NFC", folder.name)

@@ -43,8 +43,9 @@ from ..files import write_bytes as write_bytes  # for the other web modules (thi
 from ..jobs import plan_papers
 from ..mail import check_sender
 from ..model import Organisationer
-from ..outfolder import ARENDEN_DIR, MANIFEST_NAME, UTKAST_DIR, UTSKICK_DIR, move_all_legacy_output
+from ..outfolder import MANIFEST_NAME, UTKAST_DIR, arende_folder, move_all_legacy_output, utskick_folder
 from ..outfolder import SAMMANTRADEN_DIR as SAMMANTRADEN_DIR  # for the meeting pages
+from ..outfolder import sammantrade_folder as sammantrade_folder  # for the meeting pages
 from ..protokollcheck import load_protokoll as load_protokoll
 from ..protokollet import ENLIGT_FORSLAG as ENLIGT_FORSLAG  # for the meeting pages
 from ..protokollet import PROTOKOLL_FILE as PROTOKOLL_FILE
@@ -498,9 +499,9 @@ def output_folder(folder: Path, out: Path) -> Path:
     """Return where the ärende or utskick in ``folder`` writes its documents (as the CLI does).
 
     ``out/arenden/<ärende>/`` (a draft in its ``utkast/``) or ``out/utskick/<utskick>/``
-    (``arende_folder`` and ``utskick_folder`` in jobs.py).
+    (``outfolder.arende_folder`` and ``utskick_folder``, as jobs.py).
     """
-    return out / (ARENDEN_DIR if is_arende_folder(folder) else UTSKICK_DIR) / folder.name
+    return arende_folder(out, folder.name) if is_arende_folder(folder) else utskick_folder(out, folder.name)
 
 
 @dataclass(frozen=True)

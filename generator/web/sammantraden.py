@@ -24,7 +24,15 @@ from starlette.routing import Route
 
 from ..errors import BeslutError
 from . import actions
-from .actions import SAMMANTRADE_FILE, SAMMANTRADEN_DIR, load_arenden, read_yaml, resolve_sammantrade_file, write_bytes
+from .actions import (
+    SAMMANTRADE_FILE,
+    SAMMANTRADEN_DIR,
+    load_arenden,
+    read_yaml,
+    resolve_sammantrade_file,
+    sammantrade_folder,
+    write_bytes,
+)
 from .jobbsidor import _submit
 from .jobs import Job
 from .pages import config_of, page, post, shown
@@ -61,7 +69,7 @@ def meeting_folder(config, namn: str) -> Path:
 
 
 def output_of(config, folder: Path) -> Path:
-    return config.out / SAMMANTRADEN_DIR / folder.name
+    return sammantrade_folder(config.out, folder.name)
 
 
 def read_data(folder: Path) -> tuple[dict, str]:
