@@ -31,7 +31,7 @@ from .agenda import agenda_outputs
 from .conformance import validate_pdf
 from .errors import EnvironmentProblem, ReviewError, TemplateError, describe_os_error
 from .files import fingerprint_of, sha256_file
-from .outfolder import PROTOKOLL_MANIFEST_NAME, STAGING_DIR, check_out_folder, write_manifest_json
+from .outfolder import STAGING_DIR, check_out_folder, protokoll_manifest_path, write_manifest_json
 from .protokollcheck import load_protokoll
 from .protokolldocx import render_protokoll
 from .protokollet import LoadedProtokoll, text_fields
@@ -66,7 +66,7 @@ class MinutesOutputs:
 
     @property
     def manifest(self) -> Path:
-        return self.folder / PROTOKOLL_MANIFEST_NAME
+        return protokoll_manifest_path(self.folder)
 
     def files(self, loaded: LoadedProtokoll) -> list[Path]:
         files = [self.protokoll_docx, self.protokoll_pdf]
