@@ -6,7 +6,7 @@ Starts ``beslut web`` on 127.0.0.1 (a copy of content/, one converter as by defa
    (target p95 <= 0.5 s, issue 21);
 2. starts the sample utskick's letters to every organisation (with PDF/A) from the page
    and previews while it runs: each preview's time (target <= 1.5 s: a preview goes
-   before the run's next conversion, ``web.actions.URGENT``);
+   before the run's next conversion, ``web.converters.URGENT``);
 3. times the same letter run alone in the page against ``beslut letters --pdf --workers 1``
    as a fresh command (target <= 1.1x; both take the composed route).
 

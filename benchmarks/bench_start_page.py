@@ -22,8 +22,9 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from generator import pipeline  # noqa: E402
 from generator.outfolder import ARENDEN_DIR, MANIFEST_NAME, UTKAST_DIR  # noqa: E402
-from generator.web import actions, startsida  # noqa: E402
+from generator.web import startsida  # noqa: E402
 from generator.web.app import WebConfig  # noqa: E402
 from generator.web.server import start_in_thread  # noqa: E402
 
@@ -87,7 +88,7 @@ def main() -> None:
         finally:
             server.should_exit = True
             thread.join(timeout=60)
-        startsida._LISTING = actions.Listing()  # as in a new process: only what the state folder kept
+        startsida._LISTING = pipeline.kept_until_changed()  # as in a new process: only what the state folder kept
         saved.write_text(saved.read_text(encoding="utf-8") + "\n", encoding="utf-8")
         server, thread, url = start_in_thread(config)
         try:

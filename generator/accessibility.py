@@ -32,7 +32,7 @@ from .bundleparts import BundlePart
 from .cache import BilagaCache
 from .conformance import VALIDATOR_FAILED, iter_struct_elements, validate_pdf
 from .files import write_bytes
-from .review import mask_personnummer, mask_personnummer_in
+from .personnummer import mask_personnummer, mask_personnummer_in
 
 FIXED_BY_BUNDLE = (
     "PDFUA1-ID-", "PDFUA1-METADATA-", "PDFUA1-STRUCT-TREE-ROLE-MAP-CYCLE-", "PDFUA1-VIEWER-PREFERENCES-",

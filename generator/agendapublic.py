@@ -4,7 +4,7 @@ In ``sammantradeshandlingar-offentlig.pdf`` each utelämnad point is one page na
 point, its diarienummer and the legal ground (``make_notices``, made like the
 innehållsförteckning). Before anything is committed, ``check_public`` searches the text of
 every page of every public part for personnummer and samordningsnummer
-(``review.find_personnummer``) and stops the command (exit 8) on a hit.
+(``personnummer.find_personnummer``) and stops the command (exit 8) on a hit.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .agendaparts import Part, inner_labels
 from .errors import EnvironmentProblem, ReviewError
 from .files import sha256_file, write_bytes, write_docx
 from .kallelsedocx import plain_document
-from .review import find_personnummer
+from .personnummer import find_personnummer
 from .sammantrade import LoadedSammantrade
 
 
@@ -60,7 +60,7 @@ def page_texts(pdf: Path) -> list[str]:
 
 
 SCAN_KEY = "beslut-personnummer-v1"
-"""Part of every key: change it when ``review.find_personnummer`` or the text extraction changes."""
+"""Part of every key: change it when ``personnummer.find_personnummer`` or the text extraction changes."""
 
 
 def scan_pdf(pdf: Path, cache: Path | None = None) -> list[tuple[int, str, str]]:

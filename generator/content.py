@@ -17,7 +17,8 @@ from typing import Any
 
 from .errors import ContentError, UsageProblem
 from .files import as_on_disk
-from .model import MOTTAGARGRUPPER, Arende, Bilaga, Organisation, Organisationer, Utskick, validate_model
+from .model import MOTTAGARGRUPPER, Arende, Bilaga, Organisation, Organisationer, Utskick
+from .validation import validate_model
 from .yamlfile import YamlDocument, changed_keys, field_name, merge_documents, read_yaml
 
 ARENDE_FILE = "arende.yaml"

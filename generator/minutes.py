@@ -31,11 +31,13 @@ from .agenda import agenda_outputs
 from .conformance import validate_pdf
 from .errors import EnvironmentProblem, ReviewError, TemplateError, describe_os_error
 from .files import fingerprint_of, sha256_file
+from .findings import STOPP, VARNING, Finding
 from .outfolder import STAGING_DIR, check_out_folder, protokoll_manifest_path, write_manifest_json
+from .personnummer import find_personnummer
 from .protokollcheck import load_protokoll
 from .protokolldocx import render_protokoll
 from .protokollet import LoadedProtokoll, text_fields
-from .review import LIX_MIN_WORDS, LIX_THRESHOLD, STOPP, VARNING, Finding, _placeholders, find_personnummer
+from .review import LIX_MIN_WORDS, LIX_THRESHOLD, _placeholders
 from .runtemp import process_folder
 from .templates import PROTOKOLL, template_path
 

@@ -2,8 +2,7 @@
 
 The YAML keys are Swedish, as the city writes its headings (``utfärdat``, ``handläggare``);
 the Python attributes are their ASCII spellings (``utfardat``, ``handlaggare``). Validation
-errors are translated into Swedish messages that name the file, the line and the field,
-and suggest the key that was probably meant.
+errors are translated into Swedish messages by ``validation.validate_model``.
 
 Every value arrives as the text the user typed (``yamlfile`` switches off YAML's implicit
 types); the model converts what must be converted (dates) and keeps the rest verbatim.
@@ -14,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -24,14 +24,9 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_core import ErrorDetails
-
-from .errors import ContentError
-from .yamlfile import Loc, YamlDocument, field_name
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A required piece of text; empty or only spaces is an error."""
@@ -162,13 +157,42 @@ class Organisationer(Model):
 
 # --- the ärende ----------------------------------------------------------------------------
 
+LINE, MARKDOWN, DATE, EMAIL, TEL, ID, FILE = "line", "markdown", "date", "email", "tel", "id", "file"
+"""The kinds of a field of the ärende (``FieldSpec.kind``)."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How a field of the ärende is shown: declared once, on the model, for every place that lists fields.
+
+    Written into a field's annotation (``Annotated[Text, FieldSpec("Samverkan", MARKDOWN)]``);
+    ``arendefields`` walks the model and gives the edit form its fields, the review its
+    text fields, the Word template its variables, the example its values and ``beslut
+    new`` its placeholders. A field without one (``tillåt_personnummer``) is none of those.
+    """
+
+    label: str
+    """The field's Swedish name: the form's label, the paper's heading."""
+    kind: str = LINE
+    """``line`` (one line), ``markdown`` (running text in Markdown), ``date``, ``email``,
+    ``tel``, ``id`` (an organisation id, chosen once) or ``file`` (a bilaga's file name)."""
+    prose: bool = False
+    """True for the paper's running text: searched for bilaga references and myndighetsord."""
+    hint: str = ""
+    """A line of help under the field in the form."""
+    placeholder: str = ""
+    """What ``beslut new`` writes for the user to replace (a final build stops on it)."""
+    heading: str = ""
+    """A key of ``wording.WORDING`` when the heading depends on the organisation's type."""
+
 
 class Handlaggare(Model):
     """The case officer who wrote the paper, printed in the header block."""
 
-    namn: Line
-    telefon: Line
-    epost: Line = Field(alias="e-post")
+    namn: Annotated[Line, FieldSpec("Handläggarens namn", placeholder="[Namn Efternamn]")]
+    telefon: Annotated[Line, FieldSpec("Handläggarens telefon", TEL, placeholder="[031-000 00 00]")]
+    epost: Annotated[Line, FieldSpec("Handläggarens e-post", EMAIL, placeholder="[fornamn.efternamn@goteborg.se]")
+                     ] = Field(alias="e-post")
 
     @field_validator("epost")
     @classmethod
@@ -178,45 +202,62 @@ class Handlaggare(Model):
         return value
 
 
+def _dimension(name: str) -> FieldSpec:
+    return FieldSpec(f"Bedömning ur {name} dimension", MARKDOWN, prose=True,
+                     placeholder=f"[Skriv bedömningen ur {name} dimension här]")
+
+
 class Dimensioner(Model):
     """The three assessments every paper must have: ekonomisk, ekologisk, social."""
 
-    ekonomisk: Text
-    ekologisk: Text
-    social: Text
+    ekonomisk: Annotated[Text, _dimension("ekonomisk")]
+    ekologisk: Annotated[Text, _dimension("ekologisk")]
+    social: Annotated[Text, _dimension("social")]
 
 
 class Bilaga(Model):
     """An attachment as listed in the ärende: its title and its file (relative to the folder)."""
 
-    titel: Line
-    fil: Line
+    titel: Annotated[Line, FieldSpec("Titel")]
+    fil: Annotated[Line, FieldSpec("Fil", FILE)]
 
 
 class Underskrift(Model):
     """A signature at the end of the paper: name, and title on the line below."""
 
-    namn: Line
-    titel: Line
+    namn: Annotated[Line, FieldSpec("Namn")]
+    titel: Annotated[Line, FieldSpec("Titel")]
 
 
 class Arende(Model):
-    """One ärende: everything a beslutsunderlag or tjänsteutlåtande says."""
+    """One ärende: everything a beslutsunderlag or tjänsteutlåtande says, in the paper's order."""
 
-    organisation: Line
-    rubrik: Line
-    utfardat: Datum = Field(alias="utfärdat")
-    diarienummer: Line | None = None
-    handlaggare: Handlaggare = Field(alias="handläggare")
-    forslag_till_beslut: list[Text] = Field(alias="förslag_till_beslut", min_length=1)
-    sammanfattning: Text
-    dimensioner: Dimensioner
-    samverkan: Text
-    bilagor: list[Bilaga] = Field(default_factory=list)
-    arendet: Text = Field(alias="ärendet")
-    beskrivning: Text
-    bedomning: Text = Field(alias="bedömning")
-    underskrifter: list[Underskrift] = Field(default_factory=list)
+    organisation: Annotated[Line, FieldSpec("Organisation", ID)]
+    rubrik: Annotated[Line, FieldSpec("Rubrik", prose=True, placeholder="[Skriv rubriken här]")]
+    utfardat: Annotated[Datum, FieldSpec("Utfärdat", DATE, hint="Datum på formen ÅÅÅÅ-MM-DD.")
+                        ] = Field(alias="utfärdat")
+    diarienummer: Annotated[Line | None, FieldSpec(
+        "Diarienummer", hint="Valfritt. Utan diarienummer skrivs ”-”.", placeholder="[Diarienummer]")] = None
+    handlaggare: Annotated[Handlaggare, FieldSpec("Handläggare")] = Field(alias="handläggare")
+    forslag_till_beslut: Annotated[list[Text], FieldSpec(
+        "Förslag till beslut", MARKDOWN, prose=True, placeholder="[Skriv förslaget till beslut här]"),
+    ] = Field(alias="förslag_till_beslut", min_length=1)
+    sammanfattning: Annotated[Text, FieldSpec("Sammanfattning", MARKDOWN, prose=True,
+                                              placeholder="[Skriv sammanfattningen här]")]
+    dimensioner: Annotated[Dimensioner, FieldSpec("Dimensioner")]
+    samverkan: Annotated[Text, FieldSpec(
+        "Samverkan", MARKDOWN, prose=True,
+        placeholder="[Skriv hur samverkan har skett, eller att ingen samverkan har skett]")]
+    bilagor: Annotated[list[Bilaga], FieldSpec("Bilagor")] = Field(default_factory=list)
+    arendet: Annotated[Text, FieldSpec("Ärendet", MARKDOWN, prose=True,
+                                       placeholder="[Skriv vad ärendet gäller och varför det tas upp]")
+                       ] = Field(alias="ärendet")
+    beskrivning: Annotated[Text, FieldSpec("Beskrivning av ärendet", MARKDOWN, prose=True,
+                                           placeholder="[Skriv beskrivningen av ärendet här]")]
+    bedomning: Annotated[Text, FieldSpec("Bedömning", MARKDOWN, prose=True, heading="bedomning_rubrik",
+                                         placeholder="[Skriv {heading} här]")] = Field(alias="bedömning")
+    """Headed "Bolagets bedömning" or "Förvaltningens bedömning"; its placeholder names the heading."""
+    underskrifter: Annotated[list[Underskrift], FieldSpec("Underskrifter")] = Field(default_factory=list)
     tillat_personnummer: dict[str, Text] = Field(default_factory=dict, alias="tillåt_personnummer")
     """Fields that may contain a personnummer (``beslut review``), each with the reason why:
     ``{"beskrivning": "Ärendet gäller en namngiven person; handlingen publiceras inte."}``."""
@@ -247,14 +288,14 @@ def _is_text_field(model_cls: type[BaseModel], name: str) -> bool:
     names a field of ``model_cls`` that holds text, directly or in its items."""
     current: Any = model_cls
     for part in re.sub(r"\[\d+\]", "", name).split("."):
-        current = _unwrap(current)
+        current = unwrap_annotation(current)
         if not (isinstance(current, type) and issubclass(current, BaseModel)):
             return False
         field = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
         if field is None or part == "tillåt_personnummer":
             return False
         current = field.annotation
-    return _unwrap(current) is not date
+    return unwrap_annotation(current) is not date
 
 
 FOLDED_PROPOSALS = (
@@ -299,154 +340,10 @@ class Utskick(Model):
         return value
 
 
-# --- Swedish validation messages -----------------------------------------------------------
-
-_TYPE_MESSAGES = {
-    "string_type": "ska vara text.",
-    "string_pattern_mismatch": "får bara innehålla små bokstäver a–z, siffror och bindestreck, "
-    "t.ex. 'gota-lejon'.",
-    "list_type": "ska vara en lista: en rad per punkt som börjar med '- '.",
-    "model_type": "ska innehålla underfält (indragna rader under fältet).",
-    "dict_type": "ska innehålla underfält (indragna rader under fältet).",
-    "model_attributes_type": "ska innehålla underfält (indragna rader under fältet).",
-    "literal_error": "har ett okänt värde. Tillåtna värden: {expected}.",
-    "union_tag_invalid": "har ett okänt värde.",
-    "date_type": DATE_FORMAT,
-}
+# --- walking the model's annotations ------------------------------------------------------
 
 
-def validate_model(model_cls: type[Model], doc: YamlDocument, hint: str = "") -> Any:
-    """Validate ``doc.data`` as ``model_cls``; raise one ContentError listing every problem.
-
-    ``hint`` is added after the problems, e.g. where to find an example file.
-    """
-    data = doc.data
-    if not isinstance(data, dict):
-        raise ContentError(
-            "filen ska innehålla fält på formen 'namn: värde' (den är tom eller har fel form).",
-            file=doc.path,
-        )
-    try:
-        return model_cls.model_validate(data)
-    except ValidationError as e:
-        problems = _describe_errors(e, model_cls, doc)
-    message = "\n".join(problem.format() for problem in problems)
-    if hint:
-        message += f"\n{hint}"
-    if len(problems) == 1:
-        raise ContentError(message, parts=problems)
-    raise ContentError(f"{len(problems)} fel i {doc.path}:\n{message}", parts=problems)
-
-
-def _describe_errors(error: ValidationError, model_cls: type[Model], doc: YamlDocument) -> list[ContentError]:
-    errors = error.errors()
-    unknown = [err for err in errors if err["type"] == "extra_forbidden"]
-    missing = {tuple(err["loc"]) for err in errors if err["type"] == "missing"}
-    explained_missing: set[Loc] = set()
-    problems = []
-    for err in unknown:
-        loc = tuple(err["loc"])
-        allowed = _allowed_keys(model_cls, loc[:-1])
-        meant = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
-        text = f"okänt fält '{loc[-1]}'."
-        if meant:
-            text += f" Menade du '{meant[0]}'?"
-            explained_missing.add(loc[:-1] + (meant[0],))
-        elif allowed:
-            text += " Tillåtna fält här: " + ", ".join(allowed) + "."
-        problems.append(_locate(doc, loc, text))
-    for err in errors:
-        loc = tuple(err["loc"])
-        kind = err["type"]
-        if kind == "extra_forbidden" or loc in explained_missing:
-            continue
-        if _is_empty(err):
-            text = _empty_message(model_cls, loc, required=kind != "string_too_short"
-                                  or _is_required(model_cls, loc))
-            if kind == "missing" and len(loc) == 1:
-                problems.append(ContentError(text, file=doc.path, field=field_name(loc)))
-                continue
-        elif kind == "value_error":
-            text = str(err.get("ctx", {}).get("error", err["msg"]))  # our validators speak Swedish
-        elif kind in _TYPE_MESSAGES:
-            text = _TYPE_MESSAGES[kind].format(**{k: str(v) for k, v in err.get("ctx", {}).items()})
-        else:
-            text = f"har ett ogiltigt värde ({err['msg']})."
-        if kind != "missing" and loc in missing:
-            continue
-        problems.append(_locate(doc, loc, text))
-    return problems
-
-
-def _locate(doc: YamlDocument, loc: Loc, text: str) -> ContentError:
-    """Return ``text`` as an error at the file, line and field of ``loc``."""
-    return ContentError(text, file=doc.file_of(loc), line=doc.line_of(loc), field=field_name(loc) or None)
-
-
-def _is_empty(err: ErrorDetails) -> bool:
-    """Return True if ``err`` says a field is missing, empty, only spaces or an empty list."""
-    kind = err["type"]
-    if kind in ("missing", "string_too_short", "too_short"):
-        return True
-    return err.get("input", "") is None and kind != "value_error"
-
-
-def _empty_message(model_cls: type[Model], loc: Loc, required: bool = True) -> str:
-    """Return the one message for a missing or empty field, saying how to fill it in."""
-    if not required:
-        return "är tomt. Skriv en text, eller ta bort raden: fältet är valfritt."
-    key = loc[-1] if loc else ""
-    if isinstance(key, int):
-        return "saknas eller är tomt. Skriv en text efter '- ', eller ta bort raden."
-    annotation = _unwrap(_field_at(model_cls, loc)[1])
-    keys = _allowed_keys(model_cls, loc)
-    if keys:
-        how = f"skriv underfälten {', '.join(keys)} på egna rader, indragna under '{key}:'."
-    elif typing.get_origin(_field_at(model_cls, loc)[1]) is list:
-        how = f"skriv minst en punkt på en egen rad som börjar med '- ', indragen under '{key}:'."
-    elif annotation is date:
-        how = f"skriv '{key}: ' följt av ett datum på formen ÅÅÅÅ-MM-DD."
-    else:
-        how = f"skriv '{key}: ' följt av texten."
-    return f"saknas eller är tomt. Fältet krävs: {how}"
-
-
-def _is_required(model_cls: type[Model], loc: Loc) -> bool:
-    """Return True unless the field at ``loc`` is optional (has a default)."""
-    field = _field_at(model_cls, loc)[0]
-    return field is None or field.is_required()
-
-
-def _field_at(model_cls: type[BaseModel], loc: Loc) -> tuple[Any, Any]:
-    """Return the pydantic FieldInfo and the annotation at ``loc`` (None, model if unknown)."""
-    current: Any = model_cls
-    field = None
-    for part in loc:
-        if isinstance(part, int):
-            current = _unwrap(current)
-            field = None
-            continue
-        current = _unwrap(current)
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None, None
-        field = next(
-            (f for name, f in current.model_fields.items() if (f.alias or name) == part), None
-        )
-        if field is None:
-            return None, None
-        current = field.annotation
-    return field, current
-
-
-def _allowed_keys(model_cls: type[BaseModel], loc: Loc) -> list[str]:
-    """Return the YAML keys the model accepts at ``loc`` (a path of keys and list indexes)."""
-    current = _unwrap(_field_at(model_cls, loc)[1]) if loc else model_cls
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or name for name, f in current.model_fields.items()]
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
+def unwrap_annotation(annotation: Any) -> Any:
     """Return the model inside ``list[X]``, ``X | None`` or ``Annotated[X, …]``."""
     for _ in range(4):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]

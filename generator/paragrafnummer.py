@@ -13,9 +13,10 @@ from datetime import date
 from pathlib import Path
 
 from .errors import ContentError
-from .model import Organisationer, validate_model
+from .model import Organisationer
 from .protokollet import PROTOKOLL_FILE, Protokoll
 from .sammantrade import SAMMANTRADE_FILE, LoadedSammantrade, Sammantrade
+from .validation import validate_model
 from .yamlfile import YamlDocument, read_yaml
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from .anslag import Anslag, anslag_for
 from .content import load_organisationer
 from .errors import ContentError
-from .model import Organisationer, validate_model
+from .model import Organisationer
 from .paragrafnummer import paragraf_start
 from .protokollet import (
     EXPEDIERA_GRUPPER,
@@ -34,6 +34,7 @@ from .protokollet import (
     resolve_protokoll_file,
 )
 from .sammantrade import LoadedSammantrade, PlannedPunkt, load_sammantrade
+from .validation import validate_model
 from .yamlfile import Loc, YamlDocument, field_name, read_yaml
 
 

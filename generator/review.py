@@ -25,20 +25,15 @@ Other checks (the tillgänglighetsrapport of the bilagor) plug in through
 from __future__ import annotations
 
 import re
-from calendar import monthrange
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
+from .arendefields import key_order, placeholders
 from .content import LoadedArende
-from .errors import ReviewError, format_location, with_location
-from .placeholders import PLACEHOLDERS
+from .errors import ReviewError
+from .findings import STOPP, VARNING, Finding, Locator, TextField, text_fields
+from .model import Dimensioner
+from .personnummer import find_personnummer, name_as_text
 from .readability import find_myndighetsord, lix, lix_label
-from .yamlfile import Loc, YamlDocument
-
-STOPP = "stopp"
-VARNING = "varning"
 
 LIX_THRESHOLD = 50
 """A sammanfattning or förslag till beslut above this LIX ("svår" and up) is a varning."""
@@ -46,58 +41,8 @@ LIX_FIELDS = ("sammanfattning", "förslag_till_beslut")
 LIX_MIN_WORDS = 10
 """LIX says little about a text shorter than this; such texts are not rated."""
 
-DIMENSIONER = ("ekonomisk", "ekologisk", "social")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing to fix or look at: severity, a stable code, the field and where it is."""
-
-    severity: str
-    """"stopp" (blocks a final document) or "varning"."""
-    code: str
-    """A short stable id for tools: "personnummer", "bilaga-saknas", "platshallare" …"""
-    field: str
-    """The YAML key path as the user reads it: ``dimensioner.social``, ``bilagor[2]``."""
-    message: str
-    file: Path | None = None
-    line: int | None = None
-
-    @property
-    def where(self) -> str:
-        """Return the finding's file and line (``errors.format_location``): ``fil, rad 12``."""
-        return format_location(self.file, self.line)
-
-    def located(self, *, with_field: bool = True) -> str:
-        """Return the message with its file, line and field in front (``errors.with_location``)."""
-        return with_location(self.message, self.file, self.line, self.field if with_field else None)
-
-    def format(self) -> str:
-        """Return the finding on one line, as the CLI prints it."""
-        return f"{self.severity}  {self.located()}"
-
-    def as_json(self) -> dict:
-        """Return the finding as a JSON object with Swedish keys."""
-        return {
-            "nivå": self.severity,
-            "kod": self.code,
-            "fält": self.field,
-            "fil": str(self.file) if self.file else None,
-            "rad": self.line,
-            "meddelande": self.message,
-        }
-
-
-@dataclass(frozen=True)
-class TextField:
-    """One piece of text in the ärende: its name for the user, its YAML path and value."""
-
-    name: str
-    loc: Loc
-    text: str
-    prose: bool
-    """True for the paper's running text (not names, titles, phone numbers)."""
-
+DIMENSIONER = tuple(key_order(Dimensioner))
+"""The three dimensions, as the model declares them."""
 
 Check = Callable[[LoadedArende], Iterable[Finding]]
 
@@ -123,74 +68,6 @@ def check_publishable(findings: Iterable[Finding], utkast: bool) -> None:
     )
 
 
-# --- where things are ----------------------------------------------------------------------
-
-
-def text_fields(loaded: LoadedArende) -> list[TextField]:
-    """Return every text of the ärende with its YAML path, in the order of the paper."""
-    a = loaded.arende
-    fields = [TextField("rubrik", ("rubrik",), a.rubrik, True)]
-    if a.diarienummer:
-        fields.append(TextField("diarienummer", ("diarienummer",), a.diarienummer, False))
-    for key, value in (("namn", a.handlaggare.namn), ("telefon", a.handlaggare.telefon),
-                       ("e-post", a.handlaggare.epost)):
-        fields.append(TextField(f"handläggare.{key}", ("handläggare", key), value, False))
-    for i, item in enumerate(a.forslag_till_beslut):
-        fields.append(TextField(f"förslag_till_beslut[{i + 1}]", ("förslag_till_beslut", i), item, True))
-    fields.append(TextField("sammanfattning", ("sammanfattning",), a.sammanfattning, True))
-    for key in DIMENSIONER:
-        fields.append(TextField(f"dimensioner.{key}", ("dimensioner", key), getattr(a.dimensioner, key), True))
-    fields.append(TextField("samverkan", ("samverkan",), a.samverkan, True))
-    for i, bilaga in enumerate(a.bilagor):
-        fields.append(TextField(f"bilagor[{i + 1}].titel", ("bilagor", i, "titel"), bilaga.titel, False))
-    for key, attr in (("ärendet", "arendet"), ("beskrivning", "beskrivning"), ("bedömning", "bedomning")):
-        fields.append(TextField(key, (key,), getattr(a, attr), True))
-    for i, u in enumerate(a.underskrifter):
-        fields.append(TextField(f"underskrifter[{i + 1}].namn", ("underskrifter", i, "namn"), u.namn, False))
-        fields.append(TextField(f"underskrifter[{i + 1}].titel", ("underskrifter", i, "titel"), u.titel, False))
-    return fields
-
-
-class _Locator:
-    """Finds the file and line of a value, and of a place inside a multi-line value."""
-
-    _BLOCK = re.compile(r"(?:^|[:-])\s*[|>][+-]?\d*\s*(?:#.*)?$")
-
-    def __init__(self, loaded: LoadedArende):
-        self.doc: YamlDocument | None = loaded.doc
-        self.source = loaded.source
-        self._lines: dict[Path, list[str]] = {}
-
-    def at(self, loc: Loc, text: str = "", offset: int = 0) -> tuple[Path, int | None]:
-        """Return the file and line of ``loc``, or of character ``offset`` of its ``text``."""
-        if self.doc is None:
-            return self.source, None
-        file, line = self.doc.file_of(loc), self.doc.line_of(loc)
-        if line is None or not offset:
-            return file, line
-        newlines = text[:offset].count("\n")
-        source = self._source_lines(file)
-        if line <= len(source) and self._BLOCK.search(source[line - 1].rstrip()):
-            return file, line + 1 + newlines  # a | or > block starts on the next line
-        return file, line + newlines
-
-    def _source_lines(self, file: Path) -> list[str]:
-        if file not in self._lines:
-            try:
-                self._lines[file] = file.read_text(encoding="utf-8").splitlines()
-            except OSError:
-                self._lines[file] = []
-        return self._lines[file]
-
-    def finding(self, severity: str, code: str, field: TextField | str, loc: Loc, message: str,
-                offset: int = 0) -> Finding:
-        """Return a Finding at ``loc`` (and ``offset`` into the field's text)."""
-        text = field.text if isinstance(field, TextField) else ""
-        name = field.name if isinstance(field, TextField) else field
-        file, line = self.at(loc, text, offset)
-        return Finding(severity, code, name, message, file, line)
-
-
 # --- 1. the three dimensions ---------------------------------------------------------------
 
 STOCK_DIMENSION = re.compile(
@@ -212,7 +89,7 @@ _OTHER_DIMENSION = re.compile(r"\b(ekonomisk|ekologisk|social)a?\s+dimension", r
 
 def check_dimensioner(loaded: LoadedArende) -> Iterator[Finding]:
     """Find dimensions that are empty words, too thin, or about another dimension."""
-    where = _Locator(loaded)
+    where = Locator(loaded)
     for key in DIMENSIONER:
         text = getattr(loaded.arende.dimensioner, key)
         field = TextField(f"dimensioner.{key}", ("dimensioner", key), text, True)
@@ -278,7 +155,7 @@ def check_bilaga_references(loaded: LoadedArende) -> Iterator[Finding]:
     wrong wherever the sentence stands. Bilaga titles are not searched (a title may name
     a bilaga of another document).
     """
-    where = _Locator(loaded)
+    where = Locator(loaded)
     count = len(loaded.arende.bilagor)
     referred: set[int] = set()
     for field in text_fields(loaded):
@@ -338,8 +215,8 @@ def _placeholders(text: str) -> list[re.Match]:
 
 
 def scaffold_placeholders() -> frozenset[str]:
-    """Return every text ``beslut new`` writes for the user to replace (``placeholders.PLACEHOLDERS``)."""
-    return frozenset(" ".join(text.split()) for text in PLACEHOLDERS.values())
+    """Return every text ``beslut new`` writes for the user to replace (``arendefields.placeholders``)."""
+    return frozenset(" ".join(text.split()) for text in placeholders().values())
 
 
 def check_placeholders(loaded: LoadedArende) -> Iterator[Finding]:
@@ -348,7 +225,7 @@ def check_placeholders(loaded: LoadedArende) -> Iterator[Finding]:
     A field still exactly as ``beslut new`` wrote it is one stopp ("fill in the field"),
     whatever its text looks like; the handläggare's namn, telefon and e-post included.
     """
-    where = _Locator(loaded)
+    where = Locator(loaded)
     scaffolded = scaffold_placeholders()
     for field in text_fields(loaded):
         if " ".join(field.text.split()) in scaffolded:
@@ -367,60 +244,6 @@ def check_placeholders(loaded: LoadedArende) -> Iterator[Finding]:
 
 # --- 4. personnummer -----------------------------------------------------------------------
 
-PERSONNUMMER = re.compile(
-    r"(?<![\w/.,+-])(?P<century>\d{2})?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})"
-    r"(?P<sep>[-+]?)(?P<last>\d{4})(?![\w/]|[-+.,]\d)"
-)
-"""ÅÅMMDD-NNNN, ÅÅMMDD+NNNN (100 years or older), ÅÅMMDDNNNN, ÅÅÅÅMMDD-NNNN, ÅÅÅÅMMDDNNNN."""
-
-_PHONE_CONTEXT = re.compile(r"\b(?:tel|telefon|tfn|mobil|mobilnummer|fax|växel|sms)\W{0,3}\S*\W{0,3}$", re.I)
-
-
-def luhn_valid(digits: str) -> bool:
-    """Return True if ``digits`` (ÅÅMMDDNNNN) end with a correct Luhn check digit."""
-    total = 0
-    for i, ch in enumerate(digits):
-        n = int(ch) * (2 if i % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
-
-
-def personnummer_kind(match: re.Match) -> str | None:
-    """Return "personnummer" or "samordningsnummer" if ``match`` is one, else None.
-
-    The date must exist (a samordningsnummer has 60 added to the day) and the last digit
-    must pass the Luhn check. Ten digits without a separator that begin with 0 are read as
-    a telephone number (Swedish numbers begin with 0), not as someone born 2000–2009.
-    """
-    century, yy, mm, dd, sep, last = match.group("century", "yy", "mm", "dd", "sep", "last")
-    if century is None and not sep and yy.startswith("0"):
-        return None
-    if century is not None and century not in ("18", "19", "20"):
-        return None
-    month, day = int(mm), int(dd)
-    kind = "personnummer"
-    if day > 60:
-        day, kind = day - 60, "samordningsnummer"
-    year = int(century + yy) if century else 2000 + int(yy)  # 20ÅÅ is a leap year iff ÅÅ % 4 == 0
-    if not (1 <= month <= 12 and 1 <= day <= monthrange(year, month)[1]):
-        return None
-    if not luhn_valid(yy + mm + dd + last):
-        return None
-    return kind
-
-
-def find_personnummer(text: str) -> list[tuple[re.Match, str]]:
-    """Return every personnummer and samordningsnummer in ``text`` with its kind."""
-    found = []
-    for match in PERSONNUMMER.finditer(text):
-        if _PHONE_CONTEXT.search(text[max(0, match.start() - 25):match.start()]):
-            continue
-        kind = personnummer_kind(match)
-        if kind:
-            found.append((match, kind))
-    return found
-
-
 def _allowed(field: str, allowed: Iterable[str]) -> bool:
     """Return True if ``field`` is listed in tillåt_personnummer (itself or a parent)."""
     return any(field == a or field.startswith(a + ".") or field.startswith(a + "[") for a in allowed)
@@ -432,7 +255,7 @@ def check_personnummer(loaded: LoadedArende) -> Iterator[Finding]:
     A bilaga's file name (``bilagor[N].fil``) is searched too: it is written into the
     tillgänglighetsrapport and the manifest beside handlingar.pdf.
     """
-    where = _Locator(loaded)
+    where = Locator(loaded)
     allowed = loaded.arende.tillat_personnummer
     for field in text_fields(loaded):
         if _allowed(field.name, allowed):
@@ -450,7 +273,7 @@ def check_personnummer(loaded: LoadedArende) -> Iterator[Finding]:
         name = f"bilagor[{i + 1}].fil"
         if _allowed(name, allowed):
             continue
-        for match, kind in find_personnummer(_name_as_text(bilaga.fil)):
+        for match, kind in find_personnummer(name_as_text(bilaga.fil)):
             masked = match.group(0)[:-4] + "****"
             yield where.finding(
                 STOPP, "personnummer", name, ("bilagor", i, "fil"),
@@ -458,34 +281,6 @@ def check_personnummer(loaded: LoadedArende) -> Iterator[Finding]:
                 "handlingar.pdf, som kan publiceras: byt namn på filen (och under 'fil'), eller ange "
                 f"'{name}' under 'tillåt_personnummer' med skälet.",
             )
-
-
-def _name_as_text(file_name: str) -> str:
-    """Return a file name with its separators (/, \\, _) as spaces, so numbers in it stand alone."""
-    return re.sub(r"[/\\_]", " ", file_name)
-
-
-def mask_personnummer(text: str) -> str:
-    """Return ``text`` with the last four digits of every personnummer and samordningsnummer masked.
-
-    For what is written beside the documents (tillgänglighetsrapport, manifest.json): a
-    number is found as the review finds it, in running text and in file names alike.
-    """
-    found = find_personnummer(_name_as_text(text))  # same length: offsets match ``text``
-    for match, _ in reversed(found):
-        text = text[:match.end() - 4] + "****" + text[match.end():]
-    return text
-
-
-def mask_personnummer_in(data: Any) -> Any:
-    """Return JSON data (dicts, lists, strings) with ``mask_personnummer`` applied to every string."""
-    if isinstance(data, str):
-        return mask_personnummer(data)
-    if isinstance(data, dict):
-        return {key: mask_personnummer_in(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [mask_personnummer_in(value) for value in data]
-    return data
 
 
 # --- 5. readability ------------------------------------------------------------------------
@@ -511,7 +306,7 @@ def _prose_by_field(loaded: LoadedArende) -> list[tuple[str, str]]:
 
 def check_readability(loaded: LoadedArende) -> Iterator[Finding]:
     """Find a hard sammanfattning or förslag till beslut (LIX), and myndighetsord anywhere."""
-    where = _Locator(loaded)
+    where = Locator(loaded)
     for name, (value, label) in readability(loaded).items():
         if name in LIX_FIELDS and value > LIX_THRESHOLD:
             yield where.finding(

@@ -38,8 +38,8 @@ from .files import sha256_file
 from .jobs import Job, LetterJob, PaperJob, Plan, check_out_paths
 from .letters import letter_inputs, render_letter
 from .outfolder import Manifest, ManifestDocument, ManifestFailure, read_manifest
+from .personnummer import mask_personnummer, mask_personnummer_in
 from .render import render_beslutsunderlag
-from .review import mask_personnummer, mask_personnummer_in
 from .runcommit import commit, remove_staging, staged, start_staging
 from .runfinish import ConverterFactory, Finishers, finish_all, read_bilagor_ahead
 from .runreport import Outcome, Report, record
@@ -248,7 +248,7 @@ def write_manifest(plan: Plan, report: Report, inputs: dict[str, str] | None = N
         for outcome in report.outcomes
         for file in outcome.files
     ]
-    # no personnummer the review would stop (a draft may have them): see review.mask_personnummer
+    # no personnummer the review would stop (a draft may have them): see personnummer.mask_personnummer
     manifest = Manifest(
         title=mask_personnummer(plan.title),
         org_count=len(report.outcomes),

@@ -23,8 +23,9 @@ from pydantic import Field, field_validator, model_validator
 
 from .content import LoadedArende, load_arenden, resolve_content_file
 from .errors import ContentError, ReviewError
-from .model import Datum, Id, Model, Organisation, Organisationer, Text, validate_model
+from .model import Datum, Id, Model, Organisation, Organisationer, Text
 from .outfolder import ARENDEN_DIR
+from .validation import validate_model
 from .yamlfile import YamlDocument, read_yaml
 
 SAMMANTRADE_FILE = "sammantrade.yaml"
@@ -278,7 +279,8 @@ def check_sammantrade(meeting: LoadedSammantrade, organisationer: Organisationer
 
     Raise ReviewError when an ärende has a stopp in its review (it may not be decided on).
     """
-    from .review import STOPP, review_arende
+    from .findings import STOPP
+    from .review import review_arende
 
     s, doc = meeting.sammantrade, meeting.doc
     problems = []

@@ -2,12 +2,13 @@
 
 ``create_arende`` writes the folder ``beslut new`` (and the web page) gives the
 handläggare: ``arende.yaml`` with a comment per field saying which heading it becomes,
-placeholders in square brackets (``PLACEHOLDERS``) where the user writes, and a
+placeholders in square brackets (``arendefields.placeholders``) where the user writes, and a
 ``bilagor/`` folder. For two or more organisations the ärende is shared: ``arende.yaml``
 without ``organisation`` plus ``organisationer/<id>.yaml`` per organisation. The texts
 are the Jinja templates in ``skeletons/``; organisation names only ever appear in
 comments (flattened to one line), ids and dates are safe as they are, and every
-placeholder is written as a quoted YAML string or inside a block scalar.
+placeholder is written as a quoted YAML string or inside a block scalar. A field of the
+model the skeleton does not write (a new one) is written at the end, with its label.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from .arendefields import ArendeField, placeholders, unwritten_fields
 from .content import ARENDE_FILE, OVERRIDES_DIR
 from .errors import ContentError, EnvironmentProblem, describe_os_error
 from .files import write_bytes
-from .model import Organisation, Organisationer
-from .placeholders import PLACEHOLDERS
+from .model import DATE, MARKDOWN, Organisation, Organisationer
 from .wording import wording_for
 
 SKELETON_DIR = Path(__file__).parent / "skeletons"
@@ -99,7 +100,7 @@ def _render_texts(folder: Path, orgs: list[Organisation], today: date) -> dict[s
     """Return each file of the new ärende (path relative to the folder) and its text."""
     env = _skeletons(trim_blocks=True, lstrip_blocks=True)
     shared = len(orgs) > 1
-    common = {"p": PLACEHOLDERS, "idag": today.isoformat(), "mapp": _one_line(str(folder))}
+    common = {"p": placeholders(), "idag": today.isoformat(), "mapp": _one_line(str(folder))}
     if shared:
         values = {
             "shared": True,
@@ -111,7 +112,9 @@ def _render_texts(folder: Path, orgs: list[Organisation], today: date) -> dict[s
         }
     else:
         values = {"shared": False, **_organisation_words(orgs[0])}
-    texts = {ARENDE_FILE: env.get_template("arende.yaml.j2").render(**common, **values)}
+    skeleton = (SKELETON_DIR / "arende.yaml.j2").read_text(encoding="utf-8")
+    texts = {ARENDE_FILE: env.get_template("arende.yaml.j2").render(**common, **values)
+             + "".join(_field_block(field, today) for field in unwritten_fields(skeleton))}
     if shared:
         template = env.get_template("override.yaml.j2")
         for org in orgs:
@@ -132,7 +135,7 @@ def _organisation_words(org: Organisation) -> dict[str, str]:
             "beslutsinstans_rad": f'"{_one_line(words["beslutsinstans"])}:"',
             "beslutsorgan_exempel": '"Styrelsen …"', "beslutsorgan_exempel_text": "Styrelsen",
             "bedomning_rubrik": words["bedomning_rubrik"],
-            "bedomning_platshallare": PLACEHOLDERS["bedomning_bolag"],
+            "bedomning_platshallare": placeholders()["bedomning_bolag"],
             "titel_exempel": "VD", "diarienummer_exempel": "2024/123",
         }
     forvaltning = _one_line(str(org.forvaltning))
@@ -143,9 +146,24 @@ def _organisation_words(org: Organisation) -> dict[str, str]:
         "beslutsinstans_rad": f'"{_one_line(words["beslutsinstans"])}:"',
         "beslutsorgan_exempel": '"Nämnden …"', "beslutsorgan_exempel_text": "Nämnden",
         "bedomning_rubrik": words["bedomning_rubrik"],
-        "bedomning_platshallare": PLACEHOLDERS["bedomning_namnd"],
+        "bedomning_platshallare": placeholders()["bedomning_namnd"],
         "titel_exempel": "Förvaltningsdirektör", "diarienummer_exempel": "N123-0456/24",
     }
+
+
+def _field_block(field: ArendeField, today: date, indent: str = "") -> str:
+    """Return a field the skeleton does not write: its label as a comment, then its placeholder
+    (a part: each of its fields, indented under it)."""
+    head = f"\n{indent}# {_one_line(field.spec.label)}.\n{indent}{field.key}:"
+    if field.part is not None:
+        inner = unwritten_fields("", field.part)
+        return head + "\n" + "".join(_field_block(sub, today, indent + "  ").lstrip("\n") for sub in inner)
+    text = field.spec.placeholder or f"[Skriv {field.spec.label.lower()} här]"
+    if field.is_list:
+        return f"{head}\n{indent}  - {_yaml_string(text)}\n"
+    if field.spec.kind == MARKDOWN:
+        return f"{head} |\n{indent}  {text}\n"
+    return f"{head} {today.isoformat() if field.spec.kind == DATE else _yaml_string(text)}\n"
 
 
 def _yaml_string(text: str) -> str:

@@ -21,6 +21,7 @@ import jinja2
 from docxtpl import DocxTemplate
 from jinja2 import meta, nodes
 
+from .arendefields import example_arende
 from .bilagor import PlannedBilaga
 from .content import LoadedArende, LoadedUtskick
 from .context import PAPER_VARIABLES, build_context
@@ -32,7 +33,7 @@ from .kallelsedocx import EXAMPLE_CONTEXT as KALLELSE_EXAMPLE
 from .kallelsedocx import KALLELSE_VARIABLES
 from .letters import LETTER_VARIABLES, build_letter_context
 from .markdown import HEADING_OFFSET, MarkdownRenderer, required_styles
-from .model import Arende, Organisation, Utskick
+from .model import Organisation, Utskick
 from .protokolldocx import PROTOKOLL_VARIABLES
 from .protokolldocx import example_context as protokoll_example
 from .render import jinja_environment, load_template, render_template
@@ -241,14 +242,7 @@ def _render_example(path: Path, kind: TemplateKind, index: int) -> bytes:
 
 _EXAMPLE_BOLAG = Organisation.model_validate({"id": "exempel", "namn": "Exempel AB", "typ": "bolag"})
 _TEXT = "Exempeltext med **fet** stil.\n\n- en punkt\n- en till\n\n# Underrubrik\n\n1. ett\n2. två"
-_EXAMPLE_ARENDE = Arende.model_validate({
-    "organisation": "exempel", "rubrik": "Exempel", "utfärdat": "2023-10-02",
-    "handläggare": {"namn": "Anna Exempel", "telefon": "031-00 00 00", "e-post": "anna@example.org"},
-    "förslag_till_beslut": ["Ett.", "Två."], "sammanfattning": _TEXT,
-    "dimensioner": {"ekonomisk": _TEXT, "ekologisk": _TEXT, "social": _TEXT},
-    "samverkan": _TEXT, "ärendet": _TEXT, "beskrivning": _TEXT, "bedömning": _TEXT,
-    "underskrifter": [{"namn": "Anna Exempel", "titel": "VD"}],
-})
+_EXAMPLE_ARENDE = example_arende(_TEXT)  # a value in every field of the model (arendefields)
 _EXAMPLE_UTSKICK = Utskick.model_validate({
     "avsändare": "Stadsledningskontoret", "datum": "2023-08-01", "rubrik": "Exempel",
     "brödtext": _TEXT, "underskrift": {"namn": "Anna Exempel", "titel": "Direktör"},

@@ -14,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from generator import runfinish
-from generator.web import actions
+from generator.web import actions, converters
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_UTSKICK = REPO / "content" / "utskick" / "2023-08-handlingsplaner"
@@ -60,7 +60,7 @@ def test_mypy_refuses_a_converter_wrapper_without_export_pdf(tmp_path, complete)
 
 @pytest.fixture
 def pool():
-    made = actions.ConverterPool(1)
+    made = converters.ConverterPool(1)
     yield made
     made.close()
 
@@ -86,10 +86,10 @@ def test_urgent_work_goes_before_a_builds_queued_conversions(pool):
         running.set()
         release.wait(30)
 
-    threads = [threading.Thread(target=owner.call, args=(actions.JOB, blocker))]
+    threads = [threading.Thread(target=owner.call, args=(converters.JOB, blocker))]
     threads[0].start()
     assert running.wait(30)
-    for priority, name in ((actions.JOB, "bygge 1"), (actions.JOB, "bygge 2"), (actions.URGENT, "förhandsgranskning")):
+    for priority, name in ((converters.JOB, "bygge 1"), (converters.JOB, "bygge 2"), (converters.URGENT, "förhandsgranskning")):
         thread = threading.Thread(target=owner.call, args=(priority, lambda conv, n=name: order.append(n)))
         thread.start()
         threads.append(thread)
@@ -105,7 +105,7 @@ def test_an_urgent_borrow_does_not_wait_for_a_build_to_give_back_its_converter(p
     with pool.borrow(timeout=5):  # a build holds the only converter
         with pool.borrow(timeout=60, urgent=True) as conv:
             conv.to_pdf(TEMPLATE, tmp_path / "preview.pdf", pdfa=False)
-        with pytest.raises(actions.Busy):
+        with pytest.raises(converters.Busy):
             with pool.borrow(timeout=0.2):
                 pass
     assert PdfReader(tmp_path / "preview.pdf").pages

@@ -1,10 +1,8 @@
-"""The web face comes in by one door: `web/actions.py` (and it by `generator.pipeline`).
+"""The web face comes in by the front door: ``generator.pipeline``.
 
-``generator/web/*`` may import from ``generator`` only ``pipeline``, ``errors`` and its own
-modules. ``web/actions.py`` is the web's door into the library: what it still imports
-besides (``DOOR``) is what is left to move behind ``pipeline``. What the other web modules
-still import besides (``LEFT``) is what is left to move behind ``actions``. Both lists only
-shrink: an entry that is no longer imported fails the test until it is removed.
+Every module of ``generator/web/`` imports from ``generator`` only ``pipeline``, ``errors``
+and the web's own modules (anywhere in the module: at its top, inside a function, under
+``TYPE_CHECKING``), never a room of the pipeline package (``generator.pipeline.papers``).
 """
 
 from __future__ import annotations
@@ -17,22 +15,6 @@ WEB = REPO / "generator" / "web"
 
 OPEN = {"generator.pipeline", "generator.errors"}
 """What every module of the web page may import from the library."""
-
-DOOR = {
-    "generator.cache", "generator.content", "generator.jobs", "generator.mail", "generator.model", "generator.outfolder",
-    "generator.readability", "generator.review", "generator.runreport", "generator.scaffold", "generator.send",
-    "generator.templates", "generator.convert", "generator.bundleparts", "generator.files", "generator.wording",
-    "generator.agenda", "generator.expediering", "generator.minutes", "generator.protokollet", "generator.sammantrade",
-    "generator.protokollcheck", "generator.protokollscaffold",
-    "generator.smtpsettings", "generator.yamlfile",
-}
-"""What ``web/actions.py`` still imports from the library besides ``OPEN``: to move behind ``pipeline``."""
-
-LEFT: dict[str, set[str]] = {
-    # actions imports forms (for the new ärende's YAML), so forms cannot import actions without a circle
-    "forms": {"generator.bilagor", "generator.files", "generator.yamlerrors"},
-}
-"""What the other web modules still import from the library besides ``OPEN``: to move behind ``actions``."""
 
 
 def library_imports(source: str, package: str = "generator.web") -> set[str]:
@@ -60,25 +42,21 @@ def web_modules() -> dict[str, set[str]]:
     return {p.stem: library_imports(p.read_text(encoding="utf-8")) for p in sorted(WEB.glob("*.py"))}
 
 
-def test_the_web_reaches_the_library_only_through_its_door():
-    beyond = {}
-    for name, imported in web_modules().items():
-        allowed = OPEN | (DOOR if name == "actions" else LEFT.get(name, set()))
-        if imported - allowed:
-            beyond[name] = sorted(imported - allowed)
-    assert beyond == {}, ("import from the library through web/actions.py (and actions through pipeline), "
-                          f"not directly: {beyond}")
-
-
-def test_what_is_left_to_move_is_still_imported():
-    """Remove an entry from DOOR or LEFT when its import is gone, so the lists show what is left."""
-    modules = web_modules()
-    gone = {name: sorted(left - modules.get(name, set())) for name, left in [("actions", DOOR), *LEFT.items()]}
-    assert {name: g for name, g in gone.items() if g} == {}
+def test_the_web_imports_only_the_front_door():
+    beyond = {name: sorted(imported - OPEN) for name, imported in web_modules().items() if imported - OPEN}
+    assert beyond == {}, f"import from the library through generator.pipeline (add what is missing there): {beyond}"
 
 
 def test_the_walker_sees_relative_absolute_and_nested_imports():
     source = ("from .. import pipeline, errors\nfrom ..content import X\nfrom . import forms\nfrom .pages import page\n"
-              "import generator.review\n\ndef f():\n    from ..bundle import check_pdf\n")
+              "import generator.review\nfrom ..pipeline import ARENDE_FILE\nfrom ..pipeline.papers import run\n\n"
+              "def f():\n    from ..bundle import check_pdf\n")
     assert library_imports(source) == {"generator.pipeline", "generator.errors", "generator.content",
-                                       "generator.review", "generator.bundle"}
+                                       "generator.review", "generator.bundle", "generator.pipeline.papers"}
+
+
+def test_the_web_asks_pipeline_for_the_layout_of_out():
+    """``out/``'s layout (the bilaga cache, the manifest) is the library's: the web asks ``pipeline.output_folder``."""
+    spelled = {p.stem: [name for name in ('".cache"', '"manifest.json"') if name in p.read_text(encoding="utf-8")]
+               for p in sorted(WEB.glob("*.py"))}
+    assert {stem: names for stem, names in spelled.items() if names} == {}

@@ -12,10 +12,11 @@ import yaml
 from click.testing import CliRunner
 from conftest import ORGANISATIONER
 
+from generator.arendefields import placeholders
 from generator.cli import main
 from generator.content import find_registry, load_organisationer
 from generator.errors import ContentError
-from generator.scaffold import PLACEHOLDERS, create_arende
+from generator.scaffold import create_arende
 
 
 def run(*args):
@@ -70,7 +71,7 @@ def test_new_bolag_validates_and_is_commented(tmp_path):
     # every text the user writes is a placeholder in square brackets, from the one list
     texts = {path: value for path, value in leaf_strings(data) if path != ("organisation",)}
     assert texts and all(v.strip().startswith("[") and v.strip().endswith("]") for v in texts.values())
-    assert {v.strip() for v in texts.values()} <= set(PLACEHOLDERS.values())
+    assert {v.strip() for v in texts.values()} <= set(placeholders().values())
 
     checked = validate(folder)
     assert checked.exit_code == 0, checked.output
@@ -85,7 +86,7 @@ def test_new_namnd_is_a_tjansteutlatande(tmp_path):
     assert "tjänsteutlåtande från Förskoleförvaltningen till Förskolenämnden" in text
     assert '"I förskolenämnden:"' in text and '"Förvaltningens bedömning"' in text
     assert "Bolagets bedömning" not in text and "beslutsunderlag" not in text
-    assert PLACEHOLDERS["bedomning_namnd"] in text
+    assert placeholders()["bedomning_namnd"] in text
     checked = validate(folder)
     assert checked.exit_code == 0, checked.output
     assert "tjänsteutlåtande för Förskolenämnden" in checked.output
@@ -190,15 +191,15 @@ def test_render_a_new_arende(tmp_path):
     # The placeholders are stopp for the review: a final document is refused, a draft is not.
     refused = run("render", folder, "--organisationer", ORGANISATIONER, "--out", out)
     assert refused.exit_code == 8
-    assert PLACEHOLDERS["rubrik"] in refused.stderr
+    assert placeholders()["rubrik"] in refused.stderr
     assert not out.exists() or not any(out.rglob("*.docx"))
     result = run("render", folder, "--organisationer", ORGANISATIONER, "--out", out, "--utkast")
     assert result.exit_code == 0, result.output
     paper = out / "arenden" / "nytt" / "utkast" / "beslutsunderlag.docx"
     text = "\n".join(p.text for p in docx.Document(paper).paragraphs)
-    assert PLACEHOLDERS["rubrik"] in text
+    assert placeholders()["rubrik"] in text
     assert "I styrelsen för Försäkrings AB Göta Lejon:" in text
-    assert "Bolagets bedömning" in text and PLACEHOLDERS["bedomning_bolag"] in text
+    assert "Bolagets bedömning" in text and placeholders()["bedomning_bolag"] in text
 
 
 def test_registry_and_out_found_from_a_subfolder(tmp_path, monkeypatch):

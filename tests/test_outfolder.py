@@ -33,17 +33,6 @@ FILE_NAMES = {outfolder.CACHE_DIR, outfolder.STAGING_DIR, outfolder.MANIFEST_NAM
               outfolder.SEND_LOG_NAME, outfolder.EXPEDIERING_LOG_NAME, outfolder.BUNDLE_NAME, outfolder.REPORT_STEM}
 """Names that mean out/'s layout wherever they make a path or a constant."""
 
-WEB_LEFT = {
-    ("web/actions.py", ".cache"),  # preview_pdf links the preview's .cache to out's: outfolder.CACHE_DIR
-    ("web/config.py", "arenden"),  # WebConfig.arenden, .utskick: content / outfolder.ARENDEN_DIR, UTSKICK_DIR
-    ("web/config.py", "utskick"),
-    ("web/server.py", "arenden"),  # the content folder check and mkdir: outfolder.ARENDEN_DIR, UTSKICK_DIR
-    ("web/server.py", "utskick"),
-    ("web/sammantraden.py", "manifest.json"),  # list_meetings: outfolder.manifest_path(...)
-}
-"""Literals in ``generator/web/`` still to be replaced by ``outfolder``'s names (through the web's door)."""
-
-
 def layout_literals(path: Path) -> set[str]:
     """Return the layout names ``path`` writes as a path part or a constant instead of importing them."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -74,13 +63,8 @@ def found_in_generator() -> set[tuple[str, str]]:
 
 
 def test_out_layout_names_are_written_in_outfolder_only():
-    assert found_in_generator() - WEB_LEFT == set(), (
+    assert found_in_generator() == set(), (
         "import the name from generator/outfolder.py (the one place that decides out/'s layout)")
-
-
-def test_what_is_left_in_the_web_is_still_there():
-    """Remove an entry from WEB_LEFT when the web uses outfolder's name, so the list shows what is left."""
-    assert WEB_LEFT - found_in_generator() == set()
 
 
 def test_the_literal_check_can_fail(tmp_path: Path):

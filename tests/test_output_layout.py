@@ -19,9 +19,9 @@ import yaml
 from click.testing import CliRunner
 from conftest import ORGANISATIONER, REPO, SAMPLE, VALID_ARENDE, write_arende
 
+from generator.arendefields import placeholders
 from generator.cli import main
 from generator.outfolder import legacy_kind, move_all_legacy_output
-from generator.scaffold import PLACEHOLDERS
 from generator.watermark import WATERMARK_TEXT
 from generator.web.app import WebConfig
 from generator.web.server import start_in_thread
@@ -189,7 +189,7 @@ def scaffolded_but_telefon(tmp_path: Path) -> Path:
     text = (folder / "arende.yaml").read_text(encoding="utf-8")
     filled = {
         "rubrik": "Information om handlingsplaner", "diarienummer": "2024/123", "namn": "Petra Willquist",
-        "epost": "petra.willquist@goteborg.se", "forslag": "Styrelsen antecknar informationen.",
+        "epost": "petra.willquist@goteborg.se", "forslag_till_beslut": "Styrelsen antecknar informationen.",
         "sammanfattning": "Bolaget har tagit fram en handlingsplan för året.",
         **{key: f"Ärendet har inga särskilda konsekvenser ur en {key} dimension."
            for key in ("ekonomisk", "ekologisk", "social")},
@@ -198,10 +198,10 @@ def scaffolded_but_telefon(tmp_path: Path) -> Path:
         "bedomning_bolag": "Bolaget bedömer att planen är rimlig.",
     }
     for key, value in filled.items():
-        assert PLACEHOLDERS[key] in text, key
-        text = text.replace(PLACEHOLDERS[key], value)
+        assert placeholders()[key] in text, key
+        text = text.replace(placeholders()[key], value)
     (folder / "arende.yaml").write_text(text, encoding="utf-8")
-    assert yaml.safe_load(text)["handläggare"]["telefon"] == PLACEHOLDERS["telefon"]
+    assert yaml.safe_load(text)["handläggare"]["telefon"] == placeholders()["telefon"]
     return folder
 
 
@@ -245,7 +245,7 @@ def test_the_start_page_shows_the_stopp_and_follows_a_saved_file(tmp_path: Path)
         assert "1 stopp" in first and "Inga fel" not in first
         assert "inga handlingar" in first
         text = (folder / "arende.yaml").read_text(encoding="utf-8")
-        (folder / "arende.yaml").write_text(text.replace(PLACEHOLDERS["telefon"], "031-368 55 14"), encoding="utf-8")
+        (folder / "arende.yaml").write_text(text.replace(placeholders()["telefon"], "031-368 55 14"), encoding="utf-8")
         second = row()
         assert "stopp" not in second and "Inga fel" in second, "the list follows the file, not a stale copy"
         with urllib.request.urlopen(url + "/arende/nytt", timeout=60) as response:
@@ -263,7 +263,7 @@ def test_an_arende_folder_named_in_nfd_writes_the_nfc_output_folder(tmp_path: Pa
     """macOS writes "ä" as a + combining diaeresis (NFD); the output folder is the same as for NFC."""
     import unicodedata
 
-    from generator.web.actions import output_folder
+    from generator.pipeline import output_folder
 
     nfc = "Förskolenämnd 2024"
     nfd = unicodedata.normalize("NFD", nfc)

@@ -12,7 +12,9 @@ from conftest import ORGANISATIONER, PDF_SAMPLES, VALID_ARENDE, write_arende
 
 from generator import pipeline
 from generator.cli import main
-from generator.review import STOPP, luhn_valid, mask_personnummer, review_arende
+from generator.findings import STOPP
+from generator.personnummer import luhn_valid, mask_personnummer
+from generator.review import review_arende
 
 
 def with_check_digit(nine: str) -> str:

@@ -18,15 +18,13 @@ from generator import pipeline
 from generator.cli import main
 from generator.conformance import validate_pdf
 from generator.errors import ReviewError
+from generator.findings import STOPP, VARNING, Finding
+from generator.personnummer import luhn_valid
 from generator.readability import find_myndighetsord, lix, lix_label
 from generator.review import (
     PLACEHOLDER_MARKERS,
-    STOPP,
-    VARNING,
-    Finding,
     bilaga_numbers,
     check_publishable,
-    luhn_valid,
     placeholder,
     review_arende,
 )
@@ -208,9 +206,9 @@ def test_every_exported_marker_is_found(make, tmp_path):
 @pytest.mark.parametrize("key,field", [("telefon", "handläggare.telefon"), ("namn", "handläggare.namn"),
                                        ("epost", "handläggare.e-post")])
 def test_a_handlaggare_field_left_as_beslut_new_wrote_it_is_stopp(make, key, field):
-    from generator.scaffold import PLACEHOLDERS
+    from generator.arendefields import placeholders
 
-    handlaggare = {**VALID_ARENDE["handläggare"], field.split(".")[1]: PLACEHOLDERS[key]}
+    handlaggare = {**VALID_ARENDE["handläggare"], field.split(".")[1]: placeholders()[key]}
     stopp = [f for f in make(handläggare=handlaggare) if f.severity == STOPP]
     assert [(f.code, f.field) for f in stopp] == [("platshallare", field)]
     assert "beslut new" in stopp[0].message and stopp[0].line is not None

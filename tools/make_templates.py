@@ -30,6 +30,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from generator.arendefields import paper_sections  # noqa: E402
 from generator.files import write_docx  # noqa: E402
 from generator.markdownwriter import keep_on_one_page  # noqa: E402
 
@@ -355,20 +356,23 @@ def build_beslutsunderlag() -> Document:
 
     doc.add_paragraph("{{ rubrik }}", style="Heading 1").paragraph_format.space_before = Pt(30)
 
+    blocks = {"forslag_till_beslut": _add_forslag, "bilagor": _add_bilagor, "underskrifter": _add_underskrifter}
+    for section in paper_sections():  # the ärende's fields, in the model's order
+        if isinstance(section, str):
+            blocks[section](doc)
+        else:
+            doc.add_paragraph(section.heading, style="Heading 2")
+            doc.add_paragraph(f"{{{{p {section.variable} }}}}")
+    return doc
+
+
+def _add_forslag(doc: Document) -> None:
     doc.add_paragraph("Förslag till beslut", style="Heading 2")
     doc.add_paragraph("{{ beslutsinstans }}:")
     doc.add_paragraph("{{p forslag_till_beslut }}")
 
-    for heading, tag in (
-        ("Sammanfattning", "sammanfattning"),
-        ("Bedömning ur ekonomisk dimension", "dimensioner.ekonomisk"),
-        ("Bedömning ur ekologisk dimension", "dimensioner.ekologisk"),
-        ("Bedömning ur social dimension", "dimensioner.social"),
-        ("Samverkan", "samverkan"),
-    ):
-        doc.add_paragraph(heading, style="Heading 2")
-        doc.add_paragraph(f"{{{{p {tag} }}}}")
 
+def _add_bilagor(doc: Document) -> None:
     doc.add_paragraph("{%p if bilagor %}")
     doc.add_paragraph("Bilagor", style="Heading 2")  # keeps with the table below
     # The numbered list in one unbreakable block (a table row): never split over pages.
@@ -377,14 +381,8 @@ def build_beslutsunderlag() -> Document:
                       doc.add_paragraph("{%p endfor %}")._p])
     doc.add_paragraph("{%p endif %}")
 
-    for heading, tag in (
-        ("Ärendet", "arendet"),
-        ("Beskrivning av ärendet", "beskrivning"),
-        ("{{ bedomning_rubrik }}", "bedomning"),
-    ):
-        doc.add_paragraph(heading, style="Heading 2")
-        doc.add_paragraph(f"{{{{p {tag} }}}}")
 
+def _add_underskrifter(doc: Document) -> None:
     # The signatures, all in one unbreakable block.
     doc.add_paragraph("{%p if underskrifter %}")
     keep_on_one_page([doc.add_paragraph("{%p for underskrift in underskrifter %}")._p,
@@ -392,7 +390,6 @@ def build_beslutsunderlag() -> Document:
                       doc.add_paragraph("{{ underskrift.titel }}")._p,
                       doc.add_paragraph("{%p endfor %}")._p])
     doc.add_paragraph("{%p endif %}")
-    return doc
 
 
 def build_foljebrev() -> Document:

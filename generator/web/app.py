@@ -23,8 +23,9 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .actions import ConverterPool, move_legacy_output
+from .. import pipeline
 from .config import HERE, MB, WebConfig, add_roots, client_of, log, scrub
+from .converters import ConverterPool
 from .jobs import JobQueue
 from .pages import error_page, make_templates, session_cookie
 from .security import (
@@ -244,7 +245,7 @@ def create_app(config: WebConfig, *, pool: ConverterPool | None = None) -> Starl
     app.state.templates = make_templates()
     app.state.pool = pool
     app.state.jobs = JobQueue(pool, config.max_waiting)
-    app.state.moved = move_legacy_output(config.out)  # once, before any page shows or builds
+    app.state.moved = pipeline.move_legacy_output(config.out)  # once, before any page shows or builds
     for notice in app.state.moved:
         log.warning(notice)
     return app

@@ -11,8 +11,9 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .. import pipeline
 from ..errors import BeslutError
-from . import actions, forms
+from . import actions, converters, forms
 from .arendesidor import SHARED_TAB, _edit_context, readability, save, tab_file, tab_urls
 from .config import WebConfig, scrub
 from .jobbsidor import _job_audit, _report_to_job, _submit
@@ -69,7 +70,7 @@ async def preview(request: Request) -> Response:
         pdf, problems = await run_in_threadpool(
             with_converter, request, 30, actions.preview_candidate, folder, texts, config.organisationer,
             None if flik == SHARED_TAB else flik, config.out, handlingar, config.templates, lambda p: shown(config, p))
-    except actions.Busy:
+    except converters.Busy:
         return error_page(request, 503)
     except BeslutError as e:
         pdf, problems = None, actions.parse_problems(e, lambda p: shown(config, p))
@@ -123,7 +124,7 @@ async def build(request: Request) -> Response:
         try:
             report = actions.build_arende(folder, config.organisationer, config.out, converter,
                                           templates=config.templates, utkast=utkast, progress=job.progress)
-            _report_to_job(job, report, actions.output_folder(folder, config.out), base)
+            _report_to_job(job, report, pipeline.output_folder(folder, config.out), base)
             crashed = False
         except BeslutError as e:
             job.error, crashed = scrub(e.format()), False

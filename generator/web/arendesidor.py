@@ -15,9 +15,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from .. import pipeline
 from ..errors import BeslutError
-from . import actions, forms, papperskorg
-from .actions import ARENDE_FILE, OVERRIDES_DIR, wording_for, write_bytes
+from ..pipeline import ARENDE_FILE, OVERRIDES_DIR, wording_for, write_bytes
+from . import actions, converters, forms, papperskorg
 from .config import MB, WebConfig, scrub
 from .pages import (
     arende_folder,
@@ -76,7 +77,7 @@ def tab_urls(folder: Path, config: WebConfig) -> dict[str, tuple[str, str | None
     base = f"/arende/{quote(folder.name)}?flik="
     if not (folder / OVERRIDES_DIR).is_dir():
         return {shown(config, folder / ARENDE_FILE): (base + SHARED_TAB, None)}
-    registry = actions.load_registry(config.organisationer)
+    registry = pipeline.load_organisationer(config.organisationer)
     urls: dict[str, tuple[str, str | None]] = {
         shown(config, folder / ARENDE_FILE): (base + SHARED_TAB, "Gemensam text")}
     for p in sorted((folder / OVERRIDES_DIR).glob("*.yaml")):
@@ -95,7 +96,7 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
     data = forms.load_data(text, file)
     state = {**forms.state_from_data(data), **(state or {})}  # what the request lacked, from the file
     shared = (folder / OVERRIDES_DIR).is_dir()
-    registry = actions.load_registry(config.organisationer)
+    registry = pipeline.load_organisationer(config.organisationer)
     tabs, org, inherited = [], None, None
     if shared:
         tabs = [(SHARED_TAB, "Gemensam text")] + [
@@ -134,7 +135,7 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
         "lix": readability(state),
         "reviewed": not problems,
         "bilagor_here": not shared or file.name == ARENDE_FILE or "bilagor" in data,
-        "accepted": ", ".join(actions.accepted_suffixes()),
+        "accepted": ", ".join(pipeline.accepted_suffixes()),
         "organisation_text": (f"{org.namn} ({wording_for(org)['dokumenttyp'].lower()})" if org else
                               "Gemensamt för: " + ", ".join(t[1] for t in tabs[1:])),
     }
@@ -303,9 +304,9 @@ async def _receive_bilagor(request: Request, config: WebConfig, folder: Path, up
             messages.append(f"{given[:40]}…: filnamnet är för långt ({len(given)} tecken, högst {MAX_NAME}). Ge "
                             "filen ett kortare namn och ladda upp den igen.")
             continue
-        if Path(name).suffix.lower() not in actions.accepted_suffixes():
+        if Path(name).suffix.lower() not in pipeline.accepted_suffixes():
             messages.append(f"{upload.filename}: filformatet kan inte bli en bilaga. Godkända format: "
-                            f"{', '.join(actions.accepted_suffixes())}.")
+                            f"{', '.join(pipeline.accepted_suffixes())}.")
             continue
         if size > config.max_file:
             messages.append(f"{upload.filename}: filen är {size / MB:.1f} MB, men en bilaga får vara högst "
@@ -319,9 +320,9 @@ async def _receive_bilagor(request: Request, config: WebConfig, folder: Path, up
         target = _free_name(target_dir, name)
         target.write_bytes(await upload.read())
         try:
-            warnings = await run_in_threadpool(with_converter, request, 60, actions.check_bilaga, target,
+            warnings = await run_in_threadpool(with_converter, request, 60, pipeline.check_bilaga, target,
                                                config.out)
-        except actions.Busy:
+        except converters.Busy:
             target.unlink()
             messages.append(f"{upload.filename}: servern är upptagen och kunde inte kontrollera filen. Försök igen.")
             continue

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from starlette.types import Scope
 
+from ..pipeline import ARENDEN_DIR, UTSKICK_DIR
 from .security import Auth
 
 HERE = Path(__file__).parent
@@ -60,11 +61,11 @@ class WebConfig:
 
     @property
     def arenden(self) -> Path:
-        return self.content / "arenden"
+        return self.content / ARENDEN_DIR
 
     @property
     def utskick(self) -> Path:
-        return self.content / "utskick"
+        return self.content / UTSKICK_DIR
 
 
 _ROOTS: dict[str, str] = {}

@@ -10,9 +10,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from .. import pipeline
 from ..errors import BeslutError
+from ..pipeline import ARENDE_FILE
 from . import actions, forms
-from .actions import ARENDE_FILE, UTKAST_DIR
 from .config import WebConfig
 from .pages import arende_folder, config_of, disposition, utskick_folder
 from .security import (
@@ -23,7 +24,7 @@ DOWNLOADABLE = (".docx", ".pdf", ".json", ".eml", ".txt")
 
 
 def _download(config: WebConfig, folder: Path, relative: str) -> Path:
-    out = actions.output_folder(folder, config.out)
+    out = pipeline.output_folder(folder, config.out)
     path = resolve_under(out, *relative.split("/"))
     if path is None or not path.is_file() or path.suffix.lower() not in DOWNLOADABLE:
         raise HTTPException(404)
@@ -37,18 +38,18 @@ def download_name(config: WebConfig, folder: Path, relative: str) -> str:
     ``2023-08-handlingsplaner – Higab – följebrev.pdf``.
     """
     parts = relative.split("/")
-    registry = actions.load_registry(config.organisationer)
+    registry = pipeline.load_organisationer(config.organisationer)
     org = next((o for p in parts[:-1] if (o := registry.find(p))), None)
     stem, suffix = Path(parts[-1]).stem, Path(parts[-1]).suffix
     if org is None and (found := registry.find(stem)):
-        org, stem = found, "följebrev" if actions.is_utskick_folder(folder) else stem
-    if org is None and actions.is_arende_folder(folder):
+        org, stem = found, "följebrev" if pipeline.is_utskick_folder(folder) else stem
+    if org is None and pipeline.is_arende_folder(folder):
         try:
             data = forms.load_data((folder / ARENDE_FILE).read_text(encoding="utf-8"), folder / ARENDE_FILE)
             org = registry.find(str(data.get("organisation", "")))
         except (BeslutError, UnicodeDecodeError):
             org = None
-    draft = "UTKAST" if UTKAST_DIR in parts[:-1] else None  # never mistaken for the final paper
+    draft = "UTKAST" if pipeline.is_draft(relative) else None  # never mistaken for the final paper
     shown_name = " – ".join(x for x in [folder.name, org.namn if org else None, draft, stem + suffix] if x)
     return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", shown_name)
 
@@ -72,7 +73,7 @@ async def zip_arende(request: Request) -> Response:
 
 
 def _zip(config: WebConfig, folder: Path) -> Response:
-    out = actions.output_folder(folder, config.out)
+    out = pipeline.output_folder(folder, config.out)
     if not out.is_dir():
         raise HTTPException(404)
     return Response(actions.zip_folder(out), media_type="application/zip",

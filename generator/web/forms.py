@@ -22,9 +22,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from ..bilagor import bilaga_name
+from .. import pipeline
 from ..errors import ContentError
-from ..files import write_bytes
+from ..pipeline import bilaga_name, write_bytes
 
 
 @dataclass(frozen=True)
@@ -39,30 +39,13 @@ class Field:
     hint: str = ""
 
 
-FIELDS = [
-    Field("rubrik", ("rubrik",), "Rubrik"),
-    Field("utfardat", ("utfärdat",), "Utfärdat", "date", "Datum på formen ÅÅÅÅ-MM-DD."),
-    Field("diarienummer", ("diarienummer",), "Diarienummer", hint="Valfritt. Utan diarienummer skrivs ”-”."),
-    Field("handlaggare-namn", ("handläggare", "namn"), "Handläggarens namn"),
-    Field("handlaggare-telefon", ("handläggare", "telefon"), "Handläggarens telefon", "tel"),
-    Field("handlaggare-epost", ("handläggare", "e-post"), "Handläggarens e-post", "email"),
-    Field("sammanfattning", ("sammanfattning",), "Sammanfattning", "markdown"),
-    Field("dimensioner-ekonomisk", ("dimensioner", "ekonomisk"), "Bedömning ur ekonomisk dimension", "markdown"),
-    Field("dimensioner-ekologisk", ("dimensioner", "ekologisk"), "Bedömning ur ekologisk dimension", "markdown"),
-    Field("dimensioner-social", ("dimensioner", "social"), "Bedömning ur social dimension", "markdown"),
-    Field("samverkan", ("samverkan",), "Samverkan", "markdown"),
-    Field("arendet", ("ärendet",), "Ärendet", "markdown"),
-    Field("beskrivning", ("beskrivning",), "Beskrivning av ärendet", "markdown"),
-    Field("bedomning", ("bedömning",), "Bedömning", "markdown"),
-]
-"""The text fields, in the order of the document."""
+FIELDS = [Field(f.id, f.path, f.label, f.kind, f.hint) for f in pipeline.form_fields()]
+"""The text fields, in the order of the document (declared on the model: ``arendefields``)."""
 
-KEY_ORDER = ["organisation", "rubrik", "utfärdat", "diarienummer", "handläggare", "förslag_till_beslut",
-             "sammanfattning", "dimensioner", "samverkan", "bilagor", "ärendet", "beskrivning", "bedömning",
-             "underskrifter"]
+KEY_ORDER = pipeline.key_order()
 """Where a key the form adds goes among the keys already in the file."""
 
-SUB_ORDER = {"handläggare": ["namn", "telefon", "e-post"], "dimensioner": ["ekonomisk", "ekologisk", "social"]}
+SUB_ORDER = pipeline.sub_order()
 
 
 class Conflict(Exception):
@@ -105,7 +88,7 @@ def yaml_problem(raw: bytes) -> tuple[str, int | None] | None:
     """Return why a YAML file's bytes cannot be edited in the form (Swedish message, line), or None."""
     import yaml as pyyaml
 
-    from ..yamlerrors import describe_yaml_error
+    from ..pipeline import describe_yaml_error
 
     try:
         text = raw.decode("utf-8")

@@ -40,7 +40,7 @@ def _report_to_job(job: Job, report, out: Path, base: str) -> None:
                 label += " (utkast)"
             job.downloads.append((label, f"{base}/fil/{quote(str(f.relative_to(out)))}"))
     if report.manifest:
-        job.downloads.append(("manifest.json", f"{base}/fil/{quote(str(report.manifest.relative_to(out)))}"))
+        job.downloads.append((report.manifest.name, f"{base}/fil/{quote(str(report.manifest.relative_to(out)))}"))
     job.downloads.append((f"Allt som zip ({out.name}.zip)", f"{base}/zip"))
     job.warnings = [scrub(n) for n in report.notices]  # earlier output moved (once)
     job.warnings += [scrub(f"{o.name}: {w}" if several else w) for o in report.outcomes for w in o.warnings]

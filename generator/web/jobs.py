@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import BeslutError
-from .actions import ConverterPool
+from .converters import ConverterPool
 
 log = logging.getLogger("beslut.web")
 

@@ -9,16 +9,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from .. import pipeline
 from ..errors import BeslutError
+from ..pipeline import UTSKICK_FILE, write_bytes
 from . import actions, utskickform
-from .actions import UTSKICK_FILE, write_bytes
 from .config import WebConfig, scrub
 from .pages import arende_folder, audit, config_of, page
 
 
 async def new_form(request: Request) -> HTMLResponse:
     config = config_of(request)
-    registry = await run_in_threadpool(actions.load_registry, config.organisationer)
+    registry = await run_in_threadpool(pipeline.load_organisationer, config.organisationer)
     return page(request, "new.html", organisationer=registry.organisationer, errors={}, values={"namn": "", "org": []},
                 nav="nytt")
 
@@ -28,7 +29,7 @@ async def new_create(request: Request) -> Response:
     form = await request.form()
     namn = str(form.get("namn", "")).strip()
     org_ids = [str(o) for o in form.getlist("org")]
-    registry = await run_in_threadpool(actions.load_registry, config.organisationer)
+    registry = await run_in_threadpool(pipeline.load_organisationer, config.organisationer)
     errors = {}
     if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", namn) or len(namn) > 80:
         errors["namn"] = ("Mappnamnet får bara innehålla små bokstäver a–z, siffror och bindestreck, "
@@ -41,7 +42,7 @@ async def new_create(request: Request) -> Response:
         errors["org"] = "Okänd organisation. Välj i listan."
     if not errors:
         try:
-            await run_in_threadpool(actions.create_arende, config.arenden / namn, org_ids, config.organisationer)
+            await run_in_threadpool(pipeline.create_arende, config.arenden / namn, org_ids, config.organisationer)
         except BeslutError as e:
             errors["namn"] = scrub(e.message)
     if not errors:
@@ -55,7 +56,7 @@ async def new_create(request: Request) -> Response:
 async def refused_new(request: Request, status: int, reason: str) -> Response:
     config = config_of(request)
     form = await request.form()
-    registry = await run_in_threadpool(actions.load_registry, config.organisationer)
+    registry = await run_in_threadpool(pipeline.load_organisationer, config.organisationer)
     return page(request, "new.html", status=status, organisationer=registry.organisationer, errors={},
                 refused=reason, nav="nytt",
                 values={"namn": str(form.get("namn", "")), "org": [str(o) for o in form.getlist("org")]})

@@ -23,8 +23,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from .. import pipeline
+from ..pipeline import ARENDE_FILE, OVERRIDES_DIR
 from . import actions, forms
-from .actions import ARENDE_FILE, OVERRIDES_DIR
 from .config import HERE, MB, WebConfig, client_of, log, scrub
 from .security import (
     CSRF_FIELD,
@@ -236,7 +237,7 @@ def shown(config: WebConfig, path: Path | str) -> str:
 def arende_folder(config: WebConfig, namn: str) -> Path:
     """Return the ärende folder ``namn``; 404 unless it is one, inside the content folder."""
     folder = resolve_under(config.arenden, namn) if SAFE_NAME.match(namn) else None
-    if folder is None or folder == config.arenden.resolve() or not actions.is_arende_folder(folder):
+    if folder is None or folder == config.arenden.resolve() or not pipeline.is_arende_folder(folder):
         raise HTTPException(404)
     return folder
 
@@ -244,7 +245,7 @@ def arende_folder(config: WebConfig, namn: str) -> Path:
 def utskick_folder(config: WebConfig, namn: str) -> Path:
     """Return the utskick folder ``namn``; 404 unless it is one, inside the content folder."""
     folder = resolve_under(config.utskick, namn) if SAFE_NAME.match(namn) else None
-    if folder is None or folder == config.utskick.resolve() or not actions.is_utskick_folder(folder):
+    if folder is None or folder == config.utskick.resolve() or not pipeline.is_utskick_folder(folder):
         raise HTTPException(404)
     return folder
 

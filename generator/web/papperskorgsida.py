@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..errors import BeslutError
+from ..pipeline import ARENDE_FILE
 from . import forms, papperskorg
-from .actions import ARENDE_FILE
 from .config import WebConfig, scrub
 from .pages import arende_folder, audit, config_of, page
 

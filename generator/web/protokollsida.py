@@ -23,9 +23,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from .. import pipeline
 from ..errors import BeslutError
+from ..pipeline import display_name, person_key, protokoll_file, read_yaml, write_bytes
 from . import actions
-from .actions import ENLIGT_FORSLAG, PROTOKOLL_FILE, display_name, person_key, read_yaml, write_bytes
 from .jobbsidor import _submit
 from .pages import config_of, page, post, shown
 from .sammantraden import meeting_folder, meeting_job, output_of
@@ -54,14 +55,14 @@ def _as_dict(value) -> dict:
 
 def read_protokoll(folder: Path) -> tuple[dict, str]:
     """Return protokoll.yaml's values as written, and the file's version (its sha256)."""
-    file = folder / PROTOKOLL_FILE
+    file = protokoll_file(folder)
     data = read_yaml(file).data
     return (data if isinstance(data, dict) else {}), hashlib.sha256(file.read_bytes()).hexdigest()
 
 
 def write_protokoll(folder: Path, data: dict, version: str) -> None:
     """Write ``data`` as protokoll.yaml, unless it changed since ``version``."""
-    file = folder / PROTOKOLL_FILE
+    file = protokoll_file(folder)
     if hashlib.sha256(file.read_bytes()).hexdigest() != version:
         raise Conflict()
     ordered = {k: data[k] for k in ORDER if k in data} | {k: v for k, v in data.items() if k not in ORDER}
@@ -71,20 +72,16 @@ def write_protokoll(folder: Path, data: dict, version: str) -> None:
 
 def _meeting(config, folder: Path):
     """Return the loaded meeting (for titles and förslag), or None when it does not load."""
-    from .actions import validate_agenda
-
     try:
-        return validate_agenda(folder, config.organisationer)
+        return pipeline.validate_sammantrade(folder, config.organisationer)
     except BeslutError:
         return None
 
 
 def check_protokoll(config, folder: Path) -> list[str]:
     """Return the protokoll's problems as the page lists them (empty when it checks)."""
-    from .actions import load_protokoll
-
     try:
-        load_protokoll(folder, config.organisationer)
+        pipeline.load_protokoll(folder, config.organisationer)
     except BeslutError as e:
         return [p.text for p in actions.parse_problems(e, lambda p: shown(config, p))]
     return []
@@ -121,7 +118,7 @@ def _pairs(items, key: str) -> str:
 def _context(config, folder: Path, *, messages: list[str] | None = None, notice: str | None = None) -> dict:
     namn = folder.name
     base = {"namn": namn, "messages": messages or [], "notice": notice, "nav": "sammantraden"}
-    if not (folder / PROTOKOLL_FILE).is_file():
+    if not protokoll_file(folder).is_file():
         return {**base, "exists": False}
     data, version = read_protokoll(folder)
     meeting = _meeting(config, folder)
@@ -133,7 +130,7 @@ def _context(config, folder: Path, *, messages: list[str] | None = None, notice:
         plan = planned[n - 1] if n <= len(planned) else None
         forslag = list(plan.loaded.arende.forslag_till_beslut) if plan is not None and plan.loaded else []
         beslut = point.get("beslut")
-        beslut_lines = forslag if str(beslut).strip().lower() == ENLIGT_FORSLAG else _people(beslut)
+        beslut_lines = forslag if str(beslut).strip().lower() == pipeline.enligt_forslag() else _people(beslut)
         vote = point.get("omröstning") if isinstance(point.get("omröstning"), dict) else None
         votes = {person_key(str(k)): str(v) for k, v in (vote or {}).get("röster", {}).items()} if vote else {}
         jav: list[str] = []
@@ -183,19 +180,18 @@ def _context(config, folder: Path, *, messages: list[str] | None = None, notice:
         "problems": check_protokoll(config, folder),
         "files": files,
         "expediering": expediering_lines(config, folder) if files else [],
-        "file_shown": shown(config, folder / PROTOKOLL_FILE),
+        "file_shown": shown(config, protokoll_file(folder)),
     }
 
 
 def expediering_lines(config, folder: Path) -> list[str]:
     """Return the expediering's dry run as ``beslut send`` prints it (nothing is sent)."""
-    from .actions import format_expediering, plan_expediering
-
     try:
-        plan = plan_expediering(folder, config.organisationer, config.out)
+        mailing = pipeline.plan_mailing(folder, config.organisationer, config.out)
     except BeslutError as e:
         return [e.message]
-    return format_expediering(plan, None, "e-post skickas från kommandoraden: beslut send SAMMANTRÄDE --skarpt")
+    return mailing.format_plan(mailing.plan, None,
+                               "e-post skickas från kommandoraden: beslut send SAMMANTRÄDE --skarpt")
 
 
 # --- saving the form -------------------------------------------------------------------------
@@ -242,7 +238,7 @@ def form_to_data(form, data: dict, forslag: dict[int, list[str]]) -> dict:
             point["text"] = " ".join(text.split())
         beslut = _lines(form.get(f + "beslut"))
         if beslut and beslut == [" ".join(b.split()) for b in forslag.get(n, [])]:
-            point["beslut"] = ENLIGT_FORSLAG
+            point["beslut"] = pipeline.enligt_forslag()
         elif beslut:
             point["beslut"] = beslut
         yrkanden = [{"av": p["av"], "yrkande": p.get("yrkande", "")} for p in _av_pairs(form.get(f + "yrkanden", ""),
@@ -309,12 +305,10 @@ _NOTICES = {"sparat": "Protokollet sparades.", "skapat": "Protokollet skapades m
 
 
 async def create(request: Request) -> Response:
-    from .actions import create_protokoll
-
     config = config_of(request)
     folder = meeting_folder(config, request.path_params["namn"])
     try:
-        await run_in_threadpool(create_protokoll, folder, config.organisationer)
+        await run_in_threadpool(pipeline.create_protokoll, folder, config.organisationer)
     except BeslutError as e:
         context = await run_in_threadpool(_context, config, folder, messages=[e.message])
         return page(request, "protokoll.html", status=422, **context)
@@ -336,8 +330,6 @@ async def save(request: Request) -> Response:
 
 
 async def build(request: Request) -> Response:
-    from .actions import build_minutes
-
     config = config_of(request)
     folder = meeting_folder(config, request.path_params["namn"])
     problems = await run_in_threadpool(check_protokoll, config, folder)
@@ -348,7 +340,7 @@ async def build(request: Request) -> Response:
     namn = folder.name
     base = f"/sammantrade/{quote(namn)}"
 
-    work = meeting_job(build_minutes, folder, config, base, steps=12)
+    work = meeting_job(pipeline.build_minutes, folder, config, base, steps=12)
     return _submit(request, f"protokoll/{namn}", f"Protokoll och protokollsutdrag: {namn}", work,
                    f"{base}/protokoll")
 

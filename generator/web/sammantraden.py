@@ -22,24 +22,24 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from .. import pipeline
 from ..errors import BeslutError
-from . import actions
-from .actions import (
+from ..pipeline import (
     SAMMANTRADE_FILE,
     SAMMANTRADEN_DIR,
     load_arenden,
     read_yaml,
     resolve_sammantrade_file,
-    sammantrade_folder,
     write_bytes,
 )
+from . import actions
 from .jobbsidor import _submit
 from .jobs import Job
 from .pages import config_of, page, post, shown
 from .security import SAFE_NAME, resolve_under
 
 if TYPE_CHECKING:
-    from .actions import PdfConverter
+    from ..pipeline import PdfConverter
 
 NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 ORDER = ("organisation", "datum", "tid", "plats", "ordförande", "sekreterare", "kallelsedatum", "ledamöter",
@@ -69,7 +69,7 @@ def meeting_folder(config, namn: str) -> Path:
 
 
 def output_of(config, folder: Path) -> Path:
-    return sammantrade_folder(config.out, folder.name)
+    return pipeline.output_folder(folder, config.out)
 
 
 def read_data(folder: Path) -> tuple[dict, str]:
@@ -94,7 +94,7 @@ def list_meetings(config) -> list[dict]:
     base = meetings_dir(config)
     found = []
     try:
-        registry = actions.load_registry(config.organisationer)
+        registry = pipeline.load_organisationer(config.organisationer)
     except BeslutError:
         registry = None
     for folder in sorted(base.iterdir()) if base.is_dir() else []:
@@ -105,21 +105,19 @@ def list_meetings(config) -> list[dict]:
         except BeslutError:
             data = {}
         problems = check_meeting(config, folder)
-        built = output_of(config, folder) / "manifest.json"
+        built = pipeline.has_manifest(output_of(config, folder))
         org_id = str(data.get("organisation", ""))
         org = registry.find(org_id) if registry else None
         found.append({"namn": folder.name, "organisation": org.namn if org else org_id,
                       "datum": str(data.get("datum", "")), "punkter": len(data.get("punkter") or []),
-                      "fel": len(problems), "byggt": built.is_file()})
+                      "fel": len(problems), "byggt": built})
     return found
 
 
 def check_meeting(config, folder: Path) -> list[str]:
     """Return the meeting's problems as the page lists them (empty when it checks)."""
-    from .actions import validate_agenda
-
     try:
-        validate_agenda(folder, config.organisationer)
+        pipeline.validate_sammantrade(folder, config.organisationer)
     except BeslutError as e:
         return [p.text for p in actions.parse_problems(e, lambda p: shown(config, p))]
     return []
@@ -127,10 +125,10 @@ def check_meeting(config, folder: Path) -> list[str]:
 
 def organisation_arenden(config, org_id: str) -> list[dict]:
     """Return the ärenden that have a paper for ``org_id`` (name and rubrik), for the add list."""
-    registry = actions.load_registry(config.organisationer)
+    registry = pipeline.load_organisationer(config.organisationer)
     found = []
     for folder in sorted(config.arenden.iterdir()) if config.arenden.is_dir() else []:
-        if not (folder / "arende.yaml").is_file():
+        if not pipeline.is_arende_folder(folder):
             continue
         try:
             instances = load_arenden(folder, registry)
@@ -177,19 +175,17 @@ def _context(config, folder: Path, *, problems: list[str] | None = None, notice:
 
 async def meetings(request: Request) -> Response:
     config = config_of(request)
-    registry = await run_in_threadpool(actions.load_registry, config.organisationer)
+    registry = await run_in_threadpool(pipeline.load_organisationer, config.organisationer)
     found = await run_in_threadpool(list_meetings, config)
     return page(request, "sammantraden.html", meetings=found, organisationer=registry.organisationer,
                 errors={}, values={"namn": "", "org": ""}, nav="sammantraden")
 
 
 async def create(request: Request) -> Response:
-    from .actions import create_sammantrade
-
     config = config_of(request)
     form = await request.form()
     namn, org_id = str(form.get("namn", "")).strip(), str(form.get("org", ""))
-    registry = await run_in_threadpool(actions.load_registry, config.organisationer)
+    registry = await run_in_threadpool(pipeline.load_organisationer, config.organisationer)
     errors = {}
     if not NAME.fullmatch(namn) or len(namn) > 80:
         errors["namn"] = "Mappnamnet får bara innehålla små bokstäver a–z, siffror och bindestreck, t.ex. 2024-03-12."
@@ -199,7 +195,8 @@ async def create(request: Request) -> Response:
         errors["org"] = "Välj organisationen i listan."
     if not errors:
         try:
-            await run_in_threadpool(create_sammantrade, meetings_dir(config) / namn, org_id, registry)
+            await run_in_threadpool(pipeline.create_sammantrade, meetings_dir(config) / namn, org_id,
+                                    config.organisationer)
         except BeslutError as e:
             errors["namn"] = e.message
     if errors:
@@ -297,8 +294,6 @@ def _failed(request: Request, status: int, context: dict, message: str) -> Respo
 
 
 async def build(request: Request) -> Response:
-    from .actions import build_agenda
-
     config = config_of(request)
     folder = meeting_folder(config, request.path_params["namn"])
     problems = await run_in_threadpool(check_meeting, config, folder)
@@ -308,7 +303,7 @@ async def build(request: Request) -> Response:
     namn = folder.name
     base = f"/sammantrade/{quote(namn)}"
 
-    work = meeting_job(build_agenda, folder, config, base, steps=6)
+    work = meeting_job(pipeline.build_agenda, folder, config, base, steps=6)
     return _submit(request, f"sammantrade/{namn}", f"Kallelse och sammanträdeshandlingar: {namn}", work, base)
 
 

@@ -356,7 +356,7 @@ def read_users(path: Path) -> dict[str, str]:
 
 def add_user(path: Path, name: str, password: str) -> None:
     """Add (or replace) ``name`` in the user file at ``path``."""
-    from .actions import write_bytes
+    from ..pipeline import write_bytes
 
     if not re.fullmatch(r"[A-Za-z0-9._@-]+", name):
         raise AuthError("användarnamnet får bara innehålla bokstäver a–z, siffror och . _ @ -.")

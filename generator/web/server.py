@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..pipeline import ARENDEN_DIR, UTSKICK_DIR
 from .app import WebConfig, create_app
 from .security import (
     LOOPBACK,
@@ -49,10 +50,10 @@ def make_config(*, content: Path, organisationer: Path, out: Path, host: str, us
     elif trusted_header:
         auth = Auth(trusted_header=trusted_header.lower(), proxies=networks or LOOPBACK)
     check_host(host, auth)
-    if not (content / "arenden").is_dir() and not (content / "utskick").is_dir():
+    if not (content / ARENDEN_DIR).is_dir() and not (content / UTSKICK_DIR).is_dir():
         raise ContentError("mappen har varken arenden/ eller utskick/. Ange innehållsmappen med --innehall.",
                            file=content)
-    (content / "arenden").mkdir(exist_ok=True)
+    (content / ARENDEN_DIR).mkdir(exist_ok=True)
     return WebConfig(content=content.resolve(), organisationer=organisationer.resolve(), out=out.resolve(),
                      auth=auth, converters=converters,
                      templates=templates.resolve() if templates else None, listen=host, vardnamn=tuple(vardnamn),

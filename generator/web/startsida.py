@@ -8,9 +8,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from .. import pipeline
 from ..errors import BeslutError
+from ..pipeline import ARENDE_FILE, OVERRIDES_DIR
 from . import actions, forms
-from .actions import ARENDE_FILE, OVERRIDES_DIR
 from .config import WebConfig, scrub
 from .pages import config_of, page, shown_time
 
@@ -24,7 +25,7 @@ async def index(request: Request) -> HTMLResponse:
                 moved=[scrub(m) for m in request.app.state.moved])
 
 
-_LISTING: actions.Listing[dict] = actions.Listing()
+_LISTING: pipeline.ByModification[dict] = pipeline.kept_until_changed()
 """Each ärende's and utskick's line on the start page, kept until its files change."""
 
 
@@ -34,12 +35,12 @@ LISTING_FILE = "startsida.json"
 
 def _list_arenden(config: WebConfig) -> list[dict]:
     folders = sorted(p for p in config.arenden.iterdir() if p.is_dir()) if config.arenden.is_dir() else []
-    return [_arende_item(config, folder) for folder in folders if actions.is_arende_folder(folder)]
+    return [_arende_item(config, folder) for folder in folders if pipeline.is_arende_folder(folder)]
 
 
 def _arende_item(config: WebConfig, folder: Path) -> dict:
     """Return the ärende's line on the start page: kept (``_LISTING``) until one of its files changes."""
-    stamps = actions.arende_stamps(folder, config.organisationer, config.out)
+    stamps = pipeline.arende_stamps(folder, config.organisationer, config.out)
     return _LISTING.get(f"arende\n{folder}\n{config.out}", stamps, lambda: _arende_state(config, folder))
 
 
@@ -54,9 +55,9 @@ def _arende_state(config: WebConfig, folder: Path) -> dict:
     ids = ([(i.organisation.id, i.organisation.namn) for i in instances] if instances else
            [(p.stem, p.stem) for p in sorted((folder / OVERRIDES_DIR).glob("*.yaml"))] if shared
            else [(str(data.get("organisation", "–")),) * 2])
-    final, draft = actions.arende_builds(folder, config.out)
+    final, draft = pipeline.arende_builds(folder, config.out)
     reviewed = {i.organisation.id: actions.review_counts(i) for i in instances}
-    none = actions.Built(None)
+    none = pipeline.Built(None)
     per_org = [{"id": org_id, "namn": namn, "stopp": reviewed.get(org_id, (0, 0))[0],
                 "varningar": reviewed.get(org_id, (0, 0))[1],
                 "byggt": shown_time(final.get(org_id, none).when), "byggt_fel": final.get(org_id, none).failed,
@@ -72,17 +73,17 @@ def _arende_state(config: WebConfig, folder: Path) -> dict:
 
 def _list_utskick(config: WebConfig) -> list[dict]:
     folders = sorted(p for p in config.utskick.iterdir() if p.is_dir()) if config.utskick.is_dir() else []
-    return [_utskick_item(config, folder) for folder in folders if actions.is_utskick_folder(folder)]
+    return [_utskick_item(config, folder) for folder in folders if pipeline.is_utskick_folder(folder)]
 
 
 def _utskick_item(config: WebConfig, folder: Path) -> dict:
     """Return the utskick's line on the start page: kept (``_LISTING``) until one of its files changes."""
-    stamps = actions.utskick_stamps(folder, config.organisationer, config.out)
+    stamps = pipeline.utskick_stamps(folder, config.organisationer, config.out)
     return _LISTING.get(f"utskick\n{folder}\n{config.out}", stamps, lambda: _utskick_state(config, folder))
 
 
 def _utskick_state(config: WebConfig, folder: Path) -> dict:
-    built = actions.built_by_recipient(actions.output_folder(folder, config.out))
+    built = pipeline.built_by_recipient(pipeline.output_folder(folder, config.out))
     times = [b.when for b in built.values() if b.when is not None]
     item = {"namn": folder.name, "byggt": shown_time(max(times)) if times else None,
             "misslyckade": sum(b.failed for b in built.values())}
@@ -121,5 +122,5 @@ def save_listing(config: WebConfig) -> None:
 
 def last_built(config: WebConfig, folder: Path) -> str | None:
     """Return when the final documents of ``folder`` were last written (not a draft), as the page shows it."""
-    item = _arende_item(config, folder) if actions.is_arende_folder(folder) else _utskick_item(config, folder)
+    item = _arende_item(config, folder) if pipeline.is_arende_folder(folder) else _utskick_item(config, folder)
     return item["byggt"]

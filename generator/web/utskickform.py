@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedSeq
 
-from .actions import write_bytes
+from ..pipeline import write_bytes
 from .forms import (
     Conflict,
     Field,

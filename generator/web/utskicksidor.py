@@ -9,9 +9,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from .. import pipeline
 from ..errors import BeslutError, ContentError
+from ..pipeline import UTSKICK_FILE
 from . import actions, forms, utskickform
-from .actions import UTSKICK_FILE
 from .config import WebConfig, scrub
 from .jobbsidor import _job_audit, _report_to_job, _submit
 from .jobs import Job
@@ -27,7 +28,7 @@ async def utskick(request: Request) -> HTMLResponse:
 
 def _utskick_context(config: WebConfig, folder: Path, till: list[str] | None, problems=None, pdf: bool = True,
                      eml: bool = False) -> dict:
-    registry = actions.load_registry(config.organisationer)
+    registry = pipeline.load_organisationer(config.organisationer)
     rubrik, default, sender, with_address, count = folder.name, "–", None, 0, 0
     try:
         loaded, recipients = actions.validate_utskick(folder, config.organisationer)
@@ -74,7 +75,7 @@ async def run_utskick(request: Request) -> Response:
         try:
             report = actions.run_letters(folder, config.organisationer, config.out, till, pdf=pdf, eml=eml,
                                          converter=converter, templates=config.templates, progress=job.progress)
-            _report_to_job(job, report, actions.output_folder(folder, config.out), base)
+            _report_to_job(job, report, pipeline.output_folder(folder, config.out), base)
             crashed = False
         except BeslutError as e:
             job.error, crashed = scrub(e.format()), False
@@ -116,7 +117,7 @@ def _utskick_edit_context(config: WebConfig, folder: Path, state: forms.State | 
     raw = file.read_bytes()
     data = forms.load_data(raw.decode("utf-8"), file)
     state = {**utskickform.state_from_data(data), **(state or {})}
-    registry = actions.load_registry(config.organisationer)
+    registry = pipeline.load_organisationer(config.organisationer)
     problems: list[dict] = []
     try:
         actions.validate_utskick(folder, config.organisationer)
