@@ -106,9 +106,9 @@ def batched_pdf(docs: list[Path], outdir: Path, calls: int = 2) -> float:
 
 
 def letters(utskick: Path, registry: Path, out: Path, *, pdf: bool = False, workers: int | None = None,
-            till: list[str] | None = None):
+            org_ids: list[str] | None = None):
     """Plan and run the letters of ``utskick`` through the engine, as `beslut letters` does."""
-    plan = pipeline.plan_utskick(utskick, registry, out, till=till, pdf=pdf)
+    plan = pipeline.plan_utskick(utskick, registry, out, org_ids=org_ids, pdf=pdf)
     return pipeline.run(plan, workers=workers)
 
 
@@ -220,7 +220,7 @@ def main() -> None:
         inputs.mkdir()
         registry = make_registry(inputs, args.count)
         utskick = make_utskick(inputs)
-        letters(utskick, registry, tmp / "warmup", workers=1, till=["alla"])
+        letters(utskick, registry, tmp / "warmup", workers=1, org_ids=["alla"])
         runs = range(args.repeat)
 
         one = statistics.median(timed(lambda n=n: letters(utskick, registry, tmp / f"d1-{n}", workers=1)) for n in runs)

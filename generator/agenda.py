@@ -241,7 +241,7 @@ def ensure_handlingar(loaded: LoadedArende, organisationer_path: Path, out: Path
             and outputs.report_json.is_file() and sha256_file(outputs.bundle) == entry.get("sha256")):
         return outputs.bundle, entry, True
     plan = plan_arende(loaded.folder, organisationer_path, out,
-                       only=[loaded.organisation.id] if loaded.shared else None,
+                       org_ids=[loaded.organisation.id] if loaded.shared else None,
                        bundle=True, templates=templates)
     report = run_plan(plan, workers=1, converter_factory=lambda: _Borrowed(converter))
     release_memory()  # pypdf's bundle of this ärende is gone; do not carry its pages into the next

@@ -130,19 +130,19 @@ def load_utskick(path: Path) -> LoadedUtskick:
 
 
 def select_mottagare(
-    loaded: LoadedUtskick, organisationer: Organisationer, till: list[str] | None = None
+    loaded: LoadedUtskick, organisationer: Organisationer, org_ids: list[str] | None = None
 ) -> list[Organisation]:
-    """Return the recipients: ``till`` (from the command line) or the utskick's own choice.
+    """Return the recipients: ``org_ids`` (from the command line) or the utskick's own choice.
 
     Groups (bolag, nämnder, alla) and ids may be mixed; the ``utom`` ids are left out;
     the recipients come in registry order.
     """
     utskick, doc = loaded.utskick, loaded.doc
-    if till:  # as typed: compared in NFC, as the YAML is read (``yamlfile.read_yaml``)
-        choice, where = [unicodedata.normalize("NFC", item) for item in till], tuple[str, ...]()
+    if org_ids:  # as typed: compared in NFC, as the YAML is read (``yamlfile.read_yaml``)
+        choice, where = [unicodedata.normalize("NFC", item) for item in org_ids], tuple[str, ...]()
     else:
-        mottagare = utskick.mottagare
-        choice, where = ([mottagare] if isinstance(mottagare, str) else mottagare), ("mottagare",)
+        named = utskick.mottagare  # ids and groups, as the utskick names them
+        choice, where = ([named] if isinstance(named, str) else named), ("mottagare",)
     groups = {
         "bolag": [o.id for o in organisationer.organisationer if o.is_bolag],
         "nämnder": [o.id for o in organisationer.organisationer if not o.is_bolag],
@@ -255,20 +255,20 @@ def is_shared_arende(path: Path) -> bool:
 
 
 def load_arenden(
-    path: Path, organisationer: Organisationer, only: list[str] | None = None
+    path: Path, organisationer: Organisationer, org_ids: list[str] | None = None
 ) -> list[LoadedArende]:
     """Return the ärende at ``path``: itself, or one instance per organisation if shared.
 
     A shared ärende is a folder whose ``arende.yaml`` holds what all organisations have in
     common, and whose ``organisationer/<id>.yaml`` files hold what each one changes. Every
     instance is checked before any is returned, and all problems are reported together.
-    ``only`` limits the instances to those organisation ids.
+    ``org_ids`` limits the instances to those organisation ids.
     """
     if not is_shared_arende(path):
         loaded = load_arende(path, organisationer)
-        if only and loaded.organisation.id not in only:
+        if org_ids and loaded.organisation.id not in org_ids:
             raise ContentError(
-                f"ärendet gäller bara '{loaded.organisation.id}', inte {', '.join(only)}.",
+                f"ärendet gäller bara '{loaded.organisation.id}', inte {', '.join(org_ids)}.",
                 file=loaded.source,
             )
         return [loaded]
@@ -291,7 +291,7 @@ def load_arenden(
             file=file.parent / OVERRIDES_DIR,
         )
     wanted = {f.stem for f in override_files}
-    for org_id in only or []:
+    for org_id in org_ids or []:
         if org_id not in wanted:
             raise ContentError(
                 f"ärendet har ingen fil för '{org_id}'. Finns: {', '.join(sorted(wanted))}.",
@@ -300,7 +300,7 @@ def load_arenden(
     instances: list[LoadedArende] = []
     problems: list[ContentError] = []
     for override_file in override_files:
-        if only and override_file.stem not in only:
+        if org_ids and override_file.stem not in org_ids:
             continue
         try:
             instances.append(_load_instance(file, shared, override_file, organisationer))

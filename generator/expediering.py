@@ -81,7 +81,7 @@ class ExpedieringPlan:
         return [d for d in self.deliveries if d.action == action]
 
 
-def plan_expediering(path: Path, organisationer_path: Path, out: Path, *, till: list[str] | None = None,
+def plan_expediering(path: Path, organisationer_path: Path, out: Path, *, org_ids: list[str] | None = None,
                      igen: bool = False) -> ExpedieringPlan:
     """Return who gets which utdrag now; raise SendError (exit 9) if the protokoll is not built as it is."""
     loaded = load_protokoll(path, organisationer_path)
@@ -97,7 +97,7 @@ def plan_expediering(path: Path, organisationer_path: Path, out: Path, *, till: 
     if manifest.fingerprint != inputs_fingerprint(loaded, organisationer_path):
         raise SendError("protokollet eller sammanträdet har ändrats sedan protokollsutdragen skapades, så "
                         f"inget skickas. {again}", file=loaded.source)
-    wanted = _wanted(till, loaded)
+    wanted = _wanted(org_ids, loaded)
     recipients: dict[str, tuple[Organisation, list[Paragraf]]] = {}
     by_hand: dict[str, tuple[list[int], str]] = {}
     for p in loaded.paragrafer:
@@ -136,14 +136,14 @@ def plan_expediering(path: Path, organisationer_path: Path, out: Path, *, till: 
                            by_hand=[(name, nummer, why) for name, (nummer, why) in by_hand.items()])
 
 
-def _wanted(till: list[str] | None, loaded: LoadedProtokoll) -> set[str] | None:
-    if not till:
+def _wanted(org_ids: list[str] | None, loaded: LoadedProtokoll) -> set[str] | None:
+    if not org_ids:
         return None
     orgs = [m.organisation for p in loaded.paragrafer for m in p.expedieras if m.organisation is not None]
     groups = {"bolag": {o.id for o in orgs if o.is_bolag}, "nämnder": {o.id for o in orgs if not o.is_bolag},
               "alla": {o.id for o in orgs}}
     wanted: set[str] = set()
-    for item in till:
+    for item in org_ids:
         wanted |= groups.get(item, {item})
     unknown = wanted - {o.id for o in orgs}
     if unknown:

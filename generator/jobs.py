@@ -132,7 +132,7 @@ class PaperJob:
     """What the content's check found worth saying (e.g. a malformed Markdown table)."""
 
     @property
-    def recipient(self) -> str:
+    def org_id(self) -> str:
         return self.loaded.organisation.id
 
     @property
@@ -160,7 +160,7 @@ class LetterJob:
     warnings: tuple[str, ...] = ()
 
     @property
-    def recipient(self) -> str:
+    def org_id(self) -> str:
         return self.organisation.id
 
     @property

@@ -287,7 +287,7 @@ def _prints_values_only(source: str) -> bool:
 
 
 def validate_utskick(utskick_path: Path, organisationer_path: Path,
-                     till: list[str] | None = None) -> tuple[LoadedUtskick, list[Organisation]]:
+                     org_ids: list[str] | None = None) -> tuple[LoadedUtskick, list[Organisation]]:
     """Load and check an utskick: fields, recipients and merge fields; write nothing.
 
     ``pipeline.validate_utskick`` is this; ``send`` calls it here, below the front door.
@@ -297,4 +297,4 @@ def validate_utskick(utskick_path: Path, organisationer_path: Path,
     organisationer = load_organisationer(organisationer_path)
     loaded = load_utskick(utskick_path)
     check_merge_fields(loaded)
-    return loaded, select_mottagare(loaded, organisationer, till)
+    return loaded, select_mottagare(loaded, organisationer, org_ids)

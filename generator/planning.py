@@ -18,9 +18,9 @@ from .review import check_publishable, review_arende
 
 
 def validate_arende(arende_path: Path, organisationer_path: Path,
-                    only: list[str] | None = None) -> list[LoadedArende]:
+                    org_ids: list[str] | None = None) -> list[LoadedArende]:
     """Load and check an ärende, or every organisation's version of a shared one."""
-    return load_arenden(arende_path, load_organisationer(organisationer_path), only)
+    return load_arenden(arende_path, load_organisationer(organisationer_path), org_ids)
 
 
 def plan_arende(
@@ -28,7 +28,7 @@ def plan_arende(
     organisationer_path: Path,
     out: Path,
     *,
-    only: list[str] | None = None,
+    org_ids: list[str] | None = None,
     pdf: bool = False,
     bundle: bool = False,
     templates: Path | None = None,
@@ -36,19 +36,19 @@ def plan_arende(
 ) -> Plan:
     """Load, check and review an ärende (single or shared), then plan its papers.
 
-    ``pdf`` adds each paper's PDF/A, ``bundle`` also handlingar.pdf; ``only`` limits a
+    ``pdf`` adds each paper's PDF/A, ``bundle`` also handlingar.pdf; ``org_ids`` limits a
     shared ärende to some organisations; ``templates`` is a folder of edited templates.
     A stopp-finding of the review refuses the plan (``ReviewError``) unless ``utkast``,
     which marks every page UTKAST instead, in the ärende's ``utkast/`` folder. Output an
     earlier version wrote to ``out/<ärende>/`` is moved first (``move_legacy_output``).
     """
-    instances = validate_arende(arende_path, organisationer_path, only)
+    instances = validate_arende(arende_path, organisationer_path, org_ids)
     check_out_folder(out, *_input_folders(instances[0].folder, organisationer_path, templates))
     findings = tuple(f for loaded in instances for f in review_arende(loaded))
     check_publishable(findings, utkast)
     notices = tuple(move_legacy_output(out, instances[0].name))
     plan = plan_papers(instances, out, pdf=pdf, bundle=bundle, templates=templates,
-                       whole=not only, utkast=utkast, findings=findings)
+                       whole=not org_ids, utkast=utkast, findings=findings)
     return replace(plan, notices=notices)
 
 
@@ -57,7 +57,7 @@ def plan_utskick(
     organisationer_path: Path,
     out: Path,
     *,
-    till: list[str] | None = None,
+    org_ids: list[str] | None = None,
     pdf: bool = False,
     eml: bool = False,
     templates: Path | None = None,
@@ -67,7 +67,7 @@ def plan_utskick(
     With ``eml`` (needs ``pdf``) each letter also gets its e-mail, ``<id>.eml``; the
     utskick must then name its sender (``avsändare_e-post``).
     """
-    loaded, recipients = validate_utskick(utskick_path, organisationer_path, till)
+    loaded, recipients = validate_utskick(utskick_path, organisationer_path, org_ids)
     check_out_folder(out, *_input_folders(loaded.source.parent, organisationer_path, templates))
     if eml:
         check_sender(loaded)

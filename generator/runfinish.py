@@ -118,7 +118,7 @@ def finish_all(todo: list[Outcome], jobs: dict[str, Job], staging: Path, out: Pa
     """Finish every outcome of ``todo`` on ``finishers``, four or more letters in batches; ``advance()`` each."""
     def finish(outcome: Outcome, converter):
         def work():
-            warnings = finish_job(jobs[outcome.recipient], staging, out, converter, cache, ahead)
+            warnings = finish_job(jobs[outcome.org_id], staging, out, converter, cache, ahead)
             outcome.warnings += warnings
             outcome.cleaned += getattr(warnings, "cleaned", [])
             return outcome.files
@@ -126,9 +126,9 @@ def finish_all(todo: list[Outcome], jobs: dict[str, Job], staging: Path, out: Pa
         record(outcome, work)
         advance()
 
-    letters = [o for o in todo if _in_letter_batch(jobs[o.recipient])] if len(todo) >= MIN_LETTER_BATCH else []
-    batched = {o.recipient for o in letters}
-    work = [lambda converter, o=o: finish(o, converter) for o in todo if o.recipient not in batched]
+    letters = [o for o in todo if _in_letter_batch(jobs[o.org_id])] if len(todo) >= MIN_LETTER_BATCH else []
+    batched = {o.org_id for o in letters}
+    work = [lambda converter, o=o: finish(o, converter) for o in todo if o.org_id not in batched]
     for chunk in (letters[i::finishers.count] for i in range(finishers.count)):
         if chunk:
             work.append(lambda converter, chunk=chunk: _finish_letters(chunk, jobs, staging, out, converter, advance))
@@ -148,7 +148,7 @@ def _finish_letters(letters: list[Outcome], jobs: dict[str, Job], staging: Path,
     """Convert letters to PDF/A in one go (``letterbatch``), then finish and record each one."""
     by_docx: dict[Path, tuple[Outcome, LetterJob]] = {}
     for outcome in letters:
-        job = jobs[outcome.recipient]
+        job = jobs[outcome.org_id]
         assert isinstance(job, LetterJob)
         by_docx[staged(job.outputs.docx, staging, out)] = (outcome, job)
 

@@ -67,10 +67,10 @@ def run_plan(
     check_out_paths(plan)  # before anything is written: no link in out/ leads into what the user wrote
     inputs = letter_fingerprints(plan)  # before rendering: an input changed during the run makes the letter stale
     workers = workers or default_workers()
-    outcomes = {job.recipient: Outcome(recipient=job.recipient, name=job.name, outputs=job.outputs,
+    outcomes = {job.org_id: Outcome(org_id=job.org_id, name=job.name, outputs=job.outputs,
                                        warnings=list(job.warnings))
                 for job in plan.jobs}
-    jobs = {job.recipient: job for job in plan.jobs}
+    jobs = {job.org_id: job for job in plan.jobs}
     staging = start_staging(plan.out)
     try:
         with ExitStack() as stack:
@@ -83,22 +83,22 @@ def run_plan(
             ahead = read_bilagor_ahead(plan, cache) if finishers is not None else None
             with _progress(show_progress) as progress:
                 advance = _advancer(progress, "docx", "Skapar Word-filer", len(plan.jobs), on_progress)
-                for recipient, work in rendered:
-                    record(outcomes[recipient], work)
+                for org_id, work in rendered:
+                    record(outcomes[org_id], work)
                     advance()
                 if finishers is not None:  # the plan needs a converter
                     todo = [o for o in outcomes.values() if o.ok]
                     advance = _advancer(progress, "pdf", "Skapar PDF", len(todo), on_progress)
                     finish_all(todo, jobs, staging, plan.out, cache, finishers, advance, ahead)
-        for recipient, outcome in outcomes.items():
+        for org_id, outcome in outcomes.items():
             if outcome.ok:
-                record(outcome, partial(commit, jobs[recipient], staging, plan.out))
+                record(outcome, partial(commit, jobs[org_id], staging, plan.out))
     finally:
         remove_staging(staging)
     for outcome in outcomes.values():  # name the file where the user will look for it, not where it was staged
         if outcome.error:
             outcome.error = outcome.error.replace(f"{staging}{os.sep}", f"{plan.out}{os.sep}")
-    report = Report(outcomes=[outcomes[job.recipient] for job in plan.jobs], notices=list(plan.notices))
+    report = Report(outcomes=[outcomes[job.org_id] for job in plan.jobs], notices=list(plan.notices))
     report.removed = _remove_stale(plan, report)
     write_manifest(plan, report, inputs)
     return report
@@ -123,9 +123,9 @@ def _render_one(job: Job, staging: Path, out: Path) -> list[Path]:
 def _start_renders(jobs: tuple[Job, ...], staging: Path, out: Path, workers: int, stack: ExitStack):
     """Start rendering every job; yield (recipient, a function returning its files)."""
     if workers == 1 or len(jobs) < 4:
-        return ((job.recipient, lambda job=job: _render_one(job, staging, out)) for job in jobs)
+        return ((job.org_id, lambda job=job: _render_one(job, staging, out)) for job in jobs)
     pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts))
-    futures = {pool.submit(_render_one, job, staging, out): job.recipient for job in jobs}
+    futures = {pool.submit(_render_one, job, staging, out): job.org_id for job in jobs}
     return ((futures[f], f.result) for f in as_completed(futures))
 
 
@@ -196,7 +196,7 @@ def _remove_stale(plan: Plan, report: Report) -> list[Path]:
     """
     if not plan.whole:
         return []
-    current = {o.recipient for o in report.outcomes}
+    current = {o.org_id for o in report.outcomes}
     removed = []
     for entry in _previous_manifest(plan).documents:
         if entry.org_id in current:
@@ -217,7 +217,7 @@ def letter_fingerprints(plan: Plan) -> dict[str, str]:
     for job in plan.jobs:
         if isinstance(job, LetterJob):
             try:
-                fingerprints[job.recipient] = letter_inputs(job.utskick, job.organisation, job.template)
+                fingerprints[job.org_id] = letter_inputs(job.utskick, job.organisation, job.template)
             except OSError:
                 continue
     return fingerprints
@@ -232,18 +232,18 @@ def write_manifest(plan: Plan, report: Report, inputs: dict[str, str] | None = N
     """
     inputs = letter_fingerprints(plan) if inputs is None else inputs
     base = plan.folder
-    current = {o.recipient for o in report.outcomes}
+    current = {o.org_id for o in report.outcomes}
     kept = [] if plan.whole else [
         e for e in _previous_manifest(plan).documents if e.org_id not in current
     ]
     documents = kept + [
         ManifestDocument(
             file=os.path.relpath(file, base),
-            org_id=outcome.recipient,
+            org_id=outcome.org_id,
             org_name=mask_personnummer(outcome.name),
             pages=_pages(file),
             sha256=sha256_file(file),
-            fingerprint=inputs.get(outcome.recipient),
+            fingerprint=inputs.get(outcome.org_id),
         )
         for outcome in report.outcomes
         for file in outcome.files
@@ -255,11 +255,11 @@ def write_manifest(plan: Plan, report: Report, inputs: dict[str, str] | None = N
         succeeded=len(report.outcomes) - len(report.failed),
         failed=len(report.failed),
         documents=tuple(documents),
-        failures=tuple(ManifestFailure(mask_personnummer(o.recipient), mask_personnummer(o.name),
+        failures=tuple(ManifestFailure(mask_personnummer(o.org_id), mask_personnummer(o.name),
                                        mask_personnummer_in(o.error)) for o in report.failed),
-        warnings=tuple(mask_personnummer_in({"mottagare": o.recipient, "varning": w})
+        warnings=tuple(mask_personnummer_in({"mottagare": o.org_id, "varning": w})
                        for o in report.outcomes for w in o.warnings),
-        cleaned=tuple(mask_personnummer_in({"mottagare": o.recipient, **c})
+        cleaned=tuple(mask_personnummer_in({"mottagare": o.org_id, **c})
                       for o in report.outcomes for c in o.cleaned),
     )
     report.manifest = outfolder.write_manifest(plan.folder, manifest)

@@ -24,7 +24,7 @@ EXIT_OK, EXIT_SOME_FAILED, EXIT_BUG = errors.EXIT_OK, errors.EXIT_SOME_FAILED, e
 class Outcome:
     """What a run produced for one recipient: its files, or why it failed."""
 
-    recipient: str
+    org_id: str
     name: str
     outputs: Outputs
     """Where each of its files goes, by role (paper, PDF, handlingar.pdf, report, e-mail)."""
@@ -67,7 +67,7 @@ class Report:
         grouped: dict[str, list[str]] = {}
         for outcome in self.outcomes:
             for warning in outcome.warnings:
-                grouped.setdefault(warning, []).append(outcome.recipient)
+                grouped.setdefault(warning, []).append(outcome.org_id)
         return grouped
 
     @property

@@ -166,7 +166,7 @@ class SendPlan:
         return [d for d in self.deliveries if d.action == action]
 
 
-def plan_send(utskick_path: Path, organisationer_path: Path, out: Path, *, till: list[str] | None = None,
+def plan_send(utskick_path: Path, organisationer_path: Path, out: Path, *, org_ids: list[str] | None = None,
               igen: bool = False, templates: Path | None = None) -> SendPlan:
     """Return what sending the utskick's letters means now: who gets one, who already has it.
 
@@ -174,7 +174,7 @@ def plan_send(utskick_path: Path, organisationer_path: Path, out: Path, *, till:
     """
     from .letters import validate_utskick
 
-    loaded, recipients = validate_utskick(utskick_path, organisationer_path, till)
+    loaded, recipients = validate_utskick(utskick_path, organisationer_path, org_ids)
     notices = move_legacy_output(out, loaded.name)
     with_address = [org for org in recipients if org.epost]
     letters = check_letters(loaded, with_address, out, templates)

@@ -56,9 +56,9 @@ class SendLog:
         """Return True if the file is as it was read (no other run wrote it since)."""
         return (self.path.read_bytes() if self.path.is_file() else None) == self.raw
 
-    def attempts(self, recipient: str) -> list[dict]:
-        """Return every recorded attempt to send to ``recipient``, the latest last."""
-        entry = self.data["mottagare"].get(recipient)
+    def attempts(self, org_id: str) -> list[dict]:
+        """Return every recorded attempt to send to ``org_id``, the latest last."""
+        entry = self.data["mottagare"].get(org_id)
         if not entry:
             return []
         latest = {k: v for k, v in entry.items() if k not in ("namn", "tidigare")}

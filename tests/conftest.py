@@ -18,7 +18,7 @@ PDF_SAMPLES = Path(__file__).resolve().parent / "data" / "pdf-samples"
 """Real-world PDFs (CC-BY-SA-4.0, py-pdf/sample-files): see the README there."""
 
 
-def render_paper(arende: Path, out: Path, *, only: list[str] | None = None, pdf: bool = False,
+def render_paper(arende: Path, out: Path, *, org_ids: list[str] | None = None, pdf: bool = False,
                  bundle: bool = False, templates: Path | None = None, converter=None):
     """Plan and run an ärende through the engine, as the CLI does; return the report.
 
@@ -28,7 +28,7 @@ def render_paper(arende: Path, out: Path, *, only: list[str] | None = None, pdf:
 
     from generator import pipeline
 
-    plan = pipeline.plan_arende(arende, ORGANISATIONER, out, only=only, pdf=pdf, bundle=bundle,
+    plan = pipeline.plan_arende(arende, ORGANISATIONER, out, org_ids=org_ids, pdf=pdf, bundle=bundle,
                                 templates=templates)
     factory = (lambda: nullcontext(converter)) if converter is not None else None
     report = pipeline.run(plan, converter_factory=factory)

@@ -125,7 +125,7 @@ def test_bundle_of_word_bilagor_with_alt_text_passes_pdfua1(tmp_path, converter)
 
 
 def test_sample_report_names_the_slides_without_alt_text(tmp_path, converter):
-    report = render_paper(SAMPLE, tmp_path / "out", only=["gota-lejon"], bundle=True, converter=converter)
+    report = render_paper(SAMPLE, tmp_path / "out", org_ids=["gota-lejon"], bundle=True, converter=converter)
     bundle = next(f for f in report.files if f.name == "handlingar.pdf")
     assert {f.name for f in report.files} >= {"tillganglighetsrapport.txt", "tillganglighetsrapport.json"}
 

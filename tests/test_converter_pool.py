@@ -120,12 +120,12 @@ def test_web_letters_take_the_composed_route(pool, tmp_path, monkeypatch):
         return results[-1]
 
     monkeypatch.setattr(runfinish, "convert_letters", watched)
-    till = ["gota-lejon", "liseberg", "higab", "forskolenamnden", "familjebostader"]
+    org_ids = ["gota-lejon", "liseberg", "higab", "forskolenamnden", "familjebostader"]
     with pool.borrow(timeout=60) as conv:
-        report = actions.run_letters(SAMPLE_UTSKICK, ORGANISATIONER, tmp_path / "out", till, pdf=True,
+        report = actions.run_letters(SAMPLE_UTSKICK, ORGANISATIONER, tmp_path / "out", org_ids, pdf=True,
                                      converter=conv)
     assert report.exit_code == 0
-    assert [r.composed for r in results] == [len(till) - 1] and results[0].reason is None
+    assert [r.composed for r in results] == [len(org_ids) - 1] and results[0].reason is None
     for outcome in report.outcomes:
         assert outcome.outputs.pdf is not None
         pages = PdfReader(outcome.outputs.pdf).pages

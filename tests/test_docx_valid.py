@@ -63,20 +63,20 @@ def documents(tmp_path_factory) -> dict[str, Path]:
     """Render every kind of .docx the project writes; return them by kind."""
     tmp = tmp_path_factory.mktemp("kinds")
     kinds: dict[str, Path] = {}
-    plan = pipeline.plan_arende(SAMPLE, ORGANISATIONER, tmp / "papers", only=["gota-lejon", "forskolenamnden"])
+    plan = pipeline.plan_arende(SAMPLE, ORGANISATIONER, tmp / "papers", org_ids=["gota-lejon", "forskolenamnden"])
     report = pipeline.run(plan)
     assert not report.failed
     kinds["bolag"] = next(f for f in report.files if f.parent.name == "gota-lejon")
     kinds["namnd"] = next(f for f in report.files if f.parent.name == "forskolenamnden")
-    plan = pipeline.plan_arende(SAMPLE, ORGANISATIONER, tmp / "utkast", only=["gota-lejon"], utkast=True)
+    plan = pipeline.plan_arende(SAMPLE, ORGANISATIONER, tmp / "utkast", org_ids=["gota-lejon"], utkast=True)
     kinds["utkast"] = pipeline.run(plan).files[0]
 
     rich = write_arende(tmp / "rich-arende", {**VALID_ARENDE, "sammanfattning": RICH, "beskrivning": RICH,
                                               "dimensioner": {"ekonomisk": RICH, "ekologisk": "E.", "social": "S."}})
     kinds["bolag-rikt"] = pipeline.run(pipeline.plan_arende(rich, ORGANISATIONER, tmp / "rich")).files[0]
 
-    till = ["liseberg", "higab", "arkivnamnden"]
-    letters = pipeline.run(pipeline.plan_utskick(UTSKICK, ORGANISATIONER, tmp / "letters", till=till))
+    org_ids = ["liseberg", "higab", "arkivnamnden"]
+    letters = pipeline.run(pipeline.plan_utskick(UTSKICK, ORGANISATIONER, tmp / "letters", org_ids=org_ids))
     kinds["brev"] = letters.files[0]
     composed = tmp / "sammansatta.docx"
     letterbatch.compose_letters(sorted(letters.files), composed, pages=3)
@@ -86,7 +86,7 @@ def documents(tmp_path_factory) -> dict[str, Path]:
     data = yaml.safe_load((rich_utskick / "utskick.yaml").read_text(encoding="utf-8"))
     data["brödtext"] = RICH + "\nTill {{ organisation }}.\n"
     (rich_utskick / "utskick.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    rich_letters = pipeline.run(pipeline.plan_utskick(rich_utskick, ORGANISATIONER, tmp / "rich-letters", till=till))
+    rich_letters = pipeline.run(pipeline.plan_utskick(rich_utskick, ORGANISATIONER, tmp / "rich-letters", org_ids=org_ids))
     kinds["brev-rikt"] = rich_letters.files[0]
     composed_rich = tmp / "sammansatta-rika.docx"
     letterbatch.compose_letters(sorted(rich_letters.files), composed_rich, pages=5)

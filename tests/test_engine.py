@@ -87,12 +87,12 @@ def test_a_second_run_in_one_process_sees_an_edited_override(tmp_path: Path):
 def test_jobs_carry_their_content_and_paths(tmp_path: Path):
     plan = pipeline.plan_arende(SAMPLE, ORGANISATIONER, tmp_path, bundle=True)
     assert [type(j) for j in plan.jobs] == [PaperJob] * 3
-    gota = next(j for j in plan.jobs if j.recipient == "gota-lejon")
+    gota = next(j for j in plan.jobs if j.org_id == "gota-lejon")
     assert gota.outputs.bundle == tmp_path / "arenden" / SAMPLE.name / "gota-lejon" / "handlingar.pdf"
     assert [b.rubrik for b in gota.bilagor][0] == "Bilaga 1 – Presentationsmaterial om handlingsplaner"
     assert all(b.source.is_file() for b in gota.bilagor)
     letters = pipeline.plan_utskick(REPO / "content" / "utskick" / "2023-08-handlingsplaner",
-                                    ORGANISATIONER, tmp_path, till=["liseberg"], pdf=True)
+                                    ORGANISATIONER, tmp_path, org_ids=["liseberg"], pdf=True)
     assert [type(j) for j in letters.jobs] == [LetterJob]
     assert letters.jobs[0].outputs.pdf == tmp_path / "utskick" / "2023-08-handlingsplaner" / "liseberg.pdf"
 

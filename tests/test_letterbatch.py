@@ -25,12 +25,12 @@ SAMPLE = REPO / "content" / "utskick" / "2023-08-handlingsplaner"
 RECIPIENTS = ["boplats", "liseberg", "higab", "arkivnamnden", "got-event"]
 
 
-def render_letters(tmp_path: Path, utskick: Path = SAMPLE, till=RECIPIENTS, name: str = "docx") -> list[Path]:
-    """Render the letters of ``utskick`` (docx only) and return them in the order of ``till``."""
+def render_letters(tmp_path: Path, utskick: Path = SAMPLE, org_ids=RECIPIENTS, name: str = "docx") -> list[Path]:
+    """Render the letters of ``utskick`` (docx only) and return them in the order of ``org_ids``."""
     out = tmp_path / name
-    plan = pipeline.plan_utskick(utskick, ORGANISATIONER, out, till=list(till))
+    plan = pipeline.plan_utskick(utskick, ORGANISATIONER, out, org_ids=list(org_ids))
     assert pipeline.run(plan).exit_code == 0
-    return [out / "utskick" / utskick.name / f"{org}.docx" for org in till]
+    return [out / "utskick" / utskick.name / f"{org}.docx" for org in org_ids]
 
 
 def changed_sample(folder: Path, changes: dict[str, str]) -> Path:
@@ -141,8 +141,8 @@ def test_difference_sees_another_letter_and_a_missing_footnote_line(converted, t
 
 def test_letter_with_another_page_count_is_converted_alone(tmp_path):
     short = changed_sample(tmp_path / "kort", {"brödtext": "Ett kort brev till {{ organisation }}."})
-    long_letters = render_letters(tmp_path, till=["boplats", "liseberg", "higab"], name="lang")
-    short_letter = render_letters(tmp_path, short, till=["got-event"], name="kort-docx")[0]
+    long_letters = render_letters(tmp_path, org_ids=["boplats", "liseberg", "higab"], name="lang")
+    short_letter = render_letters(tmp_path, short, org_ids=["got-event"], name="kort-docx")[0]
     letters = [*long_letters[:2], short_letter, long_letters[2]]
     result, out, _ = convert_batch(tmp_path, letters)
     assert result.failed == {}
@@ -155,8 +155,8 @@ def test_letter_with_another_page_count_is_converted_alone(tmp_path):
 
 def test_letters_of_another_length_are_composed_again_with_their_page_count(tmp_path):
     short = changed_sample(tmp_path / "kort", {"brödtext": "Ett kort brev till {{ organisation }}."})
-    long_letters = render_letters(tmp_path, till=["boplats", "liseberg"], name="lang")
-    short_letters = render_letters(tmp_path, short, till=["got-event", "higab", "arkivnamnden"], name="kort-docx")
+    long_letters = render_letters(tmp_path, org_ids=["boplats", "liseberg"], name="lang")
+    short_letters = render_letters(tmp_path, short, org_ids=["got-event", "higab", "arkivnamnden"], name="kort-docx")
     letters = [long_letters[0], short_letters[0], long_letters[1], *short_letters[1:]]
     result, out, alone = convert_batch(tmp_path, letters, short_letters[1])
     assert alone is not None
@@ -191,7 +191,7 @@ def test_letters_command_takes_the_composed_route_and_writes_everything(tmp_path
     real = runfinish.convert_letters
     monkeypatch.setattr(runfinish, "convert_letters", watched)
     out = tmp_path / "out"
-    plan = pipeline.plan_utskick(SAMPLE, ORGANISATIONER, out, till=RECIPIENTS, pdf=True)
+    plan = pipeline.plan_utskick(SAMPLE, ORGANISATIONER, out, org_ids=RECIPIENTS, pdf=True)
     report = pipeline.run(plan, workers=2)
     assert report.exit_code == 0
     assert sum(r.composed for r in results) == len(RECIPIENTS) - len(results)  # all but one proof per converter
@@ -207,7 +207,7 @@ def test_letters_command_takes_the_composed_route_and_writes_everything(tmp_path
 
 def test_each_part_gets_its_own_title_with_any_characters(tmp_path):
     titled = changed_sample(tmp_path / "titel", {"rubrik": "Information till {{ organisation }} <om \"planerna\">"})
-    letters = render_letters(tmp_path, titled, till=["liseberg", "higab", "goteborg-co"], name="titlar")
+    letters = render_letters(tmp_path, titled, org_ids=["liseberg", "higab", "goteborg-co"], name="titlar")
     result, out, alone = convert_batch(tmp_path, letters, letters[2])
     assert alone is not None
     assert result.composed == 2 and result.reason is None

@@ -28,7 +28,7 @@ def reference_lines() -> list[str]:
 @pytest.fixture(scope="module")
 def sample_docx(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("out")
-    return render_paper(SAMPLE, out, only=["gota-lejon"]).files[0]
+    return render_paper(SAMPLE, out, org_ids=["gota-lejon"]).files[0]
 
 
 def test_sample_reproduces_reference_in_order(sample_docx: Path):
@@ -73,10 +73,10 @@ def test_core_properties_and_language(sample_docx: Path):
 
 
 def test_render_is_byte_identical_when_repeated(tmp_path: Path):
-    first = render_paper(SAMPLE, tmp_path / "a", only=["gota-lejon"]).files[0].read_bytes()
-    second = render_paper(SAMPLE, tmp_path / "b", only=["gota-lejon"]).files[0].read_bytes()
+    first = render_paper(SAMPLE, tmp_path / "a", org_ids=["gota-lejon"]).files[0].read_bytes()
+    second = render_paper(SAMPLE, tmp_path / "b", org_ids=["gota-lejon"]).files[0].read_bytes()
     assert first == second
-    with zipfile.ZipFile(render_paper(SAMPLE, tmp_path / "c", only=["gota-lejon"]).files[0]) as z:
+    with zipfile.ZipFile(render_paper(SAMPLE, tmp_path / "c", org_ids=["gota-lejon"]).files[0]) as z:
         assert {info.date_time for info in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
@@ -199,7 +199,7 @@ def test_markdown_nested_lists_headings_and_breaks(arende_dir, tmp_path: Path):
 
 
 def test_sample_namnd_version_speaks_of_the_namnd_not_a_bolag(tmp_path: Path):
-    text = " ".join(docx_lines(render_paper(SAMPLE, tmp_path, only=["forskolenamnden"]).files[0]))
+    text = " ".join(docx_lines(render_paper(SAMPLE, tmp_path, org_ids=["forskolenamnden"]).files[0]))
     assert "I förskolenämnden:" in text and "Förvaltningens bedömning" in text
     for bolag_word in ("bolaget", "Bolagets", "Styrelsen", "styrelsen för"):
         assert bolag_word not in text, bolag_word

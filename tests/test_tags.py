@@ -19,7 +19,7 @@ TAGGED_BILAGA = SAMPLE / "bilagor" / "3-plan-tystnadskulturer.pdf"
 @pytest.fixture(scope="module")
 def paper_pdf(tmp_path_factory, converter) -> Path:
     out = tmp_path_factory.mktemp("out")
-    return render_paper(SAMPLE, out, only=["gota-lejon"], pdf=True, converter=converter).files[-1]
+    return render_paper(SAMPLE, out, org_ids=["gota-lejon"], pdf=True, converter=converter).files[-1]
 
 
 def parts(paper: Path, bilaga: Path) -> list[BundlePart]:

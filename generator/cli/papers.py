@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 @common_options
 @organisation_option
 def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
-             only: tuple[str, ...]) -> None:
+             org_ids: tuple[str, ...]) -> None:
     """Kontrollera ett ärende (eller ett utskick) utan att skriva något.
 
     Läser arende.yaml, kontrollerar alla fält, att organisationen finns i registret och
@@ -54,7 +54,7 @@ def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
         utskick, recipients = pipeline.validate_utskick(arende, organisationer)
         click.echo(f"OK: {utskick.source} (följebrev till {len(recipients)} mottagare).")
         return
-    for loaded in pipeline.validate_arende(arende, organisationer, list(only) or None):
+    for loaded in pipeline.validate_arende(arende, organisationer, list(org_ids) or None):
         kind = pipeline.dokumenttyp(loaded.organisation)
         changed = f"; ändrar: {', '.join(loaded.overrides)}" if loaded.overrides else ""
         click.echo(
@@ -64,11 +64,11 @@ def validate(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
 
 
 def run_arende(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
-               only: tuple[str, ...], workers: int | None, *, pdf: bool, bundle: bool,
+               org_ids: tuple[str, ...], workers: int | None, *, pdf: bool, bundle: bool,
                utkast: bool) -> int:
     """Plan and run one ärende (or each organisation's version of a shared one); return the exit code."""
     with pipeline.early_converter(pdf or bundle) as converters:
-        plan = pipeline.plan_arende(arende, organisationer, out, only=list(only) or None, pdf=pdf,
+        plan = pipeline.plan_arende(arende, organisationer, out, org_ids=list(org_ids) or None, pdf=pdf,
                                     bundle=bundle, templates=mallar, utkast=utkast)
         if plan.findings:
             stopp = pipeline.count_stopp(plan.findings)
@@ -95,7 +95,7 @@ utkast_option = click.option(
 @click.option("--pdf", is_flag=True, help="Skriv också en PDF/A (taggad, sv-SE) bredvid .docx-filen.")
 @utkast_option
 def render(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
-           only: tuple[str, ...], workers: int | None, pdf: bool, utkast: bool) -> int:
+           org_ids: tuple[str, ...], workers: int | None, pdf: bool, utkast: bool) -> int:
     """Skapa beslutsunderlaget (bolag) eller tjänsteutlåtandet (nämnd) som Word-fil.
 
     Skriver OUT/arenden/<ärendets mapp>/beslutsunderlag.docx eller tjänsteutlåtande.docx;
@@ -105,7 +105,7 @@ def render(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
     orörda. Ärendet granskas först (se
     "beslut review"): finns det stopp skrivs inget, utom med --utkast.
     """
-    return run_arende(arende, organisationer, out, mallar, only, workers, pdf=pdf, bundle=False, utkast=utkast)
+    return run_arende(arende, organisationer, out, mallar, org_ids, workers, pdf=pdf, bundle=False, utkast=utkast)
 
 
 @main.command()
@@ -115,7 +115,7 @@ def render(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
 @workers_option
 @utkast_option
 def build(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
-          only: tuple[str, ...], workers: int | None, utkast: bool) -> int:
+          org_ids: tuple[str, ...], workers: int | None, utkast: bool) -> int:
     """Allt i ett: kontrollera, skapa Word-fil och PDF/A, och sätt ihop handlingar.pdf.
 
     handlingar.pdf är beslutsunderlaget följt av alla bilagor. Bilagor i Word-,
@@ -132,7 +132,7 @@ def build(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
     med --utkast, som märker varje sida UTKAST och skriver i undermappen utkast/, så
     att de färdiga handlingarna aldrig ersätts av ett utkast.
     """
-    return run_arende(arende, organisationer, out, mallar, only, workers, pdf=True, bundle=True, utkast=utkast)
+    return run_arende(arende, organisationer, out, mallar, org_ids, workers, pdf=True, bundle=True, utkast=utkast)
 
 
 @main.command()
@@ -140,7 +140,7 @@ def build(arende: Path, organisationer: Path, out: Path, mallar: Path | None,
 @common_options
 @organisation_option
 @click.option("--json", "as_json", is_flag=True, help="Skriv fynden som JSON (för verktyg).")
-def review(arende: Path, organisationer: Path, out: Path, mallar: Path | None, only: tuple[str, ...],
+def review(arende: Path, organisationer: Path, out: Path, mallar: Path | None, org_ids: tuple[str, ...],
            as_json: bool) -> int:
     """Granska ett ärende som en registrator eller nämndsekreterare gör, utan att skriva något.
 
@@ -153,7 +153,7 @@ def review(arende: Path, organisationer: Path, out: Path, mallar: Path | None, o
     """
     if pipeline.is_sammantrade(arende):
         return review_sammantrade(arende, organisationer, as_json)
-    reviewed = pipeline.review_arenden(arende, organisationer, list(only) or None)
+    reviewed = pipeline.review_arenden(arende, organisationer, list(org_ids) or None)
     if as_json:
         click.echo(json.dumps(pipeline.review_json(reviewed), ensure_ascii=False, indent=2))
     else:

@@ -151,7 +151,7 @@ def report(result: Report) -> int:
     if result.failed:
         click.secho(f"{len(result.failed)} misslyckades:", fg="red", err=True)
         for outcome in result.failed:
-            click.secho(f"  {outcome.recipient} ({outcome.name}): {outcome.error}", fg="red", err=True)
+            click.secho(f"  {outcome.org_id} ({outcome.name}): {outcome.error}", fg="red", err=True)
     return result.exit_code
 
 
@@ -254,7 +254,7 @@ def route_library_logs(debug: bool) -> None:
 
 organisation_option = click.option(
     "--organisation",
-    "only",
+    "org_ids",
     multiple=True,
     metavar="ID",
     help="För ett gemensamt ärende: bara denna organisation (flaggan kan upprepas).",

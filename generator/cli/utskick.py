@@ -18,7 +18,7 @@ from .shell import common_options, main, report, workers_option
 utskick_argument = click.argument("utskick", metavar="UTSKICK", type=click.Path(path_type=Path))
 till_option = click.option(
     "--till",
-    "till",
+    "org_ids",
     multiple=True,
     metavar="MOTTAGARE",
     help="Skicka bara till 'bolag', 'nämnder', 'alla' eller angivna id (flaggan kan upprepas). "
@@ -35,7 +35,7 @@ till_option = click.option(
               "med brevets PDF som bilaga). Kräver --pdf.")
 @workers_option
 def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
-            till: tuple[str, ...], pdf: bool, eml: bool, workers: int | None) -> int:
+            org_ids: tuple[str, ...], pdf: bool, eml: bool, workers: int | None) -> int:
     """Skapa ett följebrev per mottagare.
 
     UTSKICK är utskickets mapp eller dess utskick.yaml. Breven skrivs till
@@ -48,7 +48,7 @@ def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
     if eml and not pdf:
         raise click.UsageError("--eml kräver --pdf: e-postmeddelandet har brevets PDF som bilaga.")
     with pipeline.early_converter(pdf) as converters:
-        plan = pipeline.plan_utskick(utskick, organisationer, out, till=list(till) or None, pdf=pdf,
+        plan = pipeline.plan_utskick(utskick, organisationer, out, org_ids=list(org_ids) or None, pdf=pdf,
                                      eml=eml, templates=mallar)
         code = report(pipeline.run(plan, workers=workers, show_progress=sys.stderr.isatty(),
                                    converter_factory=converters))
@@ -67,7 +67,7 @@ def letters(utskick: Path, organisationer: Path, out: Path, mallar: Path | None,
               help="Högst så många meddelanden per minut (standard 30).")
 @click.option("--tidsgrans", type=click.FloatRange(1, 600), metavar="SEKUNDER",
               help="Så länge väntas på varje svar från servern (standard 60).")
-def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, till: tuple[str, ...],
+def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, org_ids: tuple[str, ...],
          skarpt: bool, igen: bool,
          smtp_konfig: Path | None, per_minut: float | None, tidsgrans: float | None) -> int:
     """Skicka följebreven, eller ett sammanträdes protokollsutdrag, med e-post.
@@ -86,7 +86,7 @@ def send(utskick: Path, organisationer: Path, out: Path, mallar: Path | None, ti
     miljövariabler (BESLUT_SMTP_HOST, _PORT, _SAKERHET, _ANVANDARE, _LOSENORD) eller i
     en inställningsfil, aldrig på kommandoraden.
     """
-    mailing = pipeline.plan_mailing(utskick, organisationer, out, till=list(till) or None, igen=igen,
+    mailing = pipeline.plan_mailing(utskick, organisationer, out, org_ids=list(org_ids) or None, igen=igen,
                                     templates=mallar)
     return _mail(mailing, skarpt=skarpt, smtp_konfig=smtp_konfig, per_minut=per_minut, tidsgrans=tidsgrans)
 

@@ -36,18 +36,18 @@ class Mailing:
     """What planning did that the user should hear of once (earlier output moved: ``move_legacy_output``)."""
 
 
-def plan_mailing(path: Path, organisationer_path: Path, out: Path, *, till: list[str] | None = None,
+def plan_mailing(path: Path, organisationer_path: Path, out: Path, *, org_ids: list[str] | None = None,
                  igen: bool = False, templates: Path | None = None) -> Mailing:
     """Plan sending an utskick's letters, or a sammanträde's protokollsutdrag; send nothing."""
     if is_sammantrade(path):
         from .. import expediering
 
-        utdrag = expediering.plan_expediering(path, organisationer_path, out, till=till, igen=igen)
+        utdrag = expediering.plan_expediering(path, organisationer_path, out, org_ids=org_ids, igen=igen)
         return Mailing(utdrag, expediering.format_plan, expediering.run_expediering, expediering.format_attempt,
                        expediering.format_report)
     from .. import send as mailing
 
-    plan = mailing.plan_send(path, organisationer_path, out, till=till, igen=igen, templates=templates)
+    plan = mailing.plan_send(path, organisationer_path, out, org_ids=org_ids, igen=igen, templates=templates)
     return Mailing(plan, mailing.format_plan, mailing.run_send, mailing.format_attempt, mailing.format_report,
                    tuple(plan.notices))
 

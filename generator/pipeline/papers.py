@@ -35,17 +35,17 @@ if TYPE_CHECKING:
 
 
 def validate_arende(arende_path: Path, organisationer_path: Path,
-                    only: list[str] | None = None) -> list[LoadedArende]:
+                    org_ids: list[str] | None = None) -> list[LoadedArende]:
     """Load and check an ärende, or every organisation's version of a shared one."""
-    return load_arenden(arende_path, load_organisationer(organisationer_path), only)
+    return load_arenden(arende_path, load_organisationer(organisationer_path), org_ids)
 
 
 def validate_utskick(utskick_path: Path, organisationer_path: Path,
-                     till: list[str] | None = None) -> tuple[LoadedUtskick, list[Organisation]]:
+                     org_ids: list[str] | None = None) -> tuple[LoadedUtskick, list[Organisation]]:
     """Load and check an utskick: fields, recipients and merge fields; write nothing."""
     from ..letters import validate_utskick as _validate_utskick
 
-    return _validate_utskick(utskick_path, organisationer_path, till)
+    return _validate_utskick(utskick_path, organisationer_path, org_ids)
 
 
 def plan_arende(
@@ -53,7 +53,7 @@ def plan_arende(
     organisationer_path: Path,
     out: Path,
     *,
-    only: list[str] | None = None,
+    org_ids: list[str] | None = None,
     pdf: bool = False,
     bundle: bool = False,
     templates: Path | None = None,
@@ -61,7 +61,7 @@ def plan_arende(
 ) -> Plan:
     """Load, check and review an ärende (single or shared), then plan its papers.
 
-    ``pdf`` adds each paper's PDF/A, ``bundle`` also handlingar.pdf; ``only`` limits a
+    ``pdf`` adds each paper's PDF/A, ``bundle`` also handlingar.pdf; ``org_ids`` limits a
     shared ärende to some organisations; ``templates`` is a folder of edited templates.
     A stopp-finding of the review refuses the plan (``ReviewError``) unless ``utkast``,
     which marks every page UTKAST instead, in the ärende's ``utkast/`` folder. Output an
@@ -69,7 +69,7 @@ def plan_arende(
     """
     from ..planning import plan_arende as _plan_arende
 
-    return _plan_arende(arende_path, organisationer_path, out, only=only, pdf=pdf, bundle=bundle,
+    return _plan_arende(arende_path, organisationer_path, out, org_ids=org_ids, pdf=pdf, bundle=bundle,
                         templates=templates, utkast=utkast)
 
 
@@ -78,7 +78,7 @@ def plan_utskick(
     organisationer_path: Path,
     out: Path,
     *,
-    till: list[str] | None = None,
+    org_ids: list[str] | None = None,
     pdf: bool = False,
     eml: bool = False,
     templates: Path | None = None,
@@ -90,7 +90,7 @@ def plan_utskick(
     """
     from ..planning import plan_utskick as _plan_utskick
 
-    return _plan_utskick(utskick_path, organisationer_path, out, till=till, pdf=pdf, eml=eml, templates=templates)
+    return _plan_utskick(utskick_path, organisationer_path, out, org_ids=org_ids, pdf=pdf, eml=eml, templates=templates)
 
 
 def run(plan: Plan, *, workers: int | None = None, show_progress: bool = False,

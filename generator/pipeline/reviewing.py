@@ -32,11 +32,11 @@ def count_stopp(findings: list[Finding] | tuple[Finding, ...]) -> int:
 
 
 def review_arenden(arende_path: Path, organisationer_path: Path,
-                   only: list[str] | None = None) -> list[ReviewedArende]:
+                   org_ids: list[str] | None = None) -> list[ReviewedArende]:
     """Load and review an ärende (each organisation's version of a shared one); write nothing."""
     from ..review import review_arende
 
-    return [(loaded, review_arende(loaded)) for loaded in validate_arende(arende_path, organisationer_path, only)]
+    return [(loaded, review_arende(loaded)) for loaded in validate_arende(arende_path, organisationer_path, org_ids)]
 
 
 def review_findings(loaded: LoadedArende) -> list[Finding]:

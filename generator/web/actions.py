@@ -263,18 +263,18 @@ def zip_folder(folder: Path) -> bytes:
 # --- letters -------------------------------------------------------------------------------
 
 
-def validate_utskick(folder: Path, organisationer_path: Path, till: list[str] | None = None, *, eml: bool = False):
+def validate_utskick(folder: Path, organisationer_path: Path, org_ids: list[str] | None = None, *, eml: bool = False):
     """Return the loaded utskick and its recipients; raise ContentError as the CLI would.
 
     With ``eml`` the utskick must also name its sender (``avsändare_e-post``).
     """
-    loaded, recipients = pipeline.validate_utskick(folder, organisationer_path, till)
+    loaded, recipients = pipeline.validate_utskick(folder, organisationer_path, org_ids)
     if eml:
         pipeline.check_sender(loaded)
     return loaded, recipients
 
 
-def run_letters(folder: Path, organisationer_path: Path, out: Path, till: list[str] | None, *, pdf: bool,
+def run_letters(folder: Path, organisationer_path: Path, out: Path, org_ids: list[str] | None, *, pdf: bool,
                 converter: PdfConverter, eml: bool = False, templates: Path | None = None,
                 progress: Progress = lambda done, total, what: None) -> Report:
     """Write one följebrev per recipient (its PDF/A, its .eml) and the manifest, reporting progress.
@@ -282,7 +282,8 @@ def run_letters(folder: Path, organisationer_path: Path, out: Path, till: list[s
     Everything is checked before the first letter is written; one recipient's failure is
     recorded in the manifest and the others go on. ``eml`` needs ``pdf``.
     """
-    plan = pipeline.plan_utskick(folder, organisationer_path, out, till=till, pdf=pdf, eml=eml, templates=templates)
+    plan = pipeline.plan_utskick(folder, organisationer_path, out, org_ids=org_ids, pdf=pdf, eml=eml,
+                                 templates=templates)
     return _run(plan, converter, progress)
 
 

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import pipeline
 from .config import HERE, MB, WebConfig, add_roots, client_of, log, scrub
 from .converters import ConverterPool
-from .jobs import JobQueue
+from .jobqueue import JobQueue
 from .pages import error_page, make_templates, session_cookie
 from .security import (
     SECURITY_HEADERS,

@@ -44,11 +44,11 @@ MAX_NAME = 100
 """The longest name of an uploaded bilaga, in characters."""
 
 
-def tab_file(folder: Path, flik: str | None) -> Path:
+def tab_file(folder: Path, tab: str | None) -> Path:
     """Return the YAML file a tab edits: arende.yaml, or an organisation's override file."""
-    if not flik or flik == SHARED_TAB:
+    if not tab or tab == SHARED_TAB:
         return folder / ARENDE_FILE
-    path = resolve_under(folder / OVERRIDES_DIR, f"{flik}.yaml") if SAFE_NAME.match(flik) else None
+    path = resolve_under(folder / OVERRIDES_DIR, f"{tab}.yaml") if SAFE_NAME.match(tab) else None
     if path is None or not path.is_file():
         raise HTTPException(404)
     return path
@@ -86,11 +86,11 @@ def tab_urls(folder: Path, config: WebConfig) -> dict[str, tuple[str, str | None
     return urls
 
 
-def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: forms.State | None = None,
+def _edit_context(config: WebConfig, folder: Path, tab: str | None, state: forms.State | None = None,
                   version: str | None = None, problems: list[actions.Problem] | None = None,
                   findings: list[actions.Problem] | None = None) -> dict:
-    """Return what the edit page shows for the tab ``flik`` of the ärende in ``folder``."""
-    file = tab_file(folder, flik)
+    """Return what the edit page shows for ``tab`` (``SHARED_TAB`` or an org id) of the ärende in ``folder``."""
+    file = tab_file(folder, tab)
     raw = file.read_bytes()
     text = raw.decode("utf-8")
     data = forms.load_data(text, file)
@@ -125,7 +125,7 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
             field_errors.setdefault(p["anchor"], []).append(p["message"])
     bedomning = wording_for(org)["bedomning_rubrik"] if org else "Bolagets eller förvaltningens bedömning"
     return {
-        "namn": folder.name, "flik": flik or SHARED_TAB, "tabs": tabs, "shared": shared,
+        "namn": folder.name, "flik": tab or SHARED_TAB, "tabs": tabs, "shared": shared,
         "is_shared_tab": shared and file.name == ARENDE_FILE, "org": org, "inherited": inherited,
         "fields": forms.FIELDS, "bedomning_label": bedomning, "state": state,
         "version": version or forms.file_version(raw), "problems": plist, "field_errors": field_errors,
@@ -144,11 +144,11 @@ def _edit_context(config: WebConfig, folder: Path, flik: str | None, state: form
 async def edit(request: Request) -> Response:
     config = config_of(request)
     folder = arende_folder(config, request.path_params["namn"])
-    flik = request.query_params.get("flik")
+    tab = request.query_params.get("flik")
     try:
-        context = await run_in_threadpool(_edit_context, config, folder, flik)
+        context = await run_in_threadpool(_edit_context, config, folder, tab)
     except (BeslutError, UnicodeDecodeError) as e:
-        broken = await run_in_threadpool(_broken_file, folder, flik)
+        broken = await run_in_threadpool(_broken_file, folder, tab)
         if broken is None:
             return error_page(request, 400, e.format() if isinstance(e, BeslutError) else str(e))
         return RedirectResponse(f"/arende/{quote(folder.name)}/text?flik={quote(broken)}", status_code=303)
@@ -168,15 +168,15 @@ async def edit(request: Request) -> Response:
     return page(request, "edit.html", notice=notice, restore=restore, conflict=False, messages=[], **context)
 
 
-def _broken_file(folder: Path, flik: str | None) -> str | None:
+def _broken_file(folder: Path, tab: str | None) -> str | None:
     """Return the tab whose YAML file does not parse (the tab's own, or the shared one), or None."""
-    for tab in dict.fromkeys([flik or SHARED_TAB, SHARED_TAB]):
+    for candidate in dict.fromkeys([tab or SHARED_TAB, SHARED_TAB]):
         try:
-            file = tab_file(folder, tab)
+            file = tab_file(folder, candidate)
         except HTTPException:
             continue
         if forms.yaml_problem(file.read_bytes()) is not None:
-            return tab
+            return candidate
     return None
 
 
@@ -206,8 +206,8 @@ async def save(request: Request, first: str | None = None) -> Response:
     config = config_of(request)
     folder = arende_folder(config, request.path_params["namn"])
     form = await request.form()
-    flik = str(form.get("flik") or SHARED_TAB)
-    file = tab_file(folder, flik)
+    tab = str(form.get("flik") or SHARED_TAB)
+    file = tab_file(folder, tab)
     state = forms.state_from_form(form)
     action = str(form.get("atgard") or "spara")
     messages: list[str] = []
@@ -224,14 +224,14 @@ async def save(request: Request, first: str | None = None) -> Response:
         await run_in_threadpool(forms.save_state, file, state, str(form.get("version", "")))
     except forms.Conflict:
         audit(request, handelse, arende=folder.name, resultat="fel", detalj="konflikt: filen ändrades av någon annan")
-        context = await run_in_threadpool(_edit_context, config, folder, flik, state, str(form.get("version", "")))
+        context = await run_in_threadpool(_edit_context, config, folder, tab, state, str(form.get("version", "")))
         return page(request, "edit.html", status=409, notice=None, conflict=True, messages=messages, **context)
     except BeslutError as e:
         audit(request, handelse, arende=folder.name, resultat="fel", detalj=scrub(e.format()))
         return await _refused_edit(request, 400, "Inte sparat: " + scrub(e.message), messages)
     audit(request, handelse, arende=folder.name, detalj=f"{shown(config, file)}; {detalj}" if detalj
           else shown(config, file))
-    base = f"/arende/{quote(folder.name)}?flik={quote(flik)}"
+    base = f"/arende/{quote(folder.name)}?flik={quote(tab)}"
     if removed:
         item = await run_in_threadpool(_trash_unused, config, folder, *removed, request.state.user)
         if item:
@@ -241,7 +241,7 @@ async def save(request: Request, first: str | None = None) -> Response:
     if anchor is None:
         return RedirectResponse(f"{base}&sparat=1", status_code=303)
     # the page itself, not a redirect: a new empty item is not in the file until it is filled in
-    context = await run_in_threadpool(_edit_context, config, folder, flik, state)
+    context = await run_in_threadpool(_edit_context, config, folder, tab, state)
     return page(request, "edit.html", notice="Sparat.", conflict=False, goto=anchor,
                 messages=([first] if first else []) + messages, **context)
 
@@ -251,10 +251,10 @@ async def _refused_edit(request: Request, status: int, reason: str, messages: li
     config = config_of(request)
     folder = arende_folder(config, request.path_params["namn"])
     form = await request.form()
-    flik = str(form.get("flik") or SHARED_TAB)
+    tab = str(form.get("flik") or SHARED_TAB)
     state = forms.state_from_form(form)
     try:
-        context = await run_in_threadpool(_edit_context, config, folder, flik, state, str(form.get("version", "")))
+        context = await run_in_threadpool(_edit_context, config, folder, tab, state, str(form.get("version", "")))
     except (BeslutError, UnicodeDecodeError):
         return error_page(request, status, reason)
     return page(request, "edit.html", status=status, notice=None, conflict=False, refused=reason,
@@ -355,9 +355,9 @@ async def markdown_preview(request: Request) -> HTMLResponse:
     return HTMLResponse(_markdown.render(str(form.get("text", ""))))
 
 
-def _text_context(config: WebConfig, folder: Path, flik: str, text: str | None = None,
+def _text_context(config: WebConfig, folder: Path, tab: str, text: str | None = None,
                   version: str | None = None) -> dict:
-    file = tab_file(folder, flik)
+    file = tab_file(folder, tab)
     raw = file.read_bytes()
     if text is None:
         text = raw.decode("utf-8", errors="replace")
@@ -367,7 +367,7 @@ def _text_context(config: WebConfig, folder: Path, flik: str, text: str | None =
     lines = text.splitlines()
     around = [(n, lines[n - 1]) for n in range(max(1, (line or 1) - 2), min(len(lines), (line or 1) + 2) + 1)] \
         if line else []
-    return {"namn": folder.name, "flik": flik, "text": text, "version": version or forms.file_version(raw),
+    return {"namn": folder.name, "flik": tab, "text": text, "version": version or forms.file_version(raw),
             "file_shown": shown(config, file), "message": message, "line": line, "around": around}
 
 
@@ -375,8 +375,8 @@ async def text_form(request: Request) -> Response:
     """Show an ärende's YAML file as plain text, with why it cannot be read and where."""
     config = config_of(request)
     folder = arende_folder(config, request.path_params["namn"])
-    flik = request.query_params.get("flik") or SHARED_TAB
-    context = await run_in_threadpool(_text_context, config, folder, flik)
+    tab = request.query_params.get("flik") or SHARED_TAB
+    context = await run_in_threadpool(_text_context, config, folder, tab)
     return page(request, "text.html", conflict=False, **context)
 
 
@@ -385,18 +385,18 @@ async def text_save(request: Request) -> Response:
     config = config_of(request)
     folder = arende_folder(config, request.path_params["namn"])
     form = await request.form()
-    flik = str(form.get("flik") or SHARED_TAB)
-    file = tab_file(folder, flik)
+    tab = str(form.get("flik") or SHARED_TAB)
+    file = tab_file(folder, tab)
     text = str(form.get("text", "")).replace("\r\n", "\n")
     version = str(form.get("version", ""))
-    context = await run_in_threadpool(_text_context, config, folder, flik, text, version)
+    context = await run_in_threadpool(_text_context, config, folder, tab, text, version)
     if context["message"]:
         return page(request, "text.html", status=422, conflict=False, **context)
     if forms.file_version(file.read_bytes()) != version:
         return page(request, "text.html", status=409, conflict=True, **context)
     await run_in_threadpool(write_bytes, file, text.encode("utf-8"))
     audit(request, "spara", arende=folder.name, detalj=f"{shown(config, file)}; rättad som text")
-    return RedirectResponse(f"/arende/{quote(folder.name)}?flik={quote(flik)}&rattad=1", status_code=303)
+    return RedirectResponse(f"/arende/{quote(folder.name)}?flik={quote(tab)}&rattad=1", status_code=303)
 
 
 async def refused_text(request: Request, status: int, reason: str) -> Response:

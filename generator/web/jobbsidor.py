@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from .config import client_of, scrub
-from .jobs import Job, QueueFull
+from .jobqueue import Job, QueueFull
 from .pages import error_page, page
 from .state import AuditLog
 

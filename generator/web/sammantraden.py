@@ -34,7 +34,7 @@ from ..pipeline import (
 )
 from . import actions
 from .jobbsidor import _submit
-from .jobs import Job
+from .jobqueue import Job
 from .pages import config_of, page, post, shown
 from .security import SAFE_NAME, resolve_under
 

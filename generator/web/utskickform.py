@@ -72,11 +72,11 @@ def new_utskick_text(today: date | None = None) -> str:
 def state_from_data(data: dict) -> State:
     """Return the form state of an utskick's data."""
     state: State = {f.id: _text(_get(data, f.path)) for f in FIELDS}
-    mottagare = data.get("mottagare")
-    if isinstance(mottagare, str):
-        state["grupp"], state["valda"] = mottagare, []
+    named = data.get("mottagare")  # a group, or a list of ids
+    if isinstance(named, str):
+        state["grupp"], state["valda"] = named, []
     else:
-        state["grupp"], state["valda"] = CHOSEN, [str(m) for m in mottagare or []]
+        state["grupp"], state["valda"] = CHOSEN, [str(m) for m in named or []]
     state["utom"] = [str(u) for u in data.get("utom") or []]
     return state
 

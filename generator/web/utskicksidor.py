@@ -15,7 +15,7 @@ from ..pipeline import UTSKICK_FILE
 from . import actions, forms, utskickform
 from .config import WebConfig, scrub
 from .jobbsidor import _job_audit, _report_to_job, _submit
-from .jobs import Job
+from .jobqueue import Job
 from .pages import audit, config_of, error_page, page, page_message, shown, utskick_folder
 from .startsida import last_built
 
@@ -26,7 +26,7 @@ async def utskick(request: Request) -> HTMLResponse:
     return page(request, "utskick.html", **(await run_in_threadpool(_utskick_context, config, folder, None)))
 
 
-def _utskick_context(config: WebConfig, folder: Path, till: list[str] | None, problems=None, pdf: bool = True,
+def _utskick_context(config: WebConfig, folder: Path, org_ids: list[str] | None, problems=None, pdf: bool = True,
                      eml: bool = False) -> dict:
     registry = pipeline.load_organisationer(config.organisationer)
     rubrik, default, sender, with_address, count = folder.name, "–", None, 0, 0
@@ -41,7 +41,7 @@ def _utskick_context(config: WebConfig, folder: Path, till: list[str] | None, pr
         default += f" ({len(recipients)} mottagare)"
     except BeslutError as e:
         problems = (problems or []) + actions.parse_problems(e, lambda p: shown(config, p))
-    return {"namn": folder.name, "rubrik": rubrik, "default": default, "till": till or [],
+    return {"namn": folder.name, "rubrik": rubrik, "default": default, "till": org_ids or [],
             "organisationer": registry.organisationer, "problems": utskick_problem_dicts(problems or []),
             "built": last_built(config, folder), "sender": sender, "with_address": with_address,
             "count": count, "file_shown": shown(config, folder / UTSKICK_FILE), "folder_shown": shown(config, folder),
@@ -52,28 +52,28 @@ async def run_utskick(request: Request) -> Response:
     config = config_of(request)
     folder = utskick_folder(config, request.path_params["namn"])
     form = await request.form()
-    till = [str(t) for t in form.getlist("till")] or None
+    org_ids = [str(t) for t in form.getlist("till")] or None
     pdf, eml = form.get("pdf") == "ja", form.get("eml") == "ja"
     try:
         if eml and not pdf:
             raise ContentError("e-postmeddelandena får breven som PDF-bilaga: kryssa också i ”Skapa också PDF/A "
                                "av varje brev”.")
-        await run_in_threadpool(lambda: actions.validate_utskick(folder, config.organisationer, till, eml=eml))
+        await run_in_threadpool(lambda: actions.validate_utskick(folder, config.organisationer, org_ids, eml=eml))
     except BeslutError as e:
         problems = actions.parse_problems(e, lambda p: shown(config, p))
         return page(request, "utskick.html", status=422,
-                    **(await run_in_threadpool(_utskick_context, config, folder, till, problems, pdf, eml)))
+                    **(await run_in_threadpool(_utskick_context, config, folder, org_ids, problems, pdf, eml)))
     namn = folder.name
     base = f"/utskick/{quote(namn)}"
 
     kind = ", ".join(x for x in ["pdf" if pdf else None, "eml" if eml else None,
-                                 f"till: {', '.join(till)}" if till else None] if x)
+                                 f"till: {', '.join(org_ids)}" if org_ids else None] if x)
     log_event = _job_audit(request, "utskick", kind or None, utskick=namn)
 
     def work(job: Job, converter) -> None:
         crashed = True
         try:
-            report = actions.run_letters(folder, config.organisationer, config.out, till, pdf=pdf, eml=eml,
+            report = actions.run_letters(folder, config.organisationer, config.out, org_ids, pdf=pdf, eml=eml,
                                          converter=converter, templates=config.templates, progress=job.progress)
             _report_to_job(job, report, pipeline.output_folder(folder, config.out), base)
             crashed = False
