@@ -55,6 +55,7 @@ from .outfolder import (
     STAGING_DIR,
     check_out_folder,
     manifest_path,
+    read_sammantrade_manifest,
     sammantrade_folder,
     write_manifest_json,
 )
@@ -158,7 +159,7 @@ def build_agenda(path: Path, organisationer_path: Path, out: Path, *, templates:
         from .convert import Converter
 
         converter_factory = Converter
-    previous = _read_json(outputs.manifest)
+    previous = read_sammantrade_manifest(outputs.folder)
     handlingar: dict[int, Path] = {}
     fingerprints: dict[str, dict] = {}
     with ExitStack() as stack:
@@ -175,7 +176,7 @@ def build_agenda(path: Path, organisationer_path: Path, out: Path, *, templates:
                     assert planned.loaded is not None
                     say(f"{planned.label}: {planned.rubrik}")
                     pdf, entry, reused = ensure_handlingar(planned.loaded, organisationer_path, out, templates,
-                                                           converter, previous.get("ärenden", {}))
+                                                           converter, previous.arenden)
                     handlingar[planned.nummer] = pdf
                     fingerprints[_arende_key(planned.loaded)] = entry
                     (result.reused if reused else result.built).append(planned.loaded.name)

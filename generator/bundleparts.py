@@ -9,6 +9,12 @@ PDFs are read as qpdf repairs them: pikepdf's ``check_pdf_syntax`` first (``kept
 guards ``sys.stderr`` around it), the ``qpdf`` program where pikepdf's own gives up
 (``rewrite_with_qpdf``), page boxes and annotations pypdf trips over removed
 (``repair_pages``), then ``sanitize.sanitize_pdf`` takes out active content.
+
+``check_pdf_syntax`` decodes every stream, JBIG2 images (scanned documents) with the
+``jbig2dec`` program; without it they are not checked but still bundled as they are. This
+module makes pikepdf run jbig2dec with a memory limit and a timeout (``bounded_jbig2dec``):
+a JBIG2 bomb (a few KB that claim a 100 000-row page) took jbig2dec past 1.7 GB unbounded;
+now its decoding fails at once and qpdf reports the stream as damaged.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pikepdf
+import pikepdf.jbig2
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
@@ -36,6 +43,28 @@ from .officefile import count_comments
 from .pagegeometry import A4
 from .runtemp import run_dir
 from .sanitize import Cleaned, sanitize_pdf
+
+JBIG2_MEMORY = 256 * 1024 * 1024
+"""Most bytes jbig2dec may allocate for one image (an A4 page at 1200 dpi needs 17 MB)."""
+JBIG2_TIMEOUT = 60.0
+"""Seconds jbig2dec may take to decode one image."""
+
+
+def bounded_jbig2dec(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run jbig2dec as pikepdf asks, within ``JBIG2_MEMORY`` and ``JBIG2_TIMEOUT``.
+
+    A decoding past either fails as jbig2dec failing (``CalledProcessError``), which qpdf
+    reports as a stream it could not decode.
+    """
+    if "--embedded" in args:
+        args = [args[0], "-M", str(JBIG2_MEMORY), *args[1:]]
+    try:
+        return subprocess.run(args, timeout=JBIG2_TIMEOUT, **kwargs)
+    except subprocess.TimeoutExpired as e:
+        raise subprocess.CalledProcessError(-9, args, stderr=b"timed out") from e
+
+
+pikepdf.jbig2.set_decoder(pikepdf.jbig2.JBIG2Decoder(subprocess_run=bounded_jbig2dec))
 
 
 @dataclass(frozen=True)

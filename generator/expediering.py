@@ -31,7 +31,7 @@ from .files import sha256_file
 from .mail import POLICY
 from .minutes import inputs_fingerprint, minutes_outputs
 from .model import Organisation
-from .outfolder import EXPEDIERING_LOG_NAME
+from .outfolder import EXPEDIERING_LOG_NAME, read_protokoll_manifest
 from .protokollcheck import load_protokoll
 from .protokollet import LoadedProtokoll, Paragraf
 from .send import (
@@ -88,13 +88,13 @@ def plan_expediering(path: Path, organisationer_path: Path, out: Path, *, org_id
     outputs = minutes_outputs(out, loaded)
     again = f"Kör först: beslut minutes {loaded.meeting.source.parent}"
     try:
-        manifest = json.loads(outputs.manifest.read_text(encoding="utf-8"))
-        listed = {d["fil"]: d["sha256"] for d in manifest["dokument"]}
+        manifest = read_protokoll_manifest(outputs.folder)
+        listed = manifest.documents
     except FileNotFoundError:
         raise SendError(f"protokollet är inte byggt ({outputs.manifest} saknas). {again}") from None
-    except (ValueError, KeyError, TypeError) as e:
+    except ValueError as e:
         raise SendError(f"manifestet går inte att läsa ({e}). {again}", file=outputs.manifest) from e
-    if manifest.get("fingeravtryck") != inputs_fingerprint(loaded, organisationer_path):
+    if manifest.fingerprint != inputs_fingerprint(loaded, organisationer_path):
         raise SendError("protokollet eller sammanträdet har ändrats sedan protokollsutdragen skapades, så "
                         f"inget skickas. {again}", file=loaded.source)
     wanted = _wanted(org_ids, loaded)

@@ -32,7 +32,7 @@ from .conformance import validate_pdf
 from .errors import EnvironmentProblem, ReviewError, TemplateError, describe_os_error
 from .files import fingerprint_of, sha256_file
 from .findings import STOPP, VARNING, Finding
-from .outfolder import PROTOKOLL_MANIFEST_NAME, STAGING_DIR, check_out_folder, write_manifest_json
+from .outfolder import STAGING_DIR, check_out_folder, protokoll_manifest_path, write_manifest_json
 from .personnummer import find_personnummer
 from .protokollcheck import load_protokoll
 from .protokolldocx import render_protokoll
@@ -68,7 +68,7 @@ class MinutesOutputs:
 
     @property
     def manifest(self) -> Path:
-        return self.folder / PROTOKOLL_MANIFEST_NAME
+        return protokoll_manifest_path(self.folder)
 
     def files(self, loaded: LoadedProtokoll) -> list[Path]:
         files = [self.protokoll_docx, self.protokoll_pdf]

@@ -9,7 +9,8 @@ Two jobs, both before LibreOffice or any parser of ours reads the file:
   bomb compresses hundreds of times. Office files nested inside (embedded workbooks) are
   checked the same way.
 - ``copy_office_file``: a copy for LibreOffice without links to the outside world, and with
-  spreadsheets set up to print on A4 (``sheetprint.fit_sheet_to_a4``). In
+  spreadsheets set up to print on A4 (``sheetprint.fit_sheet``; a sheet split across pages
+  repeats its heading row and first column, ``sheetprint.add_print_titles``). In
   OOXML every relationship with ``TargetMode="External"`` other than a hyperlink (linked
   images, linked OLE objects, linked workbooks, attached templates, frames) is removed;
   in ODF every ``xlink:href`` to an absolute URL or path outside the package (linked
@@ -41,7 +42,7 @@ import zlib
 from pathlib import Path
 
 from .errors import ConversionError
-from .sheetprint import fit_sheet_to_a4, read_number_formats
+from .sheetprint import PrintTitles, add_print_titles, fit_sheet, read_number_formats
 
 MAX_ENTRIES = 10_000
 """Most entries an office file may have (a 300-slide deck has about 2 000)."""
@@ -151,6 +152,8 @@ def copy_office_file(src: Path, dst: Path) -> int:
             odf = "mimetype" in zin.namelist()
             odf_text = odf and b"opendocument.text" in zin.read("mimetype")[:100]
             formats: list[str] | None = None  # the workbook's number formats, read with the first sheet
+            titles: dict[str, PrintTitles] = {}  # the print titles of the sheets split across pages
+            workbook: tuple[zipfile.ZipInfo, zipfile.ZipInfo] | None = None  # written last, with them
             for info in zin.infolist():
                 out_info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
                 out_info.external_attr = info.external_attr
@@ -161,7 +164,12 @@ def copy_office_file(src: Path, dst: Path) -> int:
                 if not odf and _SHEET_PART.fullmatch(name) and info.file_size <= MAX_SHEET_EDIT:
                     if formats is None:
                         formats = read_number_formats(zin)
-                    zout.writestr(out_info, fit_sheet_to_a4(zin.read(info), formats), compresslevel=1)
+                    data, sheet_titles = fit_sheet(zin.read(info), formats)
+                    if sheet_titles is not None:
+                        titles[name] = sheet_titles
+                    zout.writestr(out_info, data, compresslevel=1)
+                elif not odf and name == "xl/workbook.xml" and info.file_size <= MAX_SHEET_EDIT:
+                    workbook = (info, out_info)
                 elif name.endswith(".xml" if odf else ".rels") or word_part:
                     data = zin.read(info)
                     data, n = (_strip_odf_links(data) if odf else neutralise_fields(data) if word_part
@@ -175,6 +183,11 @@ def copy_office_file(src: Path, dst: Path) -> int:
                 else:
                     with zin.open(info) as f_in, zout.open(out_info, "w", force_zip64=info.file_size > 2**31) as f_out:
                         shutil.copyfileobj(f_in, f_out, 1 << 20)
+            if workbook is not None:
+                data = zin.read(workbook[0])
+                if titles and "xl/_rels/workbook.xml.rels" in zin.namelist():
+                    data = add_print_titles(data, zin.read("xl/_rels/workbook.xml.rels"), titles)
+                zout.writestr(workbook[1], data, compresslevel=1)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, NotImplementedError, ValueError) as e:
         dst.unlink(missing_ok=True)
         raise ConversionError(

@@ -19,6 +19,8 @@ The manifest of an ärende's or utskick's run (``manifest.json``) is written by 
 and read by ``runner`` (the earlier run's files), ``send`` (the letters to send), the web
 page (when each recipient was last built) and the move of an earlier version's output:
 its format is ``Manifest`` (read with ``read_manifest``, written with ``write_manifest``).
+A sammanträde's manifest is read back by the agenda (``read_sammantrade_manifest``) and the
+protokoll's by ``expediering`` (``read_protokoll_manifest``).
 Output of an earlier version, ``out/<name>/``, is moved into this layout by
 ``move_legacy_output``. This module imports nothing but ``errors`` and ``files``.
 """
@@ -73,19 +75,31 @@ REPORT_STEM = "tillganglighetsrapport"
 
 
 def arende_folder(out: Path, name: str, *, utkast: bool = False) -> Path:
-    """Return the ärende ``name``'s folder in ``out``: ``out/arenden/<ärende>/`` (a draft's: ``…/utkast/``)."""
-    folder = out / ARENDEN_DIR / name
+    """Return the ärende ``name``'s folder in ``out``: ``out/arenden/<ärende>/`` (a draft's: ``…/utkast/``).
+
+    The folder's name is ``name`` in NFC (``output_name``), as are the utskick's and the sammanträde's.
+    """
+    folder = out / ARENDEN_DIR / output_name(name)
     return folder / UTKAST_DIR if utkast else folder
 
 
 def utskick_folder(out: Path, name: str) -> Path:
     """Return the utskick ``name``'s folder in ``out``: ``out/utskick/<utskick>/``."""
-    return out / UTSKICK_DIR / name
+    return out / UTSKICK_DIR / output_name(name)
 
 
 def sammantrade_folder(out: Path, name: str) -> Path:
     """Return the sammanträde ``name``'s folder in ``out``: ``out/sammantraden/<namn>/``."""
-    return out / SAMMANTRADEN_DIR / name
+    return out / SAMMANTRADEN_DIR / output_name(name)
+
+
+def output_name(name: str) -> str:
+    """Return the name of the output folder of the content folder ``name``: ``name`` in NFC.
+
+    macOS writes "ä" as "a" and a combining diaeresis (NFD), Windows and most editors as one
+    character (NFC); both spellings of a content folder's name give the same output folder.
+    """
+    return unicodedata.normalize("NFC", name)
 
 
 def manifest_path(folder: Path) -> Path:
@@ -122,7 +136,7 @@ def check_out_folder(out: Path, *inputs: Path) -> None:
 
 
 class ManifestError(ValueError):
-    """Raised when a manifest.json is JSON but not a manifest (``read_manifest(strict=True)``)."""
+    """Raised when a manifest is JSON but not one (``read_manifest(strict=True)``, ``read_protokoll_manifest``)."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +268,63 @@ def write_manifest_json(path: Path, data: dict[str, Any]) -> Path:
     """
     write_bytes(path, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return path
+
+
+# --- the sammanträde's manifest (manifest.json) and the protokoll's (protokoll-manifest.json) -----
+
+
+@dataclass(frozen=True)
+class SammantradeManifest:
+    """What the agenda reads back of a sammanträde's manifest.json (written by ``agenda``)."""
+
+    arenden: dict[str, dict]
+    """Each ärende's entry of the last build (``fingeravtryck``, ``handlingar``, ``sha256``), by ärende."""
+
+
+def read_sammantrade_manifest(folder: Path) -> SammantradeManifest:
+    """Return the manifest of the sammanträde's output ``folder``; empty when there is none or it is unreadable.
+
+    The agenda only uses it to reuse each ärende's handlingar.pdf, so a manifest that is
+    missing, not JSON or not what this version writes means: build every ärende again.
+    """
+    try:
+        data = json.loads(manifest_path(folder).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return SammantradeManifest(arenden={})
+    arenden = data.get("ärenden") if isinstance(data, dict) else None
+    return SammantradeManifest(arenden={str(key): entry for key, entry in arenden.items() if isinstance(entry, dict)}
+                               if isinstance(arenden, dict) else {})
+
+
+@dataclass(frozen=True)
+class ProtokollManifest:
+    """What ``expediering`` reads back of the protokoll's protokoll-manifest.json (written by ``minutes``)."""
+
+    documents: dict[str, str]
+    """Every file the protokoll's build wrote (name) and its sha256."""
+    fingerprint: Any
+    """The inputs' fingerprint (``fingeravtryck``) when the protokoll was built; None if not recorded."""
+
+
+def protokoll_manifest_path(folder: Path) -> Path:
+    """Return the protokoll's manifest in the sammanträde's output ``folder``."""
+    return folder / PROTOKOLL_MANIFEST_NAME
+
+
+def read_protokoll_manifest(folder: Path) -> ProtokollManifest:
+    """Return the protokoll's manifest in the sammanträde's output ``folder``.
+
+    Raise ``OSError`` when it cannot be read (``FileNotFoundError`` when there is none), and
+    ``ValueError`` when it is not JSON, or ``ManifestError`` (a ``ValueError``) when its
+    ``dokument`` is not a list of entries with ``fil`` and ``sha256``: ``expediering``
+    sends nothing on a list it cannot trust.
+    """
+    data = json.loads(protokoll_manifest_path(folder).read_text(encoding="utf-8"))
+    try:
+        documents = {d["fil"]: d["sha256"] for d in data["dokument"]}
+        return ProtokollManifest(documents=documents, fingerprint=data.get("fingeravtryck"))
+    except (KeyError, TypeError) as e:
+        raise ManifestError(str(e)) from e
 
 
 def _document(entry: Any) -> ManifestDocument | None:

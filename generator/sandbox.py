@@ -10,14 +10,15 @@ layers, each enough to stop those on its own:
    its limits): a template may print the documented
    variables, their fields, literals, and use ``if``, ``for`` (not recursive), ``set``,
    ``with``, comparisons, ``and``/``or``/``not``, ``~``, ``+``, ``-``, ``/`` and a few
-   filters (``sandboxcheck.ALLOWED_FILTERS``). Refused, naming the expression: any call (``x()``),
+   filters (``sandboxcheck.ALLOWED_FILTERS``), and ``loop.cycle('udda', 'jämn')`` in a loop.
+   Refused, naming the expression: any other call (``x()``),
    ``*``, ``**`` and ``%`` (they build large values from small ones), names and attributes
    starting with ``_``, macros, ``include``/``import``/``extends``, blocks that capture
    output (``{% set x %}…{% endset %}``, ``{% filter %}``), ``{% autoescape %}``, more than
    ``MAX_REFERENCES`` variables in one tag, and a part larger than ``MAX_SOURCE``, with
    more than ``MAX_TAGS`` tags or ``MAX_NODES`` syntax nodes (compiling is the cost).
 2. **Jinja's SandboxedEnvironment, stricter**: no globals at all (no ``range``,
-   ``cycler``, ``lipsum``, ``namespace``); no calls; an attribute is read only when it is
+   ``cycler``, ``lipsum``, ``namespace``); no calls but a real loop's ``cycle``; an attribute is read only when it is
    plain data (text, a number, a date; ``loop.index`` and friends), never a method, a
    path or a document object; only plain data and docxtpl's objects are printed
    (``printable``), never an object's repr; ``*``, ``**`` and ``%`` refused at run time too.
@@ -298,14 +299,19 @@ class TemplateSandbox(SandboxedEnvironment):
         if attr.startswith("_"):
             return False
         if isinstance(obj, LoopContext):
-            return attr in LOOP_ATTRIBUTES
+            return attr in LOOP_ATTRIBUTES or attr == "cycle"  # called only as loop.cycle(…) (``call``)
         return isinstance(value, (str, int, float, date)) or value is None
 
     def is_safe_callable(self, obj: Any) -> bool:
         return False
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
-        raise SecurityError("en mall får inte anropa något")
+        if (isinstance(getattr(__obj, "__self__", None), LoopContext)
+                and getattr(__obj, "__func__", None) is LoopContext.cycle and args
+                and set(kwargs) <= {"_loop_vars", "_block_vars"}):  # what Jinja's compiled code passes
+            _budget().tick()
+            return __obj(*args)  # loop.cycle(a, b, …): one of its arguments, nothing else
+        raise SecurityError("en mall får inte anropa något (utom loop.cycle)")
 
     def call_binop(self, context, operator, left, right):
         _budget().tick()

@@ -2,7 +2,8 @@
 
 The first layer of the sandbox (``sandbox.TemplateSandbox`` compiles nothing this refuses;
 ``beslut templates`` runs the same check on every part). ``check_source`` refuses, with the
-expression as the user wrote it (``expression_at``): any call, ``*``, ``**`` and ``%``, names
+expression as the user wrote it (``expression_at``): any call but ``loop.cycle(…)``
+(``is_loop_cycle``), ``*``, ``**`` and ``%``, names
 and attributes starting with ``_``, macros, ``include``/``import``/``extends``, blocks that
 capture output, ``{% autoescape %}``, a filter not in ``ALLOWED_FILTERS``, a recursive loop,
 more than ``MAX_REFERENCES`` variables in one tag, and a part larger than ``MAX_SOURCE``,
@@ -46,7 +47,7 @@ _ALLOWED_NODES = (
 _INTERNAL_NAMES = frozenset({"self", "caller", "varargs", "kwargs"})
 
 _REFUSED: dict[type[nodes.Node], str] = {
-    nodes.Call: "anropar en funktion eller metod, och en mall får inte anropa något",
+    nodes.Call: "anropar en funktion eller metod, och en mall får inte anropa något (utom loop.cycle)",
     nodes.Mul: "räknar med *, som kan bygga mycket stora värden av små",
     nodes.Pow: "räknar med **, som kan bygga mycket stora värden av små",
     nodes.Mod: "använder %, som kan bygga mycket stora texter av små",
@@ -105,9 +106,23 @@ def check_source(env: jinja2.Environment, source: str) -> nodes.Template:
     return tree
 
 
+def is_loop_cycle(node: nodes.Node) -> bool:
+    """Return True if ``node`` is ``loop.cycle(a, b, …)``: the one call a template may make.
+
+    Jinja's loop helper returns one of its arguments by the loop's round and does nothing
+    else. Only plain positional arguments (no ``*args``, ``**kwargs`` or keywords); at run
+    time ``sandbox.TemplateSandbox.call`` checks that ``loop`` is a real loop.
+    """
+    return (isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr == "cycle"
+            and isinstance(node.node.node, nodes.Name) and node.node.node.name == "loop"
+            and bool(node.args) and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None)
+
+
 def find_problem(tree: nodes.Template, env: jinja2.Environment) -> tuple[nodes.Node, str, str] | None:
     """Return (node, reason, a word of the expression) for the first refused thing in ``tree``."""
     for node in tree.find_all(nodes.Node):
+        if is_loop_cycle(node):
+            continue  # its arguments are checked as nodes of their own
         refused = _REFUSED.get(type(node))
         if refused is not None:
             return node, refused, _hint(node)

@@ -3,20 +3,26 @@
 ``officefile.copy_office_file`` passes every OOXML worksheet part (``xl/worksheets/sheetN.xml``)
 through ``fit_sheet_to_a4``: paper size A4, fit to one page wide (landscape when the used
 range is wider than tall), or, where that would print smaller than ``MIN_PRINT_SCALE``, the
-smallest legible scale page after page. Columns too narrow for their formatted numbers are
+smallest legible scale page after page; a sheet split so repeats its heading rows and first
+column on every page (``add_print_titles`` on the workbook part). Columns too narrow for their formatted numbers are
 widened first (``widen_number_columns``, with the workbook's formats from
 ``read_number_formats``). The parts are parsed with lxml without DTDs, entities or network.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 import zipfile
 import zlib
+from typing import NamedTuple
 
 from lxml import etree
 
-from .wordxml import SML
+from .wordxml import PACKAGE_RELATIONSHIPS, SML
+from .wordxml import R as _DOC_RELS
+
+_RELS = PACKAGE_RELATIONSHIPS
 
 MIN_PRINT_SCALE = 60
 """Smallest print scale (per cent) of a spreadsheet: 11 pt text prints at 6.6 pt. A sheet
@@ -28,10 +34,38 @@ _BEFORE_PAGE_SETUP = {f"{_SML}{name}" for name in (
     "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting", "dataValidations",
     "hyperlinks", "printOptions", "pageMargins")}
 """The worksheet elements that come before pageSetup (ECMA-376, CT_Worksheet)."""
+_BEFORE_DEFINED_NAMES = {f"{_SML}{name}" for name in (
+    "fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
+    "functionGroups", "externalReferences")}
+"""The workbook elements that come before definedNames (ECMA-376, CT_Workbook)."""
+MAX_TITLE_ROWS = 5
+"""Most frozen rows repeated on every page of a split sheet; more and only the first repeats."""
+MAX_TITLE_COLUMNS = 2
+"""Most frozen columns repeated on every page of a split sheet; more and only the first repeats."""
+
+
+class PrintTitles(NamedTuple):
+    """The rows and columns a sheet split across pages repeats on every page (1-based, inclusive)."""
+
+    first_row: int
+    last_row: int
+    first_column: int
+    last_column: int
+
+    def reference(self, sheet: str) -> str:
+        """Return the ``_xlnm.Print_Titles`` formula for the sheet named ``sheet``."""
+        quoted = "'" + sheet.replace("'", "''") + "'"
+        columns = f"${_column_letters(self.first_column)}:${_column_letters(self.last_column)}"
+        return f"{quoted}!{columns},{quoted}!${self.first_row}:${self.last_row}"
 
 
 def fit_sheet_to_a4(data: bytes, formats: list[str] | None = None) -> bytes:
-    """Return an OOXML worksheet part set up to print on A4, one page wide.
+    """Return an OOXML worksheet part set up to print on A4, one page wide (see ``fit_sheet``)."""
+    return fit_sheet(data, formats)[0]
+
+
+def fit_sheet(data: bytes, formats: list[str] | None = None) -> tuple[bytes, PrintTitles | None]:
+    """Return an OOXML worksheet part set up to print on A4, one page wide, and its print titles.
 
     Paper size A4, fit to 1 page wide and as many tall as needed, landscape when the used
     range is wider than tall (estimated from column widths and row heights). Gridlines,
@@ -39,15 +73,18 @@ def fit_sheet_to_a4(data: bytes, formats: list[str] | None = None) -> bytes:
     well-formed XML is returned as it was (LibreOffice then reports it). With the
     workbook's number ``formats`` (``read_number_formats``), columns too narrow for their
     formatted numbers are widened first (``widen_number_columns``), so no number prints
-    as ``###``.
+    as ``###``. The print titles are None unless the sheet is split across pages; then they
+    are the rows and columns every page should repeat (``print_titles``), for the workbook
+    part's ``_xlnm.Print_Titles`` (``add_print_titles``).
     """
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError:
-        return data
+        return data, None
     if root.tag != f"{_SML}worksheet":
-        return data
+        return data, None
+    titles = None
     if formats is not None:
         widen_number_columns(root, formats)
     sheet_pr = root.find(f"{_SML}sheetPr")
@@ -78,9 +115,76 @@ def fit_sheet_to_a4(data: bytes, formats: list[str] | None = None) -> bytes:
         setup.set("scale", str(MIN_PRINT_SCALE))
         setup.set("pageOrder", "overThenDown")
         setup.set("orientation", "landscape")
+        titles = print_titles(root)
     else:
         setup.set("fitToWidth", "1")
         setup.set("fitToHeight", "0")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True), titles
+
+
+def print_titles(root) -> PrintTitles:
+    """Return the rows and columns a split sheet (worksheet element ``root``) repeats on every page.
+
+    The frozen heading rows and columns where the sheet has them (at most ``MAX_TITLE_ROWS``
+    and ``MAX_TITLE_COLUMNS``), else the first row and first column of its used range.
+    """
+    dimension = root.find(f"{_SML}dimension")
+    cells = re.findall(r"([A-Z]+)(\d+)", (dimension.get("ref", "A1") if dimension is not None else "A1").upper())
+    first_row = min((int(r) for _, r in cells), default=1)
+    first_column = min((_column_number(c) for c, _ in cells), default=1)
+    frozen_rows = frozen_columns = 0
+    for pane in root.iterfind(f"{_SML}sheetViews/{_SML}sheetView/{_SML}pane"):
+        if pane.get("state") in ("frozen", "frozenSplit"):
+            try:
+                frozen_rows = int(float(pane.get("ySplit", "0")))
+                frozen_columns = int(float(pane.get("xSplit", "0")))
+            except ValueError:
+                pass
+            break
+    rows = (1, frozen_rows) if 0 < frozen_rows <= MAX_TITLE_ROWS else (first_row, first_row)
+    columns = (1, frozen_columns) if 0 < frozen_columns <= MAX_TITLE_COLUMNS else (first_column, first_column)
+    return PrintTitles(*rows, *columns)
+
+
+def add_print_titles(workbook: bytes, rels: bytes, titles: dict[str, PrintTitles]) -> bytes:
+    """Return the workbook part ``workbook`` with print titles for the sheets in ``titles``.
+
+    ``titles`` maps worksheet part names (``xl/worksheets/sheet1.xml``, lower case) to the
+    rows and columns to repeat; ``rels`` is the workbook's relationships part, which names
+    each sheet's part. A sheet that has print titles of its own keeps them. A part that is
+    not well-formed XML is returned as it was.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(workbook, parser)
+        targets = {}
+        for rel in etree.fromstring(rels, parser).iterfind(f"{{{_RELS}}}Relationship"):
+            target = rel.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+            targets[rel.get("Id")] = posixpath.normpath(part).lower()
+    except etree.XMLSyntaxError:
+        return workbook
+    if root.tag != f"{_SML}workbook":
+        return workbook
+    names = root.find(f"{_SML}definedNames")
+    existing = {name.get("localSheetId") for name in (names if names is not None else [])
+                if name.get("name", "").lower() == "_xlnm.print_titles"}
+    added = 0
+    for index, sheet in enumerate(root.iterfind(f"{_SML}sheets/{_SML}sheet")):
+        part = targets.get(sheet.get(f"{{{_DOC_RELS}}}id"))
+        if part not in titles or str(index) in existing:
+            continue
+        if names is None:
+            names = etree.Element(f"{_SML}definedNames")
+            after = [child for child in root if child.tag in _BEFORE_DEFINED_NAMES]
+            root.insert(root.index(after[-1]) + 1 if after else len(root), names)
+        name = etree.SubElement(names, f"{_SML}definedName")
+        name.set("name", "_xlnm.Print_Titles")
+        name.set("localSheetId", str(index))
+        name.text = titles[part].reference(sheet.get("name", ""))
+        added += 1
+    if not added:
+        return workbook
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
@@ -267,6 +371,14 @@ def _used_size(root) -> tuple[float, float]:
     width = chars * 7 * 0.75  # about 7 pixels per character, 0.75 pt per pixel
     height = (max(rows) - min(rows) + 1) * default_height
     return width, height
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def _column_number(letters: str) -> int:

@@ -8,6 +8,7 @@ APT_PACKAGES=(
   python3 python3-venv python3-uno
   libreoffice-writer-nogui libreoffice-impress-nogui libreoffice-calc-nogui
   qpdf poppler-utils
+  jbig2dec  # JBIG2 images (scanned PDFs): qpdf's check decodes them through pikepdf
   fonts-liberation2 fonts-crosextra-carlito fonts-crosextra-caladea
   chromium  # browser tests of beslut web (Playwright drives Debian's chromium)
 )

@@ -21,6 +21,7 @@ from PIL import Image
 from pptx.util import Inches
 
 from generator.conformance import validate_pdf
+from generator.officefile import copy_office_file
 from generator.sheetprint import fit_sheet_to_a4
 
 A4 = {(595, 842), (842, 595)}
@@ -202,6 +203,47 @@ def test_tall_sheet_is_set_up_portrait_and_keeps_its_gridlines_setting(tmp_path)
     assert setup["orientation"] == "portrait" and setup["paperSize"] == "9"
     with zipfile.ZipFile(tmp_path / "lang.xlsx") as z:
         assert b'gridLines="1"' in fit_sheet_to_a4(z.read("xl/worksheets/sheet1.xml"))
+
+
+def _print_titles(xlsx: Path) -> dict[str, str]:
+    """Return the ``_xlnm.Print_Titles`` of LibreOffice's copy of ``xlsx`` by sheet index."""
+    from lxml import etree
+
+    copy = xlsx.with_name("kopia.xlsx")
+    copy_office_file(xlsx, copy)
+    with zipfile.ZipFile(copy) as z:
+        root = etree.fromstring(z.read("xl/workbook.xml"))
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    return {name.get("localSheetId"): name.text for name in root.iterfind(f"{ns}definedNames/{ns}definedName")
+            if name.get("name") == "_xlnm.Print_Titles"}
+
+
+def test_split_sheet_repeats_its_frozen_headings_and_only_split_sheets_get_titles(tmp_path):
+    book = xlsxwriter.Workbook(str(tmp_path / "bok.xlsx"))
+    small = book.add_worksheet("Liten")
+    small.write_row(0, 0, ["a", "b"])
+    wide = book.add_worksheet("Kvinnors & mäns 'tid' 2024")
+    wide.freeze_panes(2, 2)  # two heading rows, two label columns
+    for r in range(20):
+        wide.write_row(r, 0, [f"r{r}c{c}" for c in range(200)])
+    plain = book.add_worksheet("Utan")
+    for r in range(3, 20):
+        plain.write_row(r, 1, [r * c for c in range(200)])  # used range B4:…
+    book.close()
+    quoted = "'Kvinnors & mäns ''tid'' 2024'"
+    assert _print_titles(tmp_path / "bok.xlsx") == {
+        "1": f"{quoted}!$A:$B,{quoted}!$1:$2",
+        "2": "'Utan'!$B:$B,'Utan'!$4:$4"}
+
+
+def test_sheet_keeps_print_titles_of_its_own(tmp_path):
+    book = xlsxwriter.Workbook(str(tmp_path / "egen.xlsx"))
+    sheet = book.add_worksheet("Data")
+    for r in range(10):
+        sheet.write_row(r, 0, [r * c for c in range(200)])
+    sheet.repeat_rows(2, 3)
+    book.close()
+    assert _print_titles(tmp_path / "egen.xlsx") == {"0": "Data!$3:$4"}
 
 
 def test_twelve_column_sheet_converts_to_one_a4_page_width(tmp_path, converter):

@@ -142,3 +142,46 @@ def test_a_broken_manifest(tmp_path: Path, text: str, error):
 def test_no_manifest(tmp_path: Path):
     with pytest.raises(FileNotFoundError):
         read_manifest(tmp_path)
+
+
+def test_output_folders_are_named_in_nfc(tmp_path: Path):
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "Kommunstyrelsen är här")
+    for folder in (outfolder.arende_folder(tmp_path, nfd), outfolder.arende_folder(tmp_path, nfd, utkast=True).parent,
+                   outfolder.utskick_folder(tmp_path, nfd), outfolder.sammantrade_folder(tmp_path, nfd)):
+        assert folder.name == "Kommunstyrelsen är här" == unicodedata.normalize("NFC", folder.name)
+
+
+# --- the sammanträde's manifest and the protokoll's, as the agenda and expediering read them -------
+
+
+def test_sammantrade_manifest_gives_each_arendes_last_entry_and_nothing_when_unreadable(tmp_path: Path):
+    from generator.outfolder import read_sammantrade_manifest
+
+    entry = {"fingeravtryck": "abc", "handlingar": "arenden/a/handlingar.pdf", "sha256": "00"}
+    write_manifest_json(tmp_path / "manifest.json", {"titel": "KS", "ärenden": {"a": entry, "b": "trasig"}})
+    assert read_sammantrade_manifest(tmp_path).arenden == {"a": entry}
+    for text in ("{", "[1, 2]", '{"ärenden": [1]}'):
+        (tmp_path / "manifest.json").write_text(text, encoding="utf-8")
+        assert read_sammantrade_manifest(tmp_path).arenden == {}
+    assert read_sammantrade_manifest(tmp_path / "saknas").arenden == {}
+
+
+def test_protokoll_manifest_reads_what_minutes_writes_and_refuses_what_it_cannot_trust(tmp_path: Path):
+    from generator.outfolder import ProtokollManifest, protokoll_manifest_path, read_protokoll_manifest
+
+    path = protokoll_manifest_path(tmp_path)
+    assert path.name == "protokoll-manifest.json"
+    with pytest.raises(FileNotFoundError):
+        read_protokoll_manifest(tmp_path)
+    write_manifest_json(path, {"fingeravtryck": "f1", "dokument": [{"fil": "protokoll.pdf", "sha256": "ab"}]})
+    assert read_protokoll_manifest(tmp_path) == ProtokollManifest(documents={"protokoll.pdf": "ab"}, fingerprint="f1")
+    for text, said in (('{"dokument": [{"fil": "p.pdf"}]}', "'sha256'"), ("[]", "list indices"),
+                       ('{"fingeravtryck": "f1"}', "'dokument'")):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ManifestError, match=said):
+            read_protokoll_manifest(tmp_path)
+    path.write_text("inte json", encoding="utf-8")
+    with pytest.raises(ValueError):
+        read_protokoll_manifest(tmp_path)

@@ -254,3 +254,28 @@ def test_the_start_page_shows_the_stopp_and_follows_a_saved_file(tmp_path: Path)
     finally:
         server.should_exit = True
         thread.join(timeout=60)
+
+
+# --- one output folder whatever the Unicode form of the content folder's name ---------------------
+
+
+def test_an_arende_folder_named_in_nfd_writes_the_nfc_output_folder(tmp_path: Path):
+    """macOS writes "ä" as a + combining diaeresis (NFD); the output folder is the same as for NFC."""
+    import unicodedata
+
+    from generator.pipeline import output_folder
+
+    nfc = "Förskolenämnd 2024"
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfd != nfc
+    out = tmp_path / "out"
+    macos = write_arende(tmp_path / "mac" / nfd, VALID_ARENDE)
+    windows = write_arende(tmp_path / "win" / nfc, VALID_ARENDE)
+    first = run("render", macos, "--organisationer", ORGANISATIONER, "--out", out)
+    assert first.exit_code == 0, first.output
+    assert [p.name for p in (out / "arenden").iterdir()] == [nfc]
+    second = run("render", windows, "--organisationer", ORGANISATIONER, "--out", out)
+    assert second.exit_code == 0, second.output
+    assert [p.name for p in (out / "arenden").iterdir()] == [nfc]  # no second folder
+    assert (out / "arenden" / nfc / "beslutsunderlag.docx").is_file()
+    assert output_folder(macos, out) == output_folder(windows, out) == out / "arenden" / nfc  # the web finds it

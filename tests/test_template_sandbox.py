@@ -146,6 +146,9 @@ HOSTILE = {
     "repr-join": ("{{ bilagor|join(', ') }}", "{{ bilagor|join(', ') }}"),
     "minne-set": ("{% set a = utfardat ~ utfardat %}" + "{% set a = a ~ a %}" * 30 + "{{ a }}",
                   "{% set a = utfardat ~ utfardat %}"),
+    "kommando-i-cycle": ("{% for x in [1] %}{{ loop.cycle(cycler.__init__.__globals__.os.system('touch MARKER'))"
+                         " }}{% endfor %}", "cycler.__init__"),
+    "annan-loop-metod": ("{% for x in [1, 2] %}{{ loop.changed(x) }}{% endfor %}", "loop.changed"),
     "minne-join": ("{% set a = utfardat|join(utfardat ~ utfardat ~ utfardat) %}{% set b = a|join(a) %}"
                    "{% set c = b|join(b) %}{{ c }}", "{% set a ="),
 }
@@ -374,3 +377,64 @@ def test_letters_with_a_hostile_template_stop_in_every_worker(tmp_path: Path):
     assert not (tmp_path / "MARKER").exists()
     assert not list((tmp_path / "out").rglob("*.docx"))
     assert rss < MAX_RSS_KIB
+
+
+# --- loop.cycle: the one call a template may make --------------------------------------------
+
+
+def sandbox_render(source: str, **variables) -> str:
+    from generator.sandbox import TemplateSandbox
+
+    return TemplateSandbox().from_string(source).render(**variables)
+
+
+def test_loop_cycle_alternates_in_a_loop():
+    text = "{% for b in ['a', 'b', 'c'] %}{{ loop.cycle('udda', 'jämn') }}:{{ b }} {% endfor %}"
+    assert sandbox_render(text) == "udda:a jämn:b udda:c "
+    nested = "{% for r in [1, 2] %}{% for c in [1, 2, 3] %}{{ loop.cycle('x', 'y', 'z') }}{% endfor %};{% endfor %}"
+    assert sandbox_render(nested) == "xyz;xyz;"
+
+
+@pytest.mark.parametrize("source", [
+    "{% for b in [1] %}{{ loop.cycle(*['a', 'b']) }}{% endfor %}",
+    "{% for b in [1] %}{{ loop.cycle(a='a') }}{% endfor %}",
+    "{% for b in [1] %}{{ loop.cycle() }}{% endfor %}",
+    "{% for b in [1] %}{{ loop.changed(b) }}{% endfor %}",
+    "{% for b in [1] %}{{ loop.cycle('a').upper() }}{% endfor %}",
+    "{% for b in [1] %}{{ loop.cycle('a', loop.cycle.__self__) }}{% endfor %}",
+    "{{ rubrik.cycle('a') }}",
+    "{{ cycle('a') }}",
+])
+def test_every_other_call_is_refused_before_it_compiles(source: str):
+    from generator.sandboxcheck import TemplateRefused
+
+    with pytest.raises(TemplateRefused):
+        sandbox_render(source, rubrik="R")
+
+
+def test_loop_cycle_of_something_not_a_loop_is_refused_when_it_runs():
+    """``loop`` set to another value that has a ``cycle`` method: the static check lets the form pass."""
+    from jinja2.exceptions import SecurityError
+
+    class Decoy:
+        def cycle(self, *values):
+            raise AssertionError("the decoy's method ran")
+
+    with pytest.raises(SecurityError):
+        sandbox_render("{{ loop.cycle('a', 'b') }}", loop=Decoy())
+    with pytest.raises(SecurityError):
+        sandbox_render("{% set loop = decoy %}{{ loop.cycle('a', 'b') }}", decoy=Decoy())
+    with pytest.raises(SecurityError):  # the bound method itself is not printed
+        sandbox_render("{% for b in [1] %}{{ loop.cycle }}{% endfor %}")
+
+
+def test_a_word_template_may_stripe_its_bilagor_with_loop_cycle(tmp_path: Path):
+    text = "{% for b in bilagor %}{{ loop.cycle('udda', 'jämn') }}: {{ b.titel }}{% endfor %}"
+    folder = with_paragraph(tmp_path, text)
+    assert run("templates", folder).exit_code == 0
+    arende = write_arende(tmp_path / "arende", dict(VALID_ARENDE))
+    result = run("render", arende, "--organisationer", ORGANISATIONER, "--out", tmp_path / "out",
+                 "--mallar", folder)
+    assert result.exit_code == 0, result.output
+    body = docx.Document(str(tmp_path / "out" / "arenden" / "arende" / TEMPLATE)).paragraphs[-1].text
+    assert body == "udda: En bilaga"
