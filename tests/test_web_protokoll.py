@@ -46,6 +46,9 @@ def test_create_fill_in_a_vote_build_and_download_the_protokoll(site, page, tmp_
     # the beslut of the ärende is prefilled from the förslag
     expect(page.get_by_label("Beslut, punkt 5")).to_have_value(re.compile("Förskolenämnden tilldelar kontraktet"))
     assert Axe().run(page).violations_count == 0
+    file = site.content / "sammantraden" / NAMN / "protokoll.yaml"
+    comments = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip().startswith("#")]
+    assert len(comments) > 3  # the new file explains its fields
 
     # who was there and who justerar; the placeholders of the new file filled in
     page.get_by_label("Tjänstgörande ledamöter").fill(
@@ -78,6 +81,9 @@ def test_create_fill_in_a_vote_build_and_download_the_protokoll(site, page, tmp_
     assert vote["utfall"] == "ja" and data["punkter"][4]["beslut"] == "enligt förslag"
     assert data["punkter"][4]["reservationer"] == [{"av": "Olof Exempel (M)", "text": "Till förmån för eget yrkande."}]
     expect(page.get_by_role("region", name=re.compile("Protokollet har"))).to_have_count(0)
+    # the saves wrote only what changed: the file's comments are all still there
+    kept = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip().startswith("#")]
+    assert kept == comments
     assert Axe().run(page).violations_count == 0
 
     # build, follow the job, download the protokoll

@@ -61,6 +61,9 @@ def test_create_order_mark_build_and_download_a_sammantrade(site, page, tmp_path
     page.get_by_role("button", name="Skapa sammanträdet").click()
     expect(page).to_have_url(re.compile(r"/sammantrade/2023-10-24-fsn"))
     assert [p.get("punkt") for p in points(site, "2023-10-24-fsn")][:2] == ["Mötets öppnande", "Val av justerare"]
+    file = site.content / "sammantraden" / "2023-10-24-fsn" / "sammantrade.yaml"
+    comments = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip().startswith("#")]
+    assert len(comments) > 3  # the scaffold explains its fields
 
     # the meeting's date and the kallelse's (the scaffold's are two weeks from today)
     page.get_by_label("Datum (ÅÅÅÅ-MM-DD)", exact=True).fill("2023-10-24")
@@ -100,6 +103,9 @@ def test_create_order_mark_build_and_download_a_sammantrade(site, page, tmp_path
     page.get_by_role("button", name="Markera utelämnad").nth(1).click()
     expect(page.get_by_role("status")).to_have_text("Punkten markerades som utelämnad.")
     assert points(site, "2023-10-24-fsn")[lokalvard - 1]["utelämnad"] == "OSL 19 kap. 3 §"
+    # every change above wrote only what it changed: the file's comments are all still there
+    kept = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip().startswith("#")]
+    assert kept == comments
     assert Axe().run(page).violations_count == 0
 
     # build, follow the job, download both versions

@@ -13,11 +13,11 @@ then the page lists what ``protokollcheck.load_protokoll`` refuses. Building run
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from pathlib import Path
 from urllib.parse import quote
 
-import yaml
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -25,11 +25,12 @@ from starlette.routing import Route
 
 from .. import pipeline
 from ..errors import BeslutError
-from ..pipeline import display_name, person_key, protokoll_file, read_yaml, write_bytes
+from ..pipeline import display_name, person_key, protokoll_file, read_yaml
 from . import actions
 from .jobbsidor import _submit
 from .pages import config_of, page, post, shown
 from .sammantraden import meeting_folder, meeting_job, output_of
+from .yamlmerge import write_changes
 
 HEADER = ("# Protokoll, sparat av beslut web. Fälten beskrivs i docs/handledning.md (avsnittet\n"
           "# Efter sammanträdet); kontrollera och bygg med: beslut minutes <mappen>\n")
@@ -60,14 +61,16 @@ def read_protokoll(folder: Path) -> tuple[dict, str]:
     return (data if isinstance(data, dict) else {}), hashlib.sha256(file.read_bytes()).hexdigest()
 
 
-def write_protokoll(folder: Path, data: dict, version: str) -> None:
-    """Write ``data`` as protokoll.yaml, unless it changed since ``version``."""
+def write_protokoll(folder: Path, before: dict, after: dict, version: str) -> None:
+    """Write ``after`` as protokoll.yaml, unless it changed since ``version``; keep the rest as written.
+
+    Only what differs from ``before`` (the file's values the form started from) is written:
+    the user's comments and order stay (``yamlmerge``).
+    """
     file = protokoll_file(folder)
     if hashlib.sha256(file.read_bytes()).hexdigest() != version:
         raise Conflict()
-    ordered = {k: data[k] for k in ORDER if k in data} | {k: v for k, v in data.items() if k not in ORDER}
-    text = HEADER + yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=1000)
-    write_bytes(file, text.encode("utf-8"))
+    write_changes(file, before, after, ORDER, HEADER)
 
 
 def _meeting(config, folder: Path):
@@ -287,7 +290,7 @@ def _save(config, folder: Path, form) -> None:
     meeting = _meeting(config, folder)
     forslag = {p.nummer: list(p.loaded.arende.forslag_till_beslut) for p in (meeting.punkter if meeting else ())
                if p.loaded is not None}
-    write_protokoll(folder, form_to_data(form, data, forslag), str(form.get("version", "")))
+    write_protokoll(folder, data, form_to_data(form, copy.deepcopy(data), forslag), str(form.get("version", "")))
 
 
 # --- pages -----------------------------------------------------------------------------------

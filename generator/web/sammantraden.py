@@ -8,6 +8,7 @@ tab's change is never overwritten silently) and written back whole. Building run
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from collections.abc import Callable
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import yaml
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -30,13 +30,13 @@ from ..pipeline import (
     load_arenden,
     read_yaml,
     resolve_sammantrade_file,
-    write_bytes,
 )
 from . import actions
 from .jobbsidor import _submit
 from .jobqueue import Job
 from .pages import config_of, page, post, shown
 from .security import SAFE_NAME, resolve_under
+from .yamlmerge import write_changes
 
 if TYPE_CHECKING:
     from ..pipeline import PdfConverter
@@ -79,14 +79,16 @@ def read_data(folder: Path) -> tuple[dict, str]:
     return (data if isinstance(data, dict) else {}), hashlib.sha256(file.read_bytes()).hexdigest()
 
 
-def write_data(folder: Path, data: dict, version: str) -> None:
-    """Write ``data`` as the meeting's file, unless it changed since ``version``."""
+def write_data(folder: Path, before: dict, after: dict, version: str) -> None:
+    """Write ``after`` as the meeting's file, unless it changed since ``version``; keep the rest as written.
+
+    Only what differs from ``before`` (the values the change started from) is written: the
+    user's comments, order and the points not touched stay (``yamlmerge``).
+    """
     file = folder / SAMMANTRADE_FILE
     if hashlib.sha256(file.read_bytes()).hexdigest() != version:
         raise Conflict()
-    ordered = {k: data[k] for k in ORDER if k in data} | {k: v for k, v in data.items() if k not in ORDER}
-    text = HEADER + yaml.safe_dump(ordered, allow_unicode=True, sort_keys=False, width=1000)
-    write_bytes(file, text.encode("utf-8"))
+    write_changes(file, before, after, ORDER, HEADER)
 
 
 def list_meetings(config) -> list[dict]:
@@ -226,6 +228,7 @@ _NOTICES = {
 def _change(folder: Path, action: str, form) -> tuple[str, int | None]:
     """Apply one change of the page to the meeting's file; return (notice key, point to focus)."""
     data, _ = read_data(folder)
+    before = copy.deepcopy(data)
     points = list(data.get("punkter") or [])
     version = str(form.get("version", ""))
     kind, _, number = action.partition(":")
@@ -266,7 +269,7 @@ def _change(folder: Path, action: str, form) -> tuple[str, int | None]:
     elif kind not in ("upp", "ner"):
         raise HTTPException(400)
     data["punkter"] = points
-    write_data(folder, data, version)
+    write_data(folder, before, data, version)
     return kind, focus
 
 
