@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from conftest import REPO
 from test_expediering import ADDRESSES, send, smtp  # noqa: F401 (fixture)
