@@ -10,6 +10,11 @@ now (``protokoll-manifest.json``: the inputs' fingerprint and each utdrag's sha2
 collects the recipients from each §'s ``expedieras``: an organisation with an e-post in the
 registry is mailed; one without, and a recipient written by name ("Akten"), is listed for
 the sekreterare to send by hand.
+
+Before the protokoll's justering day only the §§ declared omedelbart justerade
+(``omedelbart_justerad: ja``) may go; the others are listed as waiting. An omedelbart
+justerad § always goes in a message of its own to each recipient (logged under
+``<id>:omedelbart``), so sending it early never makes the later message send it again.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -64,6 +69,16 @@ class Utdrag:
     action: str = SKICKA
     why: str = ""
     attempt: dict = field(default_factory=dict)
+    omedelbart: bool = False
+    """The omedelbart justerade §§ of this recipient, sent on their own."""
+
+    @property
+    def log_key(self) -> str:
+        """Return the recipient's entry in the send log."""
+        return f"{self.org.id}{OMEDELBART_KEY}" if self.omedelbart else self.org.id
+
+
+OMEDELBART_KEY = ":omedelbart"
 
 
 @dataclass
@@ -76,15 +91,21 @@ class ExpedieringPlan:
     """Recipients that get no e-mail: (name, §§, why)."""
     log: SendLog
     sender: str | None
+    waiting: list[int] = field(default_factory=list)
+    """§§ not sent yet because the protokoll is not justerat (before its justering day)."""
 
     def having(self, action: str) -> list[Utdrag]:
         return [d for d in self.deliveries if d.action == action]
 
 
 def plan_expediering(path: Path, organisationer_path: Path, out: Path, *, org_ids: list[str] | None = None,
-                     igen: bool = False) -> ExpedieringPlan:
-    """Return who gets which utdrag now; raise SendError (exit 9) if the protokoll is not built as it is."""
+                     igen: bool = False, today: date | None = None) -> ExpedieringPlan:
+    """Return who gets which utdrag now; raise SendError (exit 9) if the protokoll is not built as it is.
+
+    Before the justering's day (``today``, default the real one) only omedelbart justerade §§ go.
+    """
     loaded = load_protokoll(path, organisationer_path)
+    justerat = (today or date.today()) >= loaded.protokoll.justering.datum
     outputs = minutes_outputs(out, loaded)
     again = f"Kör först: beslut minutes {loaded.meeting.source.parent}"
     try:
@@ -100,7 +121,12 @@ def plan_expediering(path: Path, organisationer_path: Path, out: Path, *, org_id
     wanted = _wanted(org_ids, loaded)
     recipients: dict[str, tuple[Organisation, list[Paragraf]]] = {}
     by_hand: dict[str, tuple[list[int], str]] = {}
+    waiting = []
     for p in loaded.paragrafer:
+        if not justerat and not p.omedelbart_justerad:
+            if p.expedieras:
+                waiting.append(p.nummer)
+            continue
         for m in p.expedieras:
             if m.organisation is None:
                 by_hand.setdefault(m.namn, ([], "ingen organisation i registret"))[0].append(p.nummer)
@@ -109,7 +135,8 @@ def plan_expediering(path: Path, organisationer_path: Path, out: Path, *, org_id
             elif not m.organisation.epost:
                 by_hand.setdefault(m.organisation.namn, ([], "ingen 'e-post' i registret"))[0].append(p.nummer)
             else:
-                recipients.setdefault(m.organisation.id, (m.organisation, []))[1].append(p)
+                key = m.organisation.id + (OMEDELBART_KEY if p.omedelbart_justerad else "")
+                recipients.setdefault(key, (m.organisation, []))[1].append(p)
     problems = []
     deliveries = []
     for org, paragrafer in recipients.values():
@@ -123,17 +150,19 @@ def plan_expediering(path: Path, organisationer_path: Path, out: Path, *, org_id
                     problems.append(f"{file} har ändrats efter att protokollet byggdes.")
             pdfs.append(pdf)
             digest.update(f"{p.nummer}\n{listed.get(docx.name)}\n".encode())
-        deliveries.append(Utdrag(org, paragrafer, pdfs, digest.hexdigest()))
+        deliveries.append(Utdrag(org, paragrafer, pdfs, digest.hexdigest(),
+                                 omedelbart=paragrafer[0].omedelbart_justerad))
     if problems:
         raise SendError("protokollsutdragen kan inte skickas som de är:\n  " + "\n  ".join(sorted(set(problems)))
                         + f"\nInget skickades. {again}")
     log = _load_log(outputs.folder / EXPEDIERING_LOG_NAME, loaded)
     for d in deliveries:
         letter = Letter(pdf=d.pdfs[0], sha256="", fingerprint=d.fingerprint)
-        d.action, d.why = _decide(log.attempts(d.org.id), d.org, letter, igen)
+        d.action, d.why = _decide(log.attempts(d.log_key), d.org, letter, igen)
     sender = loaded.protokoll.avsandare_epost or loaded.meeting.organisation.epost
     return ExpedieringPlan(loaded=loaded, deliveries=deliveries, log=log, sender=sender,
-                           by_hand=[(name, nummer, why) for name, (nummer, why) in by_hand.items()])
+                           by_hand=[(name, nummer, why) for name, (nummer, why) in by_hand.items()],
+                           waiting=waiting)
 
 
 def _wanted(org_ids: list[str] | None, loaded: LoadedProtokoll) -> set[str] | None:
@@ -187,7 +216,9 @@ def build_message(plan: ExpedieringPlan, d: Utdrag, *, when: datetime) -> EmailM
     org_name = meeting.organisation.namn
     assert plan.sender and d.org.epost
     subject = f"Protokollsutdrag: {org_name} {meeting.sammantrade.datum.isoformat()}, {paragraf_list(d.paragrafer)}"
-    digest = hashlib.sha256(f"{meeting.name}\n{d.org.id}\n{d.fingerprint}".encode()).hexdigest()
+    if d.omedelbart:
+        subject += " (omedelbart justerad)" if len(d.paragrafer) == 1 else " (omedelbart justerade)"
+    digest = hashlib.sha256(f"{meeting.name}\n{d.log_key}\n{d.fingerprint}".encode()).hexdigest()
     domain = plan.sender.rsplit("@", 1)[1].encode("idna").decode("ascii")
     mid = f"<{digest[:32]}.{d.org.id}@{domain}>"
     msg = EmailMessage(policy=POLICY)
@@ -203,8 +234,10 @@ def build_message(plan: ExpedieringPlan, d: Utdrag, *, when: datetime) -> EmailM
         f"expedieras till er. Bifogat finns protokollsutdrag för:",
         "\n".join(f"{p.label} {p.rubrik}" + (f" (dnr {p.planned.diarienummer})" if p.planned.diarienummer else "")
                   for p in d.paragrafer),
-        f"Protokollet justerades {loaded.protokoll.justering.datum.isoformat()}. Frågor besvaras av "
-        f"{meeting.organisation.avsandare}: svara på det här meddelandet.",
+        (("Paragrafen" if len(d.paragrafer) == 1 else "Paragraferna") + " förklarades omedelbart justerad"
+         + ("" if len(d.paragrafer) == 1 else "e") + f" vid sammanträdet {meeting.sammantrade.datum.isoformat()}."
+         if d.omedelbart else f"Protokollet justerades {loaded.protokoll.justering.datum.isoformat()}.")
+        + f" Frågor besvaras av {meeting.organisation.avsandare}: svara på det här meddelandet.",
         f"Med vänlig hälsning\n{meeting.sammantrade.sekreterare}\nSekreterare, {org_name}",
     ]
     text = "\n\n".join(paragraphs) + "\n"
@@ -246,13 +279,18 @@ def format_plan(plan: ExpedieringPlan, settings: SmtpSettings | None, settings_p
         for d in group:
             size = sum(p.stat().st_size for p in d.pdfs)
             extra = f"  [{d.why}]" if action != SKICKA or d.why != "ny" else ""
+            extra = "  (omedelbart justerad)" + extra if d.omedelbart else extra
             lines.append(f"  {d.org.id:<{width}}  {d.org.epost}  {paragraf_list(d.paragrafer)} "
                          f"({len(d.pdfs)} PDF, {_kilobytes(size)}){extra}")
     if plan.by_hand:
         lines.append(f"Utan e-post, skickas inte ({len(plan.by_hand)}): expediera dem på annat sätt:")
         for name, numbers, why in plan.by_hand:
             lines.append(f"  {name}  {'§ ' if len(numbers) == 1 else '§§ '}{', '.join(map(str, numbers))}  ({why})")
-    if not plan.deliveries and not plan.by_hand:
+    if plan.waiting:
+        waiting = ", ".join(map(str, plan.waiting))
+        lines.append(f"Väntar på justeringen {loaded.protokoll.justering.datum.isoformat()}, skickas inte före den: "
+                     f"{'§' if len(plan.waiting) == 1 else '§§'} {waiting}")
+    if not plan.deliveries and not plan.by_hand and not plan.waiting:
         lines.append("Ingen paragraf har något under 'expedieras'.")
     return lines
 
@@ -303,14 +341,14 @@ def _send_one(plan: ExpedieringPlan, d: Utdrag, connection: SmtpSession) -> dict
     attempt = {"status": SKICKAS, "adress": d.org.epost, "message_id": msg["Message-ID"],
                "tid": now.isoformat(timespec="seconds"), "svar": None,
                "paragrafer": [p.nummer for p in d.paragrafer], "brev_sha256": d.fingerprint}
-    plan.log.record(d.org, attempt)
+    plan.log.record(d.org, attempt, key=d.log_key)
     ok, code, text, reason = connection.send(plan.sender, d.org.epost, msg.as_bytes(policy=POLICY))
     attempt = {**attempt, "status": SKICKAT if ok else MISSLYCKAT,
                "svar": {"kod": code, "text": text} if code else None,
                "tid": datetime.now().astimezone().isoformat(timespec="seconds")}
     if not ok:
         attempt["orsak"] = reason
-    plan.log.record(d.org, attempt)
+    plan.log.record(d.org, attempt, key=d.log_key)
     return attempt
 
 

@@ -247,7 +247,8 @@ def write_minutes_manifest(outputs: MinutesOutputs, loaded: LoadedProtokoll, res
         "paragrafer": [
             {"paragraf": p.nummer, "rubrik": p.rubrik,
              "utdrag": outputs.utdrag(p.nummer, ".pdf").name,
-             "expedieras": [m.organisation.id if m.organisation else m.namn for m in p.expedieras]}
+             "expedieras": [m.organisation.id if m.organisation else m.namn for m in p.expedieras],
+             **({"omedelbart_justerad": loaded.justerad(p).isoformat()} if p.omedelbart_justerad else {})}
             for p in loaded.paragrafer
         ],
         "dokument": [{"fil": f.name, "sha256": sha256_file(f)} for f in result.files],

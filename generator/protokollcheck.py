@@ -6,7 +6,8 @@ record (exit 3, every problem with file and line): every ärende has a beslut; i
 each serving member votes once and the counted result is the one recorded (a tie needs
 the chair's casting vote); a member with jäv takes no part in that §; only members who
 took part in the decision reserve themselves; the justerare serve; the anslag does not go
-up before the justering. The §§ are numbered by ``paragrafnummer.paragraf_start``.
+up before the justering; only a § with a beslut is omedelbart justerad. The §§ are numbered
+by ``paragrafnummer.paragraf_start``.
 """
 
 from __future__ import annotations
@@ -219,6 +220,10 @@ class _Checker:
         if not beslut and plan.loaded is not None:
             self.problem(f"{label}: ärendet har inget beslut. Skriv beslutet under 'beslut:' (en rad per "
                          "beslutspunkt) eller 'beslut: enligt förslag'.", at)
+        if punkt.omedelbart_justerad and not beslut:
+            self.problem(f"{label}: paragrafen har inget beslut och kan inte förklaras omedelbart justerad. "
+                         "Skriv beslutet under 'beslut:' eller ta bort 'omedelbart_justerad'.",
+                         (*at, "omedelbart_justerad"))
         return Paragraf(nummer=nummer, planned=plan, punkt=punkt, index=index, beslut=beslut,
                         expedieras=self.expedieras(label, at, punkt), tjanstgorande=tuple(serving.values()),
                         rakning=rakning)

@@ -19,11 +19,15 @@ PROTOKOLL_VARIABLES = frozenset({
     "organisation", "avsandare", "titel", "rubrik", "utdrag", "datum", "tid", "plats", "paragrafer_text",
     "ordforande", "sekreterare", "ledamoter", "tjanstgorande_ersattare", "ersattare", "ovriga",
     "justerare_text", "justering_text", "paragrafer", "underskrifter", "anslag", "utdragsdatum",
+    "omedelbart_justerad",
 })
 """The variables the protokoll template may use; each of ``paragrafer`` has nummer, rubrik,
 diarienummer, handlingar, jav, narvaro, text, yrkanden, propositionsordning, omrostning (ja, nej,
 tabell, resultat), har_beslut, beslut_inledning, beslut, reservationer,
-protokollsanteckningar and expedieras."""
+protokollsanteckningar, expedieras and omedelbart_justerad; ``anslag`` has justerat, uppsatt,
+nedtas, sista_dag, forvaringsplats and omedelbart (one line per omedelbart justerad §);
+``omedelbart_justerad`` is true in the utdrag of an omedelbart justerad §, whose ``anslag`` and
+``utdragsdatum`` then count from the meeting's day."""
 
 
 def render_protokoll(loaded: LoadedProtokoll, target: Path, template: Path, *,
@@ -33,16 +37,18 @@ def render_protokoll(loaded: LoadedProtokoll, target: Path, template: Path, *,
     title = (f"Protokollsutdrag {utdrag.label}, {meeting.title}" if utdrag is not None else
              f"Protokoll, {meeting.title}")
     return render_docx(template, lambda markdown: protokoll_context(loaded, markdown, utdrag), target,
-                       title=title, author=meeting.sammantrade.sekreterare, when=loaded.protokoll.justering.datum)
+                       title=title, author=meeting.sammantrade.sekreterare,
+                       when=loaded.justerad(utdrag) if utdrag is not None else loaded.protokoll.justering.datum)
 
 
 def protokoll_context(loaded: LoadedProtokoll, markdown: MarkdownRenderer, utdrag: Paragraf | None = None) -> dict:
     """Return the protokoll template's context (``PROTOKOLL_VARIABLES``)."""
     meeting, protokoll = loaded.meeting, loaded.protokoll
     s, n = meeting.sammantrade, protokoll.narvarande
-    anslag = loaded.anslag
+    anslag = loaded.anslag_for(utdrag) if utdrag is not None else loaded.anslag
     assert anslag is not None
     paragrafer = [utdrag] if utdrag is not None else list(loaded.paragrafer)
+    omedelbart = utdrag is not None and utdrag.omedelbart_justerad
     return {
         "organisation": meeting.organisation.namn,
         "avsandare": meeting.organisation.avsandare,
@@ -68,9 +74,22 @@ def protokoll_context(loaded: LoadedProtokoll, markdown: MarkdownRenderer, utdra
                           *({"roll": "Justerare", "namn": display_name(j)} for j in protokoll.justerare)],
         "anslag": {"justerat": anslag.justerat.isoformat(), "uppsatt": anslag.uppsatt.isoformat(),
                    "nedtas": anslag.nedtas.isoformat(), "sista_dag": anslag.sista_dag.isoformat(),
-                   "forvaringsplats": loaded.forvaringsplats},
-        "utdragsdatum": protokoll.justering.datum.isoformat(),
+                   "forvaringsplats": loaded.forvaringsplats,
+                   "omedelbart": [] if utdrag is not None else omedelbart_lines(loaded)},
+        "utdragsdatum": (s.datum if omedelbart else protokoll.justering.datum).isoformat(),
+        "omedelbart_justerad": omedelbart,
     }
+
+
+def omedelbart_lines(loaded: LoadedProtokoll) -> list[str]:
+    """Return the anslag's line for each omedelbart justerad §: its own justering and appeal dates."""
+    lines = []
+    for p in loaded.omedelbart_justerade:
+        a = loaded.anslag_for(p)
+        lines.append(f"{p.label} förklarades omedelbart justerad vid sammanträdet {a.justerat.isoformat()}. "
+                     f"Anslaget om den sätts upp {a.uppsatt.isoformat()} och tas ned {a.nedtas.isoformat()}; "
+                     f"sista dag att överklaga den är {a.sista_dag.isoformat()}.")
+    return lines
 
 
 def handlingar(paragraf: Paragraf) -> list[str]:
@@ -133,6 +152,7 @@ def paragraf_context(loaded: LoadedProtokoll, p: Paragraf, markdown: MarkdownRen
         "protokollsanteckningar": [f"{display_name(a.av)}: {a.text}" if a.text else display_name(a.av)
                                    for a in punkt.protokollsanteckningar],
         "expedieras": [m.namn for m in p.expedieras],
+        "omedelbart_justerad": p.omedelbart_justerad,
     }
 
 
@@ -152,6 +172,7 @@ def example_context(markdown: MarkdownRenderer, *, utdrag: bool) -> dict:
         "har_beslut": True, "beslut_inledning": "Nämnden beslutar:",
         "beslut": markdown.numbered_list(["Ett.", "Två."]), "reservationer": ["Cia Exempel reserverar sig."],
         "protokollsanteckningar": ["Anna Exempel: En anteckning."], "expedieras": ["Akten"],
+        "omedelbart_justerad": True,
     }
     return {
         "organisation": "Exempelnämnden", "avsandare": "Exempelförvaltningen", "titel": "Protokoll",
@@ -161,8 +182,9 @@ def example_context(markdown: MarkdownRenderer, *, utdrag: bool) -> dict:
         "justerare_text": "Cia Exempel", "justering_text": "Rum 1, 2023-10-31", "paragrafer": [paragraf],
         "underskrifter": [{"roll": "Sekreterare", "namn": "Per Exempel"}],
         "anslag": {"justerat": "2023-10-31", "uppsatt": "2023-10-31", "nedtas": "2023-11-22",
-                   "sista_dag": "2023-11-21", "forvaringsplats": "Exempelförvaltningen"},
-        "utdragsdatum": "2023-10-31",
+                   "sista_dag": "2023-11-21", "forvaringsplats": "Exempelförvaltningen",
+                   "omedelbart": ["§ 1 förklarades omedelbart justerad vid sammanträdet 2023-10-24."]},
+        "utdragsdatum": "2023-10-31", "omedelbart_justerad": utdrag,
     }
 
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from .anslag import Anslag
+from .anslag import Anslag, anslag_for
 from .model import Datum, Epost, Model, Organisation, Text
 from .sammantrade import LoadedSammantrade, PlannedPunkt
 from .yamlfile import Loc, YamlDocument
@@ -47,6 +48,18 @@ EXPEDIERA_GRUPPER = {
 
 
 # --- the model -----------------------------------------------------------------------------
+
+
+def _ja_nej(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().casefold() in ("ja", "nej"):
+        return value.strip().casefold() == "ja"
+    raise ValueError(f"'{value}' är inget giltigt värde. Skriv 'ja' eller 'nej'.")
+
+
+JaNej = Annotated[bool, BeforeValidator(_ja_nej)]
+"""A yes/no written ``ja`` or ``nej`` (every YAML value is read as text)."""
 
 
 class Narvarande(Model):
@@ -132,6 +145,8 @@ class ProtokollPunkt(Model):
     franvarande: list[Jav] = Field(default_factory=list, alias="frånvarande")
     """Members who were not present at this § (came late, left early), and who served instead."""
     expedieras: list[Text] = Field(default_factory=list)
+    omedelbart_justerad: JaNej = False
+    """``omedelbart_justerad: ja``: the § was justerad at the meeting itself (its utdrag may go at once)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -243,6 +258,11 @@ class Paragraf:
         return self.planned.rubrik
 
     @property
+    def omedelbart_justerad(self) -> bool:
+        """True when the § was declared omedelbart justerad at the meeting."""
+        return self.punkt.omedelbart_justerad
+
+    @property
     def enligt_forslag(self) -> bool:
         """True when the beslut is the paper's förslag till beslut, unchanged."""
         loaded = self.planned.loaded
@@ -271,6 +291,22 @@ class LoadedProtokoll:
         """Return "§§ 112–120" (or "§ 112")."""
         first, last = self.paragrafer[0].nummer, self.paragrafer[-1].nummer
         return f"§ {first}" if first == last else f"§§ {first}–{last}"
+
+    def justerad(self, p: Paragraf) -> date:
+        """Return the day § ``p`` was justerad: the meeting's day if omedelbart justerad, else the justering's."""
+        return self.meeting.sammantrade.datum if p.omedelbart_justerad else self.protokoll.justering.datum
+
+    def anslag_for(self, p: Paragraf) -> Anslag:
+        """Return the anslag of § ``p``: an omedelbart justerad § is posted on the meeting's day."""
+        if p.omedelbart_justerad:
+            return anslag_for(self.meeting.sammantrade.datum)
+        assert self.anslag is not None
+        return self.anslag
+
+    @property
+    def omedelbart_justerade(self) -> tuple[Paragraf, ...]:
+        """Return the §§ declared omedelbart justerade, in order."""
+        return tuple(p for p in self.paragrafer if p.omedelbart_justerad)
 
     def tjanstgorande(self) -> list[str]:
         """Return everyone who served at the meeting (ledamöter, then ersättare), as written."""

@@ -100,6 +100,7 @@ def create_protokoll(path: Path, organisationer_path: Path) -> Path:
         "# propositionsordning, omröstning (ja, nej, röster, utfall, utslagsröst), reservationer",
         "# och protokollsanteckningar (av, text), jäv (namn, ersätts_av) och expedieras",
         "# (organisationers id, 'alla bolag', 'alla nämnder' eller ett namn, t.ex. Akten).",
+        "# En paragraf som justerades direkt på sammanträdet får 'omedelbart_justerad: ja'.",
         "punkter:",
     ]
     for planned in meeting.punkter:

@@ -64,12 +64,16 @@ class SendLog:
         latest = {k: v for k, v in entry.items() if k not in ("namn", "tidigare")}
         return [*entry.get("tidigare", []), latest]
 
-    def record(self, org: Organisation, attempt: dict) -> None:
-        """Make ``attempt`` the latest for ``org`` (a ``skickas`` one is replaced) and save."""
-        earlier = self.attempts(org.id)
+    def record(self, org: Organisation, attempt: dict, *, key: str | None = None) -> None:
+        """Make ``attempt`` the latest for ``org`` (a ``skickas`` one is replaced) and save.
+
+        ``key`` files it under another entry than ``org.id`` (a second kind of message to the same org).
+        """
+        key = key or org.id
+        earlier = self.attempts(key)
         if earlier and earlier[-1]["status"] == SKICKAS and attempt["message_id"] == earlier[-1]["message_id"]:
             earlier.pop()
-        self.data["mottagare"][org.id] = {"namn": org.namn, **attempt, "tidigare": earlier}
+        self.data["mottagare"][key] = {"namn": org.namn, **attempt, "tidigare": earlier}
         self.data["uppdaterad"] = attempt["tid"]
         self.raw = (json.dumps(self.data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
         write_bytes(self.path, self.raw)

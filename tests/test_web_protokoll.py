@@ -64,6 +64,7 @@ def test_create_fill_in_a_vote_build_and_download_the_protokoll(site, page, tmp_
     page.get_by_label("Nej-röst för, punkt 5").fill("Ärendet återremitteras.")
     page.get_by_label("Reservationer, punkt 5").fill("Olof Exempel (M): Till förmån för eget yrkande.")
     page.get_by_label("Expedieras till, punkt 4").fill("alla bolag")
+    page.get_by_label("Paragrafen förklaras omedelbart justerad, punkt 4").check()
     page.get_by_role("button", name="Spara protokollet").click()
     expect(page.get_by_role("status")).to_have_text("Protokollet sparades.")
 
@@ -80,6 +81,8 @@ def test_create_fill_in_a_vote_build_and_download_the_protokoll(site, page, tmp_
                               "Ali Exempel (L)": "avstår", "Jonas Exempel (S)": "ja"}
     assert vote["utfall"] == "ja" and data["punkter"][4]["beslut"] == "enligt förslag"
     assert data["punkter"][4]["reservationer"] == [{"av": "Olof Exempel (M)", "text": "Till förmån för eget yrkande."}]
+    assert data["punkter"][3]["omedelbart_justerad"] == "ja" and "omedelbart_justerad" not in data["punkter"][4]
+    expect(page.get_by_label("Paragrafen förklaras omedelbart justerad, punkt 4")).to_be_checked()
     expect(page.get_by_role("region", name=re.compile("Protokollet har"))).to_have_count(0)
     # the saves wrote only what changed: the file's comments are all still there
     kept = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip().startswith("#")]
@@ -97,6 +100,7 @@ def test_create_fill_in_a_vote_build_and_download_the_protokoll(site, page, tmp_
                                    text=True, check=True).stdout.split())
     assert "3 ja-röster, 1 nej-röster och 1 som avstår" in text
     assert "Olof Exempel (M) reserverar sig mot beslutet" in text
+    assert text.count("Paragrafen förklaras omedelbart justerad.") == 1
 
     # the protokoll page now shows the downloads and the expediering's dry run
     page.goto(f"{site.url}/sammantrade/{NAMN}/protokoll")

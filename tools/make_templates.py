@@ -530,12 +530,28 @@ def build_protokoll() -> Document:
     doc.add_paragraph("{%p endif %}")
     doc.add_paragraph("{{p p.beslut }}")
     doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p if p.omedelbart_justerad %}")
+    doc.add_paragraph("Paragrafen förklaras omedelbart justerad.")
+    doc.add_paragraph("{%p endif %}")
     bullets("p.reservationer", "Reservationer", "p.reservationer")
     bullets("p.protokollsanteckningar", "Protokollsanteckningar", "p.protokollsanteckningar")
     bullets("p.expedieras", "Expedieras till", "p.expedieras")
     doc.add_paragraph("{%p endfor %}")
 
     doc.add_paragraph("{%p if utdrag %}")
+    doc.add_paragraph("{%p if omedelbart_justerad %}")
+    doc.add_paragraph("Justering och anslag", style="Heading 3")
+    doc.add_paragraph("Paragrafen justerades omedelbart vid sammanträdet.")
+    anslag_fields = (("Datum för justering", "anslag.justerat"),
+                     ("Datum då anslaget sätts upp", "anslag.uppsatt"),
+                     ("Datum då anslaget tas ned", "anslag.nedtas"),
+                     ("Sista dag att överklaga (laglighetsprövning)", "anslag.sista_dag"))
+    for label, tag in anslag_fields:
+        para = doc.add_paragraph()
+        para.paragraph_format.space_after = Pt(2)
+        para.add_run(f"{label}: ").bold = True
+        para.add_run(f"{{{{ {tag} }}}}")
+    doc.add_paragraph("{%p endif %}")
     doc.add_paragraph("Rätt utdraget intygar").paragraph_format.space_before = Pt(24)
     doc.add_paragraph("{{ sekreterare }}", style="Underskrift")
     doc.add_paragraph("Sekreterare, {{ utdragsdatum }}")
@@ -559,6 +575,9 @@ def build_protokoll() -> Document:
         para.paragraph_format.space_after = Pt(2)
         para.add_run(f"{label}: ").bold = True
         para.add_run(f"{{{{ {tag} }}}}")
+    doc.add_paragraph("{%p for rad in anslag.omedelbart %}")
+    doc.add_paragraph("{{ rad }}")
+    doc.add_paragraph("{%p endfor %}")
     doc.add_paragraph("{%p endif %}")
     return doc
 

@@ -89,6 +89,10 @@ def minutes(sammantrade: Path, organisationer: Path, out: Path, mallar: Path | N
     click.echo(f"Paragrafer {result.loaded.paragraf_range}. Anslaget sätts upp {anslag.uppsatt.isoformat()} "
                f"och tas ned {anslag.nedtas.isoformat()}; sista dag att överklaga är "
                f"{anslag.sista_dag.isoformat()}.")
+    for p in result.loaded.omedelbart_justerade:
+        own = result.loaded.anslag_for(p)
+        click.echo(f"{p.label} ({p.rubrik}) är omedelbart justerad {own.justerat.isoformat()}: anslaget sätts upp "
+                   f"{own.uppsatt.isoformat()}; sista dag att överklaga är {own.sista_dag.isoformat()}.")
     for warning in result.warnings:
         click.secho(f"Varning: {warning}", fg="yellow", err=True)
     for path in result.files:

@@ -162,6 +162,7 @@ def _context(config, folder: Path, *, messages: list[str] | None = None, notice:
             "jav": "\n".join(jav),
             "franvarande": "\n".join(franvarande),
             "expedieras": "\n".join(_people(point.get("expedieras"))),
+            "omedelbart": str(point.get("omedelbart_justerad", "")).strip().casefold() in ("ja", "true"),
         })
     justering = _as_dict(data.get("justering"))
     anslag = _as_dict(data.get("anslag"))
@@ -244,6 +245,8 @@ def form_to_data(form, data: dict, forslag: dict[int, list[str]]) -> dict:
             point["beslut"] = pipeline.enligt_forslag()
         elif beslut:
             point["beslut"] = beslut
+        if form.get(f + "omedelbart") == "ja":
+            point["omedelbart_justerad"] = "ja"
         yrkanden = [{"av": p["av"], "yrkande": p.get("yrkande", "")} for p in _av_pairs(form.get(f + "yrkanden", ""),
                                                                                         "yrkande")]
         if yrkanden:
