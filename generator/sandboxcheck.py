@@ -19,6 +19,7 @@ from html import unescape
 
 import jinja2
 from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment
 
 MAX_SOURCE = 4 * 1024 * 1024
 """Largest template part (its XML, in characters) that is compiled at all."""
@@ -246,8 +247,9 @@ def which_tag(expression: str) -> str:
 
 
 def _parses(tag: str) -> bool:
+    """Return True if ``tag`` alone is valid Jinja (it is parsed, never compiled or run)."""
     try:
-        jinja2.Environment().parse(tag)
+        SandboxedEnvironment().parse(tag)
     except (jinja2.TemplateSyntaxError, RecursionError, ValueError):
         return False
     return True
