@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -294,10 +294,13 @@ def render_json(reports: list[PartReport], pdfua: bool, title: str, report_name:
 
 
 def write_report(reports: list[PartReport], *, pdfua: bool, title: str, text_path: Path, json_path: Path,
-                 bundle_failures: Sequence[tuple[str, str]] = ()) -> str:
-    """Write the report as text and JSON (atomically); return the one-line summary ("" if it passes)."""
-    text = mask_personnummer(render_text(reports, pdfua, title, bundle_failures))
+                 bundle_failures: Sequence[tuple[str, str]] = (), allowed: Collection[str] = ()) -> str:
+    """Write the report as text and JSON (atomically); return the one-line summary ("" if it passes).
+
+    Every personnummer is masked but those in ``allowed`` (the ärende's ``tillåt_personnummer``).
+    """
+    text = mask_personnummer(render_text(reports, pdfua, title, bundle_failures), allowed)
     write_bytes(text_path, text.encode("utf-8"))
-    data = mask_personnummer_in(render_json(reports, pdfua, title, text_path.name, bundle_failures))
+    data = mask_personnummer_in(render_json(reports, pdfua, title, text_path.name, bundle_failures), allowed)
     write_bytes(json_path, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return summarize(reports, pdfua, text_path.name)

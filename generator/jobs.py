@@ -30,6 +30,7 @@ from .outfolder import (
     manifest_path,
     utskick_folder,
 )
+from .review import allowed_personnummer
 from .templatefile import cleaning_warnings
 from .templates import BESLUTSUNDERLAG, FOLJEBREV, template_path
 from .wording import wording_for
@@ -148,6 +149,11 @@ class PaperJob:
         """Return the paper's bookmark in handlingar.pdf: "Beslutsunderlag"/"Tjänsteutlåtande"."""
         return wording_for(self.loaded.organisation)["dokumenttyp"]
 
+    @property
+    def allowed_personnummer(self) -> frozenset[str]:
+        """The numbers the ärende allows (``tillåt_personnummer``): its side files print them unmasked."""
+        return allowed_personnummer(self.loaded)
+
 
 @dataclass(frozen=True)
 class LetterJob:
@@ -194,6 +200,11 @@ class Plan:
     @property
     def manifest(self) -> Path:
         return manifest_path(self.folder)
+
+    @property
+    def allowed_personnummer(self) -> frozenset[str]:
+        """The numbers its ärende allows (``PaperJob.allowed_personnummer``); none for letters."""
+        return frozenset().union(*(job.allowed_personnummer for job in self.jobs if isinstance(job, PaperJob)))
 
     @property
     def needs_converter(self) -> bool:

@@ -4,13 +4,16 @@ A number is a personnummer when its date exists and its last digit passes the Lu
 check (a samordningsnummer has 60 added to the day); a telephone number is not one.
 The review (``review.check_personnummer``) stops a final document that has one; what is
 written beside the documents (tillgänglighetsrapport, manifest.json) is masked with
-``mask_personnummer``. Pure text, no content model: any stage may use it.
+``mask_personnummer``, except the numbers the ärende allows (``tillåt_personnummer``: the
+paper itself prints them; see ``review.allowed_personnummer``). Pure text, no content
+model: any stage may use it.
 """
 
 from __future__ import annotations
 
 import re
 from calendar import monthrange
+from collections.abc import Collection
 from typing import Any
 
 PERSONNUMMER = re.compile(
@@ -67,29 +70,37 @@ def find_personnummer(text: str) -> list[tuple[re.Match, str]]:
     return found
 
 
+def personnummer_key(match: re.Match) -> str:
+    """Return the number of ``match`` as its ten digits ÅÅMMDDNNNN, whichever way it is written."""
+    return "".join(match.group("yy", "mm", "dd", "last"))
+
+
 def name_as_text(file_name: str) -> str:
     """Return a file name with its separators (/, \\, _) as spaces, so numbers in it stand alone."""
     return re.sub(r"[/\\_]", " ", file_name)
 
 
-def mask_personnummer(text: str) -> str:
+def mask_personnummer(text: str, allowed: Collection[str] = ()) -> str:
     """Return ``text`` with the last four digits of every personnummer and samordningsnummer masked.
 
     For what is written beside the documents (tillgänglighetsrapport, manifest.json): a
     number is found as the review finds it, in running text and in file names alike.
+    A number in ``allowed`` (``personnummer_key``: the ärende allows it) is left as it is.
     """
     found = find_personnummer(name_as_text(text))  # same length: offsets match ``text``
     for match, _ in reversed(found):
+        if personnummer_key(match) in allowed:
+            continue
         text = text[:match.end() - 4] + "****" + text[match.end():]
     return text
 
 
-def mask_personnummer_in(data: Any) -> Any:
+def mask_personnummer_in(data: Any, allowed: Collection[str] = ()) -> Any:
     """Return JSON data (dicts, lists, strings) with ``mask_personnummer`` applied to every string."""
     if isinstance(data, str):
-        return mask_personnummer(data)
+        return mask_personnummer(data, allowed)
     if isinstance(data, dict):
-        return {key: mask_personnummer_in(value) for key, value in data.items()}
+        return {key: mask_personnummer_in(value, allowed) for key, value in data.items()}
     if isinstance(data, list):
-        return [mask_personnummer_in(value) for value in data]
+        return [mask_personnummer_in(value, allowed) for value in data]
     return data

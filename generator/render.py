@@ -33,7 +33,7 @@ from .errors import TemplateError
 from .files import write_docx
 from .markdown import HEADING_OFFSET, MarkdownRenderer
 from .sandbox import RenderLimit, TemplateSandbox, render_budget
-from .sandboxcheck import TemplateRefused
+from .sandboxcheck import TemplateRefused, syntax_error_at, which_tag
 from .templatefile import read_template
 from .watermark import add_watermark
 from .wordxml import CORE_PROPERTIES
@@ -113,13 +113,14 @@ def render_template(template: DocxTemplate, context: dict, path: Path,
         ) from e
     except jinja2.UndefinedError as e:
         raise TemplateError(
-            f"mallen använder en variabel som inte finns ({e.message}). Rätta taggen i mallen "
+            f"mallen använder en variabel som inte finns{_at(e)} ({e.message}). Rätta taggen i mallen "
             "eller se README för vilka variabler som finns.",
             file=path,
         ) from e
     except jinja2.TemplateSyntaxError as e:
         raise TemplateError(
-            f"mallen har ett fel i en tagg: {e.message}. Kontrollera {{{{ }}}} och {{% %}}.",
+            f"mallen har ett fel i {which_tag(syntax_error_at(e.source or '', e))}: {e.message}. "
+            "Kontrollera {{ }} och {% %}.",
             file=path,
         ) from e
     except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as e:

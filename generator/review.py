@@ -32,7 +32,7 @@ from .content import LoadedArende
 from .errors import ReviewError
 from .findings import STOPP, VARNING, Finding, Locator, TextField, text_fields
 from .model import Dimensioner
-from .personnummer import find_personnummer, name_as_text
+from .personnummer import find_personnummer, name_as_text, personnummer_key
 from .readability import find_myndighetsord, lix, lix_label
 
 LIX_THRESHOLD = 50
@@ -281,6 +281,21 @@ def check_personnummer(loaded: LoadedArende) -> Iterator[Finding]:
                 "handlingar.pdf, som kan publiceras: byt namn på filen (och under 'fil'), eller ange "
                 f"'{name}' under 'tillåt_personnummer' med skälet.",
             )
+
+
+def allowed_personnummer(loaded: LoadedArende) -> frozenset[str]:
+    """Return the numbers (``personnummer.personnummer_key``) in the fields tillåt_personnummer lists.
+
+    The paper prints them, so what is written beside it (manifest.json, the
+    tillgänglighetsrapport) may too: ``personnummer.mask_personnummer`` leaves them alone.
+    """
+    allowed = loaded.arende.tillat_personnummer
+    if not allowed:
+        return frozenset()
+    texts = [field.text for field in text_fields(loaded) if _allowed(field.name, allowed)]
+    texts += [name_as_text(bilaga.fil) for i, bilaga in enumerate(loaded.arende.bilagor)
+              if _allowed(f"bilagor[{i + 1}].fil", allowed)]
+    return frozenset(personnummer_key(match) for text in texts for match, _ in find_personnummer(text))
 
 
 # --- 5. readability ------------------------------------------------------------------------

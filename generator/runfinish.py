@@ -62,7 +62,7 @@ def finish_job(job: Job, staging: Path, out: Path, converter: PdfConverter, cach
     if job.outputs.report is not None:
         summary = write_report(
             check_parts(parts, warnings.failures, cache), pdfua=warnings.pdfua, title=job.title,
-            bundle_failures=warnings.failures,
+            bundle_failures=warnings.failures, allowed=job.allowed_personnummer,
             text_path=staged(job.outputs.report, staging, out),
             json_path=staged(job.outputs.report_json, staging, out))
         if summary:

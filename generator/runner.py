@@ -236,11 +236,12 @@ def write_manifest(plan: Plan, report: Report, inputs: dict[str, str] | None = N
     kept = [] if plan.whole else [
         e for e in _previous_manifest(plan).documents if e.org_id not in current
     ]
+    allowed = plan.allowed_personnummer
     documents = kept + [
         ManifestDocument(
             file=os.path.relpath(file, base),
             org_id=outcome.org_id,
-            org_name=mask_personnummer(outcome.name),
+            org_name=mask_personnummer(outcome.name, allowed),
             pages=_pages(file),
             sha256=sha256_file(file),
             fingerprint=inputs.get(outcome.org_id),
@@ -248,18 +249,20 @@ def write_manifest(plan: Plan, report: Report, inputs: dict[str, str] | None = N
         for outcome in report.outcomes
         for file in outcome.files
     ]
-    # no personnummer the review would stop (a draft may have them): see personnummer.mask_personnummer
+    # no personnummer the review would stop (a draft may have them) but those the ärende allows:
+    # see personnummer.mask_personnummer
     manifest = Manifest(
-        title=mask_personnummer(plan.title),
+        title=mask_personnummer(plan.title, allowed),
         org_count=len(report.outcomes),
         succeeded=len(report.outcomes) - len(report.failed),
         failed=len(report.failed),
         documents=tuple(documents),
-        failures=tuple(ManifestFailure(mask_personnummer(o.org_id), mask_personnummer(o.name),
-                                       mask_personnummer_in(o.error)) for o in report.failed),
-        warnings=tuple(mask_personnummer_in({"mottagare": o.org_id, "varning": w})
+        failures=tuple(ManifestFailure(mask_personnummer(o.org_id, allowed),
+                                       mask_personnummer(o.name, allowed),
+                                       mask_personnummer_in(o.error, allowed)) for o in report.failed),
+        warnings=tuple(mask_personnummer_in({"mottagare": o.org_id, "varning": w}, allowed)
                        for o in report.outcomes for w in o.warnings),
-        cleaned=tuple(mask_personnummer_in({"mottagare": o.org_id, **c})
+        cleaned=tuple(mask_personnummer_in({"mottagare": o.org_id, **c}, allowed)
                       for o in report.outcomes for c in o.cleaned),
     )
     report.manifest = outfolder.write_manifest(plan.folder, manifest)

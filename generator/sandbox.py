@@ -232,8 +232,11 @@ def printable(value: Any, depth: int = 0) -> bool:
 
 
 def _not_printable(value: Any) -> SecurityError:
-    return SecurityError(f"en mall kan inte skriva ut ett värde av typen {type(value).__name__}; skriv "
-                         "ut dess fält, t.ex. {{ bilaga.titel }}")
+    error = SecurityError(f"en mall kan inte skriva ut ett värde av typen {type(value).__name__}; skriv "
+                          "ut dess fält, t.ex. {{ bilaga.titel }}")
+    if isinstance(value, jinja2.Undefined):  # its name finds the tag (``_hints``)
+        error.undefined_name = getattr(value, "_undefined_name", None) or ""  # type: ignore[attr-defined]
+    return error
 
 
 def _finalize(value: Any) -> Any:
@@ -328,6 +331,29 @@ class TemplateSandbox(SandboxedEnvironment):
             name=attribute, obj=obj, exc=SecurityError)
 
 
+_OPERATORS: tuple[tuple[type[BaseException], tuple[str, ...]], ...] = (
+    (ZeroDivisionError, ("//", "/", "%")),
+    (OverflowError, ("**", "*")),
+    (TypeError, ("+", "-", "*", "/", "%")),
+    (jinja2.UndefinedError, ("[",)),
+    (LookupError, ("[",)),
+    (ValueError, ("%",)),
+)
+"""The operators that raise each error a template's expression may raise, most likely first."""
+
+
+def _hints(error: BaseException) -> list[str]:
+    """Return what ``error`` is about, for finding its tag in the paragraph (``expression_at``).
+
+    The name of an undefined value that was printed, every name the message quotes
+    (a variable, an attribute), then the operators that raise such an error.
+    """
+    hints = [getattr(error, "undefined_name", "")]
+    hints += re.findall(r"'([^']+)'", str(error))
+    hints += next((ops for kind, ops in _OPERATORS if isinstance(error, kind)), ())
+    return [h for h in hints if h]
+
+
 def _locate(error: BaseException, template: BoundedTemplate, suspended: Any = None) -> None:
     """Attach the template expression where ``error`` happened, as ``error.expression``.
 
@@ -343,9 +369,7 @@ def _locate(error: BaseException, template: BoundedTemplate, suspended: Any = No
             lineno = template.get_corresponding_lineno(python_line)
     if lineno is None and suspended is not None:
         lineno = template.get_corresponding_lineno(suspended.f_lineno)
-    named = re.search(r"'([^']+)'", str(error))
-    hint = named.group(1) if named else ""
     try:
-        error.expression = expression_at(template.beslut_source, lineno, hint)  # type: ignore[attr-defined]
+        error.expression = expression_at(template.beslut_source, lineno, _hints(error))  # type: ignore[attr-defined]
     except AttributeError:  # an exception type with slots
         pass

@@ -14,10 +14,12 @@ What a render may then use (output, loop rounds, time) is ``sandbox``'s.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html import unescape
 
 import jinja2
 from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment
 
 MAX_SOURCE = 4 * 1024 * 1024
 """Largest template part (its XML, in characters) that is compiled at all."""
@@ -164,22 +166,26 @@ def _tag_expressions(node: nodes.Node) -> list[nodes.Node]:
 
 
 def _hint(node: nodes.Node) -> str:
-    """Return a word that marks the tag ``node`` stands in (for ``expression_at``)."""
+    """Return a word that marks the tag ``node`` stands in (for ``expression_at``); a call's ends in "("."""
     if isinstance(node, nodes.Call):
         target = node.node
-        return getattr(target, "attr", None) or getattr(target, "name", None) or "("
+        name = getattr(target, "attr", None) or getattr(target, "name", None)
+        return f"{name}(" if name else "("
     return {nodes.Mul: "*", nodes.Pow: "**", nodes.Mod: "%", nodes.Macro: "macro", nodes.CallBlock: "call",
             nodes.FilterBlock: "filter", nodes.AssignBlock: "set", nodes.Block: "block",
             nodes.Extends: "extends", nodes.Include: "include", nodes.Import: "import",
             nodes.FromImport: "import"}.get(type(node), "autoescape")
 
 
-def expression_at(source: str, lineno: int | None, hint: str = "") -> str:
-    """Return the tag on line ``lineno`` of ``source`` (the one holding ``hint``), as the user wrote it.
+def expression_at(source: str, lineno: int | None, hint: str | Sequence[str] = "") -> str:
+    """Return the tag on line ``lineno`` of ``source`` (the ones holding ``hint``), as the user wrote it.
 
-    docxtpl puts every paragraph of the XML on a line of its own, so a line is a paragraph;
-    without a ``hint`` found in one of them, every tag of the paragraph is given. The XML
-    markup inside the tags is dropped and the text shortened to 200 characters.
+    docxtpl puts every paragraph of the XML on a line of its own, so a line is a paragraph,
+    and an error names only its line. ``hint`` is what the error is about (a variable,
+    filter or attribute name, an operator, ``name(`` for a call), or several such in order:
+    the tags holding the first hint that any tag holds are given (``holds``); only when
+    none does, every tag of the paragraph. The XML markup inside the tags is dropped and
+    the text shortened to 200 characters.
     """
     if not lineno:
         return ""
@@ -190,5 +196,60 @@ def expression_at(source: str, lineno: int | None, hint: str = "") -> str:
     if not tags:
         text = unescape(re.sub(r"<[^>]*>", "", lines[lineno - 1])).strip()
         return text[:200]
-    tag = next((t for t in tags if hint and hint in t), None) or " … ".join(tags)
+    hints = [hint] if isinstance(hint, str) else list(hint)
+    chosen = next((found for h in hints if h for found in [[t for t in tags if holds(t, h)]] if found), tags)
+    tag = " … ".join(chosen)
     return tag if len(tag) <= 200 else tag[:199] + "…"
+
+
+def holds(tag: str, hint: str) -> bool:
+    """Return True if ``tag`` holds ``hint`` as a whole: a name not inside a longer name
+    (``rubrik`` is not in ``{{ rubrikk }}``), a call ``name(`` before its parenthesis, an
+    operator anywhere between the tag's own braces (the ``%`` of ``{% … %}`` is no operator)."""
+    inner = tag[2:-2]
+    if hint.endswith("(") and len(hint) > 1:
+        return re.search(_whole(hint[:-1]) + r"\s*\(", inner) is not None
+    return re.search(_whole(hint), inner) is not None
+
+
+def _whole(word: str) -> str:
+    """Return a pattern for ``word`` that does not match inside a longer name."""
+    pattern = re.escape(word)
+    if re.match(r"\w", word):
+        pattern = r"(?<!\w)" + pattern
+    if re.search(r"\w$", word):
+        pattern += r"(?!\w)"
+    return pattern
+
+
+def syntax_error_at(source: str, error: jinja2.TemplateSyntaxError) -> str:
+    """Return the tag(s) of the paragraph at ``error``'s line that the syntax error is about, or "".
+
+    A name the message quotes (``unknown tag 'foo'``) finds its tag; else the ``{{ … }}`` tags
+    that do not parse on their own. Nothing is given when neither tells (an unclosed
+    ``{% for %}`` is reported at the end of the part, where its tag is not).
+    """
+    lines = source.splitlines()
+    if not error.lineno or error.lineno > len(lines):
+        return ""
+    tags = [unescape(re.sub(r"<[^>]*>", "", tag)) for tag in _TAG.findall(lines[error.lineno - 1])]
+    chosen = next((found for h in re.findall(r"'([^']+)'", error.message or "")
+                   for found in [[t for t in tags if holds(t, h)]] if found), None)
+    if chosen is None:
+        chosen = [t for t in tags if t.startswith("{{") and not _parses(t)]
+    tag = " … ".join(chosen)
+    return tag if len(tag) <= 200 else tag[:199] + "…"
+
+
+def which_tag(expression: str) -> str:
+    """Return "taggen '…'" for a syntax error's tag (``syntax_error_at``), or "en tagg" when it is not known."""
+    return f"taggen '{expression}'" if expression else "en tagg"
+
+
+def _parses(tag: str) -> bool:
+    """Return True if ``tag`` alone is valid Jinja (it is parsed, never compiled or run)."""
+    try:
+        SandboxedEnvironment().parse(tag)
+    except (jinja2.TemplateSyntaxError, RecursionError, ValueError):
+        return False
+    return True

@@ -37,7 +37,7 @@ from .model import Organisation, Utskick
 from .protokolldocx import PROTOKOLL_VARIABLES
 from .protokolldocx import example_context as protokoll_example
 from .render import jinja_environment, load_template, render_template
-from .sandboxcheck import TemplateRefused, check_source, expression_at
+from .sandboxcheck import TemplateRefused, check_source, expression_at, syntax_error_at, which_tag
 from .wordxml import RT_FOOTER
 from .yamlfile import YamlDocument
 
@@ -177,7 +177,8 @@ def _jinja_problems(template: DocxTemplate, known: frozenset[str]) -> list[str]:
                             "Ta bort eller rätta uttrycket i Word.")
             continue
         except jinja2.TemplateSyntaxError as e:
-            problems.append(f"{where}: mallen har ett fel i en tagg: {e.message}. Kontrollera {{{{ }}}} och {{% %}}.")
+            problems.append(f"{where}: mallen har ett fel i {which_tag(syntax_error_at(source, e))}: {e.message}. "
+                            "Kontrollera {{ }} och {% %}.")
             continue
         for variable in sorted(meta.find_undeclared_variables(tree) - known):
             node = next((n for n in tree.find_all(nodes.Name) if n.name == variable), None)

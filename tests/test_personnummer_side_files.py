@@ -91,3 +91,55 @@ def test_a_draft_build_writes_no_personnummer_beside_handlingar(tmp_path: Path):
     manifest = json.loads(side_files[2].read_text(encoding="utf-8"))
     assert manifest["titel"] == f"Ärende om {MASKED}"
     assert all(Path(out / "arenden" / "arende" / "utkast" / d["fil"]).exists() for d in manifest["dokument"])
+
+
+OTHER = "19" + with_check_digit("750305123")[:6] + "-" + with_check_digit("750305123")[6:]
+"""A second Luhn-valid personnummer, never allowed."""
+OTHER_MASKED = OTHER[:-4] + "****"
+
+
+def side_files(out: Path, folder: str) -> tuple[str, dict, dict]:
+    base = out / "arenden" / "arende" / folder
+    return ((base / "tillganglighetsrapport.txt").read_text(encoding="utf-8"),
+            json.loads((base / "tillganglighetsrapport.json").read_text(encoding="utf-8")),
+            json.loads((base / "manifest.json").read_text(encoding="utf-8")))
+
+
+def test_a_number_the_arende_allows_is_written_as_it_is_beside_the_paper(tmp_path: Path):
+    # the rubrik's number is allowed; the bilaga's file name carries another one (a draft builds anyway)
+    folder = arende_with_file(tmp_path, f"utredning {OTHER}.pdf", rubrik=f"Ärende om {NUMBER}",
+                              **{"tillåt_personnummer": {"rubrik": "Ärendet gäller en namngiven person."}})
+    out = tmp_path / "out"
+    result = run("build", folder, "--utkast", "--organisationer", ORGANISATIONER, "--out", out)
+    assert result.exit_code == 0, result.output
+    text, report, manifest = side_files(out, "utkast")
+    assert manifest["titel"] == f"Ärende om {NUMBER}"
+    assert report["arende"] == f"Ärende om {NUMBER}" and f"Ärende om {NUMBER}" in text
+    assert any(part["fil"] == f"utredning {OTHER_MASKED}.pdf" for part in report["delar"])
+    for written in (text, json.dumps(report, ensure_ascii=False), json.dumps(manifest, ensure_ascii=False)):
+        assert OTHER not in written and OTHER[2:8] + OTHER[-4:] not in written
+
+
+def test_a_final_build_keeps_an_allowed_bilaga_title_and_masks_the_rest(tmp_path: Path):
+    # a final paper: the review lets the allowed bilaga title through; the same number written
+    # in a field not listed would have stopped the build, so only the allowed one is in the paper
+    folder = arende_with_file(
+        tmp_path, "utredning.pdf", rubrik="Ärende om en utredning",
+        bilagor=[{"titel": f"Utredning om {NUMBER}", "fil": "utredning.pdf"}],
+        **{"tillåt_personnummer": {"bilagor[1].titel": "Bilagan gäller en namngiven person."}})
+    out = tmp_path / "out"
+    result = run("build", folder, "--organisationer", ORGANISATIONER, "--out", out)
+    assert result.exit_code == 0, result.output
+    text, report, manifest = side_files(out, "")
+    assert f"Bilaga 1 – Utredning om {NUMBER} (filen utredning.pdf)" in text
+    assert [part["del"] for part in report["delar"]][1:] == [f"Bilaga 1 – Utredning om {NUMBER}"]
+    # the bilaga is an untagged PDF: the run's warning names it, in manifest.json too
+    assert any(f"Utredning om {NUMBER}" in w["varning"] for w in manifest["varningar"])
+
+
+def test_mask_personnummer_leaves_an_allowed_number_however_written():
+    from generator.personnummer import PERSONNUMMER, personnummer_key
+    allowed = {personnummer_key(PERSONNUMMER.search(NUMBER))}
+    text = f"{NUMBER}, {PNR}, {PNR[:6]}-{PNR[6:]} och {OTHER}"
+    assert mask_personnummer(text, allowed) == f"{NUMBER}, {PNR}, {PNR[:6]}-{PNR[6:]} och {OTHER_MASKED}"
+    assert mask_personnummer(text) == f"{MASKED}, {PNR[:-4]}****, {PNR[:6]}-****" + f" och {OTHER_MASKED}"
