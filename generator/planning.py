@@ -9,18 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from .content import LoadedArende, load_arenden, load_organisationer
+from .content import load_arenden, load_organisationer
 from .jobs import Plan, plan_letters, plan_papers
 from .letters import validate_utskick
 from .mail import check_sender
 from .outfolder import check_out_folder, move_legacy_output
 from .review import check_publishable, review_arende
-
-
-def validate_arende(arende_path: Path, organisationer_path: Path,
-                    org_ids: list[str] | None = None) -> list[LoadedArende]:
-    """Load and check an ärende, or every organisation's version of a shared one."""
-    return load_arenden(arende_path, load_organisationer(organisationer_path), org_ids)
 
 
 def plan_arende(
@@ -42,7 +36,7 @@ def plan_arende(
     which marks every page UTKAST instead, in the ärende's ``utkast/`` folder. Output an
     earlier version wrote to ``out/<ärende>/`` is moved first (``move_legacy_output``).
     """
-    instances = validate_arende(arende_path, organisationer_path, org_ids)
+    instances = load_arenden(arende_path, load_organisationer(organisationer_path), org_ids)
     check_out_folder(out, *_input_folders(instances[0].folder, organisationer_path, templates))
     findings = tuple(f for loaded in instances for f in review_arende(loaded))
     check_publishable(findings, utkast)

@@ -59,14 +59,7 @@ def plan_arende(
     templates: Path | None = None,
     utkast: bool = False,
 ) -> Plan:
-    """Load, check and review an ärende (single or shared), then plan its papers.
-
-    ``pdf`` adds each paper's PDF/A, ``bundle`` also handlingar.pdf; ``org_ids`` limits a
-    shared ärende to some organisations; ``templates`` is a folder of edited templates.
-    A stopp-finding of the review refuses the plan (``ReviewError``) unless ``utkast``,
-    which marks every page UTKAST instead, in the ärende's ``utkast/`` folder. Output an
-    earlier version wrote to ``out/<ärende>/`` is moved first (``move_legacy_output``).
-    """
+    """Load, check and review an ärende, then plan its papers: ``planning.plan_arende`` (documented there)."""
     from ..planning import plan_arende as _plan_arende
 
     return _plan_arende(arende_path, organisationer_path, out, org_ids=org_ids, pdf=pdf, bundle=bundle,
@@ -83,11 +76,7 @@ def plan_utskick(
     eml: bool = False,
     templates: Path | None = None,
 ) -> Plan:
-    """Load and check an utskick (recipients, merge fields), then plan one letter each.
-
-    With ``eml`` (needs ``pdf``) each letter also gets its e-mail, ``<id>.eml``; the
-    utskick must then name its sender (``avsändare_e-post``).
-    """
+    """Load and check an utskick, then plan one letter each: ``planning.plan_utskick`` (documented there)."""
     from ..planning import plan_utskick as _plan_utskick
 
     return _plan_utskick(utskick_path, organisationer_path, out, org_ids=org_ids, pdf=pdf, eml=eml, templates=templates)
