@@ -49,12 +49,12 @@ from .errors import (
 from .files import fingerprint_of, sha256_file, write_bytes
 from .jobs import paper_outputs
 from .kallelsedocx import render_kallelse
+from .meetingfiles import HANDLINGAR_NAME, OFFENTLIG_NAME, MeetingFiles
 from .outfolder import (
     PERSONNUMMER_CACHE,
     REPORT_STEM,
     STAGING_DIR,
     check_out_folder,
-    manifest_path,
     read_sammantrade_manifest,
     sammantrade_folder,
     write_manifest_json,
@@ -68,55 +68,9 @@ from .templates import BESLUTSUNDERLAG, KALLELSE, template_path
 if TYPE_CHECKING:
     from .convert import PdfConverter
 
-HANDLINGAR_NAME = "sammantradeshandlingar.pdf"
-OFFENTLIG_NAME = "sammantradeshandlingar-offentlig.pdf"
-
-
-# --- the layout of out/ --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AgendaOutputs:
-    """Where a meeting's files go: ``out/sammantraden/<namn>/``."""
-
-    folder: Path
-
-    @property
-    def kallelse_docx(self) -> Path:
-        return self.folder / "kallelse.docx"
-
-    @property
-    def kallelse_pdf(self) -> Path:
-        return self.folder / "kallelse.pdf"
-
-    @property
-    def handlingar(self) -> Path:
-        return self.folder / HANDLINGAR_NAME
-
-    @property
-    def offentlig(self) -> Path:
-        return self.folder / OFFENTLIG_NAME
-
-    @property
-    def report(self) -> Path:
-        return self.folder / f"{REPORT_STEM}.txt"
-
-    @property
-    def report_json(self) -> Path:
-        return self.folder / f"{REPORT_STEM}.json"
-
-    @property
-    def manifest(self) -> Path:
-        return manifest_path(self.folder)
-
-    def files(self) -> list[Path]:
-        return [self.kallelse_docx, self.kallelse_pdf, self.handlingar, self.offentlig, self.report,
-                self.report_json]
-
-
-def agenda_outputs(out: Path, meeting: LoadedSammantrade) -> AgendaOutputs:
-    """Return where the meeting's files go."""
-    return AgendaOutputs(sammantrade_folder(out, meeting.name))
+def agenda_outputs(out: Path, meeting: LoadedSammantrade) -> MeetingFiles:
+    """Return where the meeting's files go: ``out/sammantraden/<namn>/``."""
+    return MeetingFiles(sammantrade_folder(out, meeting.name))
 
 
 @dataclass
@@ -166,7 +120,7 @@ def build_agenda(path: Path, organisationer_path: Path, out: Path, *, templates:
         staging = process_folder(out / STAGING_DIR)
         stack.callback(_remove_if_empty, staging.parent)
         stack.callback(shutil.rmtree, staging, True)
-        staged = AgendaOutputs(staging)
+        staged = MeetingFiles(staging)
         work = staging / "delar"
         work.mkdir()
         # Everything LibreOffice makes, first; it is stopped before the (large) assembly.
@@ -334,10 +288,10 @@ def write_agenda_report(reports: list[PartReport], package: Package, meeting: Lo
             + f". Se {text_path.name}.")
 
 
-def commit(staged: AgendaOutputs, outputs: AgendaOutputs) -> list[Path]:
+def commit(staged: MeetingFiles, outputs: MeetingFiles) -> list[Path]:
     """Move the staged files into place, all of them or (on an error) as many as could."""
     files = []
-    for source, final in zip(staged.files(), outputs.files(), strict=True):
+    for source, final in zip(staged.agenda_files(), outputs.agenda_files(), strict=True):
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, final)
@@ -347,7 +301,7 @@ def commit(staged: AgendaOutputs, outputs: AgendaOutputs) -> list[Path]:
     return files
 
 
-def write_agenda_manifest(outputs: AgendaOutputs, meeting: LoadedSammantrade, result: AgendaResult,
+def write_agenda_manifest(outputs: MeetingFiles, meeting: LoadedSammantrade, result: AgendaResult,
                           fingerprints: dict[str, dict]) -> Path:
     """Write the meeting's manifest: every file with pages and sha256, and each ärende's fingerprint."""
     documents = []

@@ -112,9 +112,9 @@ def plan_expediering(path: Path, organisationer_path: Path, out: Path, *, org_id
         manifest = read_protokoll_manifest(outputs.folder)
         listed = manifest.documents
     except FileNotFoundError:
-        raise SendError(f"protokollet är inte byggt ({outputs.manifest} saknas). {again}") from None
+        raise SendError(f"protokollet är inte byggt ({outputs.protokoll_manifest} saknas). {again}") from None
     except ValueError as e:
-        raise SendError(f"manifestet går inte att läsa ({e}). {again}", file=outputs.manifest) from e
+        raise SendError(f"manifestet går inte att läsa ({e}). {again}", file=outputs.protokoll_manifest) from e
     if manifest.fingerprint != inputs_fingerprint(loaded, organisationer_path):
         raise SendError("protokollet eller sammanträdet har ändrats sedan protokollsutdragen skapades, så "
                         f"inget skickas. {again}", file=loaded.source)

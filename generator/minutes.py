@@ -32,7 +32,8 @@ from .conformance import validate_pdf
 from .errors import EnvironmentProblem, ReviewError, TemplateError, describe_os_error
 from .files import fingerprint_of, sha256_file
 from .findings import STOPP, VARNING, Finding
-from .outfolder import STAGING_DIR, check_out_folder, protokoll_manifest_path, write_manifest_json
+from .meetingfiles import MeetingFiles
+from .outfolder import STAGING_DIR, check_out_folder, write_manifest_json
 from .personnummer import find_personnummer
 from .protokollcheck import load_protokoll
 from .protokolldocx import render_protokoll
@@ -43,43 +44,18 @@ from .templates import PROTOKOLL, template_path
 
 ANSLAG_WITHIN_DAYS = 2
 """Kommunallagen 8 kap. 12 §: the justering is announced at the latest the second day after it."""
-UTDRAG_PREFIX = "protokollsutdrag-§"
 
 
 # --- where the files go ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MinutesOutputs:
-    """The protokoll's files in ``out/sammantraden/<namn>/``."""
-
-    folder: Path
-
-    @property
-    def protokoll_docx(self) -> Path:
-        return self.folder / "protokoll.docx"
-
-    @property
-    def protokoll_pdf(self) -> Path:
-        return self.folder / "protokoll.pdf"
-
-    def utdrag(self, nummer: int, suffix: str) -> Path:
-        return self.folder / f"{UTDRAG_PREFIX}{nummer}{suffix}"
-
-    @property
-    def manifest(self) -> Path:
-        return protokoll_manifest_path(self.folder)
-
-    def files(self, loaded: LoadedProtokoll) -> list[Path]:
-        files = [self.protokoll_docx, self.protokoll_pdf]
-        for p in loaded.paragrafer:
-            files += [self.utdrag(p.nummer, ".docx"), self.utdrag(p.nummer, ".pdf")]
-        return files
-
-
-def minutes_outputs(out: Path, loaded: LoadedProtokoll) -> MinutesOutputs:
+def minutes_outputs(out: Path, loaded: LoadedProtokoll) -> MeetingFiles:
     """Return where the protokoll's files go (the sammanträde's out folder)."""
-    return MinutesOutputs(agenda_outputs(out, loaded.meeting).folder)
+    return agenda_outputs(out, loaded.meeting)
+
+
+def _files(outputs: MeetingFiles, loaded: LoadedProtokoll) -> list[Path]:
+    return outputs.minutes_files(p.nummer for p in loaded.paragrafer)
 
 
 @dataclass
@@ -128,7 +104,7 @@ def build_minutes(path: Path, organisationer_path: Path, out: Path, *, templates
     with ExitStack() as stack:
         staging = process_folder(out / STAGING_DIR)
         stack.callback(shutil.rmtree, staging, True)
-        staged = MinutesOutputs(staging)
+        staged = MeetingFiles(staging)
         say("Protokoll")
         render_protokoll(loaded, staged.protokoll_docx, template)
         for p in loaded.paragrafer:
@@ -137,7 +113,7 @@ def build_minutes(path: Path, organisationer_path: Path, out: Path, *, templates
             for docx in [staged.protokoll_docx, *(staged.utdrag(p.nummer, ".docx") for p in loaded.paragrafer)]:
                 say(f"PDF: {docx.stem}")
                 converter.to_pdf(docx, docx.with_suffix(".pdf"), pdfa=True, when=when)
-        for pdf in (f for f in staged.files(loaded) if f.suffix == ".pdf"):
+        for pdf in (f for f in _files(staged, loaded) if f.suffix == ".pdf"):
             verdict = {profile: validate_pdf(pdf, profile) for profile in ("2a", "ua1")}
             result.conformance[pdf.name] = verdict
             failing = [profile for profile, failures in verdict.items() if failures]
@@ -166,18 +142,15 @@ def late_anslag(loaded: LoadedProtokoll) -> str | None:
             "justeringen.")
 
 
-def _stale_utdrag(outputs: MinutesOutputs, loaded: LoadedProtokoll) -> list[Path]:
+def _stale_utdrag(outputs: MeetingFiles, loaded: LoadedProtokoll) -> list[Path]:
     """Return the utdrag in the out folder of §§ that this protokoll does not have."""
-    current = set(outputs.files(loaded))
-    if not outputs.folder.is_dir():
-        return []
-    return sorted(p for p in outputs.folder.glob(f"{UTDRAG_PREFIX}*") if p.suffix in (".docx", ".pdf")
-                  and p not in current)
+    current = set(_files(outputs, loaded))
+    return [p for p in outputs.utdrag_on_disk() if p not in current]
 
 
-def _commit(staged: MinutesOutputs, outputs: MinutesOutputs, loaded: LoadedProtokoll) -> list[Path]:
+def _commit(staged: MeetingFiles, outputs: MeetingFiles, loaded: LoadedProtokoll) -> list[Path]:
     files = []
-    for source, final in zip(staged.files(loaded), outputs.files(loaded), strict=True):
+    for source, final in zip(_files(staged, loaded), _files(outputs, loaded), strict=True):
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, final)
@@ -237,7 +210,7 @@ def inputs_fingerprint(loaded: LoadedProtokoll, organisationer_path: Path) -> st
     return fingerprint_of([(file.name, file) for file in files])
 
 
-def write_minutes_manifest(outputs: MinutesOutputs, loaded: LoadedProtokoll, result: MinutesResult,
+def write_minutes_manifest(outputs: MeetingFiles, loaded: LoadedProtokoll, result: MinutesResult,
                            organisationer_path: Path) -> Path:
     """Write ``protokoll-manifest.json``: every file with its sha256, each § and its recipients."""
     manifest = {
@@ -258,4 +231,4 @@ def write_minutes_manifest(outputs: MinutesOutputs, loaded: LoadedProtokoll, res
         "borttagna": [p.name for p in result.removed],
         "varningar": result.warnings,
     }
-    return write_manifest_json(outputs.manifest, manifest)
+    return write_manifest_json(outputs.protokoll_manifest, manifest)

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 STAGES: list[tuple[str, set[str]]] = [
     ("foundation", {"generator", "errors", "files", "runtemp", "yamlerrors", "wordxml", "readability", "anslag",
-                    "personnummer", "outfolder"}),
+                    "personnummer", "outfolder", "meetingfiles"}),
     ("content", {"yamlfile", "model", "validation", "arendefields", "wording", "content", "bilagor", "findings", "review",
                  "scaffold", "sammantrade", "protokollet", "paragrafnummer", "protokollcheck", "protokollscaffold",
                  "markdowncheck"}),
