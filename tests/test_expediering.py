@@ -32,10 +32,9 @@ ADDRESSES = {
 SMTP_ENV = ("HOST", "PORT", "SAKERHET", "ANVANDARE", "LOSENORD", "PER_MINUT", "TIDSGRANS")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """Return a root with content/ (registry with addresses) and out/ (the protokoll built)."""
-    root = tmp_path_factory.mktemp("expediering")
+def build_with_addresses(root: Path, change) -> str:
+    """Copy content/ into ``root`` (the registry giving ``ADDRESSES``), let ``change`` edit the sample
+    protokoll's data, build it with ``beslut minutes`` into ``root/out``; return the command's output."""
     content = root / "content"
     shutil.copytree(REPO / "content", content)
     registry = content / "organisationer.yaml"
@@ -45,11 +44,19 @@ def built(tmp_path_factory) -> Path:
     registry.write_text(text, encoding="utf-8")
     protokoll = content / "sammantraden" / SAMPLE / "protokoll.yaml"
     data = yaml.safe_load(protokoll.read_text(encoding="utf-8"))
-    data["punkter"][4]["expedieras"].append("gota-lejon")
+    change(data)
     protokoll.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     result = CliRunner().invoke(main, ["minutes", str(content / "sammantraden" / SAMPLE), "--organisationer",
                                        str(registry), "--out", str(root / "out")])
     assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """Return a root with content/ (registry with addresses) and out/ (the protokoll built)."""
+    root = tmp_path_factory.mktemp("expediering")
+    build_with_addresses(root, lambda data: data["punkter"][4]["expedieras"].append("gota-lejon"))
     return root
 
 

@@ -16,12 +16,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import REPO
-from test_expediering import ADDRESSES, send, smtp  # noqa: F401 (fixture)
+from test_expediering import build_with_addresses, send, smtp  # noqa: F401 (fixture)
 from test_minutes import copy_content, pdf_text, refused, sample_protokoll, write_yaml
 
-from generator.cli import main
 from generator.expediering import REDAN, SKICKA, format_plan, plan_expediering
 from generator.protokollcheck import load_protokoll
 from generator.protokollet import PROTOKOLL_FILE
@@ -43,19 +40,14 @@ def omedelbar_data() -> dict:
 def built(tmp_path_factory) -> Path:
     """Return a root with content/ (registry with addresses) and out/ (the protokoll built)."""
     root = tmp_path_factory.mktemp("omedelbar")
-    content = root / "content"
-    shutil.copytree(REPO / "content", content)
-    registry = content / "organisationer.yaml"
-    text = registry.read_text(encoding="utf-8")
-    for org_id, address in ADDRESSES.items():
-        text = text.replace(f"{{id: {org_id}, ", f"{{id: {org_id}, e-post: {address}, ", 1)
-    registry.write_text(text, encoding="utf-8")
-    write_yaml(content / "sammantraden" / SAMPLE / PROTOKOLL_FILE, omedelbar_data())
-    result = CliRunner().invoke(main, ["minutes", str(content / "sammantraden" / SAMPLE), "--organisationer",
-                                       str(registry), "--out", str(root / "out")])
-    assert result.exit_code == 0, result.output
+
+    def omedelbar(data: dict) -> None:
+        data.clear()
+        data.update(omedelbar_data())
+
+    output = build_with_addresses(root, omedelbar)
     assert re.search(r"§ 115 \([^)]+\) är omedelbart justerad 2023-10-24: anslaget sätts upp 2023-10-24; "
-                     r"sista dag att överklaga är 2023-11-14\.", result.output), result.output
+                     r"sista dag att överklaga är 2023-11-14\.", output), output
     return root
 
 
