@@ -118,3 +118,22 @@ def test_a_vote_that_does_not_add_up_is_listed_on_the_page(site, page):
     expect(summary).to_contain_text("rösterna (1 ja, 4 nej, 0 avstår) ger nej, men utfallet är skrivet som ja")
     page.get_by_role("button", name="Skapa protokoll och utdrag").click()
     expect(page.get_by_role("alert")).to_contain_text("Rätta felen nedan innan du skapar protokollet.")
+
+
+def test_a_protokoll_out_of_step_with_the_meeting_names_the_file_without_a_server_path(site, page):
+    """Points moved in the föredragningslista after the protokoll was made: the message names
+    sammantrade.yaml as the page shows files, never the server's folder (``config.scrub``)."""
+    meeting = site.content / "sammantraden" / NAMN / "sammantrade.yaml"
+    before = meeting.read_text(encoding="utf-8")
+    data = yaml.safe_load(before)
+    data["punkter"][3], data["punkter"][4] = data["punkter"][4], data["punkter"][3]
+    meeting.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    try:
+        page.goto(f"{site.url}/sammantrade/{NAMN}/protokoll")
+        page.get_by_role("button", name="Skapa protokoll och utdrag").click()
+        summary = page.get_by_role("region", name=re.compile(r"Protokollet har \d+ fel"))
+        expect(summary).to_contain_text("Punkterna ska komma i samma ordning som i föredragningslistan")
+        expect(summary).to_contain_text("sammantrade.yaml, punkt 4")
+        assert str(site.content) not in page.content() and str(site.content.resolve()) not in page.content()
+    finally:
+        meeting.write_text(before, encoding="utf-8")

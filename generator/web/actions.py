@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from .. import pipeline
 from ..errors import BeslutError
 from ..pipeline import ARENDE_FILE, OVERRIDES_DIR, STOPP, VARNING, LoadedArende
+from .config import scrub
 
 if TYPE_CHECKING:
     from ..pipeline import PdfConverter, Report
@@ -54,14 +55,16 @@ def parse_problems(error: BeslutError, rename: Callable[[str], str] = str) -> li
     """Return one Problem per single error in ``error`` (``BeslutError.located``).
 
     ``rename`` maps the file names (e.g. a temporary copy back to the user's file). An error
-    without a place gives one Problem per line of its message.
+    without a place gives one Problem per line of its message. A server path in a message
+    (another file named in it) is shown as the pages show paths (``config.scrub``).
     """
     problems = []
     for single in error.located():
+        message = scrub(single.message)
         if single.file is None and single.line is None and single.field is None:
-            problems += [Problem(message=line.strip()) for line in single.message.splitlines() if line.strip()]
+            problems += [Problem(message=line.strip()) for line in message.splitlines() if line.strip()]
         else:
-            problems.append(Problem(message=single.message, file=rename(str(single.file)) if single.file else None,
+            problems.append(Problem(message=message, file=rename(str(single.file)) if single.file else None,
                                     line=single.line, field=single.field))
     return problems
 

@@ -27,6 +27,7 @@ from .. import pipeline
 from ..errors import BeslutError
 from ..pipeline import display_name, person_key, protokoll_file, read_yaml
 from . import actions
+from .config import scrub
 from .jobbsidor import _submit
 from .pages import config_of, page, post, shown
 from .sammantraden import meeting_folder, meeting_job, output_of
@@ -193,7 +194,7 @@ def expediering_lines(config, folder: Path) -> list[str]:
     try:
         mailing = pipeline.plan_mailing(folder, config.organisationer, config.out)
     except BeslutError as e:
-        return [e.message]
+        return [p.text for p in actions.parse_problems(e, lambda p: shown(config, p))]
     return mailing.format_plan(mailing.plan, None,
                                "e-post skickas från kommandoraden: beslut send SAMMANTRÄDE --skarpt")
 
@@ -316,7 +317,7 @@ async def create(request: Request) -> Response:
     try:
         await run_in_threadpool(pipeline.create_protokoll, folder, config.organisationer)
     except BeslutError as e:
-        context = await run_in_threadpool(_context, config, folder, messages=[e.message])
+        context = await run_in_threadpool(_context, config, folder, messages=[scrub(e.message)])
         return page(request, "protokoll.html", status=422, **context)
     return RedirectResponse(f"/sammantrade/{quote(folder.name)}/protokoll?meddelande=skapat", status_code=303)
 

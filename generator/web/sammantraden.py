@@ -32,6 +32,7 @@ from ..pipeline import (
     resolve_sammantrade_file,
 )
 from . import actions
+from .config import scrub
 from .jobbsidor import _submit
 from .jobqueue import Job
 from .pages import config_of, page, post, shown
@@ -200,7 +201,7 @@ async def create(request: Request) -> Response:
             await run_in_threadpool(pipeline.create_sammantrade, meetings_dir(config) / namn, org_id,
                                     config.organisationer)
         except BeslutError as e:
-            errors["namn"] = e.message
+            errors["namn"] = scrub(e.message)
     if errors:
         found = await run_in_threadpool(list_meetings, config)
         return page(request, "sammantraden.html", status=422, meetings=found, organisationer=registry.organisationer,
